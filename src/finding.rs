@@ -1,0 +1,251 @@
+//! The one catalog of finding codes. Every report, the docs and `--fail-on` read codes, severities
+//! and descriptions from here; no code string is written anywhere else.
+
+use std::fmt;
+
+/// How bad a finding is. Ordered: `Note < Warn < Fail < Error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Information only; never changes a row's status.
+    Note,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warn => "warn",
+            Severity::Fail => "fail",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row's status: the worst of its findings (notes count as pass).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Error,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Pass, Status::Warn, Status::Fail, Status::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+
+    /// The status a finding of this severity gives a row on its own.
+    pub fn of(severity: Severity) -> Status {
+        match severity {
+            Severity::Note => Status::Pass,
+            Severity::Warn => Status::Warn,
+            Severity::Fail => Status::Fail,
+            Severity::Error => Status::Error,
+        }
+    }
+
+    /// The worst status among `findings`; `Pass` when there are none.
+    pub fn worst<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Status {
+        findings
+            .into_iter()
+            .map(|f| Status::of(f.code.severity()))
+            .max()
+            .unwrap_or(Status::Pass)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $desc:literal; )*) => {
+        /// A finding code: a stable kebab-case identifier with a fixed severity.
+        ///
+        /// Declaration order is the fixed order in which reports list codes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in report order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable identifier used in reports, docs and `--fail-on`.
+            pub fn id(self) -> &'static str {
+                match self { $( Code::$variant => $id, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// One line saying when the code is raised.
+            pub fn description(self) -> &'static str {
+                match self { $( Code::$variant => $desc, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidJson = "invalid-json", Error,
+        "The record is not JSON (also a policyText that is not JSON, or nesting too deep).";
+    InvalidPolicy = "invalid-policy", Error,
+        "The record is JSON but not a valid IAM policy.";
+    Unreadable = "unreadable", Error,
+        "The file could not be read (permissions, broken link, not UTF-8, gzip damage).";
+    UnsupportedInput = "unsupported-input", Error,
+        "The JSON is of a shape the tool does not know.";
+    NoPolicy = "no-policy", Fail,
+        "The repository has no repository policy.";
+    ActionDenied = "action-denied", Fail,
+        "A required pull action is explicitly denied.";
+    ActionNotGranted = "action-not-granted", Fail,
+        "A required pull action is not granted to the account.";
+    ConditionalDeny = "conditional-deny", Warn,
+        "A Deny may block a required action, depending on facts not known offline.";
+    ConditionalAllow = "conditional-allow", Warn,
+        "A required action is allowed only under conditions that cannot be decided offline.";
+    PublicAccess = "public-access", Warn,
+        "An Allow covers every AWS principal with no condition narrowing who the principal is.";
+    ExcessAccess = "excess-access", Warn,
+        "The account is granted Write, Permissions management or Tagging actions; pulling needs none.";
+    UnknownAction = "unknown-action", Warn,
+        "An action pattern names no ECR action, or is not of the ecr: service.";
+    PrincipalNotRoot = "principal-not-root", Note,
+        "The account appears only as a specific role, user or session, not as the account.";
+    ResourceElement = "resource-element", Note,
+        "The policy has Resource or NotResource, which ECR repository policies normally omit.";
+    LegacyVersion = "legacy-version", Note,
+        "Version is missing or 2008-10-17.";
+}
+
+impl Code {
+    /// Looks a code up by its identifier.
+    pub fn from_id(id: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.id() == id)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The statement a finding comes from: its 0-based index and its `Sid`, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatementRef {
+    pub index: usize,
+    pub sid: Option<String>,
+}
+
+/// One finding on a row: a code, a one-sentence message and, where it comes from a statement,
+/// that statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub message: String,
+    pub statement: Option<StatementRef>,
+}
+
+impl Finding {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            message: message.into(),
+            statement: None,
+        }
+    }
+
+    pub fn at(code: Code, message: impl Into<String>, statement: StatementRef) -> Self {
+        Finding {
+            code,
+            message: message.into(),
+            statement: Some(statement),
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_round_trip() {
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert!(
+                c.id()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{c}"
+            );
+            assert_eq!(Code::from_id(c.id()), Some(*c));
+            assert!(Code::ALL[i + 1..].iter().all(|d| d.id() != c.id()));
+        }
+    }
+
+    #[test]
+    fn severities_match_the_spec() {
+        use Code::*;
+        for (code, sev) in [
+            (NoPolicy, Severity::Fail),
+            (ActionNotGranted, Severity::Fail),
+            (ActionDenied, Severity::Fail),
+            (ConditionalAllow, Severity::Warn),
+            (ConditionalDeny, Severity::Warn),
+            (PublicAccess, Severity::Warn),
+            (ExcessAccess, Severity::Warn),
+            (UnknownAction, Severity::Warn),
+            (PrincipalNotRoot, Severity::Note),
+            (ResourceElement, Severity::Note),
+            (LegacyVersion, Severity::Note),
+            (InvalidJson, Severity::Error),
+            (InvalidPolicy, Severity::Error),
+            (Unreadable, Severity::Error),
+            (UnsupportedInput, Severity::Error),
+        ] {
+            assert_eq!(code.severity(), sev, "{code}");
+        }
+    }
+
+    #[test]
+    fn status_is_the_worst_finding_and_notes_do_not_count() {
+        let f = |c| Finding::new(c, "x");
+        assert_eq!(Status::worst(&[]), Status::Pass);
+        assert_eq!(Status::worst(&[f(Code::LegacyVersion)]), Status::Pass);
+        assert_eq!(
+            Status::worst(&[f(Code::LegacyVersion), f(Code::PublicAccess)]),
+            Status::Warn
+        );
+        assert_eq!(
+            Status::worst(&[f(Code::NoPolicy), f(Code::InvalidJson), f(Code::PublicAccess)]),
+            Status::Error
+        );
+    }
+}

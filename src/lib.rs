@@ -1,0 +1,15 @@
+//! ecr-audit: offline audit of Amazon ECR repository policies for a Gitpod Dedicated
+//! installation's pull access.
+//!
+//! Data flows one way: [`input`] (paths → records) → [`policy`] (text → typed model) → [`eval`]
+//! (model → per-action states and findings) → [`audit`] (records → rows) → [`report`].
+
+pub mod audit;
+pub mod catalog;
+pub mod config;
+pub mod eval;
+pub mod finding;
+pub mod input;
+pub mod policy;
+pub mod record;
+pub mod report;

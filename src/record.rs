@@ -1,0 +1,58 @@
+//! A record: one repository (or one repository-less policy document) found in the input, with
+//! where it was found and its policy still as text. The input layer makes records; the audit
+//! turns each into one row per audited account.
+
+use std::sync::Arc;
+
+use crate::finding::Code;
+
+/// One repository found in the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The file path as found (`-` for standard input).
+    pub source: Arc<str>,
+    /// 1-based: array index or line number in a multi-record file, 1 for a single-record file.
+    pub record: u64,
+    pub repo: RepoId,
+    pub body: Body,
+}
+
+/// What names the repository. `None` where the input does not say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepoId {
+    /// The 12-digit registry (account) id.
+    pub registry: Option<String>,
+    pub region: Option<String>,
+    /// The repository name, or for a bare policy document the path it was found at (relative to
+    /// the scanned folder, without extension) — see `name_from_path`.
+    pub repository: Option<String>,
+    /// The repository ARN when the input gives it.
+    pub arn: Option<String>,
+    /// `repository` was derived from a file path, so it is a label, not the repository's real
+    /// name: resource matching must treat the name as unknown.
+    pub name_from_path: bool,
+}
+
+impl RepoId {
+    /// The repository's real name, if the input gives it (not a path-derived label).
+    pub fn known_name(&self) -> Option<&str> {
+        if self.name_from_path {
+            None
+        } else {
+            self.repository.as_deref()
+        }
+    }
+}
+
+/// What the record holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// The JSON text of a repository policy document, not yet parsed.
+    Policy(String),
+    /// The repository has no repository policy.
+    NoPolicy,
+    /// The record could not be read or recognised; `code` is one of `invalid-json`,
+    /// `unreadable`, `unsupported-input`, and `message` says what is wrong and where (line,
+    /// record), in one sentence.
+    Error { code: Code, message: String },
+}
