@@ -1,1 +1,209 @@
-//! Records to rows.
+//! Records to rows: parse a record's policy once, judge it for every audited account, and make
+//! exactly one row per (record, account) — error records included.
+
+use std::sync::Arc;
+
+use crate::catalog::REQUIRED;
+use crate::eval::{self, ActionState, Puller};
+use crate::finding::{Code, Finding, Severity, Status};
+use crate::policy;
+use crate::record::{Body, Record, RepoId};
+
+/// One line of the report: the verdict on one record for one audited account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub source: Arc<str>,
+    pub record: u64,
+    pub repo: RepoId,
+    pub account: Arc<str>,
+    pub status: Status,
+    /// The state of each of `catalog::REQUIRED`; `None` when the record could not be judged
+    /// (an error row).
+    pub actions: Option<[ActionState; 3]>,
+    /// In `Code` order.
+    pub findings: Vec<Finding>,
+    /// One sentence a person can act on.
+    pub detail: String,
+}
+
+impl Row {
+    /// The required actions in `state`, in catalog order.
+    pub fn actions_in(&self, state: ActionState) -> impl Iterator<Item = &'static str> + '_ {
+        REQUIRED
+            .iter()
+            .zip(self.actions.iter().flatten())
+            .filter(move |(_, s)| **s == state)
+            .map(|(a, _)| *a)
+    }
+
+    /// The distinct finding codes, in `Code` order.
+    pub fn codes(&self) -> Vec<Code> {
+        let mut codes: Vec<Code> = self.findings.iter().map(|f| f.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+}
+
+/// The accounts being audited, shared by every row.
+pub struct Audit<'a> {
+    pullers: &'a [Puller],
+    accounts: Vec<Arc<str>>,
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(pullers: &'a [Puller]) -> Self {
+        let accounts = pullers.iter().map(|p| Arc::from(p.account.as_str())).collect();
+        Audit { pullers, accounts }
+    }
+
+    /// Judges one record: one row per audited account, in account order. The policy is parsed
+    /// once, whatever the number of accounts.
+    pub fn rows(&self, record: Record, out: &mut Vec<Row>) {
+        let Record {
+            source,
+            record,
+            repo,
+            body,
+        } = record;
+        let mut verdicts: Vec<(Status, Option<[ActionState; 3]>, Vec<Finding>)> =
+            Vec::with_capacity(self.pullers.len());
+        match body {
+            Body::Error { code, message } => {
+                let f = vec![Finding::new(code, message)];
+                verdicts.extend(self.pullers.iter().map(|_| (Status::Error, None, f.clone())));
+            }
+            Body::NoPolicy => {
+                for p in self.pullers {
+                    let f = vec![Finding::new(
+                        Code::NoPolicy,
+                        format!(
+                            "The repository has no repository policy: add an Allow of {} to {}.",
+                            REQUIRED.join(", "),
+                            root_arn(p)
+                        ),
+                    )];
+                    verdicts.push((Status::Fail, Some([ActionState::Missing; 3]), f));
+                }
+            }
+            Body::Policy(text) => match policy::parse(&text) {
+                Err(findings) => {
+                    let status = Status::worst(&findings);
+                    verdicts.extend(self.pullers.iter().map(|_| (status, None, findings.clone())));
+                }
+                Ok(policy) => {
+                    for p in self.pullers {
+                        let j = eval::judge(&policy, p, &repo);
+                        verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
+                    }
+                }
+            },
+        }
+        for ((status, actions, findings), account) in verdicts.into_iter().zip(&self.accounts) {
+            let detail = detail(status, &findings, account);
+            out.push(Row {
+                source: source.clone(),
+                record,
+                repo: repo.clone(),
+                account: account.clone(),
+                status,
+                actions,
+                findings,
+                detail,
+            });
+        }
+    }
+}
+
+fn root_arn(p: &Puller) -> String {
+    format!("arn:{}:iam::{}:root", p.partition.as_str(), p.account)
+}
+
+/// The row's one actionable sentence: the message of its worst finding (findings are in `Code`
+/// order, which is worst first), or a plain statement that the account can pull.
+fn detail(status: Status, findings: &[Finding], account: &str) -> String {
+    let worst = findings
+        .iter()
+        .filter(|f| f.severity() != Severity::Note)
+        .max_by_key(|f| (f.severity(), std::cmp::Reverse(f.code)));
+    match worst {
+        Some(f) => f.message.clone(),
+        None => {
+            debug_assert_eq!(status, Status::Pass);
+            format!("Account {account} can pull: all three pull actions are allowed.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn puller(account: &str) -> Puller {
+        Puller {
+            account: account.into(),
+            ..Puller::default()
+        }
+    }
+
+    fn record(body: Body) -> Record {
+        Record {
+            source: Arc::from("export/a.json"),
+            record: 7,
+            repo: RepoId {
+                registry: Some("444455556666".into()),
+                repository: Some("app".into()),
+                ..RepoId::default()
+            },
+            body,
+        }
+    }
+
+    #[test]
+    fn error_record_gives_one_error_row_per_account() {
+        let pullers = [puller("111122223333"), puller("222233334444")];
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows(
+            record(Body::Error {
+                code: Code::InvalidJson,
+                message: "line 3: expected value".into(),
+            }),
+            &mut rows,
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&*rows[0].account, "111122223333");
+        assert_eq!(&*rows[1].account, "222233334444");
+        for r in &rows {
+            assert_eq!(r.status, Status::Error);
+            assert_eq!(r.actions, None);
+            assert_eq!(r.codes(), vec![Code::InvalidJson]);
+            assert_eq!(r.detail, "line 3: expected value");
+            assert_eq!(r.record, 7);
+        }
+    }
+
+    #[test]
+    fn no_policy_fails_with_every_action_missing_and_names_the_fix() {
+        let pullers = [puller("111122223333")];
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows(record(Body::NoPolicy), &mut rows);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.codes(), vec![Code::NoPolicy]);
+        assert_eq!(r.actions_in(ActionState::Missing).count(), 3);
+        assert!(r.detail.contains("arn:aws:iam::111122223333:root"), "{}", r.detail);
+    }
+
+    #[test]
+    fn detail_prefers_the_worst_finding_and_ignores_notes() {
+        let f = [
+            Finding::new(Code::PublicAccess, "public"),
+            Finding::new(Code::ActionNotGranted, "grant it"),
+            Finding::new(Code::LegacyVersion, "old"),
+        ];
+        assert_eq!(detail(Status::Fail, &f, "1"), "grant it");
+        let notes = [Finding::new(Code::LegacyVersion, "old")];
+        assert!(detail(Status::Pass, &notes, "1").contains("can pull"));
+    }
+}

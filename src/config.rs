@@ -1,1 +1,78 @@
-//! Run configuration.
+//! The validated run configuration. The command line (`cli.rs`, in the binary) is converted into
+//! this once; nothing downstream sees clap.
+
+use std::path::PathBuf;
+
+use crate::eval::Puller;
+use crate::finding::Status;
+
+/// Report format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+/// `--fail-on`: the status at or above which the run exits 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FailOn {
+    #[default]
+    Fail,
+    Warn,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a row of this status makes the run fail (`error` counts as `fail`).
+    pub fn trips(self, status: Status) -> bool {
+        match self {
+            FailOn::Fail => status >= Status::Fail,
+            FailOn::Warn => status >= Status::Warn,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// `--progress`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Progress {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Everything a scan needs, validated.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    /// Files, folders, or `-` for standard input.
+    pub paths: Vec<String>,
+    /// One per audited account, in the order given (duplicates removed).
+    pub pullers: Vec<Puller>,
+    pub format: Format,
+    /// Write the report here (atomically) instead of standard output.
+    pub output: Option<PathBuf>,
+    pub fail_on: FailOn,
+    /// Worker threads; `None` = all cores.
+    pub jobs: Option<usize>,
+    pub progress: Progress,
+    /// Colour the table's status column.
+    pub color: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_thresholds() {
+        assert!(FailOn::Fail.trips(Status::Error));
+        assert!(FailOn::Fail.trips(Status::Fail));
+        assert!(!FailOn::Fail.trips(Status::Warn));
+        assert!(FailOn::Warn.trips(Status::Warn));
+        assert!(!FailOn::Warn.trips(Status::Pass));
+        assert!(!FailOn::Never.trips(Status::Error));
+    }
+}

@@ -13,3 +13,4 @@ pub mod input;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod run;

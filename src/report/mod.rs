@@ -1,1 +1,84 @@
-//! Reports.
+//! Reports: one module per format. Each builds its output from report-only types or columns, so
+//! the engine can be refactored without changing a column.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::audit::Row;
+use crate::config::Format;
+use crate::finding::Status;
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+/// What a report says about the run beyond its rows.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    /// The audited accounts, in the order given.
+    pub accounts: Vec<String>,
+    /// The paths as given on the command line.
+    pub inputs: Vec<String>,
+    /// How many records were found (rows = records × accounts).
+    pub records: u64,
+    pub elapsed: Duration,
+}
+
+/// Rows counted per status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: u64,
+    pub warn: u64,
+    pub fail: u64,
+    pub error: u64,
+}
+
+impl Counts {
+    pub fn of(rows: &[Row]) -> Counts {
+        let mut c = Counts::default();
+        for r in rows {
+            *c.slot(r.status) += 1;
+        }
+        c
+    }
+
+    fn slot(&mut self, s: Status) -> &mut u64 {
+        match s {
+            Status::Pass => &mut self.pass,
+            Status::Warn => &mut self.warn,
+            Status::Fail => &mut self.fail,
+            Status::Error => &mut self.error,
+        }
+    }
+
+    pub fn get(mut self, s: Status) -> u64 {
+        *self.slot(s)
+    }
+}
+
+/// Writes `rows` (already in report order) in `format`.
+pub fn write(
+    format: Format,
+    rows: &[Row],
+    meta: &Meta,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::write(rows, meta, color, out),
+        Format::Csv => csv::write(rows, out),
+        Format::Json => json::write(rows, meta, out),
+    }
+}
+
+/// `;`-joined list, the separator of the CSV list cells.
+pub(crate) fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            s.push(';');
+        }
+        s.push_str(item);
+    }
+    s
+}

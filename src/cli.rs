@@ -1,0 +1,196 @@
+//! The command line (clap types only). `into_config` converts it into the library's plain,
+//! validated `ScanConfig` once; nothing downstream sees clap.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use ecr_audit::config::{FailOn, Format, Progress, ScanConfig};
+use ecr_audit::eval::{ContextValue, Partition, Puller};
+
+const ABOUT: &str = "Offline audit of Amazon ECR repository policies: can the Gitpod \
+installation's AWS account pull, and is the policy safe?";
+
+const EXAMPLES: &str = "\
+Examples:
+  ecr-audit scan export/ --account 111122223333
+  ecr-audit scan export/ --account 111122223333 --format csv -o verdicts.csv
+  aws ecr get-repository-policy --repository-name app | ecr-audit scan - --account 111122223333";
+
+#[derive(Debug, Parser)]
+#[command(name = "ecr-audit", version, about = ABOUT, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge every repository policy found under PATH... for the Gitpod account(s).
+    #[command(after_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
+}
+
+const SCAN_EXAMPLES: &str = "\
+Exit status: 0 no row at or above --fail-on; 1 some row is; 2 usage error or a missing path.
+
+Examples:
+  ecr-audit scan testdata --account 111122223333
+  ecr-audit scan export/ policies.jsonl.gz --account 111122223333 --account 999988887777
+  ecr-audit scan export/ --account 111122223333 --context aws:PrincipalOrgID=o-abc123
+  ECR_AUDIT_ACCOUNT=111122223333 ecr-audit scan export/ --format json -o report.json";
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan (folders are walked recursively); `-` reads standard input.
+    /// Example: `export/ extra.jsonl.gz`
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The 12-digit AWS account of the Gitpod installation. Repeatable: one verdict per
+    /// repository and account. Example: `--account 111122223333`
+    #[arg(
+        long = "account",
+        value_name = "ID",
+        env = "ECR_AUDIT_ACCOUNT",
+        value_delimiter = ',',
+        required = true,
+        value_parser = parse_account
+    )]
+    pub accounts: Vec<String>,
+
+    /// Report format. Example: `--format csv`
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write the report to FILE (atomically: a temporary file, then rename) instead of standard
+    /// output. Example: `-o verdicts.csv`
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when some row's status is at or above this (`error` rows count as `fail`).
+    /// Example: `--fail-on warn`
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
+
+    /// A fact about the pulling principal's requests, for condition evaluation; repeatable;
+    /// `KEY=` says the key is absent. Example: `--context aws:PrincipalOrgID=o-abc123`
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+
+    /// ARN partition of the account principal. Example: `--partition aws-cn`
+    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
+    pub partition: PartitionArg,
+
+    /// Worker threads (default: all cores). Example: `-j 4`
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Progress bar on standard error; `auto` shows it only on a terminal.
+    /// Example: `--progress never`
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FailOnArg {
+    Fail,
+    Warn,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PartitionArg {
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}` is not a 12-digit AWS account id"))
+    }
+}
+
+fn parse_context(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "`{s}` is not KEY=VALUE (e.g. aws:PrincipalOrgID=o-abc123, or aws:SourceVpce= for an absent key)"
+        )),
+    }
+}
+
+impl ScanArgs {
+    /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
+    pub fn into_config(self, color: bool) -> ScanConfig {
+        let mut context: HashMap<String, ContextValue> = HashMap::new();
+        for (key, value) in self.context {
+            let key = key.to_ascii_lowercase();
+            if value.is_empty() {
+                context.insert(key, ContextValue::Absent);
+                continue;
+            }
+            // A key given several times is multi-valued (e.g. aws:PrincipalOrgPaths).
+            match context.entry(key).or_insert(ContextValue::Absent) {
+                ContextValue::Values(v) => v.push(value),
+                slot => *slot = ContextValue::Values(vec![value]),
+            }
+        }
+        let partition = match self.partition {
+            PartitionArg::Aws => Partition::Aws,
+            PartitionArg::AwsCn => Partition::AwsCn,
+            PartitionArg::AwsUsGov => Partition::AwsUsGov,
+        };
+        let mut accounts = self.accounts;
+        let mut seen = std::collections::HashSet::new();
+        accounts.retain(|a| seen.insert(a.clone()));
+        ScanConfig {
+            paths: self.paths,
+            pullers: accounts
+                .into_iter()
+                .map(|account| Puller {
+                    account,
+                    partition,
+                    context: context.clone(),
+                })
+                .collect(),
+            format: match self.format {
+                FormatArg::Table => Format::Table,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Json => Format::Json,
+            },
+            output: self.output,
+            fail_on: match self.fail_on {
+                FailOnArg::Fail => FailOn::Fail,
+                FailOnArg::Warn => FailOn::Warn,
+                FailOnArg::Never => FailOn::Never,
+            },
+            jobs: self.jobs.map(usize::from),
+            progress: match self.progress {
+                ProgressArg::Auto => Progress::Auto,
+                ProgressArg::Always => Progress::Always,
+                ProgressArg::Never => Progress::Never,
+            },
+            color,
+        }
+    }
+}

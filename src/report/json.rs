@@ -1,0 +1,131 @@
+//! JSON report, schema version 1. The types below exist only for this report: their field names
+//! are a public interface, independent of the engine's types.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::audit::Row;
+use crate::catalog::REQUIRED;
+use crate::eval::ActionState;
+
+use super::{Counts, Meta};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    accounts: &'a [String],
+    summary: Summary,
+    results: Vec<Result<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    records: u64,
+    pass: u64,
+    warn: u64,
+    fail: u64,
+    error: u64,
+}
+
+#[derive(Serialize)]
+struct Result<'a> {
+    source: &'a str,
+    record: u64,
+    registry: Option<&'a str>,
+    region: Option<&'a str>,
+    repository: Option<&'a str>,
+    arn: Option<&'a str>,
+    account: &'a str,
+    status: &'static str,
+    missing_actions: Vec<&'static str>,
+    denied_actions: Vec<&'static str>,
+    conditional_actions: Vec<&'static str>,
+    /// Each required action → its state; null when the record could not be judged.
+    actions: Option<BTreeMap<&'static str, &'static str>>,
+    findings: Vec<FindingOut<'a>>,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    code: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    statement: Option<StatementOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatementOut<'a> {
+    index: usize,
+    sid: Option<&'a str>,
+}
+
+fn result(r: &Row) -> Result<'_> {
+    Result {
+        source: &r.source,
+        record: r.record,
+        registry: r.repo.registry.as_deref(),
+        region: r.repo.region.as_deref(),
+        repository: r.repo.repository.as_deref(),
+        arn: r.repo.arn.as_deref(),
+        account: &r.account,
+        status: r.status.as_str(),
+        missing_actions: r.actions_in(ActionState::Missing).collect(),
+        denied_actions: r.actions_in(ActionState::Denied).collect(),
+        conditional_actions: r.actions_in(ActionState::Conditional).collect(),
+        actions: r.actions.map(|states| {
+            REQUIRED
+                .iter()
+                .zip(states)
+                .map(|(a, s)| (*a, s.as_str()))
+                .collect()
+        }),
+        findings: r
+            .findings
+            .iter()
+            .map(|f| FindingOut {
+                code: f.code.id(),
+                severity: f.severity().as_str(),
+                message: &f.message,
+                statement: f.statement.as_ref().map(|s| StatementOut {
+                    index: s.index,
+                    sid: s.sid.as_deref(),
+                }),
+            })
+            .collect(),
+        detail: &r.detail,
+    }
+}
+
+pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    let c = Counts::of(rows);
+    let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        accounts: &meta.accounts,
+        summary: Summary {
+            records: meta.records,
+            pass: c.pass,
+            warn: c.warn,
+            fail: c.fail,
+            error: c.error,
+        },
+        results: rows.iter().map(result).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}

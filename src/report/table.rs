@@ -1,0 +1,131 @@
+//! Terminal table for people: one line per row, the status coloured when allowed, and a closing
+//! summary line. Text from the input is stripped of control and escape characters, so a crafted
+//! repository name cannot move the cursor or recolour the terminal.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use crate::audit::Row;
+use crate::eval::ActionState;
+use crate::finding::Status;
+
+use super::{Counts, Meta};
+
+pub fn write(rows: &[Row], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(["Source", "Repository", "Account", "Status", "Actions", "Findings", "Detail"]);
+    for r in rows {
+        let mut status = Cell::new(r.status.as_str());
+        if color {
+            status = status.fg(match r.status {
+                Status::Pass => Color::Green,
+                Status::Warn => Color::Yellow,
+                Status::Fail => Color::Red,
+                Status::Error => Color::Magenta,
+            });
+        }
+        t.add_row(vec![
+            Cell::new(clean(&format!("{}:{}", r.source, r.record))),
+            Cell::new(clean(&repository(r))),
+            Cell::new(&*r.account),
+            status,
+            Cell::new(actions(r)),
+            Cell::new(
+                r.codes()
+                    .iter()
+                    .map(|c| c.id())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Cell::new(clean(&r.detail)),
+        ]);
+    }
+    if !rows.is_empty() {
+        writeln!(out, "{t}")?;
+    }
+    writeln!(out, "{}", summary_line(rows, meta))
+}
+
+/// `registry/region/name`, leaving out what is unknown.
+fn repository(r: &Row) -> String {
+    [&r.repo.registry, &r.repo.region, &r.repo.repository]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The states that need attention, e.g. `missing: BatchGetImage`; `all allowed` otherwise.
+fn actions(r: &Row) -> String {
+    if r.actions.is_none() {
+        return "-".into();
+    }
+    let mut parts = Vec::new();
+    for state in [
+        ActionState::Denied,
+        ActionState::Missing,
+        ActionState::Conditional,
+    ] {
+        let names: Vec<&str> = r
+            .actions_in(state)
+            .map(|a| a.trim_start_matches("ecr:"))
+            .collect();
+        if !names.is_empty() {
+            parts.push(format!("{}: {}", state.as_str(), names.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        "all allowed".into()
+    } else {
+        parts.join("\n")
+    }
+}
+
+/// The closing line: counts per status and the elapsed time.
+pub fn summary_line(rows: &[Row], meta: &Meta) -> String {
+    let c = Counts::of(rows);
+    let accounts = meta.accounts.len();
+    format!(
+        "{} record{} × {} account{} = {} row{}: {} pass, {} warn, {} fail, {} error ({:.2} s)",
+        meta.records,
+        plural(meta.records),
+        accounts,
+        plural(accounts as u64),
+        rows.len(),
+        plural(rows.len() as u64),
+        c.get(Status::Pass),
+        c.get(Status::Warn),
+        c.get(Status::Fail),
+        c.get(Status::Error),
+        meta.elapsed.as_secs_f64()
+    )
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Removes control characters (which include ESC and the C1 controls) from input-derived text.
+pub(crate) fn clean(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_strips_escape_sequences_and_controls() {
+        assert_eq!(clean("repo\u{1b}[31mred\r\n\u{9b}x"), "repo[31mredx");
+    }
+}
