@@ -53,7 +53,10 @@ pub struct Audit<'a> {
 
 impl<'a> Audit<'a> {
     pub fn new(pullers: &'a [Puller]) -> Self {
-        let accounts = pullers.iter().map(|p| Arc::from(p.account.as_str())).collect();
+        let accounts = pullers
+            .iter()
+            .map(|p| Arc::from(p.account.as_str()))
+            .collect();
         Audit { pullers, accounts }
     }
 
@@ -71,7 +74,11 @@ impl<'a> Audit<'a> {
         match body {
             Body::Error { code, message } => {
                 let f = vec![Finding::new(code, message)];
-                verdicts.extend(self.pullers.iter().map(|_| (Status::Error, None, f.clone())));
+                verdicts.extend(
+                    self.pullers
+                        .iter()
+                        .map(|_| (Status::Error, None, f.clone())),
+                );
             }
             Body::NoPolicy => {
                 for p in self.pullers {
@@ -89,7 +96,11 @@ impl<'a> Audit<'a> {
             Body::Policy(text) => match policy::parse(&text) {
                 Err(findings) => {
                     let status = Status::worst(&findings);
-                    verdicts.extend(self.pullers.iter().map(|_| (status, None, findings.clone())));
+                    verdicts.extend(
+                        self.pullers
+                            .iter()
+                            .map(|_| (status, None, findings.clone())),
+                    );
                 }
                 Ok(policy) => {
                     for p in self.pullers {
@@ -192,7 +203,11 @@ mod tests {
         assert_eq!(r.status, Status::Fail);
         assert_eq!(r.codes(), vec![Code::NoPolicy]);
         assert_eq!(r.actions_in(ActionState::Missing).count(), 3);
-        assert!(r.detail.contains("arn:aws:iam::111122223333:root"), "{}", r.detail);
+        assert!(
+            r.detail.contains("arn:aws:iam::111122223333:root"),
+            "{}",
+            r.detail
+        );
     }
 
     #[test]

@@ -162,7 +162,10 @@ mod tests {
 
     #[test]
     fn lookup_ignores_case() {
-        assert_eq!(lookup("batchgetimage").map(|a| a.name), Some("BatchGetImage"));
+        assert_eq!(
+            lookup("batchgetimage").map(|a| a.name),
+            Some("BatchGetImage")
+        );
         assert!(lookup("BatchGetImages").is_none());
     }
 }

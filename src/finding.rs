@@ -244,7 +244,11 @@ mod tests {
             Status::Warn
         );
         assert_eq!(
-            Status::worst(&[f(Code::NoPolicy), f(Code::InvalidJson), f(Code::PublicAccess)]),
+            Status::worst(&[
+                f(Code::NoPolicy),
+                f(Code::InvalidJson),
+                f(Code::PublicAccess)
+            ]),
             Status::Error
         );
     }

@@ -22,7 +22,15 @@ pub fn write(rows: &[Row], meta: &Meta, color: bool, out: &mut dyn Write) -> io:
     } else {
         t.force_no_tty();
     }
-    t.set_header(["Source", "Repository", "Account", "Status", "Actions", "Findings", "Detail"]);
+    t.set_header([
+        "Source",
+        "Repository",
+        "Account",
+        "Status",
+        "Actions",
+        "Findings",
+        "Detail",
+    ]);
     for r in rows {
         let mut status = Cell::new(r.status.as_str());
         if color {
