@@ -1,1 +1,70 @@
-fn main() {}
+//! Micro-benchmarks of the engine: parsing a policy, judging a parsed one, and both together on
+//! a realistic mix. Run with `cargo bench --bench judge`.
+
+use ecr_audit::eval::{self, Puller};
+use ecr_audit::policy;
+use ecr_audit::record::RepoId;
+
+fn main() {
+    divan::main();
+}
+
+const ACCOUNT: &str = "111122223333";
+
+/// A documented grant, a conditional org grant, a deny with conditions and a NotAction.
+const POLICIES: &[&str] = &[
+    r#"{"Version":"2012-10-17","Statement":[{"Sid":"Gitpod Access","Effect":"Allow",
+"Principal":{"AWS":["arn:aws:iam::111122223333:root"]},
+"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#,
+    r#"{"Version":"2012-10-17","Statement":[{"Sid":"Org","Effect":"Allow","Principal":"*",
+"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],
+"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}},
+{"Sid":"NoPush","Effect":"Deny","Principal":"*","Action":["ecr:Put*","ecr:Upload*"],
+"Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/ci-*"}}}]}"#,
+    r#"{"Version":"2008-10-17","Statement":[{"Sid":"All","Effect":"Allow",
+"Principal":{"AWS":["111122223333","arn:aws:iam::444455556666:role/builder"]},
+"NotAction":["ecr:Delete*","ecr:SetRepositoryPolicy"]},
+{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*",
+"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+];
+
+fn puller() -> Puller {
+    Puller {
+        account: ACCOUNT.into(),
+        ..Puller::default()
+    }
+}
+
+#[divan::bench(args = [0, 1, 2])]
+fn parse(bencher: divan::Bencher, i: usize) {
+    let text = POLICIES[i];
+    bencher.bench(|| policy::parse(divan::black_box(text)).is_ok());
+}
+
+#[divan::bench(args = [0, 1, 2])]
+fn judge(bencher: divan::Bencher, i: usize) {
+    let Ok(p) = policy::parse(POLICIES[i]) else {
+        panic!("benchmark policy {i} must be valid");
+    };
+    let who = puller();
+    let repo = RepoId {
+        registry: Some("444455556666".into()),
+        region: Some("us-east-1".into()),
+        repository: Some("gitpod/workspace".into()),
+        ..RepoId::default()
+    };
+    bencher.bench(|| eval::judge(divan::black_box(&p), &who, &repo).actions);
+}
+
+#[divan::bench]
+fn parse_and_judge_mix(bencher: divan::Bencher) {
+    let who = puller();
+    let repo = RepoId::default();
+    bencher.bench(|| {
+        POLICIES
+            .iter()
+            .filter_map(|t| policy::parse(t).ok())
+            .map(|p| eval::judge(&p, &who, &repo).findings.len())
+            .sum::<usize>()
+    });
+}
