@@ -138,7 +138,14 @@ fn detail(status: Status, findings: &[Finding], account: &str) -> String {
         .filter(|f| f.severity() != Severity::Note)
         .max_by_key(|f| (f.severity(), std::cmp::Reverse(f.code)));
     match worst {
-        Some(f) => f.message.clone(),
+        Some(f) => {
+            let more = findings.iter().filter(|g| g.code == f.code).count() - 1;
+            if more == 0 {
+                f.message.clone()
+            } else {
+                format!("{} (and {more} more {})", f.message, f.code)
+            }
+        }
         None => {
             debug_assert_eq!(status, Status::Pass);
             format!("Account {account} can pull: all three pull actions are allowed.")
@@ -218,6 +225,14 @@ mod tests {
             Finding::new(Code::LegacyVersion, "old"),
         ];
         assert_eq!(detail(Status::Fail, &f, "1"), "grant it");
+        let two = [
+            Finding::new(Code::InvalidPolicy, "statement 0: bad Effect"),
+            Finding::new(Code::InvalidPolicy, "statement 1: bad key"),
+        ];
+        assert_eq!(
+            detail(Status::Error, &two, "1"),
+            "statement 0: bad Effect (and 1 more invalid-policy)"
+        );
         let notes = [Finding::new(Code::LegacyVersion, "old")];
         assert!(detail(Status::Pass, &notes, "1").contains("can pull"));
     }
