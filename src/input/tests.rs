@@ -994,3 +994,69 @@ fn display_joins_without_doubled_slashes() {
 fn walk_display(arg: &str, rel: &str) -> String {
     walk::join_display(arg, rel)
 }
+
+// ---- the sample export in testdata/ -----------------------------------------------------------
+
+#[test]
+fn the_sample_export_reads_as_its_readme_says() {
+    let root = format!("{}/testdata/export", env!("CARGO_MANIFEST_DIR"));
+    let sources = discover(std::slice::from_ref(&root)).expect("testdata exists");
+    let mut rows = Vec::new();
+    let mut skipped = Vec::new();
+    for source in &sources {
+        let outcome = read_source(source, &mut |r| {
+            let what = match &r.body {
+                Body::Policy(_) => "policy".to_owned(),
+                Body::NoPolicy => "no-policy".to_owned(),
+                Body::Error { code, .. } => code.id().to_owned(),
+            };
+            let rel = r.source[root.len() + 1..].to_owned();
+            let repo = r.repo;
+            rows.push(format!(
+                "{rel} #{} {}/{}/{}{} {what}",
+                r.record,
+                repo.registry.unwrap_or_default(),
+                repo.region.unwrap_or_default(),
+                repo.repository.unwrap_or_default(),
+                if repo.name_from_path { " (path)" } else { "" },
+            ));
+        });
+        if let Outcome::Skipped(note) = outcome {
+            skipped.push(note[root.len() + 1..].to_owned());
+        }
+    }
+    let snapshot = "444455556666_Config_us-east-1_ConfigSnapshot_20240502T091407Z.json";
+    let expected = [
+        format!("aws-config/{snapshot} #1 444455556666/us-east-1/gitpod/vscode-server policy"),
+        format!("aws-config/{snapshot} #3 444455556666/eu-west-1/platform/legacy-app no-policy"),
+        "aws-config/get-resource-config-history.json #1 444455556666/eu-west-1/gitpod/workspace-full policy".to_owned(),
+        "aws-config/select-resource-config.json #1 777788889999/us-west-2/platform/go-builder policy".to_owned(),
+        "aws-config/select-resource-config.json #2 777788889999/us-west-2/platform/rust-builder policy".to_owned(),
+        "broken/describe-repositories.json #1 // unsupported-input".to_owned(),
+        "broken/platform-metrics.json #1 // invalid-json".to_owned(),
+        "bulk/repositories.json #1 444455556666/us-east-1/gitpod/ide-images policy".to_owned(),
+        "bulk/repositories.json #2 444455556666/eu-west-1/platform/base-node no-policy".to_owned(),
+        "bulk/repositories.json #3 444455556666/eu-west-1/platform/grafana policy".to_owned(),
+        "bulk/repositories.json #4 444455556666/us-east-1/tools/renovate policy".to_owned(),
+        "bulk/us-west-2.jsonl #1 777788889999/us-west-2/platform/go-toolchain policy".to_owned(),
+        "bulk/us-west-2.jsonl #3 777788889999/us-west-2/platform/secrets-sync policy".to_owned(),
+        "bulk/us-west-2.jsonl #4 777788889999/us-west-2/platform/nightly no-policy".to_owned(),
+        "get-repository-policy/gitpod-workspace-base.json #1 444455556666//gitpod/workspace-base policy".to_owned(),
+        "get-repository-policy/platform-build-images.json #1 444455556666//platform/build-images policy".to_owned(),
+        "get-repository-policy/platform-ci-runner.json #1 777788889999//platform/ci-runner policy".to_owned(),
+        "no-policy/get-repository-policy.stderr.txt #1 777788889999//platform/sandbox no-policy".to_owned(),
+        "no-policy/get-repository-policy.stderr.txt #2 444455556666//tools/scratch no-policy".to_owned(),
+        "no-policy/gitpod-legacy-images.json #1 444455556666//gitpod/legacy-images no-policy".to_owned(),
+        "teams/.shared/base-images.json #1 //teams/.shared/base-images (path) policy".to_owned(),
+        "teams/data/notebook.json #1 //teams/data/notebook (path) policy".to_owned(),
+        "teams/data/spark.policy #1 //teams/data/spark (path) policy".to_owned(),
+        "teams/ml/trainer.json.gz #1 //teams/ml/trainer (path) policy".to_owned(),
+        "teams/web/frontend.json #1 //teams/web/frontend (path) policy".to_owned(),
+    ];
+    assert_eq!(rows, expected);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].starts_with("teams/web/ci.yml: skipped, not JSON;"),
+        "{skipped:?}"
+    );
+}
