@@ -156,6 +156,13 @@ pub(crate) struct Probe<'a> {
         deserialize_with = "present"
     )]
     pub configuration_items: Field<'a>,
+    #[serde(
+        rename = "baseConfigurationItems",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub base_configuration_items: Field<'a>,
     #[serde(rename = "Results", default, borrow, deserialize_with = "present")]
     pub results: Field<'a>,
     #[serde(rename = "resourceType", default, borrow, deserialize_with = "present")]
@@ -375,7 +382,9 @@ fn whole_item(item: Item, emit: &mut Emit) -> Result<(), Rejected> {
 
 /// A top-level object: an AWS Config container, or a single item.
 fn document(p: &Probe, raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
-    if let Some(items) = p.configuration_items.filter(|r| kind(r) == Kind::Array) {
+    // `batch-get-resource-config` names its items `baseConfigurationItems`.
+    let items = p.configuration_items.or(p.base_configuration_items);
+    if let Some(items) = items.filter(|r| kind(r) == Kind::Array) {
         awsconfig::container(items, "configuration item", ctx, emit);
         return Ok(());
     }

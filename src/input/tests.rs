@@ -1060,3 +1060,57 @@ fn the_sample_export_reads_as_its_readme_says() {
         "{skipped:?}"
     );
 }
+
+#[test]
+fn batch_get_resource_config_base_items_are_read() {
+    let text = r#"{"baseConfigurationItems":[{"accountId":"444455556666","arn":"arn:aws:ecr:us-east-1:444455556666:repository/a","resourceType":"AWS::ECR::Repository","resourceName":"a","awsRegion":"us-east-1","configuration":"{\"RepositoryName\":\"a\"}"}],"unprocessedResourceKeys":[]}"#;
+    let r = one(read_named("batch.json", text));
+    assert_eq!(r.repo.repository.as_deref(), Some("a"));
+    assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
+    assert_eq!(r.body, Body::NoPolicy);
+}
+
+#[test]
+fn a_single_config_item_is_one_record() {
+    // `get-resource-config-history --query 'configurationItems[0]'`.
+    let text = config_item(
+        "gitpod/a",
+        &format!(",\"RepositoryPolicyText\":{}", quoted(GITPOD)),
+        "",
+    );
+    let r = one(read_named("item.json", text));
+    assert_eq!(r.record, 1);
+    assert_eq!(r.repo.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+}
+
+#[test]
+fn trailing_garbage_after_gzip_is_unreadable() {
+    let mut bytes = gzip(GITPOD.as_bytes());
+    bytes.extend_from_slice(b"garbage");
+    let record = one(read_named("tail.json.gz", bytes));
+    let (code, message) = err(&record);
+    assert_eq!(code, Code::Unreadable, "{message}");
+}
+
+#[test]
+fn crlf_pretty_json_is_one_document() {
+    let text = GITPOD.replace(",", ",\r\n");
+    let r = one(read_named("crlf.json", &text));
+    assert_eq!(r.body, Body::Policy(text.clone()));
+}
+
+#[test]
+fn names_are_split_case_insensitively() {
+    use walk::split_name;
+    let n = split_name("App.Json.GZ");
+    assert_eq!((n.stem, n.ext, n.gz), ("App", Some("json"), true));
+    let n = split_name("x.tar.gz");
+    assert_eq!((n.stem, n.ext, n.gz), ("x.tar", None, true));
+    let n = split_name(".json");
+    assert_eq!((n.stem, n.ext, n.gz), (".json", Some("json"), false));
+    let n = split_name("a.jsonl");
+    assert_eq!(n.ext, Some("jsonl"));
+    let n = split_name("a.xjson");
+    assert_eq!(n.ext, None);
+}
