@@ -1,10 +1,21 @@
 //! Input: walking the paths, opening and gunzipping files, recognising the export shape, and
 //! turning bytes into [`Record`]s. Knows nothing about IAM.
 
+mod awsconfig;
+mod read;
+mod shape;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::record::Record;
+use crate::finding::Code;
+use crate::record::{Body, Record, RepoId};
+
+use read::MAX_BYTES;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
 /// input.
@@ -43,12 +54,93 @@ pub enum Outcome {
 }
 
 /// Finds every source under `paths`, sorted by `display`. `-` is standard input.
-pub fn discover(_paths: &[String]) -> Result<Vec<Source>, MissingPath> {
-    todo!("input helper")
+pub fn discover(paths: &[String]) -> Result<Vec<Source>, MissingPath> {
+    walk::discover(paths)
 }
 
 /// Reads one source and hands each record to `sink`, in record order. Never fails: every problem
 /// becomes an error record.
-pub fn read_source(_source: &Source, _sink: &mut dyn FnMut(Record)) -> Outcome {
-    todo!("input helper")
+pub fn read_source(source: &Source, sink: &mut dyn FnMut(Record)) -> Outcome {
+    read_source_capped(source, MAX_BYTES, sink)
+}
+
+/// [`read_source`] with the size cap as a parameter, so that tests can trip it cheaply.
+pub(crate) fn read_source_capped(
+    source: &Source,
+    limit: u64,
+    sink: &mut dyn FnMut(Record),
+) -> Outcome {
+    let display = &source.display;
+    let mut emit = |record: u64, repo: RepoId, body: Body| {
+        sink(Record {
+            source: Arc::clone(display),
+            record,
+            repo,
+            body,
+        });
+    };
+    let unreadable = |message: String| Body::Error {
+        code: Code::Unreadable,
+        message,
+    };
+    if let Some(message) = &source.walk_error {
+        emit(1, RepoId::default(), unreadable(message.clone()));
+        return Outcome::Read;
+    }
+
+    let name = source
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = walk::split_name(&name).ext;
+    // Folders often hold unrelated YAML and CSV: found by the walk, such a file that is no shape
+    // the tool knows is skipped with a note. Named on the command line, it is an error record.
+    let skippable = !source.named && matches!(ext, Some("yaml" | "yml" | "csv"));
+    let skipped = |why: &str| {
+        Outcome::Skipped(format!(
+            "{display}: skipped, {why}; YAML and CSV files are read only when they hold a JSON export"
+        ))
+    };
+
+    let bytes = match read::load(source, limit) {
+        Ok(bytes) => bytes,
+        Err(message) => {
+            emit(1, RepoId::default(), unreadable(message));
+            return Outcome::Read;
+        }
+    };
+    let text = match read::decode(bytes) {
+        Ok(text) => text,
+        Err(_) if skippable => return skipped("not UTF-8 text"),
+        Err(message) => {
+            emit(1, RepoId::default(), unreadable(message));
+            return Outcome::Read;
+        }
+    };
+    let ctx = shape::Ctx {
+        label: source.label.as_deref(),
+        json_lines: matches!(ext, Some("jsonl" | "ndjson")),
+    };
+    match shape::parse(text.body(), &ctx, &mut emit) {
+        Ok(()) => Outcome::Read,
+        Err(shape::Rejected::Empty) if skippable => skipped("empty"),
+        Err(shape::Rejected::NotJson(_)) if skippable => skipped("not JSON"),
+        Err(shape::Rejected::Unsupported(_)) if skippable => {
+            skipped("no export shape ecr-audit knows")
+        }
+        Err(rejected) => {
+            let code = rejected.code();
+            emit(
+                1,
+                RepoId::default(),
+                Body::Error {
+                    code,
+                    message: rejected.into_message(),
+                },
+            );
+            Outcome::Read
+        }
+    }
 }

@@ -1,0 +1,243 @@
+//! AWS Config: configuration items of `AWS::ECR::Repository`, from snapshot/history files
+//! (`configurationItems`), `select-resource-config` output (`Results` of JSON strings) and the
+//! API's items (whose `configuration` is a JSON string). Other resource types and deleted
+//! repositories are recognised and skipped: they are not repositories to audit.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::shape::{
+    At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, error, fill_from_arn, invalid,
+    item_text, kind, present, string, trim_json_ws,
+};
+use crate::finding::Code;
+use crate::record::{Body, RepoId};
+
+const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
+
+/// Reads a `configurationItems` or `Results` array: each element is an item (an object, or a
+/// JSON string of one), numbered by its 1-based index.
+pub(crate) fn container(items: &RawValue, noun: &'static str, ctx: &Ctx, emit: &mut Emit) {
+    let items: Vec<&RawValue> = match serde_json::from_str(items.get()) {
+        Ok(items) => items,
+        // Already parsed once as part of the file, so this cannot fail; say so if it does.
+        Err(e) => {
+            emit(
+                1,
+                RepoId::default(),
+                error(Code::InvalidJson, invalid(At::File, &e)),
+            );
+            return;
+        }
+    };
+    for (i, raw) in items.iter().enumerate() {
+        let at = At::part(noun, i);
+        if kind(raw) == Kind::String {
+            match serde_json::from_str::<String>(raw.get()) {
+                Ok(text) => item_text(&text, at, ctx, emit),
+                Err(e) => emit(
+                    at.number(),
+                    RepoId::default(),
+                    error(Code::InvalidJson, invalid(at, &e)),
+                ),
+            }
+        } else {
+            item_text(raw.get(), at, ctx, emit);
+        }
+    }
+}
+
+/// The ECR part of an item's `configuration` (AWS Config records it with CloudFormation's
+/// property names; the camel-case spellings are accepted too).
+#[derive(Default, Deserialize)]
+struct RawConfiguration<'a> {
+    #[serde(
+        rename = "RepositoryName",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    name_upper: Field<'a>,
+    #[serde(
+        rename = "repositoryName",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    name_lower: Field<'a>,
+    #[serde(
+        rename = "RepositoryPolicyText",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    policy_upper: Field<'a>,
+    #[serde(
+        rename = "repositoryPolicyText",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    policy_lower: Field<'a>,
+    #[serde(rename = "Arn", default, borrow, deserialize_with = "present")]
+    arn_upper: Field<'a>,
+    #[serde(rename = "arn", default, borrow, deserialize_with = "present")]
+    arn_lower: Field<'a>,
+}
+
+/// What the tool takes from `configuration`, owned (the API gives it as a string to parse).
+struct Configuration {
+    name: Option<String>,
+    arn: Option<String>,
+    /// `None`: no `RepositoryPolicyText` key.
+    policy: Option<Result<Body, String>>,
+}
+
+impl Configuration {
+    fn is_ecr(&self) -> bool {
+        self.name.is_some() || self.policy.is_some()
+    }
+}
+
+fn configuration(raw: &RawValue, at: At) -> Result<Configuration, (Code, String)> {
+    let owned;
+    let text = match kind(raw) {
+        Kind::Object => raw.get(),
+        Kind::String => {
+            owned = serde_json::from_str::<String>(raw.get())
+                .map_err(|e| (Code::InvalidJson, invalid(at, &e)))?;
+            trim_json_ws(&owned)
+        }
+        _ => raw.get(),
+    };
+    let not_object = || {
+        (
+            Code::UnsupportedInput,
+            format!(
+                "`configuration` of {} is {}; expected an object or a JSON string of one",
+                at.subject(),
+                describe(text)
+            ),
+        )
+    };
+    if !text.starts_with('{') {
+        // A string that holds JSON but not an object, or holds no JSON at all.
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            return Err(not_object());
+        }
+    }
+    let c: RawConfiguration = serde_json::from_str(text).map_err(|e| {
+        (
+            Code::InvalidJson,
+            format!("`configuration` of {} is not valid JSON: {e}", at.subject()),
+        )
+    })?;
+    let policy = c
+        .policy_upper
+        .map(|p| ("RepositoryPolicyText", p))
+        .or(c.policy_lower.map(|p| ("repositoryPolicyText", p)))
+        .map(|(key, p)| policy(key, p, at));
+    Ok(Configuration {
+        name: string(c.name_upper).or_else(|| string(c.name_lower)),
+        arn: string(c.arn_upper).or_else(|| string(c.arn_lower)),
+        policy,
+    })
+}
+
+/// `RepositoryPolicyText`: a JSON string is the policy; `{}`, `""` and `null` mean none.
+fn policy(key: &str, raw: &RawValue, at: At) -> Result<Body, String> {
+    match kind(raw) {
+        Kind::Null => Ok(Body::NoPolicy),
+        Kind::String => match string(Some(raw)) {
+            Some(text) if text.trim().is_empty() => Ok(Body::NoPolicy),
+            Some(text) => Ok(Body::Policy(text)),
+            None => Err(format!(
+                "`{key}` of {} is not a valid JSON string",
+                at.subject()
+            )),
+        },
+        Kind::Object => {
+            let inner = trim_json_ws(&raw.get()[1..raw.get().len() - 1]);
+            if inner.is_empty() {
+                Ok(Body::NoPolicy)
+            } else {
+                Ok(Body::Policy(raw.get().to_owned()))
+            }
+        }
+        _ => Err(format!(
+            "`{key}` of {} is {}; expected a JSON string of the policy or {{}}",
+            at.subject(),
+            describe(raw.get())
+        )),
+    }
+}
+
+/// An AWS Config item, or `None` when `p` is not one: it needs a `resourceType` of the form
+/// `AWS::…`, or (no `resourceType`, as in a `select-resource-config` that did not select it) a
+/// `configuration` with an ECR repository's keys.
+pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
+    let resource_type = string(p.resource_type).filter(|t| t.starts_with("AWS::"));
+    let config = p
+        .configuration
+        .filter(|r| kind(r) != Kind::Null)
+        .map(|raw| configuration(raw, at));
+    match &resource_type {
+        Some(t) if t != ECR_REPOSITORY => return Some(Item::Skip),
+        Some(_) => {}
+        None => match &config {
+            Some(Ok(c)) if c.is_ecr() => {}
+            _ => return None,
+        },
+    }
+    let status = string(p.status);
+    // A deleted repository has nothing left to pull from.
+    if matches!(
+        status.as_deref(),
+        Some("ResourceDeleted" | "ResourceDeletedNotRecorded")
+    ) {
+        return Some(Item::Skip);
+    }
+    let mut repo = RepoId {
+        registry: account(p.aws_account_id).or_else(|| account(p.account_id)),
+        region: string(p.aws_region),
+        repository: string(p.resource_name),
+        arn: string(p.arn_upper).or_else(|| string(p.arn)),
+        name_from_path: false,
+    };
+    if let Some(Ok(c)) = &config {
+        if repo.repository.is_none() {
+            repo.repository.clone_from(&c.name);
+        }
+        if repo.arn.is_none() {
+            repo.arn.clone_from(&c.arn);
+        }
+    }
+    fill_from_arn(&mut repo);
+    let body = if status.as_deref() == Some("ResourceNotRecorded") {
+        error(
+            Code::UnsupportedInput,
+            format!(
+                "{} is `ResourceNotRecorded`: AWS Config holds no configuration for it, so its \
+                 repository policy is unknown",
+                at.subject()
+            ),
+        )
+    } else {
+        match config {
+            None => error(
+                Code::UnsupportedInput,
+                format!(
+                    "{} has no `configuration`, so its repository policy is unknown",
+                    at.subject()
+                ),
+            ),
+            Some(Err((code, message))) => error(code, message),
+            Some(Ok(c)) => match c.policy {
+                None => Body::NoPolicy,
+                Some(Ok(body)) => body,
+                Some(Err(message)) => error(Code::UnsupportedInput, message),
+            },
+        }
+    };
+    Some(Item::Record(repo, body))
+}

@@ -1,0 +1,254 @@
+//! Turning command-line paths into sources: which files inside folders are read, how each is
+//! named (`display`, `label`), and how walk problems become sources instead of stopping the run.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+use super::{MissingPath, Source};
+
+/// Extensions read inside folders (each optionally followed by `.gz`), lower case; names are
+/// matched case-insensitively (SPEC 3).
+pub(crate) const EXTENSIONS: &[&str] = &[
+    "json", "jsonl", "ndjson", "txt", "policy", "yaml", "yml", "template", "csv",
+];
+
+/// A file name split into its stem and the extensions the tool knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Name<'a> {
+    /// The name without `.gz` and without the known extension.
+    pub stem: &'a str,
+    /// The known extension (lower case), if the name has one.
+    pub ext: Option<&'static str>,
+    pub gz: bool,
+}
+
+/// Splits `name` into stem, known extension and `.gz`, case-insensitively.
+pub(crate) fn split_name(name: &str) -> Name<'_> {
+    let (rest, gz) = match strip_suffix_ci(name, ".gz") {
+        Some(rest) if !rest.is_empty() => (rest, true),
+        _ => (name, false),
+    };
+    for ext in EXTENSIONS {
+        // `.json` alone (a hidden file with no stem) still ends in `.json`: it is read, and its
+        // label keeps the whole name rather than becoming empty.
+        if let Some(stem) = rest
+            .len()
+            .checked_sub(ext.len() + 1)
+            .and_then(|_| strip_suffix_ci(rest, ext))
+            .and_then(|s| s.strip_suffix('.'))
+        {
+            let stem = if stem.is_empty() { rest } else { stem };
+            return Name {
+                stem,
+                ext: Some(ext),
+                gz,
+            };
+        }
+    }
+    Name {
+        stem: rest,
+        ext: None,
+        gz,
+    }
+}
+
+fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = s.len().checked_sub(suffix.len())?;
+    // `suffix` is ASCII, so a match ends on a char boundary; `get` guards the mismatch case.
+    let tail = s.get(cut..)?;
+    tail.eq_ignore_ascii_case(suffix).then(|| &s[..cut])
+}
+
+/// The label of a file named on the command line: its file name without `.gz` and the known
+/// extension; for another extension, without the last one (as `Path::file_stem`).
+fn named_label(arg: &str) -> String {
+    let file_name = Path::new(arg)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| arg.to_owned());
+    let name = split_name(&file_name);
+    if name.ext.is_some() {
+        return name.stem.to_owned();
+    }
+    match name.stem.rfind('.') {
+        Some(dot) if dot > 0 => name.stem[..dot].to_owned(),
+        _ => name.stem.to_owned(),
+    }
+}
+
+/// See [`super::discover`].
+pub(crate) fn discover(paths: &[String]) -> Result<Vec<Source>, MissingPath> {
+    // Check every path before walking any: a usage error should not wait for a long walk.
+    let mut kinds = Vec::with_capacity(paths.len());
+    for arg in paths {
+        if arg == "-" {
+            kinds.push(None);
+            continue;
+        }
+        match std::fs::metadata(arg) {
+            Err(e) if is_missing(&e) => {
+                return Err(MissingPath { path: arg.clone() });
+            }
+            other => kinds.push(Some(other)),
+        }
+    }
+
+    let mut out = Vec::new();
+    for (arg, kind) in paths.iter().zip(kinds) {
+        match kind {
+            None => out.push(Source {
+                path: None,
+                display: Arc::from("-"),
+                label: None,
+                named: true,
+                walk_error: None,
+            }),
+            Some(Ok(meta)) if meta.is_dir() => walk(arg, &mut out),
+            // A named file is read whatever it is: `<(zcat export.gz)` is a pipe.
+            Some(Ok(_)) => out.push(named(arg, None)),
+            Some(Err(e)) => out.push(named(arg, Some(format!("cannot open the file: {e}")))),
+        }
+    }
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok(out)
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+fn named(arg: &str, walk_error: Option<String>) -> Source {
+    Source {
+        path: Some(PathBuf::from(arg)),
+        display: Arc::from(arg),
+        label: Some(named_label(arg)),
+        named: true,
+        walk_error,
+    }
+}
+
+/// The folder argument as the front of `display`: trailing slashes dropped so that joining adds
+/// exactly one (`testdata/` + `team/app.json` → `testdata/team/app.json`).
+fn display_base(arg: &str) -> &str {
+    let trimmed = arg.trim_end_matches('/');
+    if trimmed.is_empty() && !arg.is_empty() {
+        "/"
+    } else {
+        trimmed
+    }
+}
+
+fn join(base: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        base.to_owned()
+    } else if base.ends_with('/') {
+        format!("{base}{rel}")
+    } else {
+        format!("{base}/{rel}")
+    }
+}
+
+/// `path` relative to `root`, `/`-separated whatever the platform.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
+fn walk(arg: &str, out: &mut Vec<Source>) {
+    let root = Path::new(arg);
+    let base = display_base(arg);
+    // walkdir detects loops itself when following links; hidden files and `.gitignore` get no
+    // special treatment (SPEC 3).
+    for entry in WalkDir::new(root).follow_links(true) {
+        match entry {
+            Ok(entry) => {
+                // With `follow_links` this is the target's type: only regular files are opened,
+                // so a FIFO, socket or device in the tree can never block the run.
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let file_name = entry.file_name().to_string_lossy();
+                let name = split_name(&file_name);
+                if name.ext.is_none() {
+                    continue;
+                }
+                let rel = relative(root, entry.path());
+                let label = label_of(&rel, &file_name, name.stem);
+                out.push(Source {
+                    display: Arc::from(join(base, &rel)),
+                    label: Some(label),
+                    path: Some(entry.into_path()),
+                    named: false,
+                    walk_error: None,
+                });
+            }
+            Err(err) => {
+                if let Some(source) = walk_error(root, base, &err) {
+                    out.push(source);
+                }
+            }
+        }
+    }
+}
+
+/// `team/app.json.gz` → `team/app`.
+fn label_of(rel: &str, file_name: &str, stem: &str) -> String {
+    let dir_len = rel.len().saturating_sub(file_name.len());
+    format!("{}{}", rel.get(..dir_len).unwrap_or(""), stem)
+}
+
+/// A walk problem as a source with `walk_error` set, or `None` when the entry would not have
+/// been read anyway (a dangling link whose name has no known extension).
+fn walk_error(root: &Path, base: &str, err: &walkdir::Error) -> Option<Source> {
+    let path = err.path().unwrap_or(root);
+    let rel = relative(root, path);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = split_name(&file_name);
+    let message = if let Some(ancestor) = err.loop_ancestor() {
+        format!(
+            "symbolic link loop: it leads back to the folder `{}` already being walked",
+            ancestor.display()
+        )
+    } else {
+        let io = err.io_error();
+        let dangling = io.is_some_and(|e| e.kind() == io::ErrorKind::NotFound)
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if dangling {
+            name.ext?;
+            "broken symbolic link: its target does not exist".to_owned()
+        } else {
+            let reason = io.map_or_else(|| err.to_string(), |e| e.to_string());
+            if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                format!("cannot list the folder: {reason}")
+            } else {
+                format!("cannot read the entry: {reason}")
+            }
+        }
+    };
+    Some(Source {
+        display: Arc::from(join(base, &rel)),
+        label: Some(label_of(&rel, &file_name, name.stem)),
+        path: Some(path.to_path_buf()),
+        named: false,
+        walk_error: Some(message),
+    })
+}
+
+/// `display` of `rel` found under the folder argument `arg`.
+#[cfg(test)]
+pub(crate) fn join_display(arg: &str, rel: &str) -> String {
+    join(display_base(arg), rel)
+}
