@@ -301,3 +301,6 @@ pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
 pub fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
     validate::parse(text)
 }
+
+#[cfg(test)]
+mod tests;

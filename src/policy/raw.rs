@@ -6,7 +6,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// The JSON type of a value, for messages ("found a number").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,53 @@ impl JsonType {
     }
 }
 
+/// A value read only to be dropped. Unlike serde's `IgnoredAny` (which serde_json skips without
+/// a depth limit) it goes through `deserialize_any`, so serde_json's recursion limit makes deep
+/// nesting `invalid-json` wherever it is, and the stack stays bounded.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SkipVisitor;
+        impl<'de> Visitor<'de> for SkipVisitor {
+            type Value = Skip;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+        }
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
 /// A value that may be of the wrong JSON type. Each loose type says what it makes of each JSON
 /// type; anything it does not take becomes `wrong(type)` and is skipped.
 trait Loose: Sized {
@@ -48,12 +95,12 @@ trait Loose: Sized {
     }
 
     fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element::<Skip>()?.is_some() {}
         Ok(Self::wrong(JsonType::Array))
     }
 
     fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
         Ok(Self::wrong(JsonType::Object))
     }
 }
@@ -305,7 +352,7 @@ impl Loose for Document {
                 Key::Known(k @ "Id") => set(&mut p.id, map.next_value()?, dup, k),
                 Key::Known(k @ "Statement") => set(&mut p.statement, map.next_value()?, dup, k),
                 other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                     p.unknown_keys.push(other.into_string());
                 }
             }
@@ -392,7 +439,7 @@ impl RawStatement {
                 }
                 Key::Known(k @ "Condition") => set(&mut s.condition, map.next_value()?, dup, k),
                 other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                     s.unknown_keys.push(other.into_string());
                 }
             }
