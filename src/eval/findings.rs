@@ -135,7 +135,7 @@ pub(super) fn collect(
                         s.reference(),
                     ));
                 }
-                if mention.any && v.condition != Tri::False && v.resource != Tri::False {
+                if mention.any && v.resource != Tri::False && v.condition(puller) != Tri::False {
                     excess_access(v, account, denied_mask, &mut out);
                 }
             }

@@ -115,7 +115,9 @@ struct View<'p> {
     stmt: &'p Statement,
     principal: Tri,
     resource: Tri,
-    condition: Tri,
+    /// `None` when not evaluated because the principal or resource already rules the statement
+    /// out; see [`View::condition`].
+    condition: Option<Tri>,
     /// Principal AND resource AND conditions.
     applies: Tri,
 }
@@ -126,17 +128,23 @@ impl<'p> View<'p> {
         let resource = resource::applies(stmt.resources(), repo);
         // Conditions are only worth evaluating when the rest may apply.
         let condition = if principal.and(resource) == Tri::False {
-            Tri::False
+            None
         } else {
-            condition::block(stmt.conditions(), puller)
+            Some(condition::block(stmt.conditions(), puller))
         };
         View {
             stmt,
             principal,
             resource,
             condition,
-            applies: principal.and(resource).and(condition),
+            applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),
         }
+    }
+
+    /// The statement's conditions for the puller, evaluated now if they were skipped.
+    fn condition(&self, puller: &Puller) -> Tri {
+        self.condition
+            .unwrap_or_else(|| condition::block(self.stmt.conditions(), puller))
     }
 
     /// Whether the statement applies to the puller doing catalog action `i`.
@@ -170,3 +178,6 @@ fn state(views: &[View<'_>], i: usize) -> ActionState {
         ActionState::Allowed
     }
 }
+
+#[cfg(test)]
+mod tests;
