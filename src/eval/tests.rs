@@ -398,8 +398,10 @@ fn repository_arn_from_the_input_decides_every_part() {
         "Resource",
         "arn:aws:ecr:eu-west-1:111122223333:repository/team/*",
     );
-    let mut r = RepoId::default();
-    r.arn = Some("arn:aws:ecr:eu-west-1:111122223333:repository/team/app".into());
+    let r = RepoId {
+        arn: Some("arn:aws:ecr:eu-west-1:111122223333:repository/team/app".into()),
+        ..RepoId::default()
+    };
     assert_eq!(run_with(&text, &puller(), &r).actions, ALL);
 }
 
@@ -960,9 +962,7 @@ fn arn_operators_match_part_by_part() {
 fn deny_takes_precedence_over_allow() {
     let j = run(&policy(&[
         allow(&format!(r#"{{"AWS": "{A}"}}"#), ""),
-        format!(
-            r#"{{"Sid": "NoLayers", "Effect": "Deny", "Principal": "*", "Action": "ecr:GetDownloadUrlForLayer"}}"#
-        ),
+        r#"{"Sid": "NoLayers", "Effect": "Deny", "Principal": "*", "Action": "ecr:GetDownloadUrlForLayer"}"#.to_string(),
     ]));
     assert_eq!(j.actions, [Allowed, Allowed, Denied]);
     let f = finding(&j, Code::ActionDenied);
@@ -1108,9 +1108,7 @@ fn excess_access_counts_permissions_management_and_tagging() {
 
 #[test]
 fn excess_access_via_a_principal_inside_the_account_or_a_condition() {
-    let text = policy(&[format!(
-        r#"{{"Sid": "Push", "Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111122223333:role/ci"}}, "Action": "ecr:PutImage"}}"#
-    )]);
+    let text = policy(&[r#"{"Sid": "Push", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/ci"}, "Action": "ecr:PutImage"}"#.to_string()]);
     let f = run(&text)
         .findings
         .into_iter()
@@ -1118,21 +1116,20 @@ fn excess_access_via_a_principal_inside_the_account_or_a_condition() {
     assert!(f.is_some_and(
         |f| f.message.contains("possibly grants") && f.message.contains("ecr:PutImage")
     ));
-    let text = policy(&[format!(
-        r#"{{"Sid": "Push", "Effect": "Allow", "Principal": "*", "Action": "ecr:PutImage", "Condition": {{"StringEquals": {{"aws:PrincipalOrgID": "o-1"}}}}}}"#
-    )]);
+    let text = policy(&[r#"{"Sid": "Push", "Effect": "Allow", "Principal": "*", "Action": "ecr:PutImage", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}"#.to_string()]);
     assert!(codes(&run(&text)).contains(&Code::ExcessAccess));
 }
 
 #[test]
 fn excess_access_not_for_other_accounts_or_denied_actions() {
-    let text = policy(&[format!(
-        r#"{{"Effect": "Allow", "Principal": {{"AWS": "444455556666"}}, "Action": "ecr:PutImage"}}"#
-    )]);
+    let text = policy(&[
+        r#"{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "ecr:PutImage"}"#
+            .to_string(),
+    ]);
     assert!(!codes(&run(&text)).contains(&Code::ExcessAccess));
     let text = policy(&[
         allow(&format!(r#"{{"AWS": "{A}"}}"#), "").replace(PULL, r#"["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage"]"#),
-        format!(r#"{{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage"}}"#),
+        r#"{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage"}"#.to_string(),
     ]);
     let j = run(&text);
     assert_eq!(j.actions, ALL);
