@@ -1,11 +1,22 @@
 //! The judgement: does a policy let the puller (a role session of the audited account) perform
 //! the three pull actions, and is the policy safe? Pure functions over the model; no I/O.
 
-use std::collections::HashMap;
+mod arn;
+pub mod condition;
+mod findings;
+pub mod principal;
+mod resource;
+pub mod tri;
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::catalog;
 use crate::finding::Finding;
-use crate::policy::Policy;
+use crate::policy::{Effect, Policy, Statement};
 use crate::record::RepoId;
+
+pub use tri::Tri;
 
 /// The ARN partition of the account principal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -74,6 +85,99 @@ pub struct Judgement {
 
 /// Judges `policy` for `puller` on the repository `repo` (whose unknown parts are judged in three
 /// values, SPEC 4.3).
-pub fn judge(_policy: &Policy, _puller: &Puller, _repo: &RepoId) -> Judgement {
-    todo!("eval helper")
+pub fn judge(policy: &Policy, puller: &Puller, repo: &RepoId) -> Judgement {
+    let repo_arn = resource::RepoArn::new(repo, puller.partition);
+    let views: Vec<View<'_>> = policy
+        .statements()
+        .iter()
+        .map(|s| View::new(s, puller, &repo_arn))
+        .collect();
+    let required = *REQUIRED_INDEX;
+    let actions = required.map(|i| state(&views, i));
+    let findings = findings::collect(policy, puller, &views, &actions);
+    Judgement { actions, findings }
 }
+
+/// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`.
+static REQUIRED_INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
+    catalog::REQUIRED.map(|full| {
+        let name = full.split_once(':').map_or(full, |(_, n)| n);
+        catalog::ACTIONS
+            .iter()
+            .position(|a| a.name == name)
+            .unwrap_or(usize::MAX)
+    })
+});
+
+/// One statement judged for the puller and the repository, before looking at actions.
+#[derive(Clone, Copy, Debug)]
+struct View<'p> {
+    stmt: &'p Statement,
+    principal: Tri,
+    resource: Tri,
+    /// `None` when not evaluated because the principal or resource already rules the statement
+    /// out; see [`View::condition`].
+    condition: Option<Tri>,
+    /// Principal AND resource AND conditions.
+    applies: Tri,
+}
+
+impl<'p> View<'p> {
+    fn new(stmt: &'p Statement, puller: &Puller, repo: &resource::RepoArn<'_>) -> View<'p> {
+        let principal = principal::covers(stmt, puller);
+        let resource = resource::applies(stmt.resources(), repo);
+        // Conditions are only worth evaluating when the rest may apply.
+        let condition = if principal.and(resource) == Tri::False {
+            None
+        } else {
+            Some(condition::block(stmt.conditions(), puller))
+        };
+        View {
+            stmt,
+            principal,
+            resource,
+            condition,
+            applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),
+        }
+    }
+
+    /// The statement's conditions for the puller, evaluated now if they were skipped.
+    fn condition(&self, puller: &Puller) -> Tri {
+        self.condition
+            .unwrap_or_else(|| condition::block(self.stmt.conditions(), puller))
+    }
+
+    /// Whether the statement applies to the puller doing catalog action `i`.
+    fn on(&self, i: usize) -> Tri {
+        if i < catalog::ACTIONS.len() && self.stmt.covers(i) {
+            self.applies
+        } else {
+            Tri::False
+        }
+    }
+}
+
+/// SPEC 4.5: an explicit deny wins; otherwise an allow is needed, and any doubt on either side
+/// makes the action conditional.
+fn state(views: &[View<'_>], i: usize) -> ActionState {
+    let (mut allow_true, mut allow_maybe, mut deny_maybe) = (false, false, false);
+    for v in views {
+        match (v.stmt.effect(), v.on(i)) {
+            (Effect::Deny, Tri::True) => return ActionState::Denied,
+            (Effect::Deny, Tri::Unknown) => deny_maybe = true,
+            (Effect::Allow, Tri::True) => allow_true = true,
+            (Effect::Allow, Tri::Unknown) => allow_maybe = true,
+            (_, Tri::False) => {}
+        }
+    }
+    if !allow_true && !allow_maybe {
+        ActionState::Missing
+    } else if !allow_true || deny_maybe {
+        ActionState::Conditional
+    } else {
+        ActionState::Allowed
+    }
+}
+
+#[cfg(test)]
+mod tests;

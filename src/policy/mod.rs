@@ -1,18 +1,306 @@
 //! The IAM policy model and its validation: raw JSON text in, a typed [`Policy`] that cannot hold
 //! an invalid policy out, or every problem found (not only the first) as error findings.
 
-use crate::finding::Finding;
+pub mod glob;
+pub mod operator;
+mod raw;
+mod validate;
+pub mod value;
 
-/// A validated repository policy document.
+use ipnet::IpNet;
+use jiff::Timestamp;
+
+use crate::catalog;
+use crate::finding::{Finding, StatementRef};
+
+pub use operator::{Base, Family, Operator, Qualifier};
+
+/// A validated repository policy document. Only [`parse`] makes one.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    // Owned by the policy helper: statements, version, ...
+    version: Version,
+    id: Option<String>,
+    statements: Vec<Statement>,
+}
+
+impl Policy {
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+}
+
+/// The policy language version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// No `Version`: IAM reads the document as 2008-10-17.
+    Missing,
+    V2008_10_17,
+    V2012_10_17,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// The kinds of principal IAM knows (the keys of a `Principal` object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrincipalKind {
+    Aws,
+    Service,
+    Federated,
+    CanonicalUser,
+}
+
+impl PrincipalKind {
+    pub const ALL: [PrincipalKind; 4] = [
+        PrincipalKind::Aws,
+        PrincipalKind::Service,
+        PrincipalKind::Federated,
+        PrincipalKind::CanonicalUser,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::Aws => "AWS",
+            PrincipalKind::Service => "Service",
+            PrincipalKind::Federated => "Federated",
+            PrincipalKind::CanonicalUser => "CanonicalUser",
+        }
+    }
+}
+
+/// The principals a `Principal` or `NotPrincipal` lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principals {
+    /// Written `"Principal": "*"`.
+    star: bool,
+    /// The `AWS` values: `"*"`, account ids, ARNs (no wildcard inside an ARN).
+    aws: Vec<String>,
+    /// `Service`, `Federated` and `CanonicalUser` values, which never name an account's role.
+    others: Vec<(PrincipalKind, String)>,
+}
+
+impl Principals {
+    /// Every principal: `"*"` or `{"AWS": "*"}`.
+    pub fn is_everyone(&self) -> bool {
+        self.star || self.aws.iter().any(|a| a == "*")
+    }
+
+    /// Whether it was written as the bare string `"*"`.
+    pub fn is_star(&self) -> bool {
+        self.star
+    }
+
+    pub fn aws(&self) -> &[String] {
+        &self.aws
+    }
+
+    pub fn others(&self) -> &[(PrincipalKind, String)] {
+        &self.others
+    }
+}
+
+/// Who a statement is about. `NotPrincipal` only ever comes with `Deny` (AWS rejects it with
+/// `Allow`; validation enforces it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Who {
+    Principal(Principals),
+    NotPrincipal(Principals),
+}
+
+/// `Action` or `NotAction` patterns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actions {
+    Action(Vec<String>),
+    NotAction(Vec<String>),
+}
+
+/// `Resource` or `NotResource` patterns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resources {
+    Resource(Vec<String>),
+    NotResource(Vec<String>),
+}
+
+/// A condition value, read once for its operator's family.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondValue {
+    text: String,
+    typed: Typed,
+}
+
+impl CondValue {
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn typed(&self) -> &Typed {
+        &self.typed
+    }
+}
+
+/// A condition value as its operator reads it. `Invalid`: it does not read, so every comparison
+/// with it is false.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Typed {
+    Text,
+    Number(f64),
+    Time(Timestamp),
+    Net(IpNet),
+    Bool(bool),
+    Invalid,
+}
+
+/// One operator applied to one key with its values (ORed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    operator: Operator,
+    /// As written, for messages.
+    key: String,
+    /// Lower-cased: key names are case-insensitive.
+    key_lower: String,
+    values: Vec<CondValue>,
+}
+
+impl Condition {
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn key_lower(&self) -> &str {
+        &self.key_lower
+    }
+
+    pub fn values(&self) -> &[CondValue] {
+        &self.values
+    }
+}
+
+/// An action pattern that names no ECR action, found once at parse time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownAction {
+    pub pattern: String,
+    /// The pattern's service is not `ecr`.
+    pub not_ecr: bool,
+    /// The nearest catalog action (full `ecr:` name), for a pattern without wildcards.
+    pub suggestion: Option<String>,
+}
+
+/// A validated statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    index: usize,
+    sid: Option<String>,
+    effect: Effect,
+    who: Who,
+    actions: Actions,
+    resources: Option<Resources>,
+    conditions: Vec<Condition>,
+    /// Bit `i` set: the statement's action element covers `catalog::ACTIONS[i]`. Actions do not
+    /// depend on the puller, so they are matched once here.
+    covers: u128,
+    unknown_actions: Vec<UnknownAction>,
+}
+
+// The coverage mask has one bit per catalog action.
+const _: () = assert!(catalog::ACTIONS.len() <= 128);
+
+impl Statement {
+    /// 0-based position in the document.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    pub fn actions(&self) -> &Actions {
+        &self.actions
+    }
+
+    pub fn resources(&self) -> Option<&Resources> {
+        self.resources.as_ref()
+    }
+
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// Whether the action element covers `catalog::ACTIONS[i]`.
+    pub fn covers(&self, i: usize) -> bool {
+        self.covers & (1 << i) != 0
+    }
+
+    /// The catalog actions the action element covers, as a mask over `catalog::ACTIONS`.
+    pub fn coverage(&self) -> u128 {
+        self.covers
+    }
+
+    pub fn unknown_actions(&self) -> &[UnknownAction] {
+        &self.unknown_actions
+    }
+
+    /// The statement as findings name it.
+    pub fn reference(&self) -> StatementRef {
+        StatementRef {
+            index: self.index,
+            sid: self.sid.clone(),
+        }
+    }
+
+    /// How messages name the statement: `statement 2 ("Sid" "Pull")`.
+    pub fn label(&self) -> String {
+        label(self.index, self.sid.as_deref())
+    }
+}
+
+/// How messages name a statement: its 0-based index (as in `StatementRef`) and `Sid`.
+pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
+    match sid {
+        Some(s) => format!("statement {index} (\"Sid\" {s:?})"),
+        None => format!("statement {index}"),
+    }
 }
 
 /// Parses and validates a policy document.
 ///
 /// Errors are findings with code `invalid-json` (not JSON, too deep) or `invalid-policy` (every
 /// problem found, each with its statement where it has one).
-pub fn parse(_text: &str) -> Result<Policy, Vec<Finding>> {
-    todo!("policy helper")
+pub fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
+    validate::parse(text)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! ARNs matched part by part as `ArnLike` does: the six colon-separated parts each matched with
+//! `*`/`?`, never across a colon. A part may be only partly known (a repository's region, the
+//! puller's role name), which makes the answer three-valued.
+
+use crate::policy::glob::{self, Extension};
+
+use super::tri::Tri;
+
+/// One part of a target ARN: a known `head`, then a known or unknown `tail`.
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'a> {
+    pub head: &'a str,
+    pub tail: Tail<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Tail<'a> {
+    Known(&'a str),
+    /// Some non-empty string we do not know.
+    Unknown,
+}
+
+impl<'a> Part<'a> {
+    pub fn known(s: &'a str) -> Part<'a> {
+        Part {
+            head: s,
+            tail: Tail::Known(""),
+        }
+    }
+
+    /// A wholly unknown part (a region or account not given by the input).
+    pub fn unknown() -> Part<'a> {
+        Part {
+            head: "",
+            tail: Tail::Unknown,
+        }
+    }
+
+    pub fn option(s: Option<&'a str>) -> Part<'a> {
+        s.map_or(Part::unknown(), Part::known)
+    }
+}
+
+/// A glob part against a target part: exact, or decided over every unknown tail.
+pub fn part(pat: &str, target: Part<'_>) -> Tri {
+    match target.tail {
+        Tail::Known(tail) => {
+            glob::matches_chars(pat, target.head.chars().chain(tail.chars()), false).into()
+        }
+        Tail::Unknown => match glob::extension(pat, target.head, false, true) {
+            Extension::Every => Tri::True,
+            Extension::Some => Tri::Unknown,
+            Extension::None => Tri::False,
+        },
+    }
+}
+
+/// `ArnLike` of `pattern` against a target of six parts; a pattern without six parts matches
+/// nothing.
+pub fn like(pattern: &str, target: &[Part<'_>; 6]) -> Tri {
+    let mut pats = pattern.splitn(6, ':');
+    let mut acc = Tri::True;
+    for t in target {
+        let Some(p) = pats.next() else {
+            return Tri::False;
+        };
+        acc = acc.and(part(p, *t));
+        if acc == Tri::False {
+            return acc;
+        }
+    }
+    acc
+}
+
+/// Splits a known ARN into six parts; `None` if it has fewer.
+pub fn split(arn: &str) -> Option<[Part<'_>; 6]> {
+    let mut it = arn.splitn(6, ':');
+    let mut next = || it.next().map(Part::known);
+    Some([next()?, next()?, next()?, next()?, next()?, next()?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role_of(account: &str) -> [Part<'_>; 6] {
+        [
+            Part::known("arn"),
+            Part::known("aws"),
+            Part::known("iam"),
+            Part::known(""),
+            Part::known(account),
+            Part {
+                head: "role/",
+                tail: Tail::Unknown,
+            },
+        ]
+    }
+
+    #[test]
+    fn parts_do_not_match_across_colons() {
+        let t = split("arn:aws:ecr:us-east-1:111122223333:repository/app").expect("six parts");
+        assert_eq!(like("arn:aws:ecr:*:*:repository/*", &t), Tri::True);
+        assert_eq!(like("arn:aws:ecr:*", &t), Tri::False);
+        assert_eq!(
+            like("arn:aws:ecr:us-east-?:111122223333:repository/app", &t),
+            Tri::True
+        );
+        assert_eq!(like("arn:aws:s3:*:*:*", &t), Tri::False);
+    }
+
+    #[test]
+    fn unknown_tail_is_decided_in_three_values() {
+        let t = role_of("111122223333");
+        assert_eq!(like("arn:aws:iam::111122223333:role/*", &t), Tri::True);
+        assert_eq!(like("arn:aws:iam::111122223333:*", &t), Tri::True);
+        assert_eq!(
+            like("arn:aws:iam::111122223333:role/gitpod-*", &t),
+            Tri::Unknown
+        );
+        assert_eq!(like("arn:aws:iam::111122223333:root", &t), Tri::False);
+        assert_eq!(like("arn:aws:iam::444455556666:role/*", &t), Tri::False);
+    }
+}

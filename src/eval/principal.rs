@@ -1,0 +1,188 @@
+//! Principal coverage (SPEC 4.1): does a statement's `Principal` / `NotPrincipal` cover a role
+//! session of the audited account whose role name is unknown?
+
+use crate::policy::{Effect, Principals, Statement, Who};
+
+use super::Puller;
+use super::tri::Tri;
+
+/// What an `AWS` principal value names, relative to the audited account `A`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    /// `"*"`.
+    Everyone,
+    /// `A` as a bare id or `arn:<partition>:iam::A:root`: delegates to every principal of `A`.
+    Account,
+    /// `arn:…:iam::A:role/…`.
+    Role,
+    /// `arn:…:sts::A:assumed-role/…`.
+    Session,
+    /// `arn:…:iam::A:user/…`.
+    User,
+    /// Something else inside `A` (federated-user session, …), never a role session.
+    OtherOfAccount,
+    /// Another account, another partition, or not a principal of any account.
+    Foreign,
+}
+
+impl Named {
+    /// A specific principal of `A`, rather than the account itself.
+    pub fn is_specific(self) -> bool {
+        matches!(
+            self,
+            Named::Role | Named::Session | Named::User | Named::OtherOfAccount
+        )
+    }
+}
+
+pub fn name(value: &str, puller: &Puller) -> Named {
+    if value == "*" {
+        return Named::Everyone;
+    }
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return if value == puller.account {
+            Named::Account
+        } else {
+            Named::Foreign
+        };
+    }
+    let mut parts = value.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Named::Foreign;
+    };
+    if partition != puller.partition.as_str() || account != puller.account {
+        return Named::Foreign;
+    }
+    match service {
+        "iam" if resource == "root" => Named::Account,
+        "iam" if resource.starts_with("role/") => Named::Role,
+        "iam" if resource.starts_with("user/") => Named::User,
+        "sts" if resource.starts_with("assumed-role/") => Named::Session,
+        _ => Named::OtherOfAccount,
+    }
+}
+
+/// Whether the statement's principal element covers the puller.
+pub fn covers(stmt: &Statement, puller: &Puller) -> Tri {
+    match stmt.who() {
+        Who::Principal(p) => {
+            if p.is_star() {
+                return Tri::True;
+            }
+            Tri::any(p.aws().iter().map(|v| match name(v, puller) {
+                Named::Everyone | Named::Account => Tri::True,
+                // A role or session ARN of A may be the puller's own role in a Deny; in an Allow
+                // it does not meet the requirement (the documented principal is the account, and
+                // the puller's role is unknown).
+                Named::Role | Named::Session if stmt.effect() == Effect::Deny => Tri::Unknown,
+                // The puller is a role session: never a user or another kind of principal.
+                _ => Tri::False,
+            }))
+            // Service, Federated and CanonicalUser never name an account's role session.
+        }
+        Who::NotPrincipal(p) => not_principal_deny(p, puller),
+    }
+}
+
+/// `NotPrincipal` with `Deny` applies to everyone not listed. A role session is exempt only if
+/// both its account and its role (or session) are listed (IAM checks each).
+fn not_principal_deny(p: &Principals, puller: &Puller) -> Tri {
+    if p.is_everyone() {
+        return Tri::False;
+    }
+    let mut account = false;
+    let mut role = false;
+    for v in p.aws() {
+        match name(v, puller) {
+            Named::Account => account = true,
+            Named::Role | Named::Session => role = true,
+            _ => {}
+        }
+    }
+    if account && role {
+        Tri::Unknown
+    } else {
+        Tri::True
+    }
+}
+
+/// How an `Allow` statement's `Principal` mentions the audited account, for findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mention {
+    /// Via `*`, the account, root, or a principal inside it.
+    pub any: bool,
+    /// Only as specific roles, users or sessions (not `*`, the account or root).
+    pub specific_only: bool,
+}
+
+pub fn mention(stmt: &Statement, puller: &Puller) -> Mention {
+    let Who::Principal(p) = stmt.who() else {
+        return Mention::default();
+    };
+    let mut broad = p.is_star();
+    let mut specific = false;
+    for v in p.aws() {
+        match name(v, puller) {
+            Named::Everyone | Named::Account => broad = true,
+            n if n.is_specific() => specific = true,
+            _ => {}
+        }
+    }
+    Mention {
+        any: broad || specific,
+        specific_only: specific && !broad,
+    }
+}
+
+/// The first specific principal of the account a statement names, for messages.
+pub fn first_specific<'s>(stmt: &'s Statement, puller: &Puller) -> Option<&'s str> {
+    let Who::Principal(p) = stmt.who() else {
+        return None;
+    };
+    p.aws()
+        .iter()
+        .find(|v| name(v, puller).is_specific())
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Partition;
+
+    fn puller() -> Puller {
+        Puller {
+            account: "111122223333".into(),
+            partition: Partition::Aws,
+            ..Puller::default()
+        }
+    }
+
+    #[test]
+    fn principal_values_are_named_relative_to_the_account() {
+        let p = puller();
+        assert_eq!(name("*", &p), Named::Everyone);
+        assert_eq!(name("111122223333", &p), Named::Account);
+        assert_eq!(name("arn:aws:iam::111122223333:root", &p), Named::Account);
+        assert_eq!(
+            name("arn:aws-cn:iam::111122223333:root", &p),
+            Named::Foreign
+        );
+        assert_eq!(name("arn:aws:iam::111122223333:role/ci", &p), Named::Role);
+        assert_eq!(name("arn:aws:iam::111122223333:user/bob", &p), Named::User);
+        assert_eq!(
+            name("arn:aws:sts::111122223333:assumed-role/ci/s", &p),
+            Named::Session
+        );
+        assert_eq!(name("arn:aws:iam::444455556666:root", &p), Named::Foreign);
+        assert_eq!(name("444455556666", &p), Named::Foreign);
+        assert_eq!(name("AIDAEXAMPLEUNIQUEID", &p), Named::Foreign);
+    }
+}

@@ -1,0 +1,252 @@
+//! IAM wildcard patterns (`*` any run of characters, `?` exactly one): matching a known string,
+//! and deciding a string of which only a prefix is known (the puller's role name, a repository's
+//! unknown region or name). No regex: a pattern is simulated as a set of positions.
+
+/// How a pattern relates to every string `prefix + tail` with an unknown, non-empty `tail`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extension {
+    /// No completion matches.
+    None,
+    /// Some completions match, others do not.
+    Some,
+    /// Every completion matches.
+    Every,
+}
+
+/// The set of pattern positions (byte offsets) reached after consuming some text. Patterns up to
+/// 255 bytes stay on the stack; longer ones (rare) spill to the heap.
+struct Positions {
+    inline: [u64; 4],
+    heap: Vec<u64>,
+    len: usize,
+}
+
+impl Positions {
+    fn new(len: usize) -> Self {
+        let words = len / 64 + 1;
+        Positions {
+            inline: [0; 4],
+            heap: if words > 4 {
+                vec![0; words]
+            } else {
+                Vec::new()
+            },
+            len,
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
+        }
+    }
+
+    fn words_mut(&mut self) -> &mut [u64] {
+        if self.heap.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.heap
+        }
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.words_mut()[i / 64] |= 1 << (i % 64);
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.words()[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    fn clear(&mut self) {
+        self.words_mut().iter_mut().for_each(|w| *w = 0);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words().iter().all(|w| *w == 0)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..=self.len).filter(|i| self.contains(*i))
+    }
+}
+
+/// Adds position `i` and, because `*` may match nothing, every position after a run of stars.
+fn add_closed(set: &mut Positions, pat: &[u8], mut i: usize) {
+    loop {
+        set.insert(i);
+        if i < pat.len() && pat[i] == b'*' {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+}
+
+/// The positions of `pat` reachable after consuming all of `text`. `fold` compares ASCII letters
+/// case-insensitively (action names); ARNs and StringLike compare exactly.
+fn run(pat: &str, text: impl Iterator<Item = char>, fold: bool) -> Positions {
+    let p = pat.as_bytes();
+    let mut cur = Positions::new(p.len());
+    let mut next = Positions::new(p.len());
+    add_closed(&mut cur, p, 0);
+    let mut buf = [0u8; 4];
+    for c in text {
+        let cb = c.encode_utf8(&mut buf).as_bytes();
+        next.clear();
+        for i in cur.iter() {
+            if i == p.len() {
+                continue;
+            }
+            match p[i] {
+                b'*' => add_closed(&mut next, p, i),
+                b'?' => add_closed(&mut next, p, i + 1),
+                _ => {
+                    let end = i + cb.len();
+                    if end <= p.len() {
+                        let lit = &p[i..end];
+                        let same = if fold {
+                            lit.eq_ignore_ascii_case(cb)
+                        } else {
+                            lit == cb
+                        };
+                        if same {
+                            add_closed(&mut next, p, end);
+                        }
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut cur, &mut next);
+        if cur.is_empty() {
+            break;
+        }
+    }
+    cur
+}
+
+fn has_wildcard(pat: &str) -> bool {
+    pat.bytes().any(|b| b == b'*' || b == b'?')
+}
+
+/// Whether `pat` matches all of `text`.
+pub fn matches(pat: &str, text: &str, fold: bool) -> bool {
+    matches_chars(pat, text.chars(), fold)
+}
+
+/// Whether `pat` matches the text given as characters (lets callers match `ecr:` + a name without
+/// building the string).
+pub fn matches_chars(pat: &str, text: impl Iterator<Item = char>, fold: bool) -> bool {
+    if pat == "*" {
+        return true;
+    }
+    run(pat, text, fold).contains(pat.len())
+}
+
+/// How `pat` relates to every string `prefix + tail`, `tail` unknown and non-empty.
+/// With `wild` false the pattern is a literal (StringEquals against a partly known value).
+pub fn extension(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
+    if !wild || !has_wildcard(pat) {
+        // A literal matches a completion only if it extends the prefix; never every completion.
+        let starts = pat.len() > prefix.len()
+            && pat.is_char_boundary(prefix.len())
+            && if fold {
+                pat[..prefix.len()].eq_ignore_ascii_case(prefix)
+            } else {
+                pat.starts_with(prefix)
+            };
+        return if starts {
+            Extension::Some
+        } else {
+            Extension::None
+        };
+    }
+    let p = pat.as_bytes();
+    let set = run(pat, prefix.chars(), fold);
+    let mut some = false;
+    for i in set.iter() {
+        if i < p.len() {
+            // A non-empty rest of a pattern matches some non-empty string; a rest of stars
+            // matches every one.
+            some = true;
+            if p[i..].iter().all(|b| *b == b'*') {
+                return Extension::Every;
+            }
+        }
+    }
+    if some {
+        Extension::Some
+    } else {
+        Extension::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_matches_any_run_and_question_mark_one_character() {
+        assert!(matches("ecr:Get*", "ecr:GetDownloadUrlForLayer", false));
+        assert!(matches("ecr:Batch???Image", "ecr:BatchGetImage", false));
+        assert!(!matches("ecr:Batch??Image", "ecr:BatchGetImage", false));
+        assert!(matches("a*b*c", "axxbyyc", false));
+        assert!(!matches("a*b*c", "axxbyy", false));
+        assert!(matches("", "", false));
+        assert!(!matches("", "x", false));
+        assert!(matches("**", "", false));
+    }
+
+    #[test]
+    fn question_mark_consumes_a_whole_multibyte_character() {
+        assert!(matches("r?sum?", "résumé", false));
+        assert!(matches("é*", "éa", false));
+    }
+
+    #[test]
+    fn folding_is_ascii_case_insensitive() {
+        assert!(matches("ECR:batchgetimage", "ecr:BatchGetImage", true));
+        assert!(!matches("ECR:batchgetimage", "ecr:BatchGetImage", false));
+    }
+
+    #[test]
+    fn extension_decides_every_some_or_none() {
+        let prefix = "repository/";
+        assert_eq!(
+            extension("repository/*", prefix, false, true),
+            Extension::Every
+        );
+        assert_eq!(extension("*", prefix, false, true), Extension::Every);
+        assert_eq!(
+            extension("repository/app-*", prefix, false, true),
+            Extension::Some
+        );
+        assert_eq!(
+            extension("repository/app", prefix, false, true),
+            Extension::Some
+        );
+        assert_eq!(
+            extension("repository/", prefix, false, true),
+            Extension::None
+        );
+        assert_eq!(extension("image/*", prefix, false, true), Extension::None);
+        assert_eq!(extension("repo*", prefix, false, true), Extension::Every);
+        assert_eq!(extension("*", "", false, true), Extension::Every);
+        assert_eq!(extension("us-*", "", false, true), Extension::Some);
+        assert_eq!(
+            extension("repository/a*", prefix, false, false),
+            Extension::Some
+        );
+    }
+
+    #[test]
+    fn long_patterns_spill_to_the_heap() {
+        let pat = format!("{}*", "a".repeat(300));
+        assert!(matches(&pat, &"a".repeat(310), false));
+        assert_eq!(
+            extension(&pat, &"a".repeat(300), false, true),
+            Extension::Every
+        );
+    }
+}

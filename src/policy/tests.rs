@@ -1,0 +1,535 @@
+//! Parsing and validation, one test per rule of SPEC 4.6 (`invalid-json`, `invalid-policy`).
+
+use super::*;
+use crate::finding::Code;
+
+fn errors(text: &str) -> Vec<Finding> {
+    match parse(text) {
+        Ok(p) => panic!("expected errors, parsed {p:?}"),
+        Err(e) => e,
+    }
+}
+
+/// The single error of a document, checked to have `code`.
+fn only_error(text: &str, code: Code) -> Finding {
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].code, code, "{e:#?}");
+    e[0].clone()
+}
+
+fn statement(body: &str) -> String {
+    format!(r#"{{"Version": "2012-10-17", "Statement": [{body}]}}"#)
+}
+
+const PULL: &str = r#""Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]"#;
+
+fn ok_statement(extra: &str) -> String {
+    statement(&format!(
+        r#"{{"Sid": "Pull", "Effect": "Allow", "Principal": {{"AWS": "111122223333"}}, {PULL}{extra}}}"#
+    ))
+}
+
+#[test]
+fn documented_policy_parses() {
+    let p = parse(&ok_statement("")).expect("valid");
+    assert_eq!(p.version(), Version::V2012_10_17);
+    let s = &p.statements()[0];
+    assert_eq!(
+        (s.index(), s.sid(), s.effect()),
+        (0, Some("Pull"), Effect::Allow)
+    );
+    let Who::Principal(pr) = s.who() else {
+        panic!("Principal expected")
+    };
+    assert_eq!(pr.aws(), ["111122223333"]);
+    assert!(s.resources().is_none());
+    assert_eq!(s.coverage().count_ones(), 3);
+}
+
+#[test]
+fn leading_bom_is_accepted() {
+    let text = format!("\u{feff}{}", ok_statement(""));
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn single_statement_object_is_accepted() {
+    let text = r#"{"Statement": {"Effect": "Deny", "Principal": "*", "Action": "ecr:*"}}"#;
+    let p = parse(text).expect("valid");
+    assert_eq!(p.version(), Version::Missing);
+    assert_eq!(p.statements().len(), 1);
+    assert_eq!(p.statements()[0].effect(), Effect::Deny);
+}
+
+#[test]
+fn not_json_is_invalid_json() {
+    for text in ["", "   ", "{", "{\"Statement\": [}", "nope", "{} trailing"] {
+        let f = only_error(text, Code::InvalidJson);
+        assert!(f.message.contains("not valid JSON"), "{}", f.message);
+        assert!(f.statement.is_none());
+    }
+}
+
+#[test]
+fn deep_nesting_is_invalid_json_not_a_stack_overflow() {
+    let f = only_error(&"[".repeat(100_000), Code::InvalidJson);
+    assert!(f.message.contains("nesting too deep"), "{}", f.message);
+    let closed = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let f = only_error(&closed, Code::InvalidJson);
+    assert!(f.message.contains("nesting too deep"), "{}", f.message);
+    // Deep nesting under an unknown key is skipped by serde, with the same limit.
+    let deep = format!(r#"{{"Statement": [], "X": {}}}"#, "[".repeat(100_000));
+    only_error(&deep, Code::InvalidJson);
+    let deep = format!(r#"{{"Statement": {}}}"#, "{\"a\":".repeat(100_000));
+    only_error(&deep, Code::InvalidJson);
+}
+
+#[test]
+fn top_level_that_is_not_an_object_is_invalid() {
+    let f = only_error("[1, 2]", Code::InvalidPolicy);
+    assert!(
+        f.message.contains("must be a JSON object, found an array"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn no_statement_is_invalid() {
+    let f = only_error(r#"{"Version": "2012-10-17"}"#, Code::InvalidPolicy);
+    assert!(f.message.contains("no Statement"), "{}", f.message);
+}
+
+#[test]
+fn statement_neither_object_nor_array_is_invalid() {
+    let f = only_error(r#"{"Statement": "Allow"}"#, Code::InvalidPolicy);
+    assert!(
+        f.message
+            .contains("Statement must be an object or an array of objects, found a string"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn statement_array_item_that_is_not_an_object_is_invalid() {
+    let e =
+        errors(r#"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}, 42]}"#);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(
+        e[0].statement,
+        Some(StatementRef {
+            index: 1,
+            sid: None
+        })
+    );
+    assert!(
+        e[0].message
+            .contains("statement 1: must be an object, found a number")
+    );
+}
+
+#[test]
+fn effect_must_be_exactly_allow_or_deny() {
+    let text = format!(
+        r#"{{"Statement": [{a}, {a}, {{"Sid": "Pull", "Effect": "allow", "Principal": "*", {PULL}}}]}}"#,
+        a = r#"{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage"}"#
+    );
+    let f = only_error(&text, Code::InvalidPolicy);
+    assert_eq!(
+        f.message,
+        r#"statement 2 ("Sid" "Pull"): Effect must be "Allow" or "Deny", found "allow""#
+    );
+    assert_eq!(
+        f.statement,
+        Some(StatementRef {
+            index: 2,
+            sid: Some("Pull".into())
+        })
+    );
+    let f = only_error(
+        &statement(&format!(r#"{{"Principal": "*", {PULL}}}"#)),
+        Code::InvalidPolicy,
+    );
+    assert!(f.message.contains("Effect is missing"), "{}", f.message);
+}
+
+#[test]
+fn both_action_and_not_action_is_invalid() {
+    let f = only_error(
+        &statement(
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "NotAction": "ecr:PutImage"}"#,
+        ),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains("both Action and NotAction"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn neither_action_nor_not_action_is_invalid() {
+    let f = only_error(
+        &statement(r#"{"Effect": "Allow", "Principal": "*"}"#),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains("neither Action nor NotAction"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn both_principal_and_not_principal_is_invalid() {
+    let f = only_error(
+        &statement(
+            r#"{"Effect": "Deny", "Principal": "*", "NotPrincipal": {"AWS": "111122223333"}, "Action": "ecr:*"}"#,
+        ),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains("both Principal and NotPrincipal"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn neither_principal_nor_not_principal_is_invalid() {
+    let f = only_error(
+        &statement(&format!(r#"{{"Effect": "Allow", {PULL}}}"#)),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains("neither Principal nor NotPrincipal"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn unknown_principal_key_is_invalid() {
+    let f = only_error(
+        &statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": {{"aws": "111122223333"}}, {PULL}}}"#
+        )),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message
+            .contains(r#"Principal key "aws" is not one of AWS"#),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn principal_string_other_than_star_is_invalid() {
+    let f = only_error(
+        &statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": "111122223333", {PULL}}}"#
+        )),
+        Code::InvalidPolicy,
+    );
+    assert!(f.message.contains(r#"must be "*""#), "{}", f.message);
+}
+
+#[test]
+fn wildcard_inside_principal_arn_is_invalid() {
+    for arn in ["arn:aws:iam::*:root", "arn:aws:iam::111122223333:role/ci-?"] {
+        let f = only_error(
+            &statement(&format!(
+                r#"{{"Effect": "Allow", "Principal": {{"AWS": ["111122223333", "{arn}"]}}, {PULL}}}"#
+            )),
+            Code::InvalidPolicy,
+        );
+        assert!(
+            f.message.contains(arn) && f.message.contains("wildcard"),
+            "{}",
+            f.message
+        );
+    }
+    // A lone "*" is every principal, not a wildcard inside an ARN.
+    assert!(
+        parse(&statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": {{"AWS": "*"}}, {PULL}}}"#
+        )))
+        .is_ok()
+    );
+}
+
+#[test]
+fn unknown_condition_operator_is_invalid() {
+    let f = only_error(
+        &ok_statement(r#", "Condition": {"StringEqual": {"aws:PrincipalOrgID": "o-1"}}"#),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message
+            .contains(r#"unknown condition operator "StringEqual""#),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains(r#"did you mean "StringEquals"?"#),
+        "{}",
+        f.message
+    );
+    // Operator names are case-sensitive.
+    only_error(
+        &ok_statement(r#", "Condition": {"stringequals": {"aws:PrincipalOrgID": "o-1"}}"#),
+        Code::InvalidPolicy,
+    );
+    // Null takes no IfExists.
+    only_error(
+        &ok_statement(r#", "Condition": {"NullIfExists": {"aws:SourceVpce": "true"}}"#),
+        Code::InvalidPolicy,
+    );
+}
+
+#[test]
+fn every_operator_family_is_accepted() {
+    let cond = r#", "Condition": {
+        "ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["a*"]},
+        "ForAllValues:StringEquals": {"aws:TagKeys": "b"},
+        "NumericLessThan": {"s3:max-keys": 10},
+        "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+        "Bool": {"aws:SecureTransport": true},
+        "BinaryEquals": {"key": "QmluYXJ5"},
+        "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+        "NotIpAddressIfExists": {"aws:SourceIp": "10.1.0.0/16"},
+        "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"},
+        "Null": {"aws:SourceVpce": "false"}
+    }"#;
+    let p = parse(&ok_statement(cond)).expect("valid");
+    assert_eq!(p.statements()[0].conditions().len(), 10);
+}
+
+#[test]
+fn condition_values_normalise_numbers_and_booleans_to_strings() {
+    let p = parse(&ok_statement(
+        r#", "Condition": {"NumericEquals": {"K": [1, 2.5, "3"]}, "Bool": {"aws:SecureTransport": false}}"#,
+    ))
+    .expect("valid");
+    let c = p.statements()[0].conditions();
+    let texts: Vec<&str> = c[0].values().iter().map(|v| v.text()).collect();
+    assert_eq!(texts, ["1", "2.5", "3"]);
+    assert_eq!(c[0].values()[1].typed(), &Typed::Number(2.5));
+    assert_eq!(c[1].values()[0].text(), "false");
+}
+
+#[test]
+fn condition_keys_are_case_insensitive() {
+    let p = parse(&ok_statement(
+        r#", "Condition": {"StringEquals": {"AWS:PrincipalOrgId": "o-1"}}"#,
+    ))
+    .expect("valid");
+    let c = &p.statements()[0].conditions()[0];
+    assert_eq!(
+        (c.key(), c.key_lower()),
+        ("AWS:PrincipalOrgId", "aws:principalorgid")
+    );
+}
+
+#[test]
+fn unsupported_version_is_invalid() {
+    let f = only_error(
+        r#"{"Version": "2012-10-18", "Statement": []}"#,
+        Code::InvalidPolicy,
+    );
+    assert!(f.message.contains(r#"found "2012-10-18""#), "{}", f.message);
+    assert_eq!(
+        parse(r#"{"Version": "2008-10-17", "Statement": []}"#)
+            .map(|p| p.version())
+            .ok(),
+        Some(Version::V2008_10_17)
+    );
+}
+
+#[test]
+fn unknown_statement_key_is_invalid() {
+    let f = only_error(
+        &ok_statement(r#", "Effects": "Allow""#),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains(r#"unknown statement key "Effects""#),
+        "{}",
+        f.message
+    );
+    // Element names are case-sensitive.
+    only_error(&ok_statement(r#", "condition": {}"#), Code::InvalidPolicy);
+}
+
+#[test]
+fn unknown_top_level_key_is_invalid() {
+    let f = only_error(
+        r#"{"Version": "2012-10-17", "Statement": [], "Statements": []}"#,
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message.contains(r#"unknown top-level key "Statements""#),
+        "{}",
+        f.message
+    );
+    assert!(f.statement.is_none());
+}
+
+#[test]
+fn not_principal_with_allow_is_invalid() {
+    let f = only_error(
+        &statement(&format!(
+            r#"{{"Effect": "Allow", "NotPrincipal": {{"AWS": "444455556666"}}, {PULL}}}"#
+        )),
+        Code::InvalidPolicy,
+    );
+    assert!(
+        f.message
+            .contains("NotPrincipal cannot be used with \"Allow\""),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn duplicate_key_is_invalid() {
+    let f = only_error(&ok_statement(r#", "Effect": "Deny""#), Code::InvalidPolicy);
+    assert!(
+        f.message.contains(r#""Effect" appears more than once"#),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn wrong_json_types_are_invalid_policy_with_a_clear_message() {
+    for (body, needle) in [
+        (
+            r#"{"Effect": null, "Principal": "*", "Action": "ecr:*"}"#,
+            "Effect must be \"Allow\" or \"Deny\", found null",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": 42}"#,
+            "Action must be a string or an array of strings, found a number",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": ["ecr:*", null]}"#,
+            "Action item 1 must be a string, found null",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": {"AWS": [1]}, "Action": "ecr:*"}"#,
+            "Principal.AWS item 0 must be a string, found a number",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": true, "Action": "ecr:*"}"#,
+            "Principal must be \"*\" or an object of principals, found a boolean",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Resource": {}}"#,
+            "Resource must be a string or an array of strings, found an object",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": []}"#,
+            "Condition must be an object of operators, found an array",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": {"Bool": "true"}}"#,
+            "must map condition keys to values, found a string",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": {"Bool": {"k": {"a": 1}}}}"#,
+            "found an object",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": {"Bool": {"k": [null]}}}"#,
+            "value 0 must be a string, number or boolean, found null",
+        ),
+        (
+            r#"{"Sid": 7, "Effect": "Allow", "Principal": "*", "Action": "ecr:*"}"#,
+            "Sid must be a string, found a number",
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": []}"#,
+            "Action is an empty array",
+        ),
+    ] {
+        let f = only_error(&statement(body), Code::InvalidPolicy);
+        assert!(f.message.starts_with("statement 0: "), "{}", f.message);
+        assert!(
+            f.message.contains(needle),
+            "{} does not contain {needle}",
+            f.message
+        );
+    }
+    let f = only_error(r#"{"Version": 2012, "Statement": []}"#, Code::InvalidPolicy);
+    assert!(f.message.contains("found a number"), "{}", f.message);
+}
+
+#[test]
+fn every_problem_of_the_document_is_collected() {
+    let text = r#"{"Version": "1", "Bogus": 1, "Statement": [
+        {"Sid": "A", "Effect": "allow", "Principal": {"Aws": "1"}, "Action": "ecr:*"},
+        {"Effect": "Allow", "Principal": "*"},
+        {"Sid": "C", "Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Condition": {"Nope": {"k": "v"}}}
+    ]}"#;
+    let e = errors(text);
+    let at: Vec<Option<usize>> = e
+        .iter()
+        .map(|f| f.statement.as_ref().map(|s| s.index))
+        .collect();
+    assert_eq!(
+        at,
+        [None, None, Some(0), Some(0), Some(1), Some(2)],
+        "{e:#?}"
+    );
+    assert!(e.iter().all(|f| f.code == Code::InvalidPolicy));
+    assert_eq!(
+        e[5].statement.as_ref().and_then(|s| s.sid.as_deref()),
+        Some("C")
+    );
+}
+
+#[test]
+fn action_patterns_are_matched_against_the_catalog_once() {
+    let p = parse(&statement(
+        r#"{"Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImages", "s3:GetObject", "ecr:Get*"]}"#,
+    ))
+    .expect("valid");
+    let s = &p.statements()[0];
+    let unknown: Vec<(&str, bool, Option<&str>)> = s
+        .unknown_actions()
+        .iter()
+        .map(|u| (u.pattern.as_str(), u.not_ecr, u.suggestion.as_deref()))
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            ("ecr:BatchGetImages", false, Some("ecr:BatchGetImage")),
+            ("s3:GetObject", true, None)
+        ]
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn parse_never_panics(text in "\\PC{0,200}") {
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn parse_never_panics_on_policy_like_text(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Principal\"",
+                "\"*\"", "\"Action\"", "\"Condition\"", "\"StringEquals\"", "1", "null", "true", "\"k\"",
+            ]),
+            0..60,
+        )
+    ) {
+        let _ = parse(&parts.concat());
+    }
+}

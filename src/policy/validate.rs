@@ -1,0 +1,587 @@
+//! Raw → validated: checks a loosely read document against the IAM policy grammar, collecting
+//! every problem with its place, and builds the typed model only when there is none.
+
+use crate::catalog::{self, ACTIONS};
+use crate::finding::{Code, Finding, StatementRef};
+
+use super::glob;
+use super::operator::{Family, Operator};
+use super::raw::{
+    CondText, CondValues, Document, RawConditionBlock, RawOperatorBody, RawPolicy, RawPrincipal,
+    RawStatement, StatementSlot, Statements, Strings, Text,
+};
+use super::{
+    Actions, CondValue, Condition, Effect, Policy, PrincipalKind, Principals, Resources, Statement,
+    Typed, UnknownAction, Version, Who, label, value,
+};
+
+const STATEMENT_KEYS: &str =
+    "Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource and Condition";
+
+pub(super) fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
+    // A leading byte-order mark is common in files saved by Windows tools; JSON itself has none.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // serde_json stops at 128 levels of nesting with an error, so deep input cannot overflow the
+    // stack.
+    let doc: Document = serde_json::from_str(text).map_err(|e| {
+        let what = if e.to_string().starts_with("recursion limit exceeded") {
+            "nesting too deep"
+        } else {
+            "not valid JSON"
+        };
+        vec![Finding::new(
+            Code::InvalidJson,
+            format!("the policy is {what}: {e}"),
+        )]
+    })?;
+    let raw = match doc {
+        Document::Object(p) => p,
+        Document::Wrong(t) => {
+            return Err(vec![Finding::new(
+                Code::InvalidPolicy,
+                format!(
+                    "the policy must be a JSON object, found {}",
+                    t.with_article()
+                ),
+            )]);
+        }
+    };
+    let mut v = Validator::default();
+    let policy = v.policy(raw);
+    if v.errors.is_empty() {
+        Ok(policy)
+    } else {
+        Err(v.errors)
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    errors: Vec<Finding>,
+}
+
+/// Where a problem is: the document, or a statement.
+#[derive(Clone)]
+struct At {
+    index: usize,
+    sid: Option<String>,
+}
+
+impl Validator {
+    fn doc_error(&mut self, message: String) {
+        self.errors.push(Finding::new(Code::InvalidPolicy, message));
+    }
+
+    fn error(&mut self, at: &At, message: impl std::fmt::Display) {
+        self.errors.push(Finding::at(
+            Code::InvalidPolicy,
+            format!("{}: {message}", label(at.index, at.sid.as_deref())),
+            StatementRef {
+                index: at.index,
+                sid: at.sid.clone(),
+            },
+        ));
+    }
+
+    fn policy(&mut self, raw: RawPolicy) -> Policy {
+        for key in &raw.unknown_keys {
+            self.doc_error(format!(
+                "unknown top-level key {key:?}; a policy has only Version, Id and Statement"
+            ));
+        }
+        for key in &raw.duplicate_keys {
+            self.doc_error(format!("the top-level key {key:?} appears more than once"));
+        }
+        let version = match raw.version {
+            None => Version::Missing,
+            Some(Text::Str(s)) if s == "2012-10-17" => Version::V2012_10_17,
+            Some(Text::Str(s)) if s == "2008-10-17" => Version::V2008_10_17,
+            Some(Text::Str(s)) => {
+                self.doc_error(format!(
+                    "Version must be \"2012-10-17\" or \"2008-10-17\", found {s:?}"
+                ));
+                Version::Missing
+            }
+            Some(Text::Wrong(t)) => {
+                self.doc_error(format!(
+                    "Version must be the string \"2012-10-17\" or \"2008-10-17\", found {}",
+                    t.with_article()
+                ));
+                Version::Missing
+            }
+        };
+        let id = match raw.id {
+            None => None,
+            Some(Text::Str(s)) => Some(s),
+            Some(Text::Wrong(t)) => {
+                self.doc_error(format!("Id must be a string, found {}", t.with_article()));
+                None
+            }
+        };
+        let mut statements = Vec::new();
+        match raw.statement {
+            None => self.doc_error("the policy has no Statement".to_owned()),
+            Some(Statements::Wrong(t)) => self.doc_error(format!(
+                "Statement must be an object or an array of objects, found {}",
+                t.with_article()
+            )),
+            Some(Statements::One(s)) => statements.extend(self.statement(0, *s)),
+            Some(Statements::Many(slots)) => {
+                statements.reserve(slots.len());
+                for (index, slot) in slots.into_iter().enumerate() {
+                    match slot {
+                        StatementSlot::Statement(s) => statements.extend(self.statement(index, *s)),
+                        StatementSlot::Wrong(t) => self.error(
+                            &At { index, sid: None },
+                            format_args!("must be an object, found {}", t.with_article()),
+                        ),
+                    }
+                }
+            }
+        }
+        Policy {
+            version,
+            id,
+            statements,
+        }
+    }
+
+    fn statement(&mut self, index: usize, raw: RawStatement) -> Option<Statement> {
+        let (sid, sid_type) = match raw.sid {
+            Some(Text::Str(s)) => (Some(s), None),
+            Some(Text::Wrong(t)) => (None, Some(t)),
+            None => (None, None),
+        };
+        let at = At {
+            index,
+            sid: sid.clone(),
+        };
+        let before = self.errors.len();
+        if let Some(t) = sid_type {
+            self.error(
+                &at,
+                format_args!("Sid must be a string, found {}", t.with_article()),
+            );
+        }
+        for key in &raw.unknown_keys {
+            self.error(
+                &at,
+                format_args!("unknown statement key {key:?}; statement keys are {STATEMENT_KEYS}"),
+            );
+        }
+        for key in &raw.duplicate_keys {
+            self.error(&at, format_args!("the key {key:?} appears more than once"));
+        }
+
+        let effect = match &raw.effect {
+            Some(Text::Str(s)) if s == "Allow" => Some(Effect::Allow),
+            Some(Text::Str(s)) if s == "Deny" => Some(Effect::Deny),
+            Some(Text::Str(s)) => {
+                self.error(
+                    &at,
+                    format_args!("Effect must be \"Allow\" or \"Deny\", found {s:?}"),
+                );
+                None
+            }
+            Some(Text::Wrong(t)) => {
+                self.error(
+                    &at,
+                    format_args!(
+                        "Effect must be \"Allow\" or \"Deny\", found {}",
+                        t.with_article()
+                    ),
+                );
+                None
+            }
+            None => {
+                self.error(&at, "Effect is missing; it must be \"Allow\" or \"Deny\"");
+                None
+            }
+        };
+
+        let who = match (raw.principal, raw.not_principal) {
+            (Some(_), Some(_)) => {
+                self.error(&at, "has both Principal and NotPrincipal; use exactly one");
+                None
+            }
+            (None, None) => {
+                self.error(
+                    &at,
+                    "has neither Principal nor NotPrincipal; use exactly one",
+                );
+                None
+            }
+            (Some(p), None) => self.principals(&at, "Principal", p).map(Who::Principal),
+            (None, Some(p)) => {
+                if effect == Some(Effect::Allow) {
+                    self.error(
+                        &at,
+                        "NotPrincipal cannot be used with \"Allow\"; AWS supports it only with \"Deny\"",
+                    );
+                }
+                self.principals(&at, "NotPrincipal", p)
+                    .map(Who::NotPrincipal)
+            }
+        };
+
+        let actions = match (raw.action, raw.not_action) {
+            (Some(_), Some(_)) => {
+                self.error(&at, "has both Action and NotAction; use exactly one");
+                None
+            }
+            (None, None) => {
+                self.error(&at, "has neither Action nor NotAction; use exactly one");
+                None
+            }
+            (Some(a), None) => self.strings(&at, "Action", a).map(Actions::Action),
+            (None, Some(a)) => self.strings(&at, "NotAction", a).map(Actions::NotAction),
+        };
+
+        let resources = match (raw.resource, raw.not_resource) {
+            (Some(_), Some(_)) => {
+                self.error(&at, "has both Resource and NotResource; use at most one");
+                None
+            }
+            (None, None) => None,
+            (Some(r), None) => self.strings(&at, "Resource", r).map(Resources::Resource),
+            (None, Some(r)) => self
+                .strings(&at, "NotResource", r)
+                .map(Resources::NotResource),
+        };
+
+        let conditions = match raw.condition {
+            None => Vec::new(),
+            Some(block) => self.conditions(&at, block),
+        };
+
+        if self.errors.len() > before {
+            return None;
+        }
+        let (effect, who, actions) = (effect?, who?, actions?);
+        let (covers, unknown_actions) = match &actions {
+            Actions::Action(patterns) => action_facts(patterns, false),
+            Actions::NotAction(patterns) => action_facts(patterns, true),
+        };
+        Some(Statement {
+            index,
+            sid,
+            effect,
+            who,
+            actions,
+            resources,
+            conditions,
+            covers,
+            unknown_actions,
+        })
+    }
+
+    /// A one-or-many list of strings; `None` (with errors) if any item is not a string.
+    fn strings(&mut self, at: &At, what: &str, raw: Strings) -> Option<Vec<String>> {
+        match raw {
+            Strings::Wrong(t) => {
+                self.error(
+                    at,
+                    format_args!(
+                        "{what} must be a string or an array of strings, found {}",
+                        t.with_article()
+                    ),
+                );
+                None
+            }
+            Strings::List(items) if items.is_empty() => {
+                self.error(at, format_args!("{what} is an empty array"));
+                None
+            }
+            Strings::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, item) in items.into_iter().enumerate() {
+                    match item {
+                        Text::Str(s) => out.push(s),
+                        Text::Wrong(t) => {
+                            ok = false;
+                            self.error(
+                                at,
+                                format_args!(
+                                    "{what} item {i} must be a string, found {}",
+                                    t.with_article()
+                                ),
+                            );
+                        }
+                    }
+                }
+                ok.then_some(out)
+            }
+        }
+    }
+
+    fn principals(&mut self, at: &At, what: &str, raw: RawPrincipal) -> Option<Principals> {
+        let mut p = Principals {
+            star: false,
+            aws: Vec::new(),
+            others: Vec::new(),
+        };
+        match raw {
+            RawPrincipal::Str(s) if s == "*" => p.star = true,
+            RawPrincipal::Str(s) => {
+                self.error(
+                    at,
+                    format_args!(
+                        "{what} as a string must be \"*\", found {s:?}; name principals as {{\"AWS\": [...]}}"
+                    ),
+                );
+                return None;
+            }
+            RawPrincipal::Wrong(t) => {
+                self.error(
+                    at,
+                    format_args!(
+                        "{what} must be \"*\" or an object of principals, found {}",
+                        t.with_article()
+                    ),
+                );
+                return None;
+            }
+            RawPrincipal::Map(entries) if entries.is_empty() => {
+                self.error(at, format_args!("{what} is an empty object"));
+                return None;
+            }
+            RawPrincipal::Map(entries) => {
+                let mut ok = true;
+                for (key, values) in entries {
+                    let Some(kind) = PrincipalKind::ALL
+                        .iter()
+                        .copied()
+                        .find(|k| k.as_str() == key)
+                    else {
+                        ok = false;
+                        self.error(
+                            at,
+                            format_args!(
+                                "{what} key {key:?} is not one of AWS, Service, Federated or CanonicalUser"
+                            ),
+                        );
+                        continue;
+                    };
+                    let place = format!("{what}.{}", kind.as_str());
+                    let Some(values) = self.strings(at, &place, values) else {
+                        ok = false;
+                        continue;
+                    };
+                    for v in values {
+                        // IAM allows "*" on its own, never inside an ARN.
+                        if kind == PrincipalKind::Aws && v != "*" && v.contains(['*', '?']) {
+                            ok = false;
+                            self.error(
+                                at,
+                                format_args!(
+                                    "{place} {v:?} has a wildcard, which IAM allows only as \"*\" on its own"
+                                ),
+                            );
+                        } else if kind == PrincipalKind::Aws {
+                            p.aws.push(v);
+                        } else {
+                            p.others.push((kind, v));
+                        }
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+            }
+        }
+        Some(p)
+    }
+
+    fn conditions(&mut self, at: &At, raw: RawConditionBlock) -> Vec<Condition> {
+        let mut out = Vec::new();
+        let entries = match raw {
+            RawConditionBlock::Wrong(t) => {
+                self.error(
+                    at,
+                    format_args!(
+                        "Condition must be an object of operators, found {}",
+                        t.with_article()
+                    ),
+                );
+                return out;
+            }
+            RawConditionBlock::Map(entries) => entries,
+        };
+        for (name, body) in entries {
+            let operator = Operator::parse(&name);
+            if operator.is_none() {
+                let hint = match Operator::suggest(&name) {
+                    Some(s) if s != name => format!(" (did you mean {s:?}?)"),
+                    _ => String::new(),
+                };
+                self.error(
+                    at,
+                    format_args!("unknown condition operator {name:?}{hint}"),
+                );
+            }
+            let keys = match body {
+                RawOperatorBody::Wrong(t) => {
+                    self.error(
+                        at,
+                        format_args!(
+                            "Condition operator {name:?} must map condition keys to values, found {}",
+                            t.with_article()
+                        ),
+                    );
+                    continue;
+                }
+                RawOperatorBody::Map(keys) => keys,
+            };
+            for (key, values) in keys {
+                let values = self.cond_values(at, &name, &key, values, operator);
+                if let (Some(operator), Some(values)) = (operator, values) {
+                    out.push(Condition {
+                        operator,
+                        key_lower: key.to_ascii_lowercase(),
+                        key,
+                        values,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn cond_values(
+        &mut self,
+        at: &At,
+        op: &str,
+        key: &str,
+        raw: CondValues,
+        operator: Option<Operator>,
+    ) -> Option<Vec<CondValue>> {
+        let items = match raw {
+            CondValues::Wrong(t) => {
+                self.error(
+                    at,
+                    format_args!(
+                        "Condition {op:?} key {key:?} must have a string, number or boolean value or an array of them, found {}",
+                        t.with_article()
+                    ),
+                );
+                return None;
+            }
+            CondValues::List(items) if items.is_empty() => {
+                self.error(
+                    at,
+                    format_args!("Condition {op:?} key {key:?} has no values"),
+                );
+                return None;
+            }
+            CondValues::List(items) => items,
+        };
+        let family = operator.map(|o| o.base.family());
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                CondText::Str(text) => {
+                    let typed = family.map_or(Typed::Text, |f| typed(f, &text));
+                    out.push(CondValue { text, typed });
+                }
+                CondText::Wrong(t) => {
+                    ok = false;
+                    self.error(
+                        at,
+                        format_args!(
+                            "Condition {op:?} key {key:?} value {i} must be a string, number or boolean, found {}",
+                            t.with_article()
+                        ),
+                    );
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// Reads a policy value once for its operator; one that does not read never matches (IAM).
+fn typed(family: Family, text: &str) -> Typed {
+    let read = match family {
+        Family::Numeric => value::number(text).map(Typed::Number),
+        Family::Date => value::date(text).map(Typed::Time),
+        Family::Ip => value::network(text).map(Typed::Net),
+        Family::Bool | Family::Null => value::boolean(text).map(Typed::Bool),
+        Family::String | Family::Binary | Family::Arn => Some(Typed::Text),
+    };
+    read.unwrap_or(Typed::Invalid)
+}
+
+/// The catalog actions one pattern matches (full `ecr:Name`, case-insensitively: IAM action
+/// names are).
+fn pattern_mask(pattern: &str) -> u128 {
+    if pattern == "*" {
+        return all_actions();
+    }
+    let mut mask = 0;
+    for (i, a) in ACTIONS.iter().enumerate() {
+        let full = catalog::SERVICE.chars().chain([':']).chain(a.name.chars());
+        if glob::matches_chars(pattern, full, true) {
+            mask |= 1 << i;
+        }
+    }
+    mask
+}
+
+fn all_actions() -> u128 {
+    u128::MAX >> (128 - ACTIONS.len())
+}
+
+/// What a statement's action element covers in the catalog, and its patterns that name no ECR
+/// action.
+fn action_facts(patterns: &[String], negated: bool) -> (u128, Vec<UnknownAction>) {
+    let mut union = 0;
+    let mut unknown = Vec::new();
+    for p in patterns {
+        let mask = pattern_mask(p);
+        union |= mask;
+        if mask == 0 {
+            unknown.push(unknown_action(p));
+        }
+    }
+    // NotAction covers every action that none of its patterns matches.
+    let covers = if negated {
+        all_actions() & !union
+    } else {
+        union
+    };
+    (covers, unknown)
+}
+
+fn unknown_action(pattern: &str) -> UnknownAction {
+    let (service, name) = match pattern.split_once(':') {
+        Some((s, n)) => (s, n),
+        None => ("", pattern),
+    };
+    let not_ecr = !glob::matches(service, catalog::SERVICE, true);
+    let suggestion = if pattern.contains(['*', '?']) {
+        None
+    } else {
+        let lower = name.to_ascii_lowercase();
+        ACTIONS
+            .iter()
+            .map(|a| {
+                (
+                    strsim::damerau_levenshtein(&a.name.to_ascii_lowercase(), &lower),
+                    a.name,
+                )
+            })
+            .filter(|(d, n)| *d <= 2.max(n.len() / 6))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, n)| format!("{}:{n}", catalog::SERVICE))
+    };
+    // A name of another service that happens to resemble an ECR action ("s3:GetImage") is not a
+    // misspelling worth pointing at; a missing service prefix ("BatchGetImage") is.
+    let suggestion = suggestion.filter(|_| !not_ecr || service.is_empty());
+    UnknownAction {
+        pattern: pattern.to_owned(),
+        not_ecr,
+        suggestion,
+    }
+}
