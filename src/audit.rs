@@ -136,7 +136,7 @@ fn detail(status: Status, findings: &[Finding], account: &str) -> String {
     let worst = findings
         .iter()
         .filter(|f| f.severity() != Severity::Note)
-        .max_by_key(|f| (f.severity(), std::cmp::Reverse(f.code)));
+        .min_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
     match worst {
         Some(f) => {
             let more = findings.iter().filter(|g| g.code == f.code).count() - 1;

@@ -24,7 +24,10 @@ fn readme_starts_with_the_two_commands() {
         .collect();
     assert!(block[0].starts_with("cargo run --release -- scan testdata --account 111122223333"));
     assert!(block[1].starts_with("cargo test"));
-    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run"))
-        .expect(".ci/run");
-    assert!(ci.contains("cargo test"), "CI runs the README's test command");
+    let ci =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
+    assert!(
+        ci.contains("cargo test"),
+        "CI runs the README's test command"
+    );
 }

@@ -24,6 +24,18 @@ pub const HEADER: [&str; 12] = [
 ];
 
 pub fn write(rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
+    write_rows(rows, out).map_err(into_io)
+}
+
+/// Keeps the I/O error's kind (a closed pipe must stay recognisable as one).
+fn into_io(e: ::csv::Error) -> io::Error {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+fn write_rows(rows: &[Row], out: &mut dyn Write) -> Result<(), ::csv::Error> {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);
