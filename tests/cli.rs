@@ -318,11 +318,9 @@ fn context_decides_an_unknown_condition() {
     let t = Tree::new();
     t.file(
         "org.json",
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
 "Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],
-"Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"o-abc123"}}}}}}]}}"#
-        ),
+"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}"#,
     );
     let (_, rows, _) = scan_csv(&t, &[]);
     assert_eq!(rows[0]["status"], "warn");
