@@ -44,6 +44,7 @@ impl<'a> Part<'a> {
 /// A glob part against a target part: exact, or decided over every unknown tail.
 pub fn part(pat: &str, target: Part<'_>) -> Tri {
     match target.tail {
+        Tail::Known("") => glob::matches(pat, target.head, false).into(),
         Tail::Known(tail) => {
             glob::matches_chars(pat, target.head.chars().chain(tail.chars()), false).into()
         }

@@ -130,18 +130,65 @@ fn has_wildcard(pat: &str) -> bool {
     pat.bytes().any(|b| b == b'*' || b == b'?')
 }
 
-/// Whether `pat` matches all of `text`.
+/// Whether `pat` matches all of `text`: the classic two-pointer match with backtracking to the
+/// last `*` (linear in practice, no allocation). `?` consumes one whole character.
 pub fn matches(pat: &str, text: &str, fold: bool) -> bool {
-    matches_chars(pat, text.chars(), fold)
-}
-
-/// Whether `pat` matches the text given as characters (lets callers match `ecr:` + a name without
-/// building the string).
-pub fn matches_chars(pat: &str, text: impl Iterator<Item = char>, fold: bool) -> bool {
     if pat == "*" {
         return true;
     }
-    run(pat, text, fold).contains(pat.len())
+    let (p, t) = (pat.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    // The last star seen and the text position its run currently ends at.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        let clen = char_len(t[ti]);
+        let step = if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star = Some((pi, ti));
+                    pi += 1;
+                    continue;
+                }
+                b'?' => Some(clen),
+                c if clen == 1 && (c == t[ti] || fold && c.eq_ignore_ascii_case(&t[ti])) => Some(1),
+                _ if clen > 1 && p[pi..].starts_with(&t[ti..ti + clen]) => Some(clen),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match (step, star) {
+            (Some(n), _) => {
+                pi += if p[pi] == b'?' { 1 } else { n };
+                ti += n;
+            }
+            (None, Some((sp, st))) => {
+                // Let the last star absorb one more character and retry after it.
+                let next = st + char_len(t[st]);
+                star = Some((sp, next));
+                pi = sp + 1;
+                ti = next;
+            }
+            (None, None) => return false,
+        }
+    }
+    p[pi..].iter().all(|b| *b == b'*')
+}
+
+/// Whether `pat` matches the text given as characters (a known head and tail, without building
+/// the string).
+pub fn matches_chars(pat: &str, text: impl Iterator<Item = char>, fold: bool) -> bool {
+    pat == "*" || run(pat, text, fold).contains(pat.len())
+}
+
+/// The byte length of the UTF-8 character starting with `lead`.
+fn char_len(lead: u8) -> usize {
+    match lead {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
 }
 
 /// How `pat` relates to every string `prefix + tail`, `tail` unknown and non-empty.
@@ -199,6 +246,21 @@ mod tests {
     }
 
     #[test]
+    fn backtracking_finds_a_later_alignment() {
+        assert!(matches("*ab", "aab", false));
+        assert!(matches("a*a*a", "aaaa", false));
+        assert!(!matches("a*a*a", "aa", false));
+        assert!(matches("*Layer*", "ecr:GetDownloadUrlForLayer", false));
+        assert!(matches("ecr:*", "ecr:", false));
+        assert!(!matches("?", "", false));
+        assert!(matches_chars(
+            "repo*/a?p",
+            "repository/".chars().chain("app".chars()),
+            false
+        ));
+    }
+
+    #[test]
     fn question_mark_consumes_a_whole_multibyte_character() {
         assert!(matches("r?sum?", "résumé", false));
         assert!(matches("é*", "éa", false));
@@ -248,5 +310,19 @@ mod tests {
             extension(&pat, &"a".repeat(300), false, true),
             Extension::Every
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn two_pointer_match_agrees_with_position_sets(
+            pat in "[ab*?é]{0,8}",
+            text in "[abé]{0,10}",
+            fold: bool,
+        ) {
+            proptest::prop_assert_eq!(
+                matches(&pat, &text, fold),
+                run(&pat, text.chars(), fold).contains(pat.len())
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Raw → validated: checks a loosely read document against the IAM policy grammar, collecting
 //! every problem with its place, and builds the typed model only when there is none.
 
+use std::sync::LazyLock;
+
 use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding, StatementRef};
 
@@ -519,15 +521,34 @@ fn pattern_mask(pattern: &str) -> u128 {
     if pattern == "*" {
         return all_actions();
     }
+    if !pattern.contains(['*', '?']) {
+        // Most patterns name one action: look it up instead of matching all of them.
+        return pattern
+            .split_once(':')
+            .filter(|(service, _)| service.eq_ignore_ascii_case(catalog::SERVICE))
+            .and_then(|(_, name)| {
+                ACTIONS
+                    .iter()
+                    .position(|a| a.name.eq_ignore_ascii_case(name))
+            })
+            .map_or(0, |i| 1 << i);
+    }
     let mut mask = 0;
-    for (i, a) in ACTIONS.iter().enumerate() {
-        let full = catalog::SERVICE.chars().chain([':']).chain(a.name.chars());
-        if glob::matches_chars(pattern, full, true) {
+    for (i, full) in FULL_NAMES.iter().enumerate() {
+        if glob::matches(pattern, full, true) {
             mask |= 1 << i;
         }
     }
     mask
 }
+
+/// `ecr:Name` for each catalog action, built once.
+static FULL_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ACTIONS
+        .iter()
+        .map(|a| format!("{}:{}", catalog::SERVICE, a.name))
+        .collect()
+});
 
 fn all_actions() -> u128 {
     u128::MAX >> (128 - ACTIONS.len())
