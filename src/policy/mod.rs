@@ -280,7 +280,7 @@ impl Statement {
         }
     }
 
-    /// How messages name the statement: `statement 2 ("Sid" "Pull")`.
+    /// How messages name the statement: `statement 2 (Sid "Pull")`.
     pub fn label(&self) -> String {
         label(self.index, self.sid.as_deref())
     }
@@ -289,7 +289,7 @@ impl Statement {
 /// How messages name a statement: its 0-based index (as in `StatementRef`) and `Sid`.
 pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
     match sid {
-        Some(s) => format!("statement {index} (\"Sid\" {s:?})"),
+        Some(s) => format!("statement {index} (Sid {s:?})"),
         None => format!("statement {index}"),
     }
 }

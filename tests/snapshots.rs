@@ -1,0 +1,57 @@
+//! Snapshots of each report format on the sample export in `testdata/`: any change to a column,
+//! a verdict or a message shows up here for review.
+
+mod util;
+
+use util::{ACCOUNT, ecr_audit};
+
+fn report(format: &str) -> String {
+    let out = ecr_audit()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "scan",
+            "testdata",
+            "--account",
+            ACCOUNT,
+            "--progress",
+            "never",
+        ])
+        .args(["--format", format])
+        .output()
+        .expect("run ecr-audit");
+    assert_eq!(out.status.code(), Some(1), "the sample has failing rows");
+    String::from_utf8(out.stdout).expect("utf-8 report")
+}
+
+#[test]
+fn csv_report_of_the_sample_export() {
+    insta::assert_snapshot!(report("csv"));
+}
+
+#[test]
+fn json_report_of_the_sample_export() {
+    let doc: serde_json::Value = serde_json::from_str(&report("json")).expect("json");
+    insta::assert_json_snapshot!(doc, {".tool.version" => "[version]"});
+}
+
+#[test]
+fn table_report_of_the_sample_export() {
+    let text = report("table");
+    // The summary line ends with the elapsed time, which varies.
+    let text = match text.rfind(" (") {
+        Some(i) => format!("{} ([elapsed])\n", &text[..i]),
+        None => text,
+    };
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn sample_export_yields_every_status() {
+    let rows = util::parse_csv(report("csv").as_bytes());
+    for status in ["pass", "warn", "fail", "error"] {
+        assert!(
+            rows.iter().any(|r| r["status"] == status),
+            "no {status} row in the sample"
+        );
+    }
+}
