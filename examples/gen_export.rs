@@ -1,0 +1,115 @@
+//! Writes a realistic synthetic export for benchmarks: N repositories across accounts and
+//! regions, as a tree of files (a mix of `get-repository-policy` output and bare policy
+//! documents, 1 to 5 statements each, with grants, denies, wildcards and conditions) and the same
+//! records as one JSON Lines file.
+//!
+//! Usage: `cargo run --release --example gen_export -- <OUT_DIR> <N> [SEED]`
+//! Writes `<OUT_DIR>/tree/...` and `<OUT_DIR>/export.jsonl`. Deterministic for a given seed.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+const GITPOD: &str = "111122223333";
+const REGISTRIES: [&str; 4] = ["444455556666", "777788889999", "222233334444", "555566667777"];
+const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"];
+const TEAMS: [&str; 6] = ["gitpod", "platform", "data", "ml", "web", "tools"];
+const PULL: &str =
+    r#"["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]"#;
+
+/// xorshift64*: deterministic and dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn statement(rng: &mut Rng, i: usize) -> String {
+    match rng.below(9) {
+        0 | 1 => format!(
+            r#"{{"Sid":"Gitpod{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{GITPOD}:root"]}},"Action":{PULL}}}"#
+        ),
+        2 => format!(
+            r#"{{"Sid":"Short{i}","Effect":"Allow","Principal":{{"AWS":"{GITPOD}"}},"Action":["ecr:BatchGet*","ecr:GetDownloadUrlForLayer","ecr:batchchecklayeravailability"]}}"#
+        ),
+        3 => format!(
+            r#"{{"Sid":"Org{i}","Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"o-abc123def4"}}}}}}"#
+        ),
+        4 => format!(
+            r#"{{"Sid":"CI{i}","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:role/ci-push"}},"Action":["ecr:PutImage","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload"]}}"#,
+            REGISTRIES[rng.below(REGISTRIES.len())]
+        ),
+        5 => format!(
+            r#"{{"Sid":"NoDelete{i}","Effect":"Deny","Principal":"*","Action":["ecr:Delete*","ecr:BatchDeleteImage"],"Condition":{{"StringNotLike":{{"aws:PrincipalArn":"arn:aws:iam::*:role/admin-*"}}}}}}"#
+        ),
+        6 => format!(
+            r#"{{"Sid":"Vpce{i}","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"StringNotEquals":{{"aws:SourceVpce":["vpce-0a1b2c3d","vpce-4e5f6a7b"]}},"Bool":{{"aws:PrincipalIsAWSService":"false"}}}}}}"#
+        ),
+        7 => format!(
+            r#"{{"Sid":"Tls{i}","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#
+        ),
+        _ => format!(
+            r#"{{"Sid":"Other{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{}:root"]}},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}}"#,
+            REGISTRIES[rng.below(REGISTRIES.len())]
+        ),
+    }
+}
+
+fn policy(rng: &mut Rng) -> String {
+    let n = 1 + rng.below(5);
+    let statements: Vec<String> = (0..n).map(|i| statement(rng, i)).collect();
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    )
+}
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: gen_export <OUT_DIR> <N> [SEED]");
+        std::process::exit(2);
+    }
+    let out = PathBuf::from(&args[1]);
+    let n: usize = args[2].parse().expect("N is a number");
+    let seed: u64 = args.get(3).map_or(42, |s| s.parse().expect("SEED is a number"));
+    let mut rng = Rng(seed | 1);
+    let tree = out.join("tree");
+    fs::create_dir_all(&tree)?;
+    let mut jsonl = BufWriter::new(fs::File::create(out.join("export.jsonl"))?);
+    for i in 0..n {
+        let registry = REGISTRIES[rng.below(REGISTRIES.len())];
+        let region = REGIONS[rng.below(REGIONS.len())];
+        let team = TEAMS[rng.below(TEAMS.len())];
+        let name = format!("{team}/app-{i:07}");
+        let text = policy(&mut rng);
+        // At most 1,000 files per folder, as exports usually shard.
+        let dir = tree.join(registry).join(region).join(format!("{:04}", i / 1000));
+        if i % 1000 == 0 || !dir.exists() {
+            fs::create_dir_all(&dir)?;
+        }
+        let doc = serde_json::json!({
+            "registryId": registry, "repositoryName": name, "policyText": text,
+        });
+        if rng.below(10) < 6 {
+            fs::write(dir.join(format!("app-{i:07}.json")), doc.to_string())?;
+        } else {
+            fs::write(dir.join(format!("app-{i:07}.policy")), &text)?;
+        }
+        let line = serde_json::json!({
+            "registryId": registry, "region": region, "repositoryName": name, "policyText": text,
+        });
+        writeln!(jsonl, "{line}")?;
+    }
+    jsonl.flush()?;
+    eprintln!("wrote {n} repositories under {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Throughput of `ecr-audit scan` against the floor of reading the files, side by side in one run.
+#
+#   scripts/bench.sh [N] [REPS]         default N=100000 repositories, REPS=5
+#   MEMORY=1000000 scripts/bench.sh     also: peak memory of a scan of MEMORY files (/usr/bin/time -v)
+#
+# Builds in release mode, generates the export once (kept under target/bench-data), warms the
+# cache, then runs REPS rounds of: the floor (walk + read on all cores), the scan of the tree to
+# CSV, the JSON Lines floor (each line into serde_json::Value on all cores), and the scan of the
+# JSON Lines file. Prints the medians and the ratios scan/floor. Timing is printed, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-100000}
+REPS=${2:-5}
+DATA=target/bench-data/$N
+cargo build --release --quiet --bin ecr-audit --example gen_export --example floor
+BIN=target/release/ecr-audit
+EX=target/release/examples
+if [ ! -f "$DATA/export.jsonl" ]; then
+  rm -rf "$DATA"
+  "$EX/gen_export" "$DATA" "$N"
+fi
+
+now() { date +%s%N; }
+timeit() { # name, command...
+  local name=$1; shift
+  local t0 t1
+  t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
+  echo "$name $(( t1 - t0 ))" >>"$RESULTS"
+}
+
+RESULTS=$(mktemp)
+trap 'rm -f "$RESULTS"' EXIT
+# Warm the page cache and the binaries.
+"$EX/floor" tree "$DATA/tree" 2>/dev/null
+"$BIN" scan "$DATA/tree" --account 111122223333 --format csv --progress never --fail-on never >/dev/null
+for _ in $(seq "$REPS"); do
+  timeit floor_tree "$EX/floor" tree "$DATA/tree"
+  timeit scan_tree "$BIN" scan "$DATA/tree" --account 111122223333 --format csv --progress never --fail-on never
+  timeit floor_jsonl "$EX/floor" jsonl "$DATA/export.jsonl"
+  timeit scan_jsonl "$BIN" scan "$DATA/export.jsonl" --account 111122223333 --format csv --progress never --fail-on never
+done
+
+python3 - "$RESULTS" "$N" "$REPS" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, secs = line.split()
+    runs.setdefault(name, []).append(int(secs) / 1e9)
+med = {k: statistics.median(v) for k, v in runs.items()}
+print(f"{sys.argv[2]} repositories, {sys.argv[3]} repetitions, median seconds:")
+for k in ["floor_tree", "scan_tree", "floor_jsonl", "scan_jsonl"]:
+    print(f"  {k:12} {med[k]:8.3f}   (min {min(runs[k]):.3f}, max {max(runs[k]):.3f})")
+print(f"ratio scan_tree / floor_tree   = {med['scan_tree'] / med['floor_tree']:.2f}  (goal <= 1.5)")
+print(f"ratio scan_jsonl / floor_jsonl = {med['scan_jsonl'] / med['floor_jsonl']:.2f}  (goal <= 1.5)")
+PY
+
+if [ -n "${MEMORY:-}" ]; then
+  MDATA=target/bench-data/$MEMORY
+  [ -f "$MDATA/export.jsonl" ] || "$EX/gen_export" "$MDATA" "$MEMORY"
+  for n in "$N" "$MEMORY"; do
+    D=target/bench-data/$n/tree
+    /usr/bin/time -v "$BIN" scan "$D" --account 111122223333 --format csv --progress never \
+      --fail-on never 2>&1 >/dev/null | awk -v n="$n" '/Maximum resident/ {printf "peak RSS scanning %s files: %.0f MB\n", n, $6/1024}'
+  done
+fi
