@@ -11,7 +11,12 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 const GITPOD: &str = "111122223333";
-const REGISTRIES: [&str; 4] = ["444455556666", "777788889999", "222233334444", "555566667777"];
+const REGISTRIES: [&str; 4] = [
+    "444455556666",
+    "777788889999",
+    "222233334444",
+    "555566667777",
+];
 const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"];
 const TEAMS: [&str; 6] = ["gitpod", "platform", "data", "ml", "web", "tools"];
 const PULL: &str =
@@ -80,7 +85,9 @@ fn main() -> std::io::Result<()> {
     }
     let out = PathBuf::from(&args[1]);
     let n: usize = args[2].parse().expect("N is a number");
-    let seed: u64 = args.get(3).map_or(42, |s| s.parse().expect("SEED is a number"));
+    let seed: u64 = args
+        .get(3)
+        .map_or(42, |s| s.parse().expect("SEED is a number"));
     let mut rng = Rng(seed | 1);
     let tree = out.join("tree");
     fs::create_dir_all(&tree)?;
@@ -92,7 +99,10 @@ fn main() -> std::io::Result<()> {
         let name = format!("{team}/app-{i:07}");
         let text = policy(&mut rng);
         // At most 1,000 files per folder, as exports usually shard.
-        let dir = tree.join(registry).join(region).join(format!("{:04}", i / 1000));
+        let dir = tree
+            .join(registry)
+            .join(region)
+            .join(format!("{:04}", i / 1000));
         if i % 1000 == 0 || !dir.exists() {
             fs::create_dir_all(&dir)?;
         }

@@ -533,13 +533,39 @@ fn pattern_mask(pattern: &str) -> u128 {
             })
             .map_or(0, |i| 1 << i);
     }
-    let mut mask = 0;
-    for (i, full) in FULL_NAMES.iter().enumerate() {
-        if glob::matches(pattern, full, true) {
-            mask |= 1 << i;
-        }
+    if let Some((service, _)) = pattern.split_once(':')
+        && !service.contains(['*', '?'])
+        && !service.eq_ignore_ascii_case(catalog::SERVICE)
+    {
+        // Another service: no need to try every ECR action.
+        return 0;
     }
-    mask
+    // Exports repeat the same few wildcard patterns (`ecr:*`, `ecr:BatchGet*`) millions of
+    // times: remember each pattern's mask per worker thread, so no lock is shared.
+    WILDCARD_MASKS.with_borrow_mut(|cache| {
+        if let Some(&mask) = cache.get(pattern) {
+            return mask;
+        }
+        let mut mask = 0;
+        for (i, full) in FULL_NAMES.iter().enumerate() {
+            if glob::matches(pattern, full, true) {
+                mask |= 1 << i;
+            }
+        }
+        if cache.len() >= WILDCARD_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), mask);
+        mask
+    })
+}
+
+/// Bounds the per-thread cache of wildcard patterns, whatever the input holds.
+const WILDCARD_CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    static WILDCARD_MASKS: std::cell::RefCell<std::collections::HashMap<String, u128>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// `ecr:Name` for each catalog action, built once.
