@@ -3,6 +3,10 @@
 
 mod cli;
 
+/// Parsing millions of small policies is allocation-bound (see README, Performance).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
