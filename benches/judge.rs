@@ -5,6 +5,10 @@ use ecr_audit::eval::{self, Puller};
 use ecr_audit::policy;
 use ecr_audit::record::RepoId;
 
+/// The same allocator as the binary, so the figures match what a scan pays.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
