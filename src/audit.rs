@@ -110,12 +110,22 @@ impl<'a> Audit<'a> {
                 }
             },
         }
-        for ((status, actions, findings), account) in verdicts.into_iter().zip(&self.accounts) {
+        let last = verdicts.len().saturating_sub(1);
+        let mut repo = Some(repo);
+        for (i, ((status, actions, findings), account)) in
+            verdicts.into_iter().zip(&self.accounts).enumerate()
+        {
             let detail = detail(status, &findings, account);
+            // The last row takes the identity; the others copy it.
+            let repo = if i == last {
+                repo.take().unwrap_or_default()
+            } else {
+                repo.clone().unwrap_or_default()
+            };
             out.push(Row {
                 source: source.clone(),
                 record,
-                repo: repo.clone(),
+                repo,
                 account: account.clone(),
                 status,
                 actions,
