@@ -332,7 +332,7 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for r in rows {
-        let mut image = md_code(r.image.as_deref().unwrap_or("-"));
+        let mut image = r.image.as_deref().map_or_else(|| "–".to_owned(), md_code);
         if let Some(via) = &r.via {
             image.push_str(&format!(" (FROM in {})", md_code(via)));
         }
