@@ -407,3 +407,32 @@ fn readme_lists_every_gitpod_code_with_its_severity() {
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
 }
+
+#[test]
+fn discovery_walks_hidden_folders_skips_git_and_reads_named_files() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("src/.hidden/p/.gitpod.yml", "image: ubuntu\n");
+    t.file("src/q/.git/.gitpod.yml", "image: not-this\n");
+    t.file("src/q/gitpod.yml", "image: nor-this\n");
+    t.file("elsewhere/workspace.yml", "image: alpine\n");
+    let out = gitpod_in(
+        t.path(),
+        &[
+            "src",
+            "elsewhere/workspace.yml",
+            "--export",
+            "export",
+            "--account",
+            ACCOUNT,
+            "--format",
+            "csv",
+        ],
+    );
+    let rows = parse_csv(&out.stdout);
+    let configs: Vec<&str> = rows.iter().map(|r| r["config"].as_str()).collect();
+    assert_eq!(
+        configs,
+        ["elsewhere/workspace.yml", "src/.hidden/p/.gitpod.yml"]
+    );
+}

@@ -12,8 +12,10 @@ use std::collections::HashMap;
 /// One image a `FROM` line pulls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseImage {
-    /// 1-based line where the `FROM` instruction starts.
+    /// 1-based line where the instruction starts.
     pub line: usize,
+    /// `FROM`, or `COPY --from` (which pulls an image when it names no stage).
+    pub instruction: &'static str,
     /// The reference as written.
     pub written: String,
     /// After substituting the `ARG`s; `Err` lists the variables that have no value.
@@ -49,6 +51,28 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 };
                 args.insert(name.to_owned(), value);
             }
+        } else if keyword.eq_ignore_ascii_case("copy") {
+            // `COPY --from=<image>` pulls that image; `--from=<stage name or index>` does not.
+            let Some(from) = rest
+                .split_whitespace()
+                .take_while(|w| w.starts_with("--"))
+                .find_map(|w| w.strip_prefix("--from="))
+            else {
+                continue;
+            };
+            let resolved = expand(from, &args);
+            if let Ok(r) = &resolved {
+                let lc = r.to_ascii_lowercase();
+                if stages.contains(&lc) || lc.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+            }
+            images.push(BaseImage {
+                line,
+                instruction: "COPY --from",
+                written: from.to_owned(),
+                resolved,
+            });
         } else if keyword.eq_ignore_ascii_case("from") {
             seen_from = true;
             let mut words = rest.split_whitespace().skip_while(|w| w.starts_with("--"));
@@ -81,6 +105,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
             }
             images.push(BaseImage {
                 line,
+                instruction: "FROM",
                 written: written.to_owned(),
                 resolved,
             });
@@ -337,6 +362,27 @@ FROM ${NAME:+x}${TAG:+y}
                 (5, Err(vec!["LATE".into()])),
                 (6, Err(vec!["${V%%.*}".into()])),
             ]
+        );
+    }
+
+    #[test]
+    fn copy_from_an_image_pulls_it_but_from_a_stage_or_index_does_not() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+FROM golang:1.22 AS build
+FROM ubuntu
+COPY --from=build /a /a
+COPY --from=0 /b /b
+COPY --chown=1:1 --from=${REG}/tools/renovate:1 /c /c
+COPY /d /d
+";
+        let got = base_images(t).expect("valid");
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].instruction, "COPY --from");
+        assert_eq!(got[2].line, 6);
+        assert_eq!(
+            got[2].resolved,
+            Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
         );
     }
 

@@ -144,8 +144,9 @@ pub(crate) struct Use {
     image: Result<String, Finding>,
     /// As written, for rows whose reference could not be resolved.
     written: Option<String>,
-    /// `Dockerfile:LINE` for a `FROM`.
+    /// `Dockerfile:LINE` for a `FROM` (or `COPY --from`), and the instruction.
     via: Option<String>,
+    instruction: &'static str,
     /// The configuration names no image: Gitpod's default is used.
     default: bool,
 }
@@ -156,6 +157,7 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
         image: Err(Finding::new(code, message)),
         written: None,
         via: None,
+        instruction: "",
         default: false,
     };
     if let Some(e) = &found.walk_error {
@@ -179,12 +181,14 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
             image: Ok(DEFAULT_IMAGE.into()),
             written: None,
             via: None,
+            instruction: "",
             default: true,
         }],
         ImageSpec::Reference(r) => vec![Use {
             image: Ok(r),
             written: None,
             via: None,
+            instruction: "",
             default: false,
         }],
         ImageSpec::Dockerfile { file } => {
@@ -214,7 +218,8 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
                                 Finding::new(
                                     Code::UnresolvedVariable,
                                     format!(
-                                        "{via}: `FROM {}` uses {} with no value before the first FROM; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
+                                        "{via}: `{} {}` uses {} with no value before the first FROM; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
+                                        b.instruction,
                                         b.written,
                                         vars.iter()
                                             .map(|v| format!("`{v}`"))
@@ -225,6 +230,7 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
                             }),
                             written: Some(b.written),
                             via: Some(via),
+                            instruction: b.instruction,
                             default: false,
                         }
                     })
@@ -381,7 +387,8 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
         row.findings.push(Finding::new(
             Code::EcrImageInDockerfile,
             format!(
-                "{via}: a private ECR image as the base of a custom Dockerfile that the installation builds, which Gitpod Dedicated has documented as not supported; name the image in .gitpod.yml `image:` directly."
+                "{via}: a private ECR image pulled by `{}` in a custom Dockerfile that the installation builds, which Gitpod Dedicated has documented as not supported; name the image in .gitpod.yml `image:` directly.",
+                u.instruction
             ),
         ));
     }

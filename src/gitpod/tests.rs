@@ -31,6 +31,7 @@ fn direct(image: &str) -> Use {
         image: Ok(image.into()),
         written: None,
         via: None,
+        instruction: "",
         default: false,
     }
 }
@@ -176,6 +177,7 @@ fn an_ecr_image_in_a_dockerfile_warns_on_top_of_the_verdict() {
     )];
     let u = Use {
         via: Some("p/.gitpod.Dockerfile:3".into()),
+        instruction: "FROM",
         ..direct(BASE)
     };
     let r = check(&rows, &u);
@@ -231,6 +233,7 @@ fn an_unresolved_variable_warns_and_keeps_the_reference_as_written() {
         image: Err(Finding::new(Code::UnresolvedVariable, "BASE has no value")),
         written: Some("${BASE}".into()),
         via: Some("p/Dockerfile:2".into()),
+        instruction: "FROM",
         default: false,
     };
     let r = check(&[], &u);
