@@ -50,7 +50,7 @@ fn the_sample_projects_give_the_documented_rows() {
     let out = sample("csv", &[]);
     assert_eq!(out.status.code(), Some(1), "the sample has failing rows");
     let rows = parse_csv(&out.stdout);
-    assert_eq!(rows.len(), 11, "{rows:#?}");
+    assert_eq!(rows.len(), 12, "{rows:#?}");
     let expect = [
         ("web-app/.gitpod.yml", "gitpod/vscode-server", "pass", ""),
         (
@@ -97,7 +97,13 @@ fn the_sample_projects_give_the_documented_rows() {
         ),
         (
             "custom-dockerfile/.gitpod.yml",
-            "${NODE_VERSION}",
+            "node:${NODE_VERSION}",
+            "not-applicable",
+            "unresolved-tag;not-private-ecr",
+        ),
+        (
+            "custom-dockerfile/.gitpod.yml",
+            "${LINTER_IMAGE}",
             "warn",
             "unresolved-variable",
         ),
@@ -128,7 +134,7 @@ fn the_sample_projects_give_the_documented_rows() {
     );
     assert_eq!(
         from["via"],
-        "testdata/gitpod/custom-dockerfile/.gitpod/Dockerfile:12"
+        "testdata/gitpod/custom-dockerfile/.gitpod/Dockerfile:13"
     );
     assert_eq!(from["export_status"], "pass");
     let broken: Vec<_> = rows
@@ -182,8 +188,8 @@ fn table_report_ends_with_the_counts() {
     let last = text.lines().last().expect("summary");
     assert!(
         last.starts_with(
-            "9 configurations × 1 account = 11 rows (export: 25 records): \
-3 not-applicable, 2 pass, 3 warn, 2 fail, 1 error"
+            "9 configurations × 1 account = 12 rows (export: 25 records): \
+4 not-applicable, 2 pass, 3 warn, 2 fail, 1 error"
         ),
         "{last}"
     );

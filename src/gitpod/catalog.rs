@@ -146,6 +146,8 @@ codes! {
         "A FROM uses a build variable with no value to substitute: the image cannot be checked.";
     RegionUnknown = "region-unknown", Note,
         "The export does not give the repository's region; matched by registry and name only.";
+    UnresolvedTag = "unresolved-tag", Note,
+        "Only the tag or digest of an image uses a build variable with no value: the repository is still checked.";
     NotPrivateEcr = "not-private-ecr", NotApplicable,
         "The image is not in a private ECR registry (Docker Hub, public ECR, another registry).";
 }

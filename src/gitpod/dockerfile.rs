@@ -20,6 +20,9 @@ pub struct BaseImage {
     pub written: String,
     /// After substituting the `ARG`s; `Err` lists the variables that have no value.
     pub resolved: Result<String, Vec<String>>,
+    /// When `resolved` fails only in the `:tag` or `@digest`: the resolved name without it,
+    /// and the tag or digest as written. The repository is then known; only the tag is not.
+    pub name_only: Option<(String, String)>,
 }
 
 /// Why a Dockerfile cannot be read for its base images.
@@ -71,6 +74,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 line,
                 instruction: "COPY --from",
                 written: from.to_owned(),
+                name_only: name_only(from, &resolved, &args),
                 resolved,
             });
         } else if keyword.eq_ignore_ascii_case("from") {
@@ -107,6 +111,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 line,
                 instruction: "FROM",
                 written: written.to_owned(),
+                name_only: name_only(written, &resolved, &args),
                 resolved,
             });
         }
@@ -115,6 +120,34 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
         return Err(BadDockerfile("no FROM instruction".into()));
     }
     Ok(images)
+}
+
+/// For a reference that did not resolve: the resolved name and the written `:tag`/`@digest`, when
+/// the unresolved variables are all in the tag or digest. Splits as `image::parse` does (a
+/// digest at the first `@`, a tag at a colon after the last slash); anything unclear stays
+/// unresolved.
+fn name_only(
+    written: &str,
+    resolved: &Result<String, Vec<String>>,
+    args: &HashMap<String, Option<String>>,
+) -> Option<(String, String)> {
+    if resolved.is_ok() {
+        return None;
+    }
+    let (name_tag, digest) = match written.find('@') {
+        Some(i) => (&written[..i], &written[i..]),
+        None => (written, ""),
+    };
+    let last_slash = name_tag.rfind('/');
+    let (name, tag) = match name_tag.rfind(':') {
+        Some(c) if last_slash.is_none_or(|s| c > s) => (&name_tag[..c], &name_tag[c..]),
+        _ => (name_tag, ""),
+    };
+    if tag.is_empty() && digest.is_empty() {
+        return None;
+    }
+    let name = expand(name, args).ok()?;
+    Some((name, format!("{tag}{digest}")))
 }
 
 /// The logical instructions of a Dockerfile with the line each starts on: comments, parser
@@ -384,6 +417,28 @@ COPY /d /d
             got[2].resolved,
             Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
         );
+    }
+
+    #[test]
+    fn a_variable_only_in_the_tag_or_digest_leaves_the_name_known() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+ARG TAG
+FROM ${REG}/app:${TAG}
+FROM ${REG}/app@sha256:${DIGEST}
+FROM ${REPO}:1
+FROM ${REG}/app:${T%/*}
+";
+        let got = base_images(t).expect("valid");
+        let name = "444455556666.dkr.ecr.us-east-1.amazonaws.com/app".to_owned();
+        assert_eq!(got[0].name_only, Some((name.clone(), ":${TAG}".into())));
+        assert_eq!(got[1].name_only, Some((name, "@sha256:${DIGEST}".into())));
+        assert_eq!(got[2].name_only, None, "the name itself is unknown");
+        assert_eq!(
+            got[3].name_only, None,
+            "a slash in the tag: unclear, stays unresolved"
+        );
+        assert!(got.iter().all(|b| b.resolved.is_err()));
     }
 
     #[test]

@@ -142,8 +142,11 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
 pub(crate) struct Use {
     /// The reference, or `Err` with the finding that replaces it.
     image: Result<String, Finding>,
-    /// As written, for rows whose reference could not be resolved.
+    /// As written, for rows whose reference could not be (fully) resolved.
     written: Option<String>,
+    /// When only the tag or digest is unresolved: it, as written (`image` is then the name
+    /// alone), for the report's `reference`.
+    tag_written: Option<String>,
     /// `Dockerfile:LINE` for a `FROM` (or `COPY --from`), and the instruction.
     via: Option<String>,
     instruction: &'static str,
@@ -156,6 +159,7 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
     let error = |code, message: String| Use {
         image: Err(Finding::new(code, message)),
         written: None,
+        tag_written: None,
         via: None,
         instruction: "",
         default: false,
@@ -180,6 +184,7 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
         ImageSpec::Default => vec![Use {
             image: Ok(DEFAULT_IMAGE.into()),
             written: None,
+            tag_written: None,
             via: None,
             instruction: "",
             default: true,
@@ -187,6 +192,7 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
         ImageSpec::Reference(r) => vec![Use {
             image: Ok(r),
             written: None,
+            tag_written: None,
             via: None,
             instruction: "",
             default: false,
@@ -213,9 +219,11 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
                     .into_iter()
                     .map(|b| {
                         let via = format!("{shown}:{}", b.line);
-                        Use {
-                            image: b.resolved.map_err(|vars| {
-                                Finding::new(
+                        let (image, tag_written) = match (b.resolved, b.name_only) {
+                            (Ok(r), _) => (Ok(r), None),
+                            (Err(_), Some((name, tag))) => (Ok(name), Some(tag)),
+                            (Err(vars), None) => (
+                                Err(Finding::new(
                                     Code::UnresolvedVariable,
                                     format!(
                                         "{via}: `{} {}` uses {} with no value before the first FROM; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
@@ -226,9 +234,14 @@ pub(crate) fn uses(found: &Found) -> Vec<Use> {
                                             .collect::<Vec<_>>()
                                             .join(", ")
                                     ),
-                                )
-                            }),
+                                )),
+                                None,
+                            ),
+                        };
+                        Use {
+                            image,
                             written: Some(b.written),
+                            tag_written,
                             via: Some(via),
                             instruction: b.instruction,
                             default: false,
@@ -325,7 +338,20 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
         }
         Ok(r) => r,
     };
-    row.image = Some(reference.clone());
+    // With an unresolved tag, the resolved name and the tag as written.
+    row.image = Some(format!(
+        "{reference}{}",
+        u.tag_written.as_deref().unwrap_or_default()
+    ));
+    if let Some(tag) = &u.tag_written {
+        row.findings.push(Finding::new(
+            Code::UnresolvedTag,
+            format!(
+                "{}: the tag or digest `{tag}` uses a build variable with no value; the repository does not depend on it and is checked.",
+                u.via.as_deref().unwrap_or(config)
+            ),
+        ));
+    }
     let ecr = match image::parse(reference) {
         Err(e) => {
             let at = u.via.as_deref().unwrap_or(config);
@@ -346,7 +372,12 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
             row.findings.push(Finding::new(Code::NotPrivateEcr, msg));
             return finish(row);
         }
-        Ok(Image::Ecr(e)) => e,
+        Ok(Image::Ecr(mut e)) => {
+            if let Some(tag) = &u.tag_written {
+                e.reference = Some(tag.clone());
+            }
+            e
+        }
     };
     let repo = format!("{}/{}/{}", ecr.registry, ecr.region, ecr.repository);
     match index.find(account, &ecr) {

@@ -30,6 +30,7 @@ fn direct(image: &str) -> Use {
     Use {
         image: Ok(image.into()),
         written: None,
+        tag_written: None,
         via: None,
         instruction: "",
         default: false,
@@ -232,6 +233,7 @@ fn an_unresolved_variable_warns_and_keeps_the_reference_as_written() {
     let u = Use {
         image: Err(Finding::new(Code::UnresolvedVariable, "BASE has no value")),
         written: Some("${BASE}".into()),
+        tag_written: None,
         via: Some("p/Dockerfile:2".into()),
         instruction: "FROM",
         default: false,
@@ -240,4 +242,37 @@ fn an_unresolved_variable_warns_and_keeps_the_reference_as_written() {
     assert_eq!(r.status, Status::Warn);
     assert_eq!(r.image.as_deref(), Some("${BASE}"));
     assert_eq!(codes(&r), vec![Code::UnresolvedVariable]);
+}
+
+#[test]
+fn an_unresolved_tag_still_checks_the_repository_with_a_note() {
+    let rows = [export_row(
+        "444455556666",
+        Some("us-east-1"),
+        "gitpod/workspace-base",
+        ScanStatus::Pass,
+    )];
+    let u = Use {
+        image: Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base".into()),
+        written: Some("${REG}/gitpod/workspace-base:${TAG}".into()),
+        tag_written: Some(":${TAG}".into()),
+        via: Some("p/Dockerfile:4".into()),
+        instruction: "FROM",
+        default: false,
+    };
+    let r = check(&rows, &u);
+    assert_eq!(
+        r.status,
+        Status::Warn,
+        "the Dockerfile warning, not the tag"
+    );
+    assert_eq!(
+        codes(&r),
+        vec![Code::EcrImageInDockerfile, Code::UnresolvedTag]
+    );
+    assert_eq!(
+        r.image.as_deref(),
+        Some("444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base:${TAG}")
+    );
+    assert_eq!(r.ecr.and_then(|e| e.reference).as_deref(), Some(":${TAG}"));
 }
