@@ -109,7 +109,7 @@ fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> i
         }
         let mut image = r.image.clone().unwrap_or_else(|| "-".into());
         if let Some(via) = &r.via {
-            image = format!("{image}\n(FROM in {via})");
+            image = format!("{image}\n(in {via})");
         }
         let export = match &r.verdict {
             Some(v) => format!("{} ({}:{})", v.status, v.source, v.record),
@@ -334,7 +334,7 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
     for r in rows {
         let mut image = r.image.as_deref().map_or_else(|| "–".to_owned(), md_code);
         if let Some(via) = &r.via {
-            image.push_str(&format!(" (FROM in {})", md_code(via)));
+            image.push_str(&format!(" (in {})", md_code(via)));
         }
         let export = match &r.verdict {
             Some(v) => format!(
