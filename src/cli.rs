@@ -30,6 +30,115 @@ pub enum Command {
     /// Judge every repository policy found under PATH... for the Gitpod account(s).
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Cross-check the images that Gitpod configurations (.gitpod.yml) use against an export.
+    #[command(after_help = GITPOD_EXAMPLES)]
+    Gitpod(GitpodArgs),
+}
+
+const GITPOD_EXAMPLES: &str = "\
+Exit status: 0 no row at or above --fail-on (not-applicable counts as pass); 1 some row is;
+2 usage error or a missing path.
+
+Examples:
+  ecr-audit gitpod testdata/gitpod --export testdata/export --account 111122223333
+  ecr-audit gitpod ~/src/ --export export/ --account 111122223333 --format csv -o images.csv";
+
+#[derive(Debug, Args)]
+pub struct GitpodArgs {
+    /// Folders (walked recursively for .gitpod.yml and .gitpod.yaml) or configuration files.
+    /// Example: `~/src/`
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The export of repository policies, scanned as `scan` does; repeatable.
+    /// Example: `--export export/`
+    #[arg(long = "export", value_name = "EXPORT", required = true)]
+    pub exports: Vec<String>,
+
+    /// The 12-digit AWS account of the Gitpod installation; repeatable.
+    /// Example: `--account 111122223333`
+    #[arg(
+        long = "account",
+        value_name = "ID",
+        env = "ECR_AUDIT_ACCOUNT",
+        value_delimiter = ',',
+        required = true,
+        value_parser = parse_account
+    )]
+    pub accounts: Vec<String>,
+
+    /// Report format. Example: `--format markdown`
+    #[arg(long, value_enum, default_value_t = GitpodFormatArg::Table)]
+    pub format: GitpodFormatArg,
+
+    /// Write the report to FILE (atomically) instead of standard output. Example: `-o images.csv`
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when some row's status is at or above this (`error` counts as `fail`,
+    /// `not-applicable` as `pass`). Example: `--fail-on warn`
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
+
+    /// A fact about the pulling principal's requests, as for `scan`; repeatable.
+    /// Example: `--context aws:PrincipalOrgID=o-abc123`
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+
+    /// ARN partition of the account principal. Example: `--partition aws-cn`
+    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
+    pub partition: PartitionArg,
+
+    /// Worker threads for scanning the export (default: all cores). Example: `-j 4`
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Progress bar on standard error while the export is scanned. Example: `--progress never`
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GitpodFormatArg {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+impl GitpodArgs {
+    /// The validated configuration: the export is judged exactly as `scan` would judge it.
+    pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
+        use ecr_audit::gitpod::Format as G;
+        let scan = ScanArgs {
+            paths: self.exports,
+            accounts: self.accounts,
+            format: FormatArg::Table,
+            output: self.output,
+            fail_on: self.fail_on,
+            context: self.context,
+            partition: self.partition,
+            jobs: self.jobs,
+            progress: self.progress,
+        }
+        .into_config(color);
+        ecr_audit::gitpod::GitpodConfig {
+            paths: self.paths,
+            exports: scan.paths,
+            pullers: scan.pullers,
+            format: match self.format {
+                GitpodFormatArg::Table => G::Table,
+                GitpodFormatArg::Csv => G::Csv,
+                GitpodFormatArg::Json => G::Json,
+                GitpodFormatArg::Markdown => G::Markdown,
+            },
+            output: scan.output,
+            fail_on: scan.fail_on,
+            jobs: scan.jobs,
+            progress: scan.progress,
+            color,
+        }
+    }
 }
 
 const SCAN_EXAMPLES: &str = "\

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod eval;
 pub mod finding;
+pub mod gitpod;
 pub mod input;
 pub mod policy;
 pub mod record;

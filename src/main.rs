@@ -33,5 +33,18 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Gitpod(args) => {
+            let color = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            match ecr_audit::gitpod::run(&args.into_config(color)) {
+                Ok(outcome) if outcome.failed => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }

@@ -33,16 +33,47 @@ pub enum RunError {
     Output { path: String, source: io::Error },
 }
 
+/// The rows of a scan, in report order, and how many records they came from.
+#[derive(Debug)]
+pub struct Collected {
+    pub rows: Vec<Row>,
+    pub records: u64,
+}
+
 pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let start = Instant::now();
-    let sources = input::discover(&cfg.paths)?;
-    let jobs = cfg.jobs.unwrap_or(0);
+    let Collected { rows, records } = collect(&cfg.paths, &cfg.pullers, cfg.jobs, cfg.progress)?;
+    let failed = rows.iter().any(|r| cfg.fail_on.trips(r.status));
+    let meta = Meta {
+        accounts: cfg.pullers.iter().map(|p| p.account.clone()).collect(),
+        inputs: cfg.paths.clone(),
+        records,
+        elapsed: start.elapsed(),
+    };
+    write_report(cfg, &rows, &meta)?;
+    Ok(ScanOutcome {
+        failed,
+        rows: rows.len(),
+    })
+}
+
+/// Discovers, reads and judges everything under `paths` for `pullers`, and returns the rows
+/// sorted as the reports list them, without writing anything but skip notes (standard error).
+/// `scan` and `gitpod` (which cross-checks images against these verdicts) share it.
+pub fn collect(
+    paths: &[String],
+    pullers: &[crate::eval::Puller],
+    jobs: Option<usize>,
+    progress: Progress,
+) -> Result<Collected, RunError> {
+    let sources = input::discover(paths)?;
+    let jobs = jobs.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| RunError::Threads(jobs, e.to_string()))?;
-    let bar = progress_bar(cfg.progress, sources.len() as u64);
-    let audit = Audit::new(&cfg.pullers);
+    let bar = progress_bar(progress, sources.len() as u64);
+    let audit = Audit::new(pullers);
 
     let per_source: Vec<(Vec<Row>, u64, Outcome)> = pool.install(|| {
         sources
@@ -73,19 +104,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     // Sources come sorted and each gives its rows in record then account order; the stable
     // sort makes the order a property of this function rather than of the input layer.
     rows.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
-
-    let failed = rows.iter().any(|r| cfg.fail_on.trips(r.status));
-    let meta = Meta {
-        accounts: cfg.pullers.iter().map(|p| p.account.clone()).collect(),
-        inputs: cfg.paths.clone(),
-        records,
-        elapsed: start.elapsed(),
-    };
-    write_report(cfg, &rows, &meta)?;
-    Ok(ScanOutcome {
-        failed,
-        rows: rows.len(),
-    })
+    Ok(Collected { rows, records })
 }
 
 fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
@@ -107,19 +126,29 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
 }
 
 fn write_report(cfg: &ScanConfig, rows: &[Row], meta: &Meta) -> Result<(), RunError> {
-    match &cfg.output {
-        Some(path) => write_atomically(path, |out| {
-            report::write(cfg.format, rows, meta, false, out)
-        })
-        .map_err(|source| RunError::Output {
-            path: path.display().to_string(),
-            source,
-        }),
+    emit(cfg.output.as_deref(), cfg.color, |out, color| {
+        report::write(cfg.format, rows, meta, color, out)
+    })
+}
+
+/// Writes a report to `output` (atomically, never coloured) or to standard output (coloured if
+/// `color`), where a closed pipe ends the report quietly.
+pub(crate) fn emit(
+    output: Option<&Path>,
+    color: bool,
+    body: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>,
+) -> Result<(), RunError> {
+    match output {
+        Some(path) => {
+            write_atomically(path, |out| body(out, false)).map_err(|source| RunError::Output {
+                path: path.display().to_string(),
+                source,
+            })
+        }
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            let res = report::write(cfg.format, rows, meta, cfg.color, &mut out)
-                .and_then(|()| out.flush());
+            let res = body(&mut out, color).and_then(|()| out.flush());
             match res {
                 // `| head` closed the pipe: the reader has what it wanted.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),

@@ -1,0 +1,465 @@
+//! The base images of a Dockerfile: its `FROM` lines, as Docker's parser reads them.
+//!
+//! Handled: the `# escape=` parser directive, line continuations (comment and empty lines inside a
+//! continued instruction are dropped), comments, case-insensitive instructions, flags such as
+//! `--platform=$BUILDPLATFORM`, `AS <stage>`, a `FROM <stage>` that names an earlier stage (not an
+//! image), `FROM scratch` (no image), and `ARG`s declared before the first `FROM` substituted into
+//! `FROM` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`). A variable with no value to
+//! substitute is reported, never guessed: a build could pass any `--build-arg`.
+
+use std::collections::HashMap;
+
+/// One image a `FROM` line pulls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseImage {
+    /// 1-based line where the instruction starts.
+    pub line: usize,
+    /// `FROM`, or `COPY --from` (which pulls an image when it names no stage).
+    pub instruction: &'static str,
+    /// The reference as written.
+    pub written: String,
+    /// After substituting the `ARG`s; `Err` lists the variables that have no value.
+    pub resolved: Result<String, Vec<String>>,
+    /// When `resolved` fails only in the `:tag` or `@digest`: the resolved name without it,
+    /// and the tag or digest as written. The repository is then known; only the tag is not.
+    pub name_only: Option<(String, String)>,
+}
+
+/// Why a Dockerfile cannot be read for its base images.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadDockerfile(pub String);
+
+/// The images that the `FROM` lines of `text` pull, in file order.
+pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
+    let mut args: HashMap<String, Option<String>> = HashMap::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut images = Vec::new();
+    let mut seen_from = false;
+    for (line, instr) in instructions(text) {
+        let (keyword, rest) = match instr.split_once(char::is_whitespace) {
+            Some((k, r)) => (k, r.trim()),
+            None => (instr.as_str(), ""),
+        };
+        if keyword.eq_ignore_ascii_case("arg") && !seen_from {
+            // Only ARGs before the first FROM are in scope for FROM lines.
+            for decl in rest.split_whitespace() {
+                let (name, value) = match decl.split_once('=') {
+                    Some((n, v)) => (n, Some(unquote(v))),
+                    None => (decl, None),
+                };
+                let value = match value {
+                    Some(v) => expand(&v, &args).ok(),
+                    None => None,
+                };
+                args.insert(name.to_owned(), value);
+            }
+        } else if keyword.eq_ignore_ascii_case("copy") {
+            // `COPY --from=<image>` pulls that image; `--from=<stage name or index>` does not.
+            let Some(from) = rest
+                .split_whitespace()
+                .take_while(|w| w.starts_with("--"))
+                .find_map(|w| w.strip_prefix("--from="))
+            else {
+                continue;
+            };
+            let resolved = expand(from, &args);
+            if let Ok(r) = &resolved {
+                let lc = r.to_ascii_lowercase();
+                if stages.contains(&lc) || lc.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+            }
+            images.push(BaseImage {
+                line,
+                instruction: "COPY --from",
+                written: from.to_owned(),
+                name_only: name_only(from, &resolved, &args),
+                resolved,
+            });
+        } else if keyword.eq_ignore_ascii_case("from") {
+            seen_from = true;
+            let mut words = rest.split_whitespace().skip_while(|w| w.starts_with("--"));
+            let Some(written) = words.next() else {
+                return Err(BadDockerfile(format!("line {line}: FROM names no image")));
+            };
+            let new_stage = match (words.next(), words.next(), words.next()) {
+                (Some(kw), Some(stage), None) if kw.eq_ignore_ascii_case("as") => {
+                    Some(stage.to_ascii_lowercase())
+                }
+                (None, _, _) => None,
+                _ => {
+                    return Err(BadDockerfile(format!(
+                        "line {line}: FROM takes an image and an optional `AS <name>`, not `{rest}`"
+                    )));
+                }
+            };
+            let resolved = expand(written, &args);
+            // Only earlier stages count: `FROM node AS node` pulls node.
+            let is_image = match &resolved {
+                Ok(r) => {
+                    let lc = r.to_ascii_lowercase();
+                    lc != "scratch" && !stages.contains(&lc)
+                }
+                Err(_) => true,
+            };
+            stages.extend(new_stage);
+            if !is_image {
+                continue;
+            }
+            images.push(BaseImage {
+                line,
+                instruction: "FROM",
+                written: written.to_owned(),
+                name_only: name_only(written, &resolved, &args),
+                resolved,
+            });
+        }
+    }
+    if !seen_from {
+        return Err(BadDockerfile("no FROM instruction".into()));
+    }
+    Ok(images)
+}
+
+/// For a reference that did not resolve: the resolved name and the written `:tag`/`@digest`, when
+/// the unresolved variables are all in the tag or digest. Splits as `image::parse` does (a
+/// digest at the first `@`, a tag at a colon after the last slash); anything unclear stays
+/// unresolved.
+fn name_only(
+    written: &str,
+    resolved: &Result<String, Vec<String>>,
+    args: &HashMap<String, Option<String>>,
+) -> Option<(String, String)> {
+    if resolved.is_ok() {
+        return None;
+    }
+    let (name_tag, digest) = match written.find('@') {
+        Some(i) => (&written[..i], &written[i..]),
+        None => (written, ""),
+    };
+    let last_slash = name_tag.rfind('/');
+    let (name, tag) = match name_tag.rfind(':') {
+        Some(c) if last_slash.is_none_or(|s| c > s) => (&name_tag[..c], &name_tag[c..]),
+        _ => (name_tag, ""),
+    };
+    if tag.is_empty() && digest.is_empty() {
+        return None;
+    }
+    let name = expand(name, args).ok()?;
+    Some((name, format!("{tag}{digest}")))
+}
+
+/// The logical instructions of a Dockerfile with the line each starts on: comments, parser
+/// directives and blank lines dropped, continuations joined.
+fn instructions(text: &str) -> Vec<(usize, String)> {
+    let mut escape = '\\';
+    let mut directives = true;
+    let mut out = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let trimmed = raw.trim();
+        if directives {
+            if let Some((key, value)) = directive(trimmed) {
+                if key == "escape" && matches!(value.as_str(), "`" | "\\") {
+                    escape = if value == "`" { '`' } else { '\\' };
+                }
+                continue;
+            }
+            directives = false;
+        }
+        // Inside a continued instruction, comment and empty lines are removed (Docker's rule).
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let (body, continues) = match trimmed.strip_suffix(escape) {
+            Some(b) => (b, true),
+            None => (trimmed, false),
+        };
+        let (start, mut text) = current.take().unwrap_or((n, String::new()));
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(body.trim());
+        if continues {
+            current = Some((start, text));
+        } else {
+            out.push((start, text));
+        }
+    }
+    if let Some(last) = current {
+        out.push(last);
+    }
+    out
+}
+
+/// `# key=value` at the top of the file (a parser directive), lower-cased key.
+fn directive(line: &str) -> Option<(String, String)> {
+    let body = line.strip_prefix('#')?.trim();
+    let (k, v) = body.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()))
+        .then(|| (k.to_ascii_lowercase(), v.trim().to_owned()))
+}
+
+fn unquote(v: &str) -> String {
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            return inner.to_owned();
+        }
+    }
+    v.to_owned()
+}
+
+/// Substitutes `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alt}`; `Err` names every variable
+/// without a value (an undeclared one, an `ARG` without default, an unsupported modifier).
+fn expand(s: &str, args: &HashMap<String, Option<String>>) -> Result<String, Vec<String>> {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    let mut rest = s;
+    while let Some(pos) = rest.find(['$', '\\']) {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if rest[pos..].starts_with('\\') {
+            // `\$` is a literal dollar.
+            match after.strip_prefix('$') {
+                Some(r) => {
+                    out.push('$');
+                    rest = r;
+                }
+                None => {
+                    out.push('\\');
+                    rest = after;
+                }
+            }
+            continue;
+        }
+        let value = |name: &str| args.get(name).cloned().flatten();
+        if let Some(braced) = after.strip_prefix('{') {
+            let Some(end) = braced.find('}') else {
+                missing.push(format!("${{{braced}"));
+                rest = "";
+                break;
+            };
+            let inner = &braced[..end];
+            rest = &braced[end + 1..];
+            let name_len = inner
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(inner.len());
+            let (name, modifier) = inner.split_at(name_len);
+            if let Some(default) = modifier.strip_prefix(":-") {
+                match value(name) {
+                    Some(v) if !v.is_empty() => out.push_str(&v),
+                    _ => match expand(default, args) {
+                        Ok(d) => out.push_str(&d),
+                        Err(m) => missing.extend(m),
+                    },
+                }
+            } else if let Some(alt) = modifier.strip_prefix(":+") {
+                match value(name) {
+                    Some(v) if !v.is_empty() => match expand(alt, args) {
+                        Ok(a) => out.push_str(&a),
+                        Err(m) => missing.extend(m),
+                    },
+                    Some(_) => {}
+                    None => missing.push(name.to_owned()),
+                }
+            } else if modifier.is_empty() && !name.is_empty() {
+                match value(name) {
+                    Some(v) => out.push_str(&v),
+                    None => missing.push(name.to_owned()),
+                }
+            } else {
+                missing.push(format!("${{{inner}}}"));
+            }
+        } else {
+            let name_len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if name_len == 0 {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            let name = &after[..name_len];
+            rest = &after[name_len..];
+            match value(name) {
+                Some(v) => out.push_str(&v),
+                None => missing.push(name.to_owned()),
+            }
+        }
+    }
+    out.push_str(rest);
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        missing.dedup();
+        Err(missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn images(text: &str) -> Vec<(usize, Result<String, Vec<String>>)> {
+        base_images(text)
+            .expect("valid Dockerfile")
+            .into_iter()
+            .map(|b| (b.line, b.resolved))
+            .collect()
+    }
+
+    fn ok(line: usize, s: &str) -> (usize, Result<String, Vec<String>>) {
+        (line, Ok(s.to_owned()))
+    }
+
+    #[test]
+    fn from_is_case_insensitive_and_comments_are_skipped() {
+        let t = "# a comment\nfrom ubuntu:22.04\n  # FROM not-this\nRUN echo '# FROM nor-this'\n";
+        assert_eq!(images(t), vec![ok(2, "ubuntu:22.04")]);
+    }
+
+    #[test]
+    fn continuation_joins_lines_and_drops_comment_lines_inside() {
+        let t = "FROM \\\n  # platform comes next\n  --platform=linux/amd64 \\\n\n  node:20 \\\n  AS build\nFROM build\n";
+        assert_eq!(images(t), vec![ok(1, "node:20")]);
+    }
+
+    #[test]
+    fn multi_stage_build_with_platform_flag_and_stage_references() {
+        let t = "\
+FROM --platform=$BUILDPLATFORM golang:1.22 AS Builder
+RUN go build
+FROM builder AS test
+FROM 444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base:latest
+COPY --from=builder /out /usr/local/bin
+";
+        assert_eq!(
+            images(t),
+            vec![
+                ok(1, "golang:1.22"),
+                ok(
+                    4,
+                    "444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base:latest"
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn scratch_is_no_image_and_a_stage_named_like_its_image_still_pulls() {
+        assert_eq!(images("FROM scratch\n"), vec![]);
+        assert_eq!(
+            images("FROM node AS node\nFROM node\n"),
+            vec![ok(1, "node")]
+        );
+    }
+
+    #[test]
+    fn args_before_the_first_from_are_substituted() {
+        let t = "\
+ARG REGISTRY=444455556666.dkr.ecr.eu-west-1.amazonaws.com
+ARG NAME=\"platform/base-node\" TAG=20
+ARG FULL=${REGISTRY}/${NAME}
+FROM $REGISTRY/${NAME}:${TAG}
+FROM ${FULL}:${MISSING:-lts}
+FROM ${NAME:+x}${TAG:+y}
+";
+        assert_eq!(
+            images(t),
+            vec![
+                ok(
+                    4,
+                    "444455556666.dkr.ecr.eu-west-1.amazonaws.com/platform/base-node:20"
+                ),
+                ok(
+                    5,
+                    "444455556666.dkr.ecr.eu-west-1.amazonaws.com/platform/base-node:lts"
+                ),
+                ok(6, "xy"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unresolved_variables_are_reported_not_guessed() {
+        let t =
+            "ARG BASE\nFROM ${BASE}:${TAG}\nFROM x\nARG LATE=1\nFROM y:$LATE\nFROM z:${V%%.*}\n";
+        assert_eq!(
+            images(t),
+            vec![
+                (2, Err(vec!["BASE".into(), "TAG".into()])),
+                ok(3, "x"),
+                (5, Err(vec!["LATE".into()])),
+                (6, Err(vec!["${V%%.*}".into()])),
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_from_an_image_pulls_it_but_from_a_stage_or_index_does_not() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+FROM golang:1.22 AS build
+FROM ubuntu
+COPY --from=build /a /a
+COPY --from=0 /b /b
+COPY --chown=1:1 --from=${REG}/tools/renovate:1 /c /c
+COPY /d /d
+";
+        let got = base_images(t).expect("valid");
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].instruction, "COPY --from");
+        assert_eq!(got[2].line, 6);
+        assert_eq!(
+            got[2].resolved,
+            Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
+        );
+    }
+
+    #[test]
+    fn a_variable_only_in_the_tag_or_digest_leaves_the_name_known() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+ARG TAG
+FROM ${REG}/app:${TAG}
+FROM ${REG}/app@sha256:${DIGEST}
+FROM ${REPO}:1
+FROM ${REG}/app:${T%/*}
+";
+        let got = base_images(t).expect("valid");
+        let name = "444455556666.dkr.ecr.us-east-1.amazonaws.com/app".to_owned();
+        assert_eq!(got[0].name_only, Some((name.clone(), ":${TAG}".into())));
+        assert_eq!(got[1].name_only, Some((name, "@sha256:${DIGEST}".into())));
+        assert_eq!(got[2].name_only, None, "the name itself is unknown");
+        assert_eq!(
+            got[3].name_only, None,
+            "a slash in the tag: unclear, stays unresolved"
+        );
+        assert!(got.iter().all(|b| b.resolved.is_err()));
+    }
+
+    #[test]
+    fn escape_directive_changes_the_continuation_character() {
+        let t = "# escape=`\nFROM `\n  mcr.microsoft.com/windows/servercore:ltsc2022\n";
+        assert_eq!(
+            images(t),
+            vec![ok(2, "mcr.microsoft.com/windows/servercore:ltsc2022")]
+        );
+    }
+
+    #[test]
+    fn escaped_dollar_is_literal() {
+        assert_eq!(images("FROM a\\$b\n"), vec![ok(1, "a$b")]);
+    }
+
+    #[test]
+    fn a_file_without_from_or_with_an_empty_from_is_invalid() {
+        assert!(base_images("RUN true\n").is_err());
+        assert!(base_images("").is_err());
+        assert!(base_images("FROM --platform=linux/amd64\n").is_err());
+        assert!(base_images("FROM a b c\n").is_err());
+    }
+}

@@ -1,0 +1,408 @@
+//! The gitpod reports: table, CSV, JSON and Markdown. Their columns differ from `scan`'s (the
+//! configuration file and the image lead), and they are built from the report-only types and
+//! columns below, so the engine can change without changing a column.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::report::table::clean;
+
+use super::catalog::Status;
+use super::{Format, GitpodRow, Meta};
+
+pub fn write(
+    format: Format,
+    rows: &[GitpodRow],
+    meta: &Meta,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table(rows, meta, color, out),
+        Format::Csv => csv(rows, out),
+        Format::Json => json(rows, meta, out),
+        Format::Markdown => markdown(rows, meta, out),
+    }
+}
+
+/// Rows counted per status, in `Status::ALL` order.
+fn counts(rows: &[GitpodRow]) -> [(Status, u64); 5] {
+    Status::ALL.map(|s| (s, rows.iter().filter(|r| r.status == s).count() as u64))
+}
+
+fn codes(r: &GitpodRow) -> Vec<&'static str> {
+    let mut c: Vec<_> = r.findings.iter().map(|f| f.code).collect();
+    c.dedup();
+    c.into_iter().map(|c| c.id()).collect()
+}
+
+fn export_codes(r: &GitpodRow) -> Vec<&'static str> {
+    r.verdict
+        .iter()
+        .flat_map(|v| v.codes.iter().map(|c| c.id()))
+        .collect()
+}
+
+fn export_source(r: &GitpodRow) -> Option<String> {
+    r.verdict
+        .as_ref()
+        .map(|v| format!("{}:{}", v.source, v.record))
+}
+
+/// The closing line of the table and the Markdown report.
+fn summary_line(rows: &[GitpodRow], meta: &Meta) -> String {
+    let c = counts(rows)
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{} configuration{} × {} account{} = {} row{} (export: {} record{}): {c}",
+        meta.configs,
+        plural(meta.configs as u64),
+        meta.accounts.len(),
+        plural(meta.accounts.len() as u64),
+        rows.len(),
+        plural(rows.len() as u64),
+        meta.export_records,
+        plural(meta.export_records),
+    )
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+// ---- table --------------------------------------------------------------------------------------
+
+fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header([
+        "Configuration",
+        "Image",
+        "Account",
+        "Status",
+        "Export",
+        "Findings",
+        "Detail",
+    ]);
+    for r in rows {
+        let mut status = Cell::new(r.status.as_str());
+        if color {
+            status = status.fg(match r.status {
+                Status::NotApplicable => Color::DarkGrey,
+                Status::Pass => Color::Green,
+                Status::Warn => Color::Yellow,
+                Status::Fail => Color::Red,
+                Status::Error => Color::Magenta,
+            });
+        }
+        let mut image = r.image.clone().unwrap_or_else(|| "-".into());
+        if let Some(via) = &r.via {
+            image = format!("{image}\n(in {via})");
+        }
+        let export = match &r.verdict {
+            Some(v) => format!("{} ({}:{})", v.status, v.source, v.record),
+            None => "-".into(),
+        };
+        t.add_row(vec![
+            Cell::new(clean(&r.config)),
+            Cell::new(clean_lines(&image)),
+            Cell::new(&*r.account),
+            status,
+            Cell::new(clean(&export)),
+            Cell::new(codes(r).join("\n")),
+            Cell::new(clean(&r.detail)),
+        ]);
+    }
+    if !rows.is_empty() {
+        writeln!(out, "{t}")?;
+    }
+    writeln!(
+        out,
+        "{} ({:.2} s)",
+        summary_line(rows, meta),
+        meta.elapsed.as_secs_f64()
+    )
+}
+
+/// `clean`, keeping the line breaks this module put in.
+fn clean_lines(s: &str) -> String {
+    s.split('\n').map(clean).collect::<Vec<_>>().join("\n")
+}
+
+// ---- CSV ----------------------------------------------------------------------------------------
+
+/// The header, in order. Changing it is a breaking change of the public output.
+pub const CSV_HEADER: [&str; 13] = [
+    "config",
+    "image",
+    "via",
+    "registry",
+    "region",
+    "repository",
+    "account",
+    "status",
+    "export_status",
+    "export_source",
+    "export_findings",
+    "findings",
+    "detail",
+];
+
+fn csv(rows: &[GitpodRow], out: &mut dyn Write) -> io::Result<()> {
+    let into_io = |e: ::csv::Error| match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(CSV_HEADER).map_err(into_io)?;
+    for r in rows {
+        let ecr = r.ecr.as_ref();
+        let cells: [String; 13] = [
+            r.config.clone(),
+            r.image.clone().unwrap_or_default(),
+            r.via.clone().unwrap_or_default(),
+            ecr.map(|e| e.registry.clone()).unwrap_or_default(),
+            ecr.map(|e| e.region.clone()).unwrap_or_default(),
+            ecr.map(|e| e.repository.clone()).unwrap_or_default(),
+            r.account.to_string(),
+            r.status.as_str().into(),
+            r.verdict
+                .as_ref()
+                .map(|v| v.status.as_str().to_owned())
+                .unwrap_or_default(),
+            export_source(r).unwrap_or_default(),
+            export_codes(r).join(";"),
+            codes(r).join(";"),
+            r.detail.clone(),
+        ];
+        w.write_record(&cells).map_err(into_io)?;
+    }
+    w.flush()
+}
+
+// ---- JSON ---------------------------------------------------------------------------------------
+
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    command: &'static str,
+    accounts: &'a [String],
+    summary: Summary,
+    results: Vec<ResultOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    configs: usize,
+    export_records: u64,
+    #[serde(rename = "not-applicable")]
+    not_applicable: u64,
+    pass: u64,
+    warn: u64,
+    fail: u64,
+    error: u64,
+}
+
+#[derive(Serialize)]
+struct ResultOut<'a> {
+    config: &'a str,
+    image: Option<&'a str>,
+    via: Option<&'a str>,
+    registry: Option<&'a str>,
+    region: Option<&'a str>,
+    repository: Option<&'a str>,
+    /// `:tag` or `@digest` as written; null for the default `latest` or a non-ECR image.
+    reference: Option<&'a str>,
+    account: &'a str,
+    status: &'static str,
+    export: Option<ExportOut<'a>>,
+    findings: Vec<FindingOut<'a>>,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExportOut<'a> {
+    status: &'static str,
+    source: &'a str,
+    record: u64,
+    findings: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    code: &'static str,
+    severity: &'static str,
+    message: &'a str,
+}
+
+fn json(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    let c = counts(rows);
+    let doc = Document {
+        schema_version: JSON_SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        command: "gitpod",
+        accounts: &meta.accounts,
+        summary: Summary {
+            configs: meta.configs,
+            export_records: meta.export_records,
+            not_applicable: c[0].1,
+            pass: c[1].1,
+            warn: c[2].1,
+            fail: c[3].1,
+            error: c[4].1,
+        },
+        results: rows
+            .iter()
+            .map(|r| {
+                let ecr = r.ecr.as_ref();
+                ResultOut {
+                    config: &r.config,
+                    image: r.image.as_deref(),
+                    via: r.via.as_deref(),
+                    registry: ecr.map(|e| e.registry.as_str()),
+                    region: ecr.map(|e| e.region.as_str()),
+                    repository: ecr.map(|e| e.repository.as_str()),
+                    reference: ecr.and_then(|e| e.reference.as_deref()),
+                    account: &r.account,
+                    status: r.status.as_str(),
+                    export: r.verdict.as_ref().map(|v| ExportOut {
+                        status: v.status.as_str(),
+                        source: &v.source,
+                        record: v.record,
+                        findings: v.codes.iter().map(|c| c.id()).collect(),
+                    }),
+                    findings: r
+                        .findings
+                        .iter()
+                        .map(|f| FindingOut {
+                            code: f.code.id(),
+                            severity: f.code.severity().as_str(),
+                            message: &f.message,
+                        })
+                        .collect(),
+                    detail: &r.detail,
+                }
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+// ---- Markdown -----------------------------------------------------------------------------------
+
+/// A Markdown report for a ticket: a summary line and one table row per gitpod row.
+fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "# Gitpod images cross-checked against the ECR export")?;
+    writeln!(out)?;
+    writeln!(out, "{}.", md(&summary_line(rows, meta)))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| configuration | image | account | status | export | findings | detail |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for r in rows {
+        let mut image = r.image.as_deref().map_or_else(|| "–".to_owned(), md_code);
+        if let Some(via) = &r.via {
+            image.push_str(&format!(" (in {})", md_code(via)));
+        }
+        let export = match &r.verdict {
+            Some(v) => format!(
+                "{} ({})",
+                v.status,
+                md_code(&format!("{}:{}", v.source, v.record))
+            ),
+            None => "–".into(),
+        };
+        let findings = codes(r)
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            out,
+            "| {} | {} | {} | **{}** | {} | {} | {} |",
+            md_code(&r.config),
+            image,
+            md(&r.account),
+            r.status,
+            export,
+            findings,
+            md(&r.detail)
+        )?;
+    }
+    Ok(())
+}
+
+/// Input text made safe inside a Markdown table cell: no line breaks, `|` and the characters that
+/// start markup or HTML escaped.
+fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in clean(&s.replace(['\n', '\r'], " ")).chars() {
+        match c {
+            '|' | '`' | '*' | '_' | '[' | ']' | '\\' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// A code span for input text. Backticks cannot be escaped inside a code span, so text holding
+/// one is written escaped instead; `|` must still be escaped inside a table cell (GFM).
+fn md_code(s: &str) -> String {
+    let flat = clean(&s.replace(['\n', '\r'], " "));
+    if flat.contains('`') || flat.is_empty() {
+        return md(&flat);
+    }
+    format!("`{}`", flat.replace('|', "\\|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_escape_pipes_backticks_html_and_newlines() {
+        assert_eq!(md("a|b\n<x>`y`"), "a\\|b &lt;x&gt;\\`y\\`");
+        assert_eq!(md_code("team/.gitpod.yml"), "`team/.gitpod.yml`");
+        assert_eq!(md_code("a|b"), "`a\\|b`");
+        assert_eq!(md_code("a`b"), "a\\`b");
+        assert_eq!(md_code("x\ny"), "`x y`");
+    }
+}
