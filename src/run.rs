@@ -14,6 +14,9 @@ use crate::config::{Progress, ScanConfig};
 use crate::input::{self, MissingPath, Outcome};
 use crate::report::{self, Meta};
 
+/// How many "skipped" notes are printed one by one before the rest are only counted.
+const SKIP_NOTES_SHOWN: usize = 3;
+
 /// What a scan came to.
 #[derive(Debug)]
 pub struct ScanOutcome {
@@ -94,12 +97,23 @@ pub fn collect(
 
     let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
     let mut records = 0;
+    let mut skipped = 0usize;
     for (r, n, outcome) in per_source {
         rows.extend(r);
         records += n;
         if let Outcome::Skipped(note) = outcome {
-            eprintln!("note: {note}");
+            // Folders often hold many unrelated YAML files: name a few, count the rest.
+            skipped += 1;
+            if skipped <= SKIP_NOTES_SHOWN {
+                eprintln!("note: {note}");
+            }
         }
+    }
+    if skipped > SKIP_NOTES_SHOWN {
+        eprintln!(
+            "note: {} more YAML or CSV files that hold no export were skipped",
+            skipped - SKIP_NOTES_SHOWN
+        );
     }
     // Sources come sorted and each gives its rows in record then account order; the stable
     // sort makes the order a property of this function rather than of the input layer.
