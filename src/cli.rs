@@ -91,6 +91,11 @@ pub struct ScanArgs {
     /// Example: `--progress never`
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+
+    /// Add the SHA-256 of every input file, and one digest over all of them, to the JSON and
+    /// Markdown reports. Example: `--format markdown --evidence`
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -98,6 +103,8 @@ pub enum FormatArg {
     Table,
     Csv,
     Json,
+    Markdown,
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -177,6 +184,8 @@ impl ScanArgs {
                 FormatArg::Table => Format::Table,
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Json => Format::Json,
+                FormatArg::Markdown => Format::Markdown,
+                FormatArg::Sarif => Format::Sarif,
             },
             output: self.output,
             fail_on: match self.fail_on {
@@ -191,6 +200,7 @@ impl ScanArgs {
                 ProgressArg::Never => Progress::Never,
             },
             color,
+            evidence: self.evidence,
         }
     }
 }

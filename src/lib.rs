@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod config;
 pub mod eval;
+pub mod evidence;
 pub mod finding;
 pub mod input;
 pub mod policy;

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::audit::{Audit, Row};
 use crate::config::{Progress, ScanConfig};
+use crate::evidence;
 use crate::input::{self, MissingPath, Outcome};
 use crate::report::{self, Meta};
 
@@ -80,12 +81,28 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         inputs: cfg.paths.clone(),
         records,
         elapsed: start.elapsed(),
+        generated: generated_at(),
+        evidence: cfg
+            .evidence
+            .then(|| pool.install(|| evidence::of(&sources))),
     };
     write_report(cfg, &rows, &meta)?;
     Ok(ScanOutcome {
         failed,
         rows: rows.len(),
     })
+}
+
+/// When the report is made: `SOURCE_DATE_EPOCH` (seconds) when set, for reproducible reports,
+/// else now; UTC, to the second.
+fn generated_at() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
