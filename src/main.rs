@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ecr_audit::run;
+use ecr_audit::finding::Status;
+use ecr_audit::{explain, fix, rules, run};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -29,5 +30,38 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Explain(args) => {
+            let mut out = std::io::stdout().lock();
+            match explain::run(&args.into_config(), &mut out) {
+                Ok(status) if status >= Status::Fail => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => usage(e),
+            }
+        }
+        cli::Command::Fix(args) => {
+            let mut out = std::io::stdout().lock();
+            match fix::run(&args.into_config(), &mut out) {
+                Ok(outcome) if outcome.needs_person() => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => usage(e),
+            }
+        }
+        cli::Command::Rules(args) => {
+            let mut out = std::io::stdout().lock();
+            let res = match args.format {
+                cli::RulesFormatArg::Table => rules::write_text(&mut out),
+                cli::RulesFormatArg::Json => rules::write_json(&mut out),
+            };
+            match res {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => usage(e),
+                _ => ExitCode::SUCCESS,
+            }
+        }
     }
+}
+
+/// A usage error, a missing path, or output that cannot be written: exit 2.
+fn usage(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
 }
