@@ -135,7 +135,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
         for (j, (action, state)) in REQUIRED.iter().zip(states).enumerate() {
             writeln!(
                 out,
-                "  {action:<32} {:<11} {}",
+                "  {action:<32} {:<12} {}",
                 state.as_str(),
                 because(judged.as_ref(), j, state)
             )?;
@@ -219,11 +219,8 @@ fn statements(policy: &Policy, traces: &[StatementTrace], out: &mut dyn Write) -
         }
         writeln!(
             out,
-            "    => {} to the puller: {}",
-            match t.effect {
-                Effect::Allow => "allows",
-                Effect::Deny => "denies",
-            },
+            "    => this {} applies to the puller: {}",
+            t.effect.as_str(),
             match (t.applies, matched.is_empty()) {
                 (_, true) | (Tri::False, _) => "no",
                 (Tri::True, false) => "yes",

@@ -44,6 +44,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         .map_err(|e| RunError::Threads(jobs, e.to_string()))?;
     let bar = progress_bar(cfg.progress, sources.len() as u64);
     let audit = Audit::new(&cfg.pullers);
+    let records_done = std::sync::atomic::AtomicU64::new(0);
 
     let per_source: Vec<(Vec<Row>, u64, Outcome)> = pool.install(|| {
         sources
@@ -55,6 +56,10 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
                     records += 1;
                     audit.rows(rec, &mut rows);
                 });
+                let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
+                if !bar.is_hidden() {
+                    bar.set_message(format!("{} records", done + records));
+                }
                 bar.inc(1);
                 (rows, records, outcome)
             })
@@ -115,9 +120,9 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {pos}/{len} files [{bar:30}] {per_sec} eta {eta}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {pos}/{len} files, {msg} [{bar:30}] {per_sec} eta {eta}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

@@ -92,3 +92,40 @@ fn sarif_report_of_the_sample_export() {
         ".runs[0].tool.driver.semanticVersion" => "[version]",
     });
 }
+
+/// `ecr-audit ARGS...` in the crate root; its standard output.
+fn command(args: &[&str]) -> String {
+    let out = ecr_audit()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run ecr-audit");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn explain_of_a_denied_policy_in_the_sample() {
+    insta::assert_snapshot!(command(&[
+        "explain",
+        "testdata/export/teams/data/spark.policy",
+        "--account",
+        ACCOUNT
+    ]));
+}
+
+#[test]
+fn explain_of_a_conditional_record_in_the_sample() {
+    insta::assert_snapshot!(command(&[
+        "explain",
+        "testdata/export/bulk/us-west-2.jsonl",
+        "--record",
+        "3",
+        "--account",
+        ACCOUNT
+    ]));
+}
+
+#[test]
+fn rules_listing() {
+    insta::assert_snapshot!(command(&["rules"]));
+}
