@@ -44,6 +44,9 @@ pub enum ExplainError {
 
 /// Explains the record and returns its status.
 pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainError> {
+    if std::path::Path::new(&cfg.file).is_dir() {
+        return Err(ExplainError::NotAFile(cfg.file.clone()));
+    }
     let sources = input::discover(std::slice::from_ref(&cfg.file))?;
     let [source] = sources.as_slice() else {
         return Err(ExplainError::NotAFile(cfg.file.clone()));
