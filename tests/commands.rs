@@ -318,3 +318,80 @@ fn fix_says_when_a_remediated_policy_would_exceed_ecrs_limit() {
     assert!(text.contains("10240"), "{text}");
     assert!(text.contains("0 remediated policies"), "{text}");
 }
+
+#[test]
+fn explain_gives_the_scans_status_for_every_record_of_the_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scan = scan_in(root, &["testdata", "--account", ACCOUNT, "--format", "csv"]);
+    let rows = util::parse_csv(&scan.stdout);
+    assert!(rows.len() > 20);
+    for r in &rows {
+        let out = run_in(
+            root,
+            &[
+                "explain",
+                &r["source"],
+                "--record",
+                &r["record"],
+                "--account",
+                ACCOUNT,
+            ],
+        );
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("Verdict:    {}\n", r["status"])),
+            "{}:{}: scan says {}, explain says\n{text}",
+            r["source"],
+            r["record"],
+            r["status"]
+        );
+        for code in r["findings"].split(';').filter(|c| !c.is_empty()) {
+            assert!(text.contains(code), "{code} missing from\n{text}");
+        }
+    }
+}
+
+#[test]
+fn fix_grants_several_accounts_in_one_documented_statement() {
+    let t = Tree::new();
+    t.file("none.json", repo_policy("444455556666", "team/none", None));
+    let out = run_in(
+        t.path(),
+        &[
+            "fix",
+            "none.json",
+            "--account",
+            ACCOUNT,
+            "--account",
+            OTHER,
+            "--out-dir",
+            "out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let scan = scan_in(
+        t.path(),
+        &[
+            "out/policies",
+            "--account",
+            ACCOUNT,
+            "--account",
+            OTHER,
+            "--format",
+            "csv",
+        ],
+    );
+    let rows = util::parse_csv(&scan.stdout);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["status"] == "pass"), "{rows:?}");
+    let policy = std::fs::read_dir(t.join("out/policies"))
+        .expect("dir")
+        .next()
+        .expect("one policy")
+        .expect("entry")
+        .path();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(policy).expect("read")).expect("json");
+    assert_eq!(v["Statement"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["Statement"][0]["Sid"], "Gitpod Access");
+}
