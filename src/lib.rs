@@ -14,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod input;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod rules;

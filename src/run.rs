@@ -119,7 +119,12 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let target = if io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        crate::progress::forced_stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} {pos}/{len} files, {msg} [{bar:30}] {per_sec} eta {eta}",
     ) {
