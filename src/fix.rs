@@ -281,26 +281,17 @@ fn root(p: &Puller) -> String {
 /// The documented grant as a JSON object, for `sid`, its members in the documented order.
 fn grant_statement(grant: &[&Puller], sid: &str) -> String {
     let principals: Vec<String> = grant.iter().map(|p| root(p)).collect();
-    let json = |v: &dyn erased::Json| v.text();
     format!(
         r#"{{"Sid": {}, "Effect": "Allow", "Principal": {{"AWS": {}}}, "Action": {}}}"#,
-        json(&sid),
+        json(sid),
         json(&principals),
         json(&REQUIRED)
     )
 }
 
-/// Serialising a few kinds of value to JSON text without a fallible call at each use.
-mod erased {
-    pub trait Json {
-        fn text(&self) -> String;
-    }
-    impl<T: serde::Serialize + ?Sized> Json for T {
-        fn text(&self) -> String {
-            // Strings and lists of strings always serialise.
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
+/// JSON text of a string or a list of strings (which always serialise).
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// A new policy holding only the documented statement.
