@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ecr_audit::config::{FailOn, Format, Progress, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
+use ecr_audit::explain::ExplainConfig;
+use ecr_audit::fix::FixConfig;
 
 const ABOUT: &str = "Offline audit of Amazon ECR repository policies: can the Gitpod \
 installation's AWS account pull, and is the policy safe?";
@@ -33,6 +35,97 @@ pub enum Command {
     /// Cross-check the images that Gitpod configurations (.gitpod.yml) use against an export.
     #[command(after_help = GITPOD_EXAMPLES)]
     Gitpod(GitpodArgs),
+    /// Explain, statement by statement, why one record got its verdict.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+    /// Write the remediated policy of every repository that fails only for want of an Allow,
+    /// and an apply.sh to review and run (never run by ecr-audit).
+    #[command(after_help = FIX_EXAMPLES)]
+    Fix(FixArgs),
+    /// List every finding code with its severity and description.
+    Rules(RulesArgs),
+}
+
+const EXPLAIN_EXAMPLES: &str = "\
+Exit status: 0 the record passes or warns; 1 it fails or is an error; 2 usage error.
+
+Examples:
+  ecr-audit explain testdata/export/teams/data/spark.policy --account 111122223333
+  ecr-audit explain testdata/export/bulk/repositories.json --record 3 --account 111122223333";
+
+const FIX_EXAMPLES: &str = "\
+Exit status: 0 every failing row was remediated; 1 some rows need a person (listed); 2 usage error.
+
+Examples:
+  ecr-audit fix export/ --account 111122223333 --out-dir remediation/
+  sh remediation/apply.sh   # after review; needs AWS credentials";
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The file holding the record (`-` reads standard input). Example: `export/app.json`
+    #[arg(value_name = "FILE")]
+    pub file: String,
+
+    /// The record to explain, 1-based (array index or line number); needed when the file holds
+    /// more than one. Example: `--record 3`
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub record: Option<u64>,
+
+    /// The 12-digit AWS account of the Gitpod installation. Example: `--account 111122223333`
+    #[arg(long = "account", value_name = "ID", env = "ECR_AUDIT_ACCOUNT", value_parser = parse_account)]
+    pub account: String,
+
+    /// As for `scan`. Example: `--context aws:PrincipalOrgID=o-abc123`
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+
+    /// As for `scan`. Example: `--partition aws-cn`
+    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
+    pub partition: PartitionArg,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or folders to read, as for `scan`. Example: `export/`
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// The 12-digit AWS account(s) to grant; repeatable. Example: `--account 111122223333`
+    #[arg(
+        long = "account",
+        value_name = "ID",
+        env = "ECR_AUDIT_ACCOUNT",
+        value_delimiter = ',',
+        required = true,
+        value_parser = parse_account
+    )]
+    pub accounts: Vec<String>,
+
+    /// Where to write policies/, apply.sh and needs-review.txt (created if missing).
+    /// Example: `--out-dir remediation/`
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// As for `scan`. Example: `--context aws:PrincipalOrgID=o-abc123`
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
+    pub context: Vec<(String, String)>,
+
+    /// As for `scan`. Example: `--partition aws-cn`
+    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
+    pub partition: PartitionArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format. Example: `--format json`
+    #[arg(long, value_enum, default_value_t = RulesFormatArg::Table)]
+    pub format: RulesFormatArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RulesFormatArg {
+    Table,
+    Json,
 }
 
 const GITPOD_EXAMPLES: &str = "\
@@ -120,6 +213,7 @@ impl GitpodArgs {
             partition: self.partition,
             jobs: self.jobs,
             progress: self.progress,
+            evidence: false,
         }
         .into_config(color);
         ecr_audit::gitpod::GitpodConfig {
@@ -200,6 +294,11 @@ pub struct ScanArgs {
     /// Example: `--progress never`
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+
+    /// Add the SHA-256 of every input file, and one digest over all of them, to the JSON and
+    /// Markdown reports. Example: `--format markdown --evidence`
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -207,6 +306,8 @@ pub enum FormatArg {
     Table,
     Csv,
     Json,
+    Markdown,
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -248,44 +349,78 @@ fn parse_context(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// One puller per account (duplicates removed, order kept), each with the same context facts.
+fn pullers(
+    accounts: Vec<String>,
+    context_args: Vec<(String, String)>,
+    partition: PartitionArg,
+) -> Vec<Puller> {
+    let mut context: HashMap<String, ContextValue> = HashMap::new();
+    for (key, value) in context_args {
+        let key = key.to_ascii_lowercase();
+        if value.is_empty() {
+            context.insert(key, ContextValue::Absent);
+            continue;
+        }
+        // A key given several times is multi-valued (e.g. aws:PrincipalOrgPaths).
+        match context.entry(key).or_insert(ContextValue::Absent) {
+            ContextValue::Values(v) => v.push(value),
+            slot => *slot = ContextValue::Values(vec![value]),
+        }
+    }
+    let partition = match partition {
+        PartitionArg::Aws => Partition::Aws,
+        PartitionArg::AwsCn => Partition::AwsCn,
+        PartitionArg::AwsUsGov => Partition::AwsUsGov,
+    };
+    let mut accounts = accounts;
+    let mut seen = std::collections::HashSet::new();
+    accounts.retain(|a| seen.insert(a.clone()));
+    accounts
+        .into_iter()
+        .map(|account| Puller {
+            account,
+            partition,
+            context: context.clone(),
+        })
+        .collect()
+}
+
+impl ExplainArgs {
+    pub fn into_config(self) -> ExplainConfig {
+        let puller = pullers(vec![self.account], self.context, self.partition)
+            .pop()
+            .unwrap_or_default();
+        ExplainConfig {
+            file: self.file,
+            record: self.record,
+            puller,
+        }
+    }
+}
+
+impl FixArgs {
+    pub fn into_config(self) -> FixConfig {
+        FixConfig {
+            paths: self.paths,
+            pullers: pullers(self.accounts, self.context, self.partition),
+            out_dir: self.out_dir,
+        }
+    }
+}
+
 impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
     pub fn into_config(self, color: bool) -> ScanConfig {
-        let mut context: HashMap<String, ContextValue> = HashMap::new();
-        for (key, value) in self.context {
-            let key = key.to_ascii_lowercase();
-            if value.is_empty() {
-                context.insert(key, ContextValue::Absent);
-                continue;
-            }
-            // A key given several times is multi-valued (e.g. aws:PrincipalOrgPaths).
-            match context.entry(key).or_insert(ContextValue::Absent) {
-                ContextValue::Values(v) => v.push(value),
-                slot => *slot = ContextValue::Values(vec![value]),
-            }
-        }
-        let partition = match self.partition {
-            PartitionArg::Aws => Partition::Aws,
-            PartitionArg::AwsCn => Partition::AwsCn,
-            PartitionArg::AwsUsGov => Partition::AwsUsGov,
-        };
-        let mut accounts = self.accounts;
-        let mut seen = std::collections::HashSet::new();
-        accounts.retain(|a| seen.insert(a.clone()));
         ScanConfig {
+            pullers: pullers(self.accounts, self.context, self.partition),
             paths: self.paths,
-            pullers: accounts
-                .into_iter()
-                .map(|account| Puller {
-                    account,
-                    partition,
-                    context: context.clone(),
-                })
-                .collect(),
             format: match self.format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Json => Format::Json,
+                FormatArg::Markdown => Format::Markdown,
+                FormatArg::Sarif => Format::Sarif,
             },
             output: self.output,
             fail_on: match self.fail_on {
@@ -300,6 +435,7 @@ impl ScanArgs {
                 ProgressArg::Never => Progress::Never,
             },
             color,
+            evidence: self.evidence,
         }
     }
 }

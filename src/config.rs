@@ -13,6 +13,8 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    Markdown,
+    Sarif,
 }
 
 /// `--fail-on`: the status at or above which the run exits 1.
@@ -60,6 +62,8 @@ pub struct ScanConfig {
     pub progress: Progress,
     /// Colour the table's status column.
     pub color: bool,
+    /// Add the SHA-256 of every input file to the JSON and Markdown reports.
+    pub evidence: bool,
 }
 
 #[cfg(test)]

@@ -148,6 +148,58 @@ impl Code {
     }
 }
 
+impl Code {
+    /// What to do about the finding, in a sentence or two (SARIF `help`, `ecr-audit rules`,
+    /// `docs/findings.md`).
+    pub fn help(self) -> &'static str {
+        match self {
+            Code::InvalidJson => {
+                "Fix the JSON syntax of the record (or of its policyText string) and export it again."
+            }
+            Code::InvalidPolicy => {
+                "Correct the policy so that IAM accepts it; the message names each problem and its statement."
+            }
+            Code::Unreadable => {
+                "Check the file's permissions, links, encoding (UTF-8) and gzip integrity, then scan again."
+            }
+            Code::UnsupportedInput => {
+                "Export the policies in a shape ecr-audit knows (see docs/inputs.md), e.g. aws ecr get-repository-policy output."
+            }
+            Code::NoPolicy => {
+                "Add a repository policy with the documented Allow of the three pull actions to arn:aws:iam::<account>:root (ecr-audit fix writes it)."
+            }
+            Code::ActionDenied => {
+                "Remove the audited account from the Deny, or narrow the Deny's actions or conditions; an Allow cannot override it."
+            }
+            Code::ActionNotGranted => {
+                "Add the missing actions to an Allow whose Principal is arn:aws:iam::<account>:root (ecr-audit fix writes it)."
+            }
+            Code::ConditionalDeny => {
+                "Pass the facts with --context KEY=VALUE to decide the Deny, or narrow it so that it cannot match the Gitpod role."
+            }
+            Code::ConditionalAllow => {
+                "Pass the facts with --context KEY=VALUE to decide the conditions, or grant the account without them."
+            }
+            Code::PublicAccess => {
+                "Name the account instead of \"*\", or add a condition on aws:PrincipalOrgID or aws:PrincipalAccount."
+            }
+            Code::ExcessAccess => {
+                "Grant the account only the three pull actions; move write and policy actions to a separate, narrower statement."
+            }
+            Code::UnknownAction => {
+                "Correct the action name (the message suggests the nearest ECR action) or remove it."
+            }
+            Code::PrincipalNotRoot => {
+                "Name the account as arn:aws:iam::<account>:root: Gitpod's role name is not known to the policy author."
+            }
+            Code::ResourceElement => {
+                "Remove Resource/NotResource: a repository policy applies to its repository."
+            }
+            Code::LegacyVersion => "Set \"Version\": \"2012-10-17\".",
+        }
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -207,6 +259,13 @@ mod tests {
             );
             assert_eq!(Code::from_id(c.id()), Some(*c));
             assert!(Code::ALL[i + 1..].iter().all(|d| d.id() != c.id()));
+        }
+    }
+
+    #[test]
+    fn every_code_has_help_text() {
+        for c in Code::ALL {
+            assert!(c.help().ends_with('.'), "{c}");
         }
     }
 

@@ -12,39 +12,71 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ecr_audit::run;
+use ecr_audit::finding::Status;
+use ecr_audit::{explain, fix, gitpod, rules, run};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Scan(args) => {
-            let color = args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let config = args.into_config(color);
+            let to_stdout = args.output.is_none();
+            let config = args.into_config(color(to_stdout));
             match run::scan(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 // A missing path is a usage error; so, for want of a better status, is a report
                 // that cannot be written.
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+                Err(e) => usage(e),
             }
         }
         cli::Command::Gitpod(args) => {
-            let color = args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            match ecr_audit::gitpod::run(&args.into_config(color)) {
+            let to_stdout = args.output.is_none();
+            let config = args.into_config(color(to_stdout));
+            match gitpod::run(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+                Err(e) => usage(e),
+            }
+        }
+        cli::Command::Explain(args) => {
+            let mut out = std::io::stdout().lock();
+            match explain::run(&args.into_config(), &mut out) {
+                Ok(status) if status >= Status::Fail => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => usage(e),
+            }
+        }
+        cli::Command::Fix(args) => {
+            let mut out = std::io::stdout().lock();
+            match fix::run(&args.into_config(), &mut out) {
+                Ok(outcome) if outcome.needs_person() => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => usage(e),
+            }
+        }
+        cli::Command::Rules(args) => {
+            let mut out = std::io::stdout().lock();
+            let res = match args.format {
+                cli::RulesFormatArg::Table => rules::write_text(&mut out),
+                cli::RulesFormatArg::Json => rules::write_json(&mut out),
+            };
+            match res {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => usage(e),
+                _ => ExitCode::SUCCESS,
             }
         }
     }
+}
+
+/// Colour only a report that goes to a terminal, and never when `NO_COLOR` is set.
+fn color(to_stdout: bool) -> bool {
+    to_stdout
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A usage error, a missing path, or output that cannot be written: exit 2.
+fn usage(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
 }

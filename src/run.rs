@@ -11,7 +11,8 @@ use rayon::prelude::*;
 
 use crate::audit::{Audit, Row};
 use crate::config::{Progress, ScanConfig};
-use crate::input::{self, MissingPath, Outcome};
+use crate::evidence;
+use crate::input::{self, MissingPath, Outcome, Source};
 use crate::report::{self, Meta};
 
 /// How many "skipped" notes are printed one by one before the rest are only counted.
@@ -36,28 +37,61 @@ pub enum RunError {
     Output { path: String, source: io::Error },
 }
 
-/// The rows of a scan, in report order, and how many records they came from.
+/// The rows of a scan, in report order, how many records they came from, and the sources read.
 #[derive(Debug)]
 pub struct Collected {
     pub rows: Vec<Row>,
     pub records: u64,
+    pub sources: Vec<Source>,
 }
 
 pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let start = Instant::now();
-    let Collected { rows, records } = collect(&cfg.paths, &cfg.pullers, cfg.jobs, cfg.progress)?;
+    let Collected {
+        rows,
+        records,
+        sources,
+    } = collect(&cfg.paths, &cfg.pullers, cfg.jobs, cfg.progress)?;
     let failed = rows.iter().any(|r| cfg.fail_on.trips(r.status));
+    let evidence = if cfg.evidence {
+        Some(pool(cfg.jobs)?.install(|| evidence::of(&sources)))
+    } else {
+        None
+    };
     let meta = Meta {
         accounts: cfg.pullers.iter().map(|p| p.account.clone()).collect(),
         inputs: cfg.paths.clone(),
         records,
         elapsed: start.elapsed(),
+        generated: generated_at(),
+        evidence,
     };
     write_report(cfg, &rows, &meta)?;
     Ok(ScanOutcome {
         failed,
         rows: rows.len(),
     })
+}
+
+/// A worker pool of `jobs` threads (all cores when `None`).
+fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
+    let jobs = jobs.unwrap_or(0);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| RunError::Threads(jobs, e.to_string()))
+}
+
+/// When the report is made: `SOURCE_DATE_EPOCH` (seconds) when set, for reproducible reports,
+/// else now; UTC, to the second.
+fn generated_at() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// Discovers, reads and judges everything under `paths` for `pullers`, and returns the rows
@@ -70,13 +104,10 @@ pub fn collect(
     progress: Progress,
 ) -> Result<Collected, RunError> {
     let sources = input::discover(paths)?;
-    let jobs = jobs.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| RunError::Threads(jobs, e.to_string()))?;
+    let pool = pool(jobs)?;
     let bar = progress_bar(progress, sources.len() as u64);
     let audit = Audit::new(pullers);
+    let records_done = std::sync::atomic::AtomicU64::new(0);
 
     let per_source: Vec<(Vec<Row>, u64, Outcome)> = pool.install(|| {
         sources
@@ -88,6 +119,10 @@ pub fn collect(
                     records += 1;
                     audit.rows(rec, &mut rows);
                 });
+                let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
+                if !bar.is_hidden() {
+                    bar.set_message(format!("{} records", done + records));
+                }
                 bar.inc(1);
                 (rows, records, outcome)
             })
@@ -118,7 +153,11 @@ pub fn collect(
     // Sources come sorted and each gives its rows in record then account order; the stable
     // sort makes the order a property of this function rather than of the input layer.
     rows.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
-    Ok(Collected { rows, records })
+    Ok(Collected {
+        rows,
+        records,
+        sources,
+    })
 }
 
 fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
@@ -130,10 +169,15 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {pos}/{len} files [{bar:30}] {per_sec} eta {eta}")
-    {
+    let target = if io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        crate::progress::forced_stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {pos}/{len} files, {msg} [{bar:30}] {per_sec} eta {eta}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

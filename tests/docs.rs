@@ -2,20 +2,32 @@
 
 use ecr_audit::finding::Code;
 
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))).expect(rel)
+}
+
 #[test]
-fn readme_lists_every_finding_code_with_its_severity() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+fn readme_lists_every_finding_code_with_its_severity_and_a_link() {
+    let readme = read("README.md");
     for code in Code::ALL {
-        let row = format!("| `{}` | {} |", code.id(), code.severity());
+        let id = code.id();
+        let row = format!("| [`{id}`](docs/findings.md#{id}) | {} |", code.severity());
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
 }
 
 #[test]
+fn findings_doc_explains_every_code_with_its_severity() {
+    let doc = read("docs/findings.md");
+    for code in Code::ALL {
+        let heading = format!("## {}\n\n**{}.**", code.id(), code.severity());
+        assert!(doc.contains(&heading), "docs/findings.md lacks {heading:?}");
+    }
+}
+
+#[test]
 fn readme_starts_with_the_two_commands() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = read("README.md");
     let block: Vec<&str> = readme
         .lines()
         .skip_while(|l| !l.starts_with("```sh"))
@@ -24,8 +36,7 @@ fn readme_starts_with_the_two_commands() {
         .collect();
     assert!(block[0].starts_with("cargo run --release -- scan testdata --account 111122223333"));
     assert!(block[1].starts_with("cargo test"));
-    let ci =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
+    let ci = read(".ci/run");
     assert!(
         ci.contains("cargo test"),
         "CI runs the README's test command"

@@ -6,8 +6,15 @@ mod util;
 use util::{ACCOUNT, ecr_audit};
 
 fn report(format: &str) -> String {
+    report_with(format, &[])
+}
+
+/// The sample export in `format`, with extra arguments; the generation time pinned by
+/// `SOURCE_DATE_EPOCH`.
+fn report_with(format: &str, extra: &[&str]) -> String {
     let out = ecr_audit()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SOURCE_DATE_EPOCH", "1767225600")
         .args([
             "scan",
             "testdata",
@@ -17,6 +24,7 @@ fn report(format: &str) -> String {
             "never",
         ])
         .args(["--format", format])
+        .args(extra)
         .output()
         .expect("run ecr-audit");
     assert_eq!(out.status.code(), Some(1), "the sample has failing rows");
@@ -54,4 +62,70 @@ fn sample_export_yields_every_status() {
             "no {status} row in the sample"
         );
     }
+}
+
+#[test]
+fn markdown_report_of_the_sample_export() {
+    let text = report("markdown");
+    insta::assert_snapshot!(text.replace(env!("CARGO_PKG_VERSION"), "[version]"));
+}
+
+#[test]
+fn markdown_report_with_evidence_of_the_sample_export() {
+    let text = report_with("markdown", &["--evidence"]);
+    let evidence = &text[text.find("## Evidence").expect("evidence section")..];
+    insta::assert_snapshot!(evidence);
+}
+
+#[test]
+fn json_report_with_evidence_lists_every_input_file() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&report_with("json", &["--evidence"])).expect("json");
+    insta::assert_json_snapshot!(doc["evidence"]);
+}
+
+#[test]
+fn sarif_report_of_the_sample_export() {
+    let doc: serde_json::Value = serde_json::from_str(&report("sarif")).expect("json");
+    insta::assert_json_snapshot!(doc, {
+        ".runs[0].tool.driver.version" => "[version]",
+        ".runs[0].tool.driver.semanticVersion" => "[version]",
+    });
+}
+
+/// `ecr-audit ARGS...` in the crate root; its standard output.
+fn command(args: &[&str]) -> String {
+    let out = ecr_audit()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run ecr-audit");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn explain_of_a_denied_policy_in_the_sample() {
+    insta::assert_snapshot!(command(&[
+        "explain",
+        "testdata/export/teams/data/spark.policy",
+        "--account",
+        ACCOUNT
+    ]));
+}
+
+#[test]
+fn explain_of_a_conditional_record_in_the_sample() {
+    insta::assert_snapshot!(command(&[
+        "explain",
+        "testdata/export/bulk/us-west-2.jsonl",
+        "--record",
+        "3",
+        "--account",
+        ACCOUNT
+    ]));
+}
+
+#[test]
+fn rules_listing() {
+    insta::assert_snapshot!(command(&["rules"]));
 }

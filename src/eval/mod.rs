@@ -6,6 +6,7 @@ pub mod condition;
 mod findings;
 pub mod principal;
 mod resource;
+mod trace;
 pub mod tri;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use crate::finding::Finding;
 use crate::policy::{Effect, Policy, Statement};
 use crate::record::RepoId;
 
+pub use trace::{ConditionTrace, StatementTrace, Trace, explain};
 pub use tri::Tri;
 
 /// The ARN partition of the account principal.
@@ -86,6 +88,19 @@ pub struct Judgement {
 /// Judges `policy` for `puller` on the repository `repo` (whose unknown parts are judged in three
 /// values, SPEC 4.3).
 pub fn judge(policy: &Policy, puller: &Puller, repo: &RepoId) -> Judgement {
+    judged(policy, puller, repo, |_, j| j)
+}
+
+/// The one code path of the judgement: views every statement for the puller, decides each
+/// required action and collects the findings, then hands the views and the verdict to `then`
+/// ([`judge`] keeps the verdict; [`explain`] also reads the views, so an explanation can never
+/// disagree with the verdict).
+fn judged<R>(
+    policy: &Policy,
+    puller: &Puller,
+    repo: &RepoId,
+    then: impl FnOnce(&[View<'_>], Judgement) -> R,
+) -> R {
     let repo_arn = resource::RepoArn::new(repo, puller.partition);
     let views: Vec<View<'_>> = policy
         .statements()
@@ -95,7 +110,7 @@ pub fn judge(policy: &Policy, puller: &Puller, repo: &RepoId) -> Judgement {
     let required = *REQUIRED_INDEX;
     let actions = required.map(|i| state(&views, i));
     let findings = findings::collect(policy, puller, &views, &actions);
-    Judgement { actions, findings }
+    then(&views, Judgement { actions, findings })
 }
 
 /// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`.

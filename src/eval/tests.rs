@@ -51,9 +51,68 @@ fn deny(principal: &str, extra: &str) -> String {
     )
 }
 
+/// Judges, and checks on every rule's test that the explanation agrees with the verdict.
 fn run_with(text: &str, puller: &Puller, repo: &RepoId) -> Judgement {
     let p = parse(text).unwrap_or_else(|e| panic!("invalid test policy: {e:#?}"));
-    judge(&p, puller, repo)
+    let j = judge(&p, puller, repo);
+    let trace = super::explain(&p, puller, repo);
+    assert_eq!(trace.judgement, j, "explain disagrees with judge on {text}");
+    explanation_is_consistent(&trace);
+    j
+}
+
+/// Re-derives each action's state from the statement traces alone (SPEC 4.5) and checks that
+/// it is the state the verdict gives: the trace shows everything the verdict rests on.
+fn explanation_is_consistent(trace: &super::Trace) {
+    use crate::policy::Effect;
+    for (j, state) in trace.judgement.actions.iter().enumerate() {
+        let on = |s: &super::StatementTrace| if s.required[j] { s.applies } else { Tri::False };
+        let deny = |t| {
+            trace
+                .statements
+                .iter()
+                .any(|s| s.effect == Effect::Deny && on(s) == t)
+        };
+        let allow = |t| {
+            trace
+                .statements
+                .iter()
+                .any(|s| s.effect == Effect::Allow && on(s) == t)
+        };
+        let expected = if deny(Tri::True) {
+            ActionState::Denied
+        } else if !allow(Tri::True) && !allow(Tri::Unknown) {
+            ActionState::Missing
+        } else if !allow(Tri::True) || deny(Tri::Unknown) {
+            ActionState::Conditional
+        } else {
+            ActionState::Allowed
+        };
+        assert_eq!(*state, expected, "action {j}");
+        for s in &trace.statements {
+            assert_eq!(s.condition, Tri::all(s.conditions.iter().map(|c| c.result)));
+            assert_eq!(s.applies, s.principal.and(s.resource).and(s.condition));
+        }
+    }
+}
+
+#[test]
+fn explain_names_each_condition_with_the_keys_known_value() {
+    let text = policy(&[allow(
+        r#"{"AWS": "111122223333"}"#,
+        r#", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1", "aws:PrincipalAccount": "111122223333"}}"#,
+    )]);
+    let p = parse(&text).expect("policy");
+    let t = super::explain(&p, &puller(), &RepoId::default());
+    let s = &t.statements[0];
+    assert_eq!(s.principal, Tri::True);
+    assert_eq!(s.matched().count(), 3);
+    let by_key = |k: &str| s.conditions.iter().find(|c| c.key == k).expect(k);
+    assert_eq!(by_key("aws:PrincipalOrgID").known, "unknown");
+    assert_eq!(by_key("aws:PrincipalOrgID").result, Tri::Unknown);
+    assert_eq!(by_key("aws:PrincipalAccount").known, "\"111122223333\"");
+    assert_eq!(by_key("aws:PrincipalAccount").result, Tri::True);
+    assert_eq!(s.applies, Tri::Unknown);
 }
 
 fn run(text: &str) -> Judgement {

@@ -103,7 +103,7 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     let start = Instant::now();
     // Find the configurations first: a missing path is a usage error before any work.
     let found = yml::discover(&cfg.paths)?;
-    let Collected { rows, records } =
+    let Collected { rows, records, .. } =
         run::collect(&cfg.exports, &cfg.pullers, cfg.jobs, cfg.progress)?;
     let index = Index::new(&rows);
     let accounts: Vec<Arc<str>> = cfg

@@ -23,6 +23,22 @@ pub const HEADER: [&str; 12] = [
     "detail",
 ];
 
+/// Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return may be run as a formula by Excel, LibreOffice or Google Sheets.
+/// Such a cell gets a leading `'`, which spreadsheets show as text and do not display. Every cell
+/// goes through this, whatever its column; to get the raw value back, drop a leading `'` that is
+/// followed by one of those characters. A cell that is exactly `-` (the `source` of standard
+/// input, SPEC 5) is no formula and is left alone.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell == "-" {
+        return cell.into();
+    }
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 pub fn write(rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
     write_rows(rows, out).map_err(into_io)
 }
@@ -57,8 +73,23 @@ fn write_rows(rows: &[Row], out: &mut dyn Write) -> Result<(), ::csv::Error> {
             &join(codes.iter().map(|c| c.id())),
             &r.detail,
         ];
-        w.write_record(cells)?;
+        w.write_record(cells.map(neutralise).iter().map(|c| c.as_bytes()))?;
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise(bad), format!("'{bad}"));
+        }
+        for ok in ["team/app", "", "111122223333", "a=b", "'quoted", "-"] {
+            assert_eq!(neutralise(ok), ok);
+        }
+    }
 }

@@ -21,6 +21,25 @@ struct Document<'a> {
     accounts: &'a [String],
     summary: Summary,
     results: Vec<Result<'a>>,
+    /// With `--evidence` only, so that the document without it is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<EvidenceOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceOut<'a> {
+    algorithm: &'static str,
+    /// SHA-256 of the `sha256sum`-style manifest of `files` (see docs/reports.md).
+    digest: &'a str,
+    files: Vec<FileOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    path: &'a str,
+    sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -125,6 +144,19 @@ pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             error: c.error,
         },
         results: rows.iter().map(result).collect(),
+        evidence: meta.evidence.as_ref().map(|e| EvidenceOut {
+            algorithm: "sha-256",
+            digest: &e.digest,
+            files: e
+                .files
+                .iter()
+                .map(|f| FileOut {
+                    path: &f.path,
+                    sha256: f.sha256.as_deref(),
+                    note: f.note.as_deref(),
+                })
+                .collect(),
+        }),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -10,7 +10,11 @@ use crate::finding::Status;
 
 pub mod csv;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
+
+pub use crate::evidence::Evidence;
 
 /// What a report says about the run beyond its rows.
 #[derive(Clone, Debug)]
@@ -22,6 +26,10 @@ pub struct Meta {
     /// How many records were found (rows = records × accounts).
     pub records: u64,
     pub elapsed: Duration,
+    /// When the report was made, UTC, RFC 3339 to the second (`SOURCE_DATE_EPOCH` when set).
+    pub generated: String,
+    /// The inputs' digests, with `--evidence`.
+    pub evidence: Option<Evidence>,
 }
 
 /// Rows counted per status.
@@ -68,6 +76,8 @@ pub fn write(
         Format::Table => table::write(rows, meta, color, out),
         Format::Csv => csv::write(rows, out),
         Format::Json => json::write(rows, meta, out),
+        Format::Markdown => markdown::write(rows, meta, out),
+        Format::Sarif => sarif::write(rows, out),
     }
 }
 

@@ -1,0 +1,592 @@
+//! `ecr-audit fix`: for each repository that fails only for want of an Allow (`no-policy`,
+//! `action-not-granted`), write the remediated policy — every existing statement kept byte for
+//! byte, the documented grant added (or the missing actions merged into an existing grant to the
+//! account alone) — and an `apply.sh` with one `aws ecr set-repository-policy` per repository.
+//! Nothing is run and nothing in AWS is touched. Rows a grant cannot cure (an explicit Deny, an
+//! unreadable or invalid record) are listed for a person in `needs-review.txt`.
+//!
+//! Every remediated policy is parsed and judged again before it is written: it must no longer
+//! fail for any audited account, and must fit ECR's 10,240-character limit.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::audit::{Audit, Row};
+use crate::catalog::REQUIRED;
+use crate::eval::principal::{self, Named};
+use crate::eval::{self, Puller};
+use crate::finding::{Code, Severity, Status};
+use crate::input::{self, MissingPath};
+use crate::policy::{self, Actions, Effect, Policy, Who};
+use crate::record::{Body, Record};
+use crate::report::table::clean;
+
+/// ECR's limit on a repository policy's length, in characters.
+pub const MAX_POLICY_CHARS: usize = 10_240;
+
+/// The `Sid` of the added statement, as documented.
+const SID: &str = "Gitpod Access";
+
+#[derive(Clone, Debug)]
+pub struct FixConfig {
+    pub paths: Vec<String>,
+    pub pullers: Vec<Puller>,
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixError {
+    #[error(transparent)]
+    MissingPath(#[from] MissingPath),
+    #[error("cannot write to {path}: {source}")]
+    Write { path: String, source: io::Error },
+}
+
+/// What a fix run came to.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FixOutcome {
+    /// Remediated policies written with an apply line.
+    pub fixed: usize,
+    /// Rows listed for a person.
+    pub manual: usize,
+}
+
+impl FixOutcome {
+    pub fn needs_person(&self) -> bool {
+        self.manual > 0
+    }
+}
+
+/// A row a grant cannot cure, for `needs-review.txt`.
+struct Manual {
+    source: String,
+    record: u64,
+    repository: String,
+    account: String,
+    reason: String,
+}
+
+pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError> {
+    let sources = input::discover(&cfg.paths)?;
+    let audit = Audit::new(&cfg.pullers);
+    let policies_dir = cfg.out_dir.join("policies");
+    std::fs::create_dir_all(&policies_dir).map_err(|e| write_err(&policies_dir, e))?;
+
+    let mut script = String::from(SCRIPT_HEAD);
+    let mut manual: Vec<Manual> = Vec::new();
+    let mut outcome = FixOutcome::default();
+    for source in &sources {
+        let mut records = Vec::new();
+        let _ = input::read_source(source, &mut |r| records.push(r));
+        for record in records {
+            let mut rows = Vec::new();
+            audit.rows(record.clone(), &mut rows);
+            let mut grant: Vec<&Puller> = Vec::new();
+            for (row, puller) in rows.iter().zip(&cfg.pullers) {
+                match cure(row) {
+                    Cure::None => {}
+                    Cure::Grant => grant.push(puller),
+                    Cure::Person(reason) => manual.push(manual_row(row, reason)),
+                }
+            }
+            if grant.is_empty() {
+                continue;
+            }
+            let n = outcome.fixed + 1;
+            match remediate(&record, &grant, &cfg.pullers) {
+                Err(reason) => {
+                    for row in rows
+                        .iter()
+                        .filter(|r| grant.iter().any(|p| p.account == *r.account))
+                    {
+                        manual.push(manual_row(row, reason.clone()));
+                    }
+                }
+                Ok(text) => {
+                    let name = file_name(n, &record);
+                    let path = policies_dir.join(&name);
+                    std::fs::write(&path, &text).map_err(|e| write_err(&path, e))?;
+                    apply_line(&mut script, &record, &format!("policies/{name}"));
+                    outcome.fixed += 1;
+                }
+            }
+        }
+    }
+
+    let script_path = cfg.out_dir.join("apply.sh");
+    std::fs::write(&script_path, &script).map_err(|e| write_err(&script_path, e))?;
+    make_executable(&script_path);
+    let review_path = cfg.out_dir.join("needs-review.txt");
+    let mut review = String::from(
+        "# Rows that an added Allow cannot cure; each needs a person.\n# source:record\trepository\taccount\treason\n",
+    );
+    for m in &manual {
+        let _ = writeln!(
+            review,
+            "{}:{}\t{}\t{}\t{}",
+            clean(&m.source),
+            m.record,
+            clean(&m.repository),
+            m.account,
+            clean(&m.reason)
+        );
+    }
+    std::fs::write(&review_path, &review).map_err(|e| write_err(&review_path, e))?;
+    outcome.manual = manual.len();
+
+    let report = |e: io::Error| write_err(Path::new("standard output"), e);
+    writeln!(
+        out,
+        "{} remediated polic{} written to {}; review them, then run {}",
+        outcome.fixed,
+        if outcome.fixed == 1 { "y" } else { "ies" },
+        clean(&policies_dir.display().to_string()),
+        clean(&script_path.display().to_string())
+    )
+    .map_err(report)?;
+    if !manual.is_empty() {
+        writeln!(
+            out,
+            "{} row{} need{} a person (an Allow cannot cure them; also in {}):",
+            manual.len(),
+            if manual.len() == 1 { "" } else { "s" },
+            if manual.len() == 1 { "s" } else { "" },
+            clean(&review_path.display().to_string())
+        )
+        .map_err(report)?;
+        for m in &manual {
+            writeln!(
+                out,
+                "  {}:{} {} (account {}): {}",
+                clean(&m.source),
+                m.record,
+                clean(&m.repository),
+                m.account,
+                clean(&m.reason)
+            )
+            .map_err(report)?;
+        }
+    }
+    Ok(outcome)
+}
+
+fn write_err(path: &Path, source: io::Error) -> FixError {
+    FixError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // Best effort: the script can always be run with `sh apply.sh`.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) {}
+
+enum Cure {
+    /// Nothing to do (pass or warn).
+    None,
+    /// Fails only for want of an Allow.
+    Grant,
+    /// Needs a person, for this reason.
+    Person(String),
+}
+
+/// Whether an added Allow cures the row: it fails, and its only failing findings say an action
+/// is not granted (or there is no policy at all). A Deny, or a record that could not be judged,
+/// needs a person.
+fn cure(row: &Row) -> Cure {
+    if row.status < Status::Fail {
+        return Cure::None;
+    }
+    let blocking: Vec<&crate::finding::Finding> = row
+        .findings
+        .iter()
+        .filter(|f| f.severity() >= Severity::Fail)
+        .collect();
+    if blocking
+        .iter()
+        .all(|f| matches!(f.code, Code::NoPolicy | Code::ActionNotGranted))
+    {
+        Cure::Grant
+    } else {
+        let worst = blocking
+            .iter()
+            .find(|f| !matches!(f.code, Code::NoPolicy | Code::ActionNotGranted))
+            .map(|f| format!("{}: {}", f.code, f.message))
+            .unwrap_or_else(|| row.detail.clone());
+        Cure::Person(worst)
+    }
+}
+
+fn manual_row(row: &Row, reason: String) -> Manual {
+    Manual {
+        source: row.source.to_string(),
+        record: row.record,
+        repository: row.repo.repository.clone().unwrap_or_default(),
+        account: row.account.to_string(),
+        reason,
+    }
+}
+
+/// The remediated policy text for `record`, granting `grant`, checked by judging it again for
+/// every audited account.
+fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<String, String> {
+    let text = match &record.body {
+        Body::NoPolicy => documented(grant),
+        Body::Policy(text) => amend(text, grant)?,
+        Body::Error { .. } => return Err("the record could not be read".into()),
+    };
+    let text = if text.chars().count() > MAX_POLICY_CHARS {
+        minify(&text)
+    } else {
+        text
+    };
+    let len = text.chars().count();
+    if len > MAX_POLICY_CHARS {
+        return Err(format!(
+            "the remediated policy would be {len} characters, over ECR's limit of {MAX_POLICY_CHARS}; shorten the existing statements first"
+        ));
+    }
+    let policy = policy::parse(&text).map_err(|f| {
+        format!(
+            "the remediated policy does not parse ({}); this is a bug in ecr-audit fix",
+            f.first().map(|f| f.message.as_str()).unwrap_or("")
+        )
+    })?;
+    for p in all {
+        let j = eval::judge(&policy, p, &record.repo);
+        if Status::worst(&j.findings) >= Status::Fail {
+            return Err(format!(
+                "adding the grant does not make account {} pass; see ecr-audit explain",
+                p.account
+            ));
+        }
+    }
+    Ok(text)
+}
+
+fn root(p: &Puller) -> String {
+    format!("arn:{}:iam::{}:root", p.partition.as_str(), p.account)
+}
+
+/// The documented grant as a JSON object, for `sid`, its members in the documented order.
+fn grant_statement(grant: &[&Puller], sid: &str) -> String {
+    let principals: Vec<String> = grant.iter().map(|p| root(p)).collect();
+    format!(
+        r#"{{"Sid": {}, "Effect": "Allow", "Principal": {{"AWS": {}}}, "Action": {}}}"#,
+        json(sid),
+        json(&principals),
+        json(&REQUIRED)
+    )
+}
+
+/// JSON text of a string or a list of strings (which always serialise).
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A new policy holding only the documented statement.
+fn documented(grant: &[&Puller]) -> String {
+    format!(
+        "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {}\n  ]\n}}\n",
+        grant_statement(grant, SID)
+    )
+}
+
+/// A JSON object's members in document order, values unparsed: existing statements (and the
+/// document's other members) are written back exactly as they were.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut v = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    v.push(entry);
+                }
+                Ok(Members(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The policy `text` with the grant added: merged into an existing grant to the account alone
+/// when there is one and a single account is granted, else as a new documented statement.
+fn amend(text: &str, grant: &[&Puller]) -> Result<String, String> {
+    let parsed = policy::parse(text).map_err(|_| "the policy is not valid".to_owned())?;
+    let doc: Members = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut statements: Vec<String> = Vec::new();
+    let mut members: Vec<(String, String)> = Vec::new();
+    let mut statement_at = None;
+    for (k, v) in doc.0 {
+        if k == "Statement" {
+            statement_at = Some(members.len());
+            let raw = v.get().trim_start();
+            if raw.starts_with('[') {
+                let items: Vec<Box<RawValue>> =
+                    serde_json::from_str(v.get()).map_err(|e| e.to_string())?;
+                statements.extend(items.iter().map(|s| s.get().to_owned()));
+            } else {
+                statements.push(v.get().to_owned());
+            }
+        }
+        members.push((k, v.get().to_owned()));
+    }
+    let merge = match grant {
+        [only] => mergeable(&parsed, only),
+        _ => None,
+    };
+    match merge {
+        Some(i) => {
+            statements[i] = merged(&statements[i], &parsed, i)?;
+        }
+        None => {
+            let sid = free_sid(&parsed);
+            statements.push(grant_statement(grant, &sid));
+        }
+    }
+    let mut out = String::from("{\n");
+    let at = statement_at.ok_or("the policy has no Statement")?;
+    for (n, (k, v)) in members.iter().enumerate() {
+        let key = serde_json::to_string(k).map_err(|e| e.to_string())?;
+        if n == at {
+            let _ = write!(out, "  {key}: [\n    {}\n  ]", statements.join(",\n    "));
+        } else {
+            let _ = write!(out, "  {key}: {v}");
+        }
+        out.push_str(if n + 1 < members.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// An Allow whose only principal is the account itself (`A` or its root ARN), with an `Action`
+/// list and no condition or resource: the missing actions can be added to it.
+fn mergeable(policy: &Policy, p: &Puller) -> Option<usize> {
+    policy.statements().iter().position(|s| {
+        let Who::Principal(pr) = s.who() else {
+            return false;
+        };
+        s.effect() == Effect::Allow
+            && !pr.is_everyone()
+            && pr.others().is_empty()
+            && !pr.aws().is_empty()
+            && pr
+                .aws()
+                .iter()
+                .all(|v| principal::name(v, p) == Named::Account)
+            && matches!(s.actions(), Actions::Action(_))
+            && s.conditions().is_empty()
+            && s.resources().is_none()
+    })
+}
+
+/// Statement `i` (raw text) with the required actions it lacks appended to its `Action`; its
+/// other members are kept as written.
+fn merged(raw: &str, policy: &Policy, i: usize) -> Result<String, String> {
+    let Actions::Action(existing) = policy.statements()[i].actions() else {
+        return Err("not an Action statement".into());
+    };
+    let covers = |a: &str| {
+        crate::catalog::ACTIONS
+            .iter()
+            .position(|c| a.strip_prefix("ecr:") == Some(c.name))
+            .is_some_and(|k| policy.statements()[i].covers(k))
+    };
+    let mut actions: Vec<String> = existing.clone();
+    actions.extend(
+        REQUIRED
+            .iter()
+            .filter(|a| !covers(a))
+            .map(|a| a.to_string()),
+    );
+    let members: Members = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    let mut parts = Vec::new();
+    for (k, v) in members.0 {
+        let key = serde_json::to_string(&k).map_err(|e| e.to_string())?;
+        let value = if k == "Action" {
+            serde_json::to_string(&actions).map_err(|e| e.to_string())?
+        } else {
+            v.get().to_owned()
+        };
+        parts.push(format!("{key}: {value}"));
+    }
+    Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// `Gitpod Access`, or `Gitpod Access 2`, … when a statement already has that Sid.
+fn free_sid(policy: &Policy) -> String {
+    let taken = |sid: &str| policy.statements().iter().any(|s| s.sid() == Some(sid));
+    if !taken(SID) {
+        return SID.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{SID} {n}"))
+        .find(|s| !taken(s))
+        .unwrap_or_else(|| SID.to_owned())
+}
+
+/// Whitespace outside strings removed.
+fn minify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_str, mut esc) = (false, false);
+    for c in text.chars() {
+        if in_str {
+            out.push(c);
+            if esc {
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `0001-team_app.json`: a sequence number (names may collide) and the repository name, or the
+/// source's file name, reduced to safe characters.
+fn file_name(n: usize, record: &Record) -> String {
+    let base = record
+        .repo
+        .repository
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", record.source, record.record));
+    let slug: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    format!("{n:04}-{}.json", slug.trim_start_matches('.'))
+}
+
+const SCRIPT_HEAD: &str = "#!/bin/sh
+# Written by ecr-audit fix. Review every policy under policies/ before running this script;
+# ecr-audit never runs it and never touches AWS. Each line replaces a repository's policy with
+# the remediated one (aws ecr set-repository-policy).
+set -eu
+cd \"$(dirname \"$0\")\"
+";
+
+/// POSIX shell single-quoting: the text between `'…'`, with each `'` written as `'\''`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// One `aws ecr set-repository-policy` line for the record; a commented line when the input
+/// does not name the repository (a bare policy document).
+fn apply_line(script: &mut String, record: &Record, policy_path: &str) {
+    let _ = writeln!(
+        script,
+        "\n# {} record {}",
+        clean(&record.source).replace('\n', " "),
+        record.record
+    );
+    let mut cmd = String::from("aws ecr set-repository-policy");
+    if let Some(r) = &record.repo.registry {
+        let _ = write!(cmd, " --registry-id {}", shell_quote(r));
+    }
+    if let Some(r) = &record.repo.region {
+        let _ = write!(cmd, " --region {}", shell_quote(r));
+    }
+    match record.repo.known_name() {
+        Some(name) => {
+            let _ = write!(
+                cmd,
+                " --repository-name {} --policy-text {}",
+                shell_quote(name),
+                shell_quote(&format!("file://{policy_path}"))
+            );
+            let _ = writeln!(script, "{cmd}");
+        }
+        None => {
+            let _ = write!(
+                cmd,
+                " --repository-name REPOSITORY --policy-text {}",
+                shell_quote(&format!("file://{policy_path}"))
+            );
+            let _ = writeln!(
+                script,
+                "# The export does not name this repository: fill in REPOSITORY (and --registry-id, --region), then uncomment.\n# {cmd}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_survives_quotes_and_metacharacters() {
+        assert_eq!(shell_quote("team/app"), "'team/app'");
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+        assert_eq!(shell_quote("$(rm -rf /);`x`"), "'$(rm -rf /);`x`'");
+    }
+
+    #[test]
+    fn minify_keeps_whitespace_inside_strings() {
+        assert_eq!(
+            minify("{ \"Sid\" : \"a b\\\" c\" ,\n \"x\": [ 1 ] }"),
+            "{\"Sid\":\"a b\\\" c\",\"x\":[1]}"
+        );
+    }
+
+    #[test]
+    fn amend_keeps_existing_statements_byte_for_byte() {
+        let existing = r#"{ "Sid":"Other",  "Effect":"Allow", "Principal":{"AWS":"arn:aws:iam::999988887777:root"}, "Action":"ecr:*" }"#;
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{existing}]}}"#);
+        let p = Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        };
+        let out = amend(&text, &[&p]).expect("amend");
+        assert!(out.contains(existing), "{out}");
+        assert!(out.contains(r#""Sid": "Gitpod Access""#), "{out}");
+        let policy = policy::parse(&out).expect("valid");
+        assert_eq!(policy.statements().len(), 2);
+    }
+
+    #[test]
+    fn a_grant_to_the_account_alone_is_merged() {
+        let text = r#"{"Version":"2012-10-17","Statement":{"Sid":"Mine","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["ecr:BatchGetImage"]}}"#;
+        let p = Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        };
+        let out = amend(text, &[&p]).expect("amend");
+        let policy = policy::parse(&out).expect("valid");
+        assert_eq!(policy.statements().len(), 1, "{out}");
+        assert_eq!(policy.statements()[0].sid(), Some("Mine"));
+        let j = eval::judge(&policy, &p, &Default::default());
+        assert_eq!(Status::worst(&j.findings), Status::Pass, "{out}");
+    }
+}

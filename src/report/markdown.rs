@@ -1,0 +1,240 @@
+//! Markdown report, to paste into or attach to a compliance ticket: a title, what was audited
+//! and when, totals, then the failing and error rows with what to do, the warnings, and a compact
+//! list of passing repositories.
+//!
+//! It sticks to the Markdown that GitHub, GitLab and Jira render alike: ATX headings, pipe
+//! tables, bullet lists, bold and code spans. Text that comes from the input (paths, names, Sids
+//! in messages) goes through [`text`], which drops control characters and backslash-escapes
+//! every character with a meaning in Markdown or HTML, so it can neither break a table nor inject
+//! a link, an image, HTML or a mention. No line starts with input text.
+
+use std::io::{self, Write};
+
+use crate::audit::Row;
+use crate::eval::ActionState;
+use crate::finding::{Severity, Status};
+
+use super::{Counts, Meta};
+
+pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    let c = Counts::of(rows);
+    writeln!(out, "# ECR repository policy audit\n")?;
+    writeln!(out, "| Field | Value |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(out, "| Generated (UTC) | {} |", text(&meta.generated))?;
+    writeln!(
+        out,
+        "| Tool | ecr-audit {} |",
+        text(env!("CARGO_PKG_VERSION"))
+    )?;
+    writeln!(out, "| Audited accounts | {} |", list(&meta.accounts))?;
+    writeln!(out, "| Inputs | {} |", list(&meta.inputs))?;
+    writeln!(out, "| Records | {} ({} rows) |", meta.records, rows.len())?;
+    writeln!(out, "| Verdict | {} |", verdict(c))?;
+    if let Some(e) = &meta.evidence {
+        writeln!(out, "| Inputs digest (SHA-256) | `{}` |", e.digest)?;
+    }
+
+    writeln!(out, "\n## Totals\n")?;
+    writeln!(out, "| Status | Rows |")?;
+    writeln!(out, "|---|---:|")?;
+    for s in [Status::Error, Status::Fail, Status::Warn, Status::Pass] {
+        writeln!(out, "| {} | {} |", s.as_str(), c.get(s))?;
+    }
+    writeln!(out, "| **total** | {} |", rows.len())?;
+
+    let mut failing: Vec<&Row> = rows.iter().filter(|r| r.status >= Status::Fail).collect();
+    // Errors first (nothing could be judged), then failures; report order within each.
+    failing.sort_by_key(|r| std::cmp::Reverse(r.status));
+    writeln!(out, "\n## Failing and error rows ({})\n", failing.len())?;
+    if failing.is_empty() {
+        writeln!(out, "None.")?;
+    } else {
+        writeln!(
+            out,
+            "| # | Status | Repository | Account | Source | Missing | Denied | What to do |"
+        )?;
+        writeln!(out, "|---:|---|---|---|---|---|---|---|")?;
+        for (i, r) in failing.iter().enumerate() {
+            writeln!(
+                out,
+                "| {} | **{}** | {} | {} | {} | {} | {} | {} |",
+                i + 1,
+                r.status.as_str(),
+                repository(r),
+                text(&r.account),
+                source(r),
+                actions(r, ActionState::Missing),
+                actions(r, ActionState::Denied),
+                text(&r.detail)
+            )?;
+        }
+    }
+
+    let warnings: Vec<&Row> = rows.iter().filter(|r| r.status == Status::Warn).collect();
+    writeln!(out, "\n## Warnings ({})\n", warnings.len())?;
+    if warnings.is_empty() {
+        writeln!(out, "None.")?;
+    } else {
+        writeln!(
+            out,
+            "| # | Repository | Account | Source | Findings | What to do |"
+        )?;
+        writeln!(out, "|---:|---|---|---|---|---|")?;
+        for (i, r) in warnings.iter().enumerate() {
+            let codes: Vec<&str> = r
+                .codes()
+                .into_iter()
+                .filter(|c| c.severity() == Severity::Warn)
+                .map(|c| c.id())
+                .collect();
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                i + 1,
+                repository(r),
+                text(&r.account),
+                source(r),
+                text(&codes.join(", ")),
+                text(&r.detail)
+            )?;
+        }
+    }
+
+    let passing: Vec<&Row> = rows.iter().filter(|r| r.status == Status::Pass).collect();
+    writeln!(out, "\n## Passing ({})\n", passing.len())?;
+    if passing.is_empty() {
+        writeln!(out, "None.")?;
+    }
+    for r in passing {
+        let notes: Vec<&str> = r.codes().into_iter().map(|c| c.id()).collect();
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" (notes: {})", text(&notes.join(", ")))
+        };
+        writeln!(
+            out,
+            "- pass: {} for {} in {}{notes}",
+            repository(r),
+            text(&r.account),
+            source(r)
+        )?;
+    }
+
+    if let Some(e) = &meta.evidence {
+        writeln!(out, "\n## Evidence\n")?;
+        writeln!(
+            out,
+            "Inputs digest (SHA-256 of the `sha256sum` listing of the files below, in this order): `{}`\n",
+            e.digest
+        )?;
+        writeln!(out, "| SHA-256 | File |")?;
+        writeln!(out, "|---|---|")?;
+        for f in &e.files {
+            match &f.sha256 {
+                Some(h) => writeln!(out, "| `{h}` | {} |", text(&f.path))?,
+                None => writeln!(
+                    out,
+                    "| not hashed: {} | {} |",
+                    text(f.note.as_deref().unwrap_or("")),
+                    text(&f.path)
+                )?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line for the ticket: the run's overall outcome.
+fn verdict(c: Counts) -> String {
+    if c.fail + c.error > 0 {
+        format!(
+            "**FAIL**: {} row(s) fail, {} row(s) could not be judged",
+            c.fail, c.error
+        )
+    } else if c.warn > 0 {
+        format!(
+            "**WARN**: every repository can be pulled; {} row(s) need a look",
+            c.warn
+        )
+    } else {
+        "**PASS**: every repository can be pulled".into()
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "—".into();
+    }
+    items.iter().map(|s| text(s)).collect::<Vec<_>>().join(", ")
+}
+
+fn repository(r: &Row) -> String {
+    let parts: Vec<&str> = [&r.repo.registry, &r.repo.region, &r.repo.repository]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        text(&parts.join("/"))
+    }
+}
+
+fn source(r: &Row) -> String {
+    text(&format!("{}:{}", r.source, r.record))
+}
+
+fn actions(r: &Row, state: ActionState) -> String {
+    let names: Vec<&str> = r
+        .actions_in(state)
+        .map(|a| a.trim_start_matches("ecr:"))
+        .collect();
+    if names.is_empty() {
+        "—".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Input-derived text made inert for a Markdown table cell or list item: line breaks and tabs
+/// become spaces, other control and bidirectional-override characters are dropped, and every
+/// character that Markdown, GFM tables, HTML or mentions give a meaning is backslash-escaped
+/// (CommonMark lets any ASCII punctuation be escaped, and GitHub, GitLab and Jira honour it).
+/// `-`, `+`, `=` and `.` only mean something at the start of a line, where input text never is.
+/// `{`/`}` are GitLab's inline diff, `$` its math, `@` a mention, `~` strikethrough.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if super::table::is_hidden(c) => {}
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '#' | '!'
+            | '|' | '~' | '&' | '@' | '$' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_text_cannot_break_a_table_or_inject_markup() {
+        assert_eq!(text("a|b"), "a\\|b");
+        assert_eq!(
+            text("[x](http://evil) <img src=x> @team"),
+            "\\[x\\]\\(http://evil\\) \\<img src=x\\> \\@team"
+        );
+        assert_eq!(text("line\nbreak\u{1b}[31m"), "line break\\[31m");
+        assert_eq!(text("`code` **b** # h"), "\\`code\\` \\*\\*b\\*\\* \\# h");
+        assert_eq!(text("rtl\u{202e}x"), "rtlx");
+    }
+}

@@ -1,0 +1,397 @@
+//! End to end: `rules`, `explain` and `fix` run as the real binary.
+
+mod util;
+
+use std::path::Path;
+use std::process::Output;
+
+use util::{ACCOUNT, OTHER, Tree, documented_policy, ecr_audit, scan_in};
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    ecr_audit()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run ecr-audit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+fn repo_policy(registry: &str, name: &str, policy: Option<&str>) -> String {
+    match policy {
+        Some(p) => {
+            serde_json::json!({"registryId": registry, "repositoryName": name, "policyText": p})
+        }
+        None => serde_json::json!({"registryId": registry, "repositoryName": name, "policy": null}),
+    }
+    .to_string()
+}
+
+const PULL: &str =
+    r#"["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]"#;
+
+#[test]
+fn rules_lists_every_code_with_severity_and_description_from_the_catalog() {
+    let out = run_in(Path::new("."), &["rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for c in ecr_audit::finding::Code::ALL {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(c.id()))
+            .unwrap_or_else(|| panic!("no line for {c}"));
+        assert!(line.contains(c.severity().as_str()), "{line}");
+        assert!(line.contains(c.description()), "{line}");
+    }
+    let json = run_in(Path::new("."), &["rules", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let codes: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code"))
+        .collect();
+    let catalog: Vec<&str> = ecr_audit::finding::Code::ALL
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    assert_eq!(codes, catalog);
+}
+
+#[test]
+fn explain_walks_each_statement_and_agrees_with_the_scan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = "testdata/export/teams/data/spark.policy";
+    let out = run_in(root, &["explain", file, "--account", ACCOUNT]);
+    assert_eq!(out.status.code(), Some(1), "the record fails");
+    let text = stdout(&out);
+    assert!(text.contains("Verdict:    fail"), "{text}");
+    assert!(
+        text.contains("statement 1 (Sid \"FreezeDuringMigration\"): Deny"),
+        "{text}"
+    );
+    assert!(text.contains("denied"), "{text}");
+    assert!(text.contains("action-denied"), "{text}");
+    let scan = scan_in(root, &[file, "--account", ACCOUNT, "--format", "csv"]);
+    let rows = util::parse_csv(&scan.stdout);
+    assert_eq!(rows[0]["status"], "fail");
+}
+
+#[test]
+fn explain_shows_each_conditions_known_value_or_unknown() {
+    let t = Tree::new();
+    t.file(
+        "org.json",
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Org","Effect":"Allow","Principal":"*","Action":{PULL},
+"Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"o-abc123","aws:PrincipalAccount":"{ACCOUNT}"}}}}}}]}}"#
+        ),
+    );
+    let out = run_in(t.path(), &["explain", "org.json", "--account", ACCOUNT]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "StringEquals aws:PrincipalOrgID [\"o-abc123\"] — the key's value: unknown → unknown"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "aws:PrincipalAccount [\"{ACCOUNT}\"] — the key's value: \"{ACCOUNT}\" → true"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("conditional"), "{text}");
+    // With the fact given, the same record is allowed.
+    let out = run_in(
+        t.path(),
+        &[
+            "explain",
+            "org.json",
+            "--account",
+            ACCOUNT,
+            "--context",
+            "aws:PrincipalOrgID=o-abc123",
+        ],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("the key's value: \"o-abc123\" → true"),
+        "{text}"
+    );
+    assert!(text.contains("Verdict:    pass"), "{text}");
+}
+
+#[test]
+fn explain_asks_for_a_record_in_a_multi_record_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = "testdata/export/bulk/repositories.json";
+    let out = run_in(root, &["explain", file, "--account", ACCOUNT]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--record"));
+    let out = run_in(
+        root,
+        &["explain", file, "--record", "3", "--account", ACCOUNT],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("platform/grafana"), "{text}");
+    assert!(text.contains("missing"), "{text}");
+    let out = run_in(
+        root,
+        &["explain", file, "--record", "99", "--account", ACCOUNT],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A fake `aws` that prints each argument on its own line, so apply.sh can be run for real.
+fn fake_aws(t: &Tree) -> String {
+    t.file(
+        "bin/aws",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\necho ---\n",
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.join("bin/aws"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    format!(
+        "{}:{}",
+        t.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn fix_writes_policies_that_pass_when_scanned_again_and_an_apply_script() {
+    let t = Tree::new();
+    let other = documented_policy(OTHER);
+    let role = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Role","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:role/puller"}},"Action":{PULL}}}]}}"#
+    );
+    let partial = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Mine","Effect":"Allow","Principal":{{"AWS":"{ACCOUNT}"}},"Action":"ecr:BatchGetImage"}}]}}"#
+    );
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:*"}]}"#;
+    t.file(
+        "export/none.json",
+        repo_policy("444455556666", "team/none", None),
+    );
+    t.file(
+        "export/other.json",
+        repo_policy("444455556666", "team/other", Some(&other)),
+    );
+    t.file(
+        "export/role.json",
+        repo_policy("444455556666", "team/role", Some(&role)),
+    );
+    t.file(
+        "export/partial.json",
+        repo_policy("444455556666", "team/partial", Some(&partial)),
+    );
+    t.file(
+        "export/quote.json",
+        repo_policy("444455556666", "it's $(x)", None),
+    );
+    t.file(
+        "export/deny.json",
+        repo_policy("444455556666", "team/deny", Some(deny)),
+    );
+    t.file("export/bare.json", &other);
+    t.file(
+        "export/fine.json",
+        repo_policy(
+            "444455556666",
+            "team/fine",
+            Some(&documented_policy(ACCOUNT)),
+        ),
+    );
+
+    let out = run_in(
+        t.path(),
+        &["fix", "export", "--account", ACCOUNT, "--out-dir", "out"],
+    );
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the Deny needs a person: {text}"
+    );
+    assert!(text.contains("6 remediated policies"), "{text}");
+    assert!(text.contains("team/deny"), "{text}");
+    let review = std::fs::read_to_string(t.join("out/needs-review.txt")).expect("review");
+    assert!(
+        review.contains("team/deny") && review.contains("action-denied"),
+        "{review}"
+    );
+
+    // Every remediated policy passes when scanned again.
+    let scan = scan_in(
+        t.path(),
+        &["out/policies", "--account", ACCOUNT, "--format", "csv"],
+    );
+    let rows = util::parse_csv(&scan.stdout);
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert!(r["status"] == "pass" || r["status"] == "warn", "{r:?}");
+        assert_eq!(r["missing_actions"], "", "{r:?}");
+    }
+    assert_eq!(scan.status.code(), Some(0));
+
+    // Existing statements are kept as they were; a grant to the account alone is merged.
+    let policies: Vec<String> = std::fs::read_dir(t.join("out/policies"))
+        .expect("policies")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .collect();
+    let stmt = |p: &str| {
+        let v: serde_json::Value = serde_json::from_str(p).expect("json");
+        v["Statement"][0].to_string()
+    };
+    let kept = stmt(&other);
+    assert!(policies.iter().any(|p| stmt(p) == kept));
+    let merged = policies
+        .iter()
+        .find(|p| p.contains("\"Mine\""))
+        .expect("merged policy");
+    let v: serde_json::Value = serde_json::from_str(merged).expect("json");
+    assert_eq!(v["Statement"].as_array().map(Vec::len), Some(1), "{merged}");
+
+    // apply.sh: one line per named repository, everything shell-quoted; run it with a fake aws.
+    let script = std::fs::read_to_string(t.join("out/apply.sh")).expect("apply.sh");
+    assert_eq!(
+        script.matches("\naws ecr set-repository-policy").count(),
+        5,
+        "{script}"
+    );
+    assert!(script.contains("# aws ecr set-repository-policy --repository-name REPOSITORY"));
+    let path = fake_aws(&t);
+    let ran = std::process::Command::new("sh")
+        .arg(t.join("out/apply.sh"))
+        .env("PATH", path)
+        .output()
+        .expect("sh");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let args = String::from_utf8(ran.stdout).expect("utf-8");
+    assert!(args.contains("\nit's $(x)\n"), "{args}");
+    assert!(args.contains("\nteam/partial\n"), "{args}");
+    for block in args.split("---\n").filter(|b| !b.is_empty()) {
+        let file = block
+            .lines()
+            .find_map(|l| l.strip_prefix("file://"))
+            .expect("policy path");
+        assert!(t.join("out").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn fix_says_when_a_remediated_policy_would_exceed_ecrs_limit() {
+    let t = Tree::new();
+    let filler: Vec<String> = (0..60)
+        .map(|i| {
+            format!(
+                r#"{{"Sid":"S{i:03}","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER}:root"}},"Action":{PULL}}}"#
+            )
+        })
+        .collect();
+    let big = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        filler.join(",")
+    );
+    assert!(big.len() > 10_000);
+    t.file(
+        "big.json",
+        repo_policy("444455556666", "team/big", Some(&big)),
+    );
+    let out = run_in(
+        t.path(),
+        &["fix", "big.json", "--account", ACCOUNT, "--out-dir", "out"],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("10240"), "{text}");
+    assert!(text.contains("0 remediated policies"), "{text}");
+}
+
+#[test]
+fn explain_gives_the_scans_status_for_every_record_of_the_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scan = scan_in(root, &["testdata", "--account", ACCOUNT, "--format", "csv"]);
+    let rows = util::parse_csv(&scan.stdout);
+    assert!(rows.len() > 20);
+    for r in &rows {
+        let out = run_in(
+            root,
+            &[
+                "explain",
+                &r["source"],
+                "--record",
+                &r["record"],
+                "--account",
+                ACCOUNT,
+            ],
+        );
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("Verdict:    {}\n", r["status"])),
+            "{}:{}: scan says {}, explain says\n{text}",
+            r["source"],
+            r["record"],
+            r["status"]
+        );
+        for code in r["findings"].split(';').filter(|c| !c.is_empty()) {
+            assert!(text.contains(code), "{code} missing from\n{text}");
+        }
+    }
+}
+
+#[test]
+fn fix_grants_several_accounts_in_one_documented_statement() {
+    let t = Tree::new();
+    t.file("none.json", repo_policy("444455556666", "team/none", None));
+    let out = run_in(
+        t.path(),
+        &[
+            "fix",
+            "none.json",
+            "--account",
+            ACCOUNT,
+            "--account",
+            OTHER,
+            "--out-dir",
+            "out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let scan = scan_in(
+        t.path(),
+        &[
+            "out/policies",
+            "--account",
+            ACCOUNT,
+            "--account",
+            OTHER,
+            "--format",
+            "csv",
+        ],
+    );
+    let rows = util::parse_csv(&scan.stdout);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["status"] == "pass"), "{rows:?}");
+    let policy = std::fs::read_dir(t.join("out/policies"))
+        .expect("dir")
+        .next()
+        .expect("one policy")
+        .expect("entry")
+        .path();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(policy).expect("read")).expect("json");
+    assert_eq!(v["Statement"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["Statement"][0]["Sid"], "Gitpod Access");
+}
