@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::catalog::REQUIRED;
 use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
-use crate::policy;
+use crate::policy::{self, Policy};
 use crate::record::{Body, Record, RepoId};
 
 /// One line of the report: the verdict on one record for one audited account.
@@ -63,14 +63,22 @@ impl<'a> Audit<'a> {
     /// Judges one record: one row per audited account, in account order. The policy is parsed
     /// once, whatever the number of accounts.
     pub fn rows(&self, record: Record, out: &mut Vec<Row>) {
+        self.rows_with(record, None, out);
+    }
+
+    /// [`Audit::rows`], with the registry policy that applies to the record's repository, if
+    /// any: its statements are judged together with the repository's own, and the row says so
+    /// (`registry-policy`). A repository without a policy of its own is then judged on the
+    /// registry policy alone. Registry-policy and inventory records give no row here (the scan
+    /// handles them, see `run.rs`).
+    pub fn rows_with(&self, record: Record, registry: Option<&RegistryPolicy>, out: &mut Vec<Row>) {
         let Record {
             source,
             record,
             repo,
             body,
         } = record;
-        let mut verdicts: Vec<(Status, Option<[ActionState; 3]>, Vec<Finding>)> =
-            Vec::with_capacity(self.pullers.len());
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(self.pullers.len());
         match body {
             Body::Error { code, message } => {
                 let f = vec![Finding::new(code, message)];
@@ -79,6 +87,15 @@ impl<'a> Audit<'a> {
                         .iter()
                         .map(|_| (Status::Error, None, f.clone())),
                 );
+            }
+            Body::RegistryPolicy(_) | Body::Inventory => return,
+            Body::Unresolved(message) => {
+                let f = vec![Finding::new(Code::UnresolvedPolicy, message)];
+                verdicts.extend(self.pullers.iter().map(|_| (Status::Warn, None, f.clone())));
+            }
+            Body::NoPolicy if registry.is_some() => {
+                let empty = Policy::empty();
+                self.judge(&empty, registry, &repo, &mut verdicts);
             }
             Body::NoPolicy => {
                 for p in self.pullers {
@@ -102,12 +119,7 @@ impl<'a> Audit<'a> {
                             .map(|_| (status, None, findings.clone())),
                     );
                 }
-                Ok(policy) => {
-                    for p in self.pullers {
-                        let j = eval::judge(&policy, p, &repo);
-                        verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
-                    }
-                }
+                Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
         }
         for ((status, actions, findings), account) in verdicts.into_iter().zip(&self.accounts) {
@@ -122,6 +134,70 @@ impl<'a> Audit<'a> {
                 findings,
                 detail,
             });
+        }
+    }
+}
+
+impl Audit<'_> {
+    fn judge(
+        &self,
+        policy: &Policy,
+        registry: Option<&RegistryPolicy>,
+        repo: &RepoId,
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        for p in self.pullers {
+            let mut j = eval::judge_with_registry(policy, registry.map(|r| &r.policy), p, repo);
+            if let Some(r) = registry {
+                let own = if policy.statements().is_empty() {
+                    "this repository has no policy of its own, so it was judged on the registry policy alone"
+                } else {
+                    "its statements were judged together with the repository policy's"
+                };
+                j.findings.push(Finding::new(
+                    Code::RegistryPolicy,
+                    format!(
+                        "the registry policy of {} (from {}) applies to every repository of the registry; {own}",
+                        r.describe(),
+                        r.source
+                    ),
+                ));
+                j.findings.sort_by_key(|f| f.code);
+            }
+            verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
+        }
+    }
+}
+
+type Verdict = (Status, Option<[ActionState; 3]>, Vec<Finding>);
+
+/// A registry policy found in the scan, parsed once and shared by every repository it covers.
+#[derive(Clone, Debug)]
+pub struct RegistryPolicy {
+    /// The registry (account) id.
+    pub registry: String,
+    /// The region, when the export says (a registry policy is per region).
+    pub region: Option<String>,
+    /// Where it was found (`source` column of the file).
+    pub source: Arc<str>,
+    /// Parsed with [`Policy::into_registry`].
+    pub policy: Policy,
+}
+
+impl RegistryPolicy {
+    /// Whether it applies to `repo`: same registry, and same region where both are known.
+    pub fn covers(&self, repo: &RepoId) -> bool {
+        repo.registry.as_deref() == Some(self.registry.as_str())
+            && match (&self.region, &repo.region) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+
+    fn describe(&self) -> String {
+        match &self.region {
+            Some(region) => format!("registry {} in {region}", self.registry),
+            None => format!("registry {}", self.registry),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod eval;
 pub mod finding;
 pub mod input;
+pub mod join;
 pub mod policy;
 pub mod record;
 pub mod report;

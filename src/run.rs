@@ -12,6 +12,8 @@ use rayon::prelude::*;
 use crate::audit::{Audit, Row};
 use crate::config::{Progress, ScanConfig};
 use crate::input::{self, MissingPath, Outcome};
+use crate::join;
+use crate::record::{Body, Record};
 use crate::report::{self, Meta};
 
 /// What a scan came to.
@@ -44,32 +46,92 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let bar = progress_bar(cfg.progress, sources.len() as u64);
     let audit = Audit::new(&cfg.pullers);
 
-    let per_source: Vec<(Vec<Row>, u64, Outcome)> = pool.install(|| {
+    let first: Vec<FirstPass> = pool.install(|| {
         sources
             .par_iter()
             .map(|src| {
                 let mut rows = Vec::new();
                 let mut records = 0u64;
+                let mut aside = join::Aside::default();
+                // Standard input cannot be read twice: keep its records in case a registry
+                // policy turns out to apply to them (see `join`).
+                let mut kept = Vec::new();
                 let outcome = input::read_source(src, &mut |rec| {
-                    records += 1;
-                    audit.rows(rec, &mut rows);
+                    if let Some(rec) = aside.take(rec) {
+                        records += 1;
+                        if src.path.is_none() {
+                            kept.push(rec.clone());
+                        }
+                        audit.rows(rec, &mut rows);
+                    }
                 });
                 bar.inc(1);
-                (rows, records, outcome)
+                (rows, records, outcome, aside, kept)
             })
             .collect()
     });
     bar.finish_and_clear();
 
-    let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
+    let mut aside = join::Aside::default();
+    let mut per_source: Vec<(Vec<Row>, Vec<Record>)> = Vec::with_capacity(first.len());
     let mut records = 0;
-    for (r, n, outcome) in per_source {
-        rows.extend(r);
+    for (r, n, outcome, a, kept) in first {
         records += n;
+        aside.append(a);
+        per_source.push((r, kept));
         if let Outcome::Skipped(note) = outcome {
             eprintln!("note: {note}");
         }
     }
+    let mut extra = Vec::new();
+    let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
+    records += n;
+    if !registries.is_empty() {
+        // Second pass, only over the sources holding a repository of a registry with a registry
+        // policy: their records are judged again with it. The registry policies were parsed once.
+        let redo: Vec<usize> = per_source
+            .iter()
+            .enumerate()
+            .filter(|(_, (rows, _))| {
+                rows.iter()
+                    .any(|r| join::registry_for(&registries, &r.repo).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
+            redo.par_iter()
+                .map(|&i| {
+                    let mut rows = Vec::new();
+                    let mut judge = |rec: Record| {
+                        let registry = join::registry_for(&registries, &rec.repo);
+                        audit.rows_with(rec, registry, &mut rows);
+                    };
+                    if sources[i].path.is_none() {
+                        for rec in per_source[i].1.clone() {
+                            judge(rec);
+                        }
+                    } else {
+                        input::read_source(&sources[i], &mut |rec| {
+                            if !matches!(rec.body, Body::RegistryPolicy(_) | Body::Inventory) {
+                                judge(rec);
+                            }
+                        });
+                    }
+                    (i, rows)
+                })
+                .collect()
+        });
+        for (i, rows) in again {
+            per_source[i].0 = rows;
+        }
+    }
+
+    let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
+    for (r, _) in per_source {
+        rows.extend(r);
+    }
+    rows.extend(extra);
+    records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
     // Sources come sorted and each gives its rows in record then account order; the stable
     // sort makes the order a property of this function rather than of the input layer.
     rows.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
@@ -87,6 +149,10 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         rows: rows.len(),
     })
 }
+
+/// What the first pass gives per source: its rows, how many records they came from, the
+/// outcome, the records set aside for the joins, and (standard input only) its records.
+type FirstPass = (Vec<Row>, u64, Outcome, join::Aside, Vec<Record>);
 
 fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     let show = match mode {

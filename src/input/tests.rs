@@ -1009,6 +1009,9 @@ fn the_sample_export_reads_as_its_readme_says() {
                 Body::Policy(_) => "policy".to_owned(),
                 Body::NoPolicy => "no-policy".to_owned(),
                 Body::Error { code, .. } => code.id().to_owned(),
+                Body::Unresolved(_) => "unresolved".to_owned(),
+                Body::RegistryPolicy(_) => "registry-policy".to_owned(),
+                Body::Inventory => "inventory".to_owned(),
             };
             let rel = r.source[root.len() + 1..].to_owned();
             let repo = r.repo;
