@@ -2,8 +2,12 @@
 //! turning bytes into [`Record`]s. Knows nothing about IAM.
 
 mod awsconfig;
+mod cfn;
+mod csvexport;
 mod read;
 mod shape;
+mod terraform;
+mod tools;
 mod walk;
 
 #[cfg(test)]
