@@ -1137,3 +1137,6 @@ fn names_are_split_case_insensitively() {
     let n = split_name("a.xjson");
     assert_eq!(n.ext, None);
 }
+
+#[path = "tests_shapes.rs"]
+mod shapes;
