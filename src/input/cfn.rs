@@ -40,6 +40,20 @@ pub(crate) fn json(raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected
 /// A YAML template; `None` when the text is not YAML of a template (the caller goes on with its
 /// other readings of the file).
 pub(crate) fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), Rejected>> {
+    // libyaml scans a whole flow collection before serde's recursion limit can stop it, and
+    // that scan grows with the square of the nesting: 1 MB of `[` takes minutes. So the depth is
+    // checked first, in one pass. CloudFormation itself takes templates of at most 1 MB.
+    if text.len() > MAX_YAML {
+        return Some(Err(Rejected::NotJson(format!(
+            "the file is a {} YAML template; CloudFormation takes at most 1 MiB, so it is not read",
+            super::read::human(text.len() as u64)
+        ))));
+    }
+    if let Some(line) = too_deep(text) {
+        return Some(Err(Rejected::NotJson(format!(
+            "the file is not a valid CloudFormation template (YAML): nesting deeper than {MAX_DEPTH} levels at line {line}"
+        ))));
+    }
     let doc: serde_yaml_ng::Value = match serde_yaml_ng::from_str(text) {
         Ok(doc) => doc,
         // It looked like a template (a `Resources:` line) but is not valid YAML.
@@ -60,6 +74,40 @@ pub(crate) fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), 
     }
     template(out, ctx, emit);
     Some(Ok(()))
+}
+
+const MAX_YAML: usize = 1 << 20;
+const MAX_DEPTH: usize = 128;
+
+/// The line where flow collections (`[`, `{`) nest deeper than `MAX_DEPTH`, or where block
+/// indentation does, outside quoted scalars and comments; a conservative over-count is fine
+/// (no real template comes near).
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        if indent / 2 > MAX_DEPTH {
+            return Some(i + 1);
+        }
+        let mut quote = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(i + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Whether a file that is not JSON is worth reading as a YAML template: a line that starts a

@@ -6,6 +6,7 @@ mod cfn;
 mod csvexport;
 mod read;
 mod shape;
+mod stream;
 mod terraform;
 mod tools;
 mod walk;
@@ -20,6 +21,7 @@ use crate::finding::Code;
 use crate::record::{Body, Record, RepoId};
 
 use read::MAX_BYTES;
+use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
 /// input.
@@ -108,6 +110,16 @@ pub(crate) fn read_source_capped(
         ))
     };
 
+    if matches!(ext, Some("jsonl" | "ndjson")) {
+        let caps = if limit == MAX_BYTES {
+            Caps::default()
+        } else {
+            Caps::scaled(limit)
+        };
+        if let Some(outcome) = stream::lines(source, &caps, &mut emit) {
+            return outcome;
+        }
+    }
     let bytes = match read::load(source, limit) {
         Ok(bytes) => bytes,
         Err(message) => {

@@ -726,10 +726,17 @@ fn looks_line_oriented(text: &str) -> bool {
 /// JSON Lines (and AWS CLI error lines): each non-blank line is one record numbered by its line;
 /// blank lines are skipped but counted.
 fn lines(text: &str, ctx: &Ctx, emit: &mut Emit) {
-    for (i, line) in text.lines().enumerate() {
+    for (i, text) in text.lines().enumerate() {
+        line(i, text, ctx, emit);
+    }
+}
+
+/// One line (0-based index `i`) of JSON Lines: blank is nothing, else one record.
+pub(crate) fn line(i: usize, line: &str, ctx: &Ctx, emit: &mut Emit) {
+    {
         let line = line.trim();
         if line.is_empty() {
-            continue;
+            return;
         }
         let at = At::part("line", i);
         let n = at.number();

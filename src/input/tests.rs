@@ -1140,3 +1140,6 @@ fn names_are_split_case_insensitively() {
 
 #[path = "tests_shapes.rs"]
 mod shapes;
+
+#[path = "tests_hostile.rs"]
+mod hostile;
