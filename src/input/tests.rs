@@ -1143,3 +1143,6 @@ mod shapes;
 
 #[path = "tests_hostile.rs"]
 mod hostile;
+
+#[path = "tests_prop.rs"]
+mod prop;
