@@ -106,7 +106,7 @@ pub(crate) fn read_source_capped(
     let skippable = !source.named && matches!(ext, Some("yaml" | "yml" | "csv"));
     let skipped = |why: &str| {
         Outcome::Skipped(format!(
-            "{display}: skipped, {why}; YAML and CSV files are read only when they hold a JSON export"
+            "{display}: skipped, {why}; YAML and CSV files are read only when they hold an export (JSON, a CloudFormation template, Steampipe or CloudQuery CSV)"
         ))
     };
 
