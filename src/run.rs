@@ -98,6 +98,10 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
             })
             .map(|(i, _)| i)
             .collect();
+        // Their first-pass rows are replaced: free them before making the new ones.
+        for &i in &redo {
+            per_source[i].0 = Vec::new();
+        }
         let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
             redo.par_iter()
                 .map(|&i| {
