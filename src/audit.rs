@@ -313,3 +313,109 @@ mod tests {
         assert!(detail(Status::Pass, &notes, "1").contains("can pull"));
     }
 }
+
+#[cfg(test)]
+mod issue3_tests {
+    use super::*;
+
+    fn record(body: Body) -> Record {
+        Record {
+            source: Arc::from("x.json"),
+            record: 1,
+            repo: RepoId {
+                registry: Some("444455556666".into()),
+                region: Some("us-east-1".into()),
+                repository: Some("app".into()),
+                ..RepoId::default()
+            },
+            body,
+        }
+    }
+
+    fn registry(region: Option<&str>) -> RegistryPolicy {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ecr:*"}]}"#;
+        RegistryPolicy {
+            registry: "444455556666".into(),
+            region: region.map(str::to_owned),
+            source: Arc::from("registry.json"),
+            policy: policy::parse(text).expect("policy").into_registry(),
+        }
+    }
+
+    #[test]
+    fn an_unresolved_record_is_a_warn_row_without_action_states() {
+        let pullers = [Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        }];
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows(
+            record(Body::Unresolved("known after apply".into())),
+            &mut rows,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, Status::Warn);
+        assert_eq!(rows[0].actions, None);
+        assert_eq!(rows[0].codes(), vec![Code::UnresolvedPolicy]);
+        assert_eq!(rows[0].detail, "known after apply");
+    }
+
+    #[test]
+    fn registry_policy_and_inventory_records_make_no_row_here() {
+        let pullers = [Puller::default()];
+        let mut rows = Vec::new();
+        let audit = Audit::new(&pullers);
+        audit.rows(record(Body::RegistryPolicy("{}".into())), &mut rows);
+        audit.rows(record(Body::Inventory), &mut rows);
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn no_policy_under_a_registry_policy_is_judged_on_it_alone_with_a_note() {
+        let pullers = [Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        }];
+        let reg = registry(None);
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows_with(record(Body::NoPolicy), Some(&reg), &mut rows);
+        let r = &rows[0];
+        assert_eq!(r.actions, Some([ActionState::Allowed; 3]));
+        assert!(r.codes().contains(&Code::RegistryPolicy));
+        assert!(!r.codes().contains(&Code::NoPolicy));
+        let note = r
+            .findings
+            .iter()
+            .find(|f| f.code == Code::RegistryPolicy)
+            .expect("note");
+        assert!(
+            note.message
+                .contains("registry 444455556666 (from registry.json)"),
+            "{}",
+            note.message
+        );
+        assert!(
+            note.message.contains("no policy of its own"),
+            "{}",
+            note.message
+        );
+    }
+
+    #[test]
+    fn a_registry_policy_covers_its_registry_and_region_only() {
+        let repo = record(Body::NoPolicy).repo;
+        assert!(registry(None).covers(&repo));
+        assert!(registry(Some("us-east-1")).covers(&repo));
+        assert!(!registry(Some("eu-west-1")).covers(&repo));
+        let other = RepoId {
+            registry: Some("777788889999".into()),
+            ..repo.clone()
+        };
+        assert!(!registry(None).covers(&other));
+        let unknown_region = RepoId {
+            region: None,
+            ..repo
+        };
+        assert!(registry(Some("eu-west-1")).covers(&unknown_region));
+    }
+}
