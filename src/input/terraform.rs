@@ -16,6 +16,7 @@ use crate::record::{Body, RepoId};
 
 const REPOSITORY: &str = "aws_ecr_repository";
 const POLICY: &str = "aws_ecr_repository_policy";
+const REGISTRY: &str = "aws_ecr_registry_policy";
 
 /// One ECR resource found in the document, in document order.
 struct Resource {
@@ -52,6 +53,7 @@ fn kind_of(ty: Option<&str>) -> Option<&'static str> {
     match ty? {
         REPOSITORY => Some(REPOSITORY),
         POLICY => Some(POLICY),
+        REGISTRY => Some(REGISTRY),
         _ => None,
     }
 }
@@ -174,6 +176,10 @@ fn collect(found: &[Resource], emit: &mut Emit) {
         .collect();
     let mut covered = HashSet::new();
     for (i, r) in found.iter().enumerate() {
+        if r.kind == REGISTRY {
+            registry_policy(i as u64 + 1, r, emit);
+            continue;
+        }
         if r.kind != POLICY {
             continue;
         }
@@ -241,4 +247,26 @@ fn collect(found: &[Resource], emit: &mut Emit) {
             emit(i as u64 + 1, repo, Body::NoPolicy);
         }
     }
+}
+
+/// An `aws_ecr_registry_policy`: the registry policy of `registry_id` (the provider's account),
+/// joined with that registry's repositories like `get-registry-policy` output.
+fn registry_policy(n: u64, r: &Resource, emit: &mut Emit) {
+    let repo = RepoId {
+        registry: text(&r.values, "registry_id"),
+        region: text(&r.values, "region"),
+        ..RepoId::default()
+    };
+    let body = match r.values.get("policy") {
+        _ if is_unknown(r, "policy") || is_unknown(r, "registry_id") => Body::Unresolved(format!(
+            "{} (record {n}): the registry policy is known only after apply, so the repositories of its registry are judged without it",
+            r.address
+        )),
+        Some(Value::String(s)) if !s.trim().is_empty() => Body::RegistryPolicy(s.clone()),
+        _ => error(
+            Code::UnsupportedInput,
+            format!("{} (record {n}) has no `policy` string", r.address),
+        ),
+    };
+    emit(n, repo, body);
 }

@@ -293,3 +293,15 @@ fn get_registry_policy_is_a_registry_policy_record() {
     ));
     assert_eq!(err(&bad).0, Code::UnsupportedInput);
 }
+
+#[test]
+fn a_terraform_registry_policy_is_a_registry_policy_record() {
+    let text = format!(
+        r#"{{"format_version":"1.0","values":{{"root_module":{{"resources":[
+            {{"address":"aws_ecr_registry_policy.org","mode":"managed","type":"aws_ecr_registry_policy","values":{{"registry_id":"444455556666","policy":{}}}}}]}}}}}}"#,
+        quoted(GITPOD)
+    );
+    let r = one(read_named("state.json", text));
+    assert_eq!(r.body, Body::RegistryPolicy(GITPOD.to_owned()));
+    assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
+}
