@@ -59,7 +59,8 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
                 let outcome = input::read_source(src, &mut |rec| {
                     if let Some(rec) = aside.take(rec) {
                         records += 1;
-                        if src.path.is_none() {
+                        // Only a record of a known registry can be covered by a registry policy.
+                        if src.path.is_none() && rec.repo.registry.is_some() {
                             kept.push(rec.clone());
                         }
                         audit.rows(rec, &mut rows);
@@ -98,9 +99,14 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
             })
             .map(|(i, _)| i)
             .collect();
-        // Their first-pass rows are replaced: free them before making the new ones.
+        // Their first-pass rows are replaced: free them before making the new ones. Standard
+        // input keeps the rows of records of no known registry (those are not re-judged).
         for &i in &redo {
-            per_source[i].0 = Vec::new();
+            if sources[i].path.is_none() {
+                per_source[i].0.retain(|r| r.repo.registry.is_none());
+            } else {
+                per_source[i].0 = Vec::new();
+            }
         }
         let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
             redo.par_iter()
@@ -126,7 +132,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
                 .collect()
         });
         for (i, rows) in again {
-            per_source[i].0 = rows;
+            per_source[i].0.extend(rows);
         }
     }
 

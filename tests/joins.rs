@@ -157,13 +157,23 @@ fn standard_input_records_get_the_registry_policy_too() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(get_repository_policy("444455556666", "a", &documented_policy(OTHER)).as_bytes())
+        .write_all(
+            format!(
+                "[{}, {}]",
+                get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+                documented_policy(OTHER)
+            )
+            .as_bytes(),
+        )
         .expect("write");
     let out = child.wait_with_output().expect("wait");
     let rows = parse_csv(&out.stdout);
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
     assert_eq!(rows[0]["source"], "-");
     assert_eq!(rows[0]["status"], "pass");
+    // A record of no known registry is not covered, and keeps its first-pass row.
+    assert_eq!(rows[1]["record"], "2");
+    assert_eq!(rows[1]["status"], "fail");
 }
 
 #[test]
