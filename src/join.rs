@@ -7,8 +7,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::audit::{Audit, RegistryPolicy, Row};
 use crate::finding::Code;
+use crate::input::{self, Source};
 use crate::policy;
 use crate::record::{Body, Record, RepoId};
 
@@ -137,4 +140,69 @@ pub fn inventory(
         );
     }
     n
+}
+
+/// Rows of one source and, for standard input, its records of a known registry (it cannot be
+/// read twice).
+pub type SourceRows = (Vec<Row>, Vec<Record>);
+
+/// The second pass, when registry policies were found: only the sources holding a repository
+/// of a covered registry are read again and their records judged with the registry policy
+/// (parsed once, shared). Without registry policies it does nothing.
+pub fn second_pass(
+    pool: &rayon::ThreadPool,
+    audit: &Audit<'_>,
+    sources: &[Source],
+    registries: &[RegistryPolicy],
+    per_source: &mut [SourceRows],
+) {
+    if registries.is_empty() {
+        return;
+    }
+    // Second pass, only over the sources holding a repository of a registry with a registry
+    // policy: their records are judged again with it. The registry policies were parsed once.
+    let redo: Vec<usize> = per_source
+        .iter()
+        .enumerate()
+        .filter(|(_, (rows, _))| {
+            rows.iter()
+                .any(|r| registry_for(registries, &r.repo).is_some())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // Their first-pass rows are replaced: free them before making the new ones. Standard
+    // input keeps the rows of records of no known registry (those are not re-judged).
+    for &i in &redo {
+        if sources[i].path.is_none() {
+            per_source[i].0.retain(|r| r.repo.registry.is_none());
+        } else {
+            per_source[i].0 = Vec::new();
+        }
+    }
+    let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
+        redo.par_iter()
+            .map(|&i| {
+                let mut rows = Vec::new();
+                let mut judge = |rec: Record| {
+                    let registry = registry_for(registries, &rec.repo);
+                    audit.rows_with(rec, registry, &mut rows);
+                };
+                if sources[i].path.is_none() {
+                    for rec in per_source[i].1.clone() {
+                        judge(rec);
+                    }
+                } else {
+                    input::read_source(&sources[i], &mut |rec| {
+                        if !matches!(rec.body, Body::RegistryPolicy(_) | Body::Inventory) {
+                            judge(rec);
+                        }
+                    });
+                }
+                (i, rows)
+            })
+            .collect()
+    });
+    for (i, rows) in again {
+        per_source[i].0.extend(rows);
+    }
 }

@@ -13,7 +13,7 @@ use crate::audit::{Audit, Row};
 use crate::config::{Progress, ScanConfig};
 use crate::input::{self, MissingPath, Outcome};
 use crate::join;
-use crate::record::{Body, Record};
+use crate::record::Record;
 use crate::report::{self, Meta};
 
 /// What a scan came to.
@@ -87,54 +87,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let mut extra = Vec::new();
     let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
     records += n;
-    if !registries.is_empty() {
-        // Second pass, only over the sources holding a repository of a registry with a registry
-        // policy: their records are judged again with it. The registry policies were parsed once.
-        let redo: Vec<usize> = per_source
-            .iter()
-            .enumerate()
-            .filter(|(_, (rows, _))| {
-                rows.iter()
-                    .any(|r| join::registry_for(&registries, &r.repo).is_some())
-            })
-            .map(|(i, _)| i)
-            .collect();
-        // Their first-pass rows are replaced: free them before making the new ones. Standard
-        // input keeps the rows of records of no known registry (those are not re-judged).
-        for &i in &redo {
-            if sources[i].path.is_none() {
-                per_source[i].0.retain(|r| r.repo.registry.is_none());
-            } else {
-                per_source[i].0 = Vec::new();
-            }
-        }
-        let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
-            redo.par_iter()
-                .map(|&i| {
-                    let mut rows = Vec::new();
-                    let mut judge = |rec: Record| {
-                        let registry = join::registry_for(&registries, &rec.repo);
-                        audit.rows_with(rec, registry, &mut rows);
-                    };
-                    if sources[i].path.is_none() {
-                        for rec in per_source[i].1.clone() {
-                            judge(rec);
-                        }
-                    } else {
-                        input::read_source(&sources[i], &mut |rec| {
-                            if !matches!(rec.body, Body::RegistryPolicy(_) | Body::Inventory) {
-                                judge(rec);
-                            }
-                        });
-                    }
-                    (i, rows)
-                })
-                .collect()
-        });
-        for (i, rows) in again {
-            per_source[i].0.extend(rows);
-        }
-    }
+    join::second_pass(&pool, &audit, &sources, &registries, &mut per_source);
 
     let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
     for (r, _) in per_source {
