@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::catalog::REQUIRED;
 use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
-use crate::policy;
+use crate::policy::{self, Policy};
 use crate::record::{Body, Record, RepoId};
 
 /// One line of the report: the verdict on one record for one audited account.
@@ -63,14 +63,22 @@ impl<'a> Audit<'a> {
     /// Judges one record: one row per audited account, in account order. The policy is parsed
     /// once, whatever the number of accounts.
     pub fn rows(&self, record: Record, out: &mut Vec<Row>) {
+        self.rows_with(record, None, out);
+    }
+
+    /// [`Audit::rows`], with the registry policy that applies to the record's repository, if
+    /// any: its statements are judged together with the repository's own, and the row says so
+    /// (`registry-policy`). A repository without a policy of its own is then judged on the
+    /// registry policy alone. Registry-policy and inventory records give no row here (the scan
+    /// handles them, see `run.rs`).
+    pub fn rows_with(&self, record: Record, registry: Option<&RegistryPolicy>, out: &mut Vec<Row>) {
         let Record {
             source,
             record,
             repo,
             body,
         } = record;
-        let mut verdicts: Vec<(Status, Option<[ActionState; 3]>, Vec<Finding>)> =
-            Vec::with_capacity(self.pullers.len());
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(self.pullers.len());
         match body {
             Body::Error { code, message } => {
                 let f = vec![Finding::new(code, message)];
@@ -79,6 +87,15 @@ impl<'a> Audit<'a> {
                         .iter()
                         .map(|_| (Status::Error, None, f.clone())),
                 );
+            }
+            Body::RegistryPolicy(_) | Body::Inventory => return,
+            Body::Unresolved(message) => {
+                let f = vec![Finding::new(Code::UnresolvedPolicy, message)];
+                verdicts.extend(self.pullers.iter().map(|_| (Status::Warn, None, f.clone())));
+            }
+            Body::NoPolicy if registry.is_some() => {
+                let empty = Policy::empty();
+                self.judge(&empty, registry, &repo, &mut verdicts);
             }
             Body::NoPolicy => {
                 for p in self.pullers {
@@ -102,12 +119,7 @@ impl<'a> Audit<'a> {
                             .map(|_| (status, None, findings.clone())),
                     );
                 }
-                Ok(policy) => {
-                    for p in self.pullers {
-                        let j = eval::judge(&policy, p, &repo);
-                        verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
-                    }
-                }
+                Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
         }
         let last = verdicts.len().saturating_sub(1);
@@ -132,6 +144,70 @@ impl<'a> Audit<'a> {
                 findings,
                 detail,
             });
+        }
+    }
+}
+
+impl Audit<'_> {
+    fn judge(
+        &self,
+        policy: &Policy,
+        registry: Option<&RegistryPolicy>,
+        repo: &RepoId,
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        for p in self.pullers {
+            let mut j = eval::judge_with_registry(policy, registry.map(|r| &r.policy), p, repo);
+            if let Some(r) = registry {
+                let own = if policy.statements().is_empty() {
+                    "this repository has no policy of its own, so it was judged on the registry policy alone"
+                } else {
+                    "its statements were judged together with the repository policy's"
+                };
+                j.findings.push(Finding::new(
+                    Code::RegistryPolicy,
+                    format!(
+                        "the registry policy of {} (from {}) applies to every repository of the registry; {own}",
+                        r.describe(),
+                        r.source
+                    ),
+                ));
+                j.findings.sort_by_key(|f| f.code);
+            }
+            verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
+        }
+    }
+}
+
+type Verdict = (Status, Option<[ActionState; 3]>, Vec<Finding>);
+
+/// A registry policy found in the scan, parsed once and shared by every repository it covers.
+#[derive(Clone, Debug)]
+pub struct RegistryPolicy {
+    /// The registry (account) id.
+    pub registry: String,
+    /// The region, when the export says (a registry policy is per region).
+    pub region: Option<String>,
+    /// Where it was found (`source` column of the file).
+    pub source: Arc<str>,
+    /// Parsed with [`Policy::into_registry`].
+    pub policy: Policy,
+}
+
+impl RegistryPolicy {
+    /// Whether it applies to `repo`: same registry, and same region where both are known.
+    pub fn covers(&self, repo: &RepoId) -> bool {
+        repo.registry.as_deref() == Some(self.registry.as_str())
+            && match (&self.region, &repo.region) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+
+    fn describe(&self) -> String {
+        match &self.region {
+            Some(region) => format!("registry {} in {region}", self.registry),
+            None => format!("registry {}", self.registry),
         }
     }
 }
@@ -245,5 +321,111 @@ mod tests {
         );
         let notes = [Finding::new(Code::LegacyVersion, "old")];
         assert!(detail(Status::Pass, &notes, "1").contains("can pull"));
+    }
+}
+
+#[cfg(test)]
+mod issue3_tests {
+    use super::*;
+
+    fn record(body: Body) -> Record {
+        Record {
+            source: Arc::from("x.json"),
+            record: 1,
+            repo: RepoId {
+                registry: Some("444455556666".into()),
+                region: Some("us-east-1".into()),
+                repository: Some("app".into()),
+                ..RepoId::default()
+            },
+            body,
+        }
+    }
+
+    fn registry(region: Option<&str>) -> RegistryPolicy {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ecr:*"}]}"#;
+        RegistryPolicy {
+            registry: "444455556666".into(),
+            region: region.map(str::to_owned),
+            source: Arc::from("registry.json"),
+            policy: policy::parse(text).expect("policy").into_registry(),
+        }
+    }
+
+    #[test]
+    fn an_unresolved_record_is_a_warn_row_without_action_states() {
+        let pullers = [Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        }];
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows(
+            record(Body::Unresolved("known after apply".into())),
+            &mut rows,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, Status::Warn);
+        assert_eq!(rows[0].actions, None);
+        assert_eq!(rows[0].codes(), vec![Code::UnresolvedPolicy]);
+        assert_eq!(rows[0].detail, "known after apply");
+    }
+
+    #[test]
+    fn registry_policy_and_inventory_records_make_no_row_here() {
+        let pullers = [Puller::default()];
+        let mut rows = Vec::new();
+        let audit = Audit::new(&pullers);
+        audit.rows(record(Body::RegistryPolicy("{}".into())), &mut rows);
+        audit.rows(record(Body::Inventory), &mut rows);
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn no_policy_under_a_registry_policy_is_judged_on_it_alone_with_a_note() {
+        let pullers = [Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        }];
+        let reg = registry(None);
+        let mut rows = Vec::new();
+        Audit::new(&pullers).rows_with(record(Body::NoPolicy), Some(&reg), &mut rows);
+        let r = &rows[0];
+        assert_eq!(r.actions, Some([ActionState::Allowed; 3]));
+        assert!(r.codes().contains(&Code::RegistryPolicy));
+        assert!(!r.codes().contains(&Code::NoPolicy));
+        let note = r
+            .findings
+            .iter()
+            .find(|f| f.code == Code::RegistryPolicy)
+            .expect("note");
+        assert!(
+            note.message
+                .contains("registry 444455556666 (from registry.json)"),
+            "{}",
+            note.message
+        );
+        assert!(
+            note.message.contains("no policy of its own"),
+            "{}",
+            note.message
+        );
+    }
+
+    #[test]
+    fn a_registry_policy_covers_its_registry_and_region_only() {
+        let repo = record(Body::NoPolicy).repo;
+        assert!(registry(None).covers(&repo));
+        assert!(registry(Some("us-east-1")).covers(&repo));
+        assert!(!registry(Some("eu-west-1")).covers(&repo));
+        let other = RepoId {
+            registry: Some("777788889999".into()),
+            ..repo.clone()
+        };
+        assert!(!registry(None).covers(&other));
+        let unknown_region = RepoId {
+            region: None,
+            ..repo
+        };
+        assert!(registry(Some("eu-west-1")).covers(&unknown_region));
     }
 }

@@ -38,6 +38,11 @@ pub enum ExplainError {
         record: u64,
         count: usize,
     },
+    #[error(
+        "{file} record {record} is a registry policy: it has no verdict of its own; scan it with \
+         the repositories of its registry, which are judged with its statements"
+    )]
+    RegistryPolicy { file: String, record: u64 },
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -73,6 +78,19 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
             }
         },
     };
+    let mut record = record;
+    match record.body {
+        // An inventory entry is a row only when no policy record names its repository; explain
+        // sees one file, so it judges the entry as the scan's no-policy row.
+        Body::Inventory => record.body = Body::NoPolicy,
+        Body::RegistryPolicy(_) => {
+            return Err(ExplainError::RegistryPolicy {
+                file: cfg.file.clone(),
+                record: record.record,
+            });
+        }
+        _ => {}
+    }
     let pullers = [cfg.puller.clone()];
     let mut rows = Vec::new();
     Audit::new(&pullers).rows(record.clone(), &mut rows);
@@ -117,10 +135,24 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
         Body::Error { .. } => {
             writeln!(out, "\nThe record could not be judged.")?;
         }
-        Body::NoPolicy => {
+        Body::NoPolicy | Body::Inventory => {
             writeln!(
                 out,
                 "\nThe repository has no repository policy, so no statement grants anything."
+            )?;
+        }
+        Body::Unresolved(why) => {
+            writeln!(
+                out,
+                "\nThe policy is known only at deploy time, so it cannot be judged yet: {}",
+                clean(why)
+            )?;
+        }
+        Body::RegistryPolicy(_) => {
+            writeln!(
+                out,
+                "\nThis is a registry policy: scan it together with the repositories of its \
+                 registry, which are judged with its statements."
             )?;
         }
         Body::Policy(text) => match policy::parse(text) {

@@ -133,12 +133,16 @@ codes! {
         "The account is granted Write, Permissions management or Tagging actions; pulling needs none.";
     UnknownAction = "unknown-action", Warn,
         "An action pattern names no ECR action, or is not of the ecr: service.";
+    UnresolvedPolicy = "unresolved-policy", Warn,
+        "The policy is known only at deploy time (Terraform unknown, CloudFormation intrinsic): it cannot be judged yet.";
     PrincipalNotRoot = "principal-not-root", Note,
         "The account appears only as a specific role, user or session, not as the account.";
     ResourceElement = "resource-element", Note,
         "The policy has Resource or NotResource, which ECR repository policies normally omit.";
     LegacyVersion = "legacy-version", Note,
         "Version is missing or 2008-10-17.";
+    RegistryPolicy = "registry-policy", Note,
+        "The registry policy of the repository's registry was judged together with the repository policy.";
 }
 
 impl Code {
@@ -185,6 +189,12 @@ impl Code {
             }
             Code::ExcessAccess => {
                 "Grant the account only the three pull actions; move write and policy actions to a separate, narrower statement."
+            }
+            Code::UnresolvedPolicy => {
+                "Resolve the deploy-time value (terraform apply, or a rendered CloudFormation template) and scan the result."
+            }
+            Code::RegistryPolicy => {
+                "Nothing to do: the registry policy was judged together with the repository policy."
             }
             Code::UnknownAction => {
                 "Correct the action name (the message suggests the nearest ECR action) or remove it."
@@ -281,6 +291,8 @@ mod tests {
             (PublicAccess, Severity::Warn),
             (ExcessAccess, Severity::Warn),
             (UnknownAction, Severity::Warn),
+            (UnresolvedPolicy, Severity::Warn),
+            (RegistryPolicy, Severity::Note),
             (PrincipalNotRoot, Severity::Note),
             (ResourceElement, Severity::Note),
             (LegacyVersion, Severity::Note),

@@ -241,9 +241,18 @@ fn manual_row(row: &Row, reason: String) -> Manual {
 /// every audited account.
 fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<String, String> {
     let text = match &record.body {
-        Body::NoPolicy => documented(grant),
+        // An inventory entry only becomes a row when no policy record names its repository.
+        Body::NoPolicy | Body::Inventory => documented(grant),
         Body::Policy(text) => amend(text, grant)?,
         Body::Error { .. } => return Err("the record could not be read".into()),
+        Body::Unresolved(_) => {
+            return Err(
+                "the policy is known only at deploy time; resolve it in its template first".into(),
+            );
+        }
+        Body::RegistryPolicy(_) => {
+            return Err("a registry policy is not remediated by ecr-audit fix".into());
+        }
     };
     let text = if text.chars().count() > MAX_POLICY_CHARS {
         minify(&text)

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod gitpod;
 pub mod input;
+pub mod join;
 pub mod policy;
 pub mod progress;
 pub mod record;

@@ -34,6 +34,16 @@ pub struct RepoId {
 }
 
 impl RepoId {
+    /// The keys under which another record may name the same repository: (registry, name) and
+    /// the ARN, each when known. Used by the inventory join.
+    pub fn join_keys(&self) -> impl Iterator<Item = String> + '_ {
+        let by_name = match (&self.registry, self.known_name()) {
+            (Some(registry), Some(name)) => Some(format!("{registry}/{name}")),
+            _ => None,
+        };
+        by_name.into_iter().chain(self.arn.clone())
+    }
+
     /// The repository's real name, if the input gives it (not a path-derived label).
     pub fn known_name(&self) -> Option<&str> {
         if self.name_from_path {
@@ -51,6 +61,16 @@ pub enum Body {
     Policy(String),
     /// The repository has no repository policy.
     NoPolicy,
+    /// The policy exists but is known only at deploy time (a Terraform plan's unknown value, a
+    /// CloudFormation intrinsic function the verdict depends on): a `unresolved-policy` row.
+    /// The message says what is unresolved and where.
+    Unresolved(String),
+    /// A registry policy (`aws ecr get-registry-policy`): not a row of its own; it is judged
+    /// with every repository of its registry (and region, where known) found in the scan.
+    RegistryPolicy(String),
+    /// A repository listed by an inventory (`aws ecr describe-repositories`): not a row of its
+    /// own; it becomes a `no-policy` row when no other record names the same repository.
+    Inventory,
     /// The record could not be read or recognised; `code` is one of `invalid-json`,
     /// `unreadable`, `unsupported-input`, and `message` says what is wrong and where (line,
     /// record), in one sentence.

@@ -13,6 +13,8 @@ use crate::audit::{Audit, Row};
 use crate::config::{Progress, ScanConfig};
 use crate::evidence;
 use crate::input::{self, MissingPath, Outcome, Source};
+use crate::join;
+use crate::record::Record;
 use crate::report::{self, Meta};
 
 /// How many "skipped" notes are printed one by one before the rest are only counted.
@@ -82,6 +84,10 @@ fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
         .map_err(|e| RunError::Threads(jobs, e.to_string()))
 }
 
+/// What the first pass gives per source: its rows, how many records they came from, the
+/// outcome, the records set aside for the joins, and (standard input only) its records.
+type FirstPass = (Vec<Row>, u64, Outcome, join::Aside, Vec<Record>);
+
 /// When the report is made: `SOURCE_DATE_EPOCH` (seconds) when set, for reproducible reports,
 /// else now; UTC, to the second.
 fn generated_at() -> String {
@@ -109,33 +115,45 @@ pub fn collect(
     let audit = Audit::new(pullers);
     let records_done = std::sync::atomic::AtomicU64::new(0);
 
-    let per_source: Vec<(Vec<Row>, u64, Outcome)> = pool.install(|| {
+    let first: Vec<FirstPass> = pool.install(|| {
         sources
             .par_iter()
             .map(|src| {
                 let mut rows = Vec::new();
                 let mut records = 0u64;
+                let mut aside = join::Aside::default();
+                // Standard input cannot be read twice: keep its records in case a registry
+                // policy turns out to apply to them (see `join`).
+                let mut kept = Vec::new();
                 let outcome = input::read_source(src, &mut |rec| {
-                    records += 1;
-                    audit.rows(rec, &mut rows);
+                    if let Some(rec) = aside.take(rec) {
+                        records += 1;
+                        // Only a record of a known registry can be covered by a registry policy.
+                        if src.path.is_none() && rec.repo.registry.is_some() {
+                            kept.push(rec.clone());
+                        }
+                        audit.rows(rec, &mut rows);
+                    }
                 });
                 let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
                 if !bar.is_hidden() {
                     bar.set_message(format!("{} records", done + records));
                 }
                 bar.inc(1);
-                (rows, records, outcome)
+                (rows, records, outcome, aside, kept)
             })
             .collect()
     });
     bar.finish_and_clear();
 
-    let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
+    let mut aside = join::Aside::default();
+    let mut per_source: Vec<(Vec<Row>, Vec<Record>)> = Vec::with_capacity(first.len());
     let mut records = 0;
     let mut skipped = 0usize;
-    for (r, n, outcome) in per_source {
-        rows.extend(r);
+    for (r, n, outcome, a, kept) in first {
         records += n;
+        aside.append(a);
+        per_source.push((r, kept));
         if let Outcome::Skipped(note) = outcome {
             // Folders often hold many unrelated YAML files: name a few, count the rest.
             skipped += 1;
@@ -150,6 +168,17 @@ pub fn collect(
             skipped - SKIP_NOTES_SHOWN
         );
     }
+    let mut extra = Vec::new();
+    let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
+    records += n;
+    join::second_pass(&pool, &audit, &sources, &registries, &mut per_source);
+
+    let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
+    for (r, _) in per_source {
+        rows.extend(r);
+    }
+    rows.extend(extra);
+    records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
     // Sources come sorted and each gives its rows in record then account order; the stable
     // sort makes the order a property of this function rather than of the input layer.
     rows.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));

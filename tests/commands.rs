@@ -325,7 +325,13 @@ fn explain_gives_the_scans_status_for_every_record_of_the_sample() {
     let scan = scan_in(root, &["testdata", "--account", ACCOUNT, "--format", "csv"]);
     let rows = util::parse_csv(&scan.stdout);
     assert!(rows.len() > 20);
-    for r in &rows {
+    // explain judges one record on its own: a registry policy found in another file of the
+    // scan is not part of its judgement (documented), so those rows are compared elsewhere.
+    let (joined, alone): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .partition(|r| r["findings"].split(';').any(|c| c == "registry-policy"));
+    assert!(!joined.is_empty() && alone.len() > 20);
+    for r in alone {
         let out = run_in(
             root,
             &[

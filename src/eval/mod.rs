@@ -88,7 +88,20 @@ pub struct Judgement {
 /// Judges `policy` for `puller` on the repository `repo` (whose unknown parts are judged in three
 /// values, SPEC 4.3).
 pub fn judge(policy: &Policy, puller: &Puller, repo: &RepoId) -> Judgement {
-    judged(policy, puller, repo, |_, j| j)
+    judge_with_registry(policy, None, puller, repo)
+}
+
+/// [`judge`] with the registry policy's statements judged together with the repository
+/// policy's: ECR evaluates both for a pull, so an Allow in either grants and a Deny in either
+/// wins — which is exactly one document holding both statement lists. `registry` should come
+/// from [`Policy::into_registry`], so that messages say which document a statement is from.
+pub fn judge_with_registry(
+    policy: &Policy,
+    registry: Option<&Policy>,
+    puller: &Puller,
+    repo: &RepoId,
+) -> Judgement {
+    judged(policy, registry, puller, repo, |_, j| j)
 }
 
 /// The one code path of the judgement: views every statement for the puller, decides each
@@ -97,6 +110,7 @@ pub fn judge(policy: &Policy, puller: &Puller, repo: &RepoId) -> Judgement {
 /// disagree with the verdict).
 fn judged<R>(
     policy: &Policy,
+    registry: Option<&Policy>,
     puller: &Puller,
     repo: &RepoId,
     then: impl FnOnce(&[View<'_>], Judgement) -> R,
@@ -105,6 +119,7 @@ fn judged<R>(
     let views: Vec<View<'_>> = policy
         .statements()
         .iter()
+        .chain(registry.into_iter().flat_map(|r| r.statements()))
         .map(|s| View::new(s, puller, &repo_arn))
         .collect();
     let required = *REQUIRED_INDEX;

@@ -1315,3 +1315,64 @@ fn every_finding_has_a_one_sentence_message() {
         );
     }
 }
+
+// ---- the registry policy, judged together with the repository policy (issue 3) ----
+
+fn with_registry(repo_policy: &str, registry_policy: &str) -> Judgement {
+    let own = parse(repo_policy).expect("repository policy");
+    let registry = parse(registry_policy)
+        .expect("registry policy")
+        .into_registry();
+    judge_with_registry(&own, Some(&registry), &puller(), &RepoId::default())
+}
+
+#[test]
+fn an_allow_in_the_registry_policy_is_enough() {
+    let j = with_registry(
+        &policy(&[allow(r#"{"AWS": "999988887777"}"#, "")]),
+        &policy(&[allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), "")]),
+    );
+    assert_eq!(j.actions, ALL);
+    assert_eq!(j.findings, []);
+}
+
+#[test]
+fn a_deny_in_the_registry_policy_wins_and_is_named_as_the_registry_policys() {
+    let j = with_registry(
+        &policy(&[allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), "")]),
+        &policy(&[deny(r#""*""#, "")]),
+    );
+    assert_eq!(j.actions, [Denied; 3]);
+    let f = finding(&j, Code::ActionDenied);
+    assert!(
+        f.message
+            .starts_with(r#"registry policy statement 0 (Sid "Block")"#),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.statement, at(0, "Block"));
+}
+
+#[test]
+fn a_deny_in_the_repository_policy_wins_over_a_registry_allow() {
+    let j = with_registry(
+        &policy(&[deny(r#""*""#, "")]),
+        &policy(&[allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), "")]),
+    );
+    assert_eq!(j.actions, [Denied; 3]);
+    assert!(
+        finding(&j, Code::ActionDenied)
+            .message
+            .starts_with("statement 0")
+    );
+}
+
+#[test]
+fn without_a_registry_policy_the_judgement_is_unchanged() {
+    let text = policy(&[allow(r#"{"AWS": "999988887777"}"#, "")]);
+    let p = parse(&text).expect("policy");
+    assert_eq!(
+        judge_with_registry(&p, None, &puller(), &RepoId::default()),
+        judge(&p, &puller(), &RepoId::default())
+    );
+}

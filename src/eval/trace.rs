@@ -63,7 +63,7 @@ impl StatementTrace {
 
 /// Judges `policy` for `puller` on `repo` and says why, statement by statement.
 pub fn explain(policy: &Policy, puller: &Puller, repo: &RepoId) -> Trace {
-    judged(policy, puller, repo, |views, judgement| Trace {
+    judged(policy, None, puller, repo, |views, judgement| Trace {
         statements: views.iter().map(|v| statement(v, puller)).collect(),
         judgement,
     })

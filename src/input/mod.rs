@@ -2,8 +2,13 @@
 //! turning bytes into [`Record`]s. Knows nothing about IAM.
 
 mod awsconfig;
+mod cfn;
+mod csvexport;
 mod read;
 mod shape;
+mod stream;
+mod terraform;
+mod tools;
 mod walk;
 
 #[cfg(test)]
@@ -16,6 +21,7 @@ use crate::finding::Code;
 use crate::record::{Body, Record, RepoId};
 
 use read::MAX_BYTES;
+use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
 /// input.
@@ -100,10 +106,20 @@ pub(crate) fn read_source_capped(
     let skippable = !source.named && matches!(ext, Some("yaml" | "yml" | "csv"));
     let skipped = |why: &str| {
         Outcome::Skipped(format!(
-            "{display}: skipped, {why}; YAML and CSV files are read only when they hold a JSON export"
+            "{display}: skipped, {why}; YAML and CSV files are read only when they hold an export (JSON, a CloudFormation template, Steampipe or CloudQuery CSV)"
         ))
     };
 
+    if matches!(ext, Some("jsonl" | "ndjson")) {
+        let caps = if limit == MAX_BYTES {
+            Caps::default()
+        } else {
+            Caps::scaled(limit)
+        };
+        if let Some(outcome) = stream::lines(source, &caps, &mut emit) {
+            return outcome;
+        }
+    }
     let bytes = match read::load(source, limit) {
         Ok(bytes) => bytes,
         Err(message) => {

@@ -3,7 +3,7 @@
 //! one-sentence message for an `unreadable` record.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use flate2::read::MultiGzDecoder;
 
@@ -130,4 +130,112 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Text, String> {
         }
     }
     Ok(Text { text, bom: 0 })
+}
+
+/// The longest line a streamed JSON Lines file may have: one line is one record, and a
+/// repository policy is at most 10 KiB, so anything near this is not a record.
+pub(crate) const MAX_LINE: usize = 16 << 20;
+
+/// How many decompressed bytes a streamed gzip'd JSON Lines file may give in all. Memory does
+/// not depend on it (lines are read one at a time); it bounds the time a gzip bomb can take.
+pub(crate) const MAX_STREAM: u64 = 16 << 30;
+
+/// One line of a streamed file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Line<'a> {
+    /// The line's bytes, without the line ending (`\n` or `\r\n`).
+    Bytes(&'a [u8]),
+    /// Longer than the cap: its bytes were read and dropped (memory stays bounded); `len` is how
+    /// long it was.
+    TooLong { len: u64 },
+}
+
+/// Reads lines through one reused, bounded buffer: memory is the buffer (at most `max_line`
+/// plus the underlying reader's own buffer), whatever the size of the file.
+pub(crate) struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    max_line: usize,
+}
+
+impl<R: io::BufRead> LineReader<R> {
+    pub fn new(inner: R, max_line: usize) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::new(),
+            max_line,
+        }
+    }
+
+    /// The buffer's capacity: what this reader holds, for tests that memory does not scale with
+    /// the file.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The next line, or `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut len: u64 = 0;
+        let mut started = false;
+        let mut too_long = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                if !started {
+                    return Ok(None);
+                }
+                break;
+            }
+            started = true;
+            let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (&chunk[..i], Some(i + 1)),
+                None => (chunk, None),
+            };
+            len += part.len() as u64;
+            if !too_long && self.buf.len() + part.len() <= self.max_line {
+                self.buf.extend_from_slice(part);
+            } else if !too_long {
+                too_long = true;
+                // Give the memory back: the rest of the line is counted, not kept.
+                self.buf = Vec::new();
+            }
+            let used = done.unwrap_or(chunk.len());
+            self.inner.consume(used);
+            if done.is_some() {
+                break;
+            }
+        }
+        if too_long {
+            return Ok(Some(Line::TooLong { len }));
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Ok(Some(Line::Bytes(&self.buf)))
+    }
+}
+
+/// Opens a source for streaming: gunzipped (every member) when it starts with the gzip magic
+/// bytes (the decompressed total is capped by the caller).
+pub(crate) fn open_stream(source: &Source) -> Result<(Box<dyn BufRead + Send>, bool), String> {
+    let file: Box<dyn Read + Send> = match &source.path {
+        None => Box::new(io::stdin()),
+        Some(path) => Box::new(File::open(path).map_err(|e| format!("cannot open the file: {e}"))?),
+    };
+    let mut reader = io::BufReader::with_capacity(64 << 10, file);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if head.starts_with(&GZIP_MAGIC) {
+        let gz = MultiGzDecoder::new(reader);
+        Ok((Box::new(io::BufReader::with_capacity(64 << 10, gz)), true))
+    } else {
+        Ok((Box::new(reader), false))
+    }
 }

@@ -7,13 +7,12 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::awsconfig;
+use super::{awsconfig, cfn, csvexport, tools};
 use crate::finding::Code;
 use crate::record::{Body, RepoId};
 
 /// The tail of every `unsupported-input` message: what the tool would have read.
-pub(crate) const EXPECTED: &str =
-    "expected a policy document, get-repository-policy output, a bulk export or AWS Config";
+pub(crate) const EXPECTED: &str = "expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output";
 
 /// ECR's answer when a repository has no policy, in JSON errors and the CLI's error line.
 const NOT_FOUND: &str = "RepositoryPolicyNotFoundException";
@@ -189,6 +188,60 @@ pub(crate) struct Probe<'a> {
         deserialize_with = "present"
     )]
     pub configuration: Field<'a>,
+    // Shapes of issue 3 (see `tools.rs`, `terraform.rs`, `cfn.rs`).
+    #[serde(rename = "name", default, borrow, deserialize_with = "present")]
+    pub name: Field<'a>,
+    #[serde(rename = "registry_id", default, borrow, deserialize_with = "present")]
+    pub registry_id_snake: Field<'a>,
+    #[serde(
+        rename = "repository_name",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub repository_name_snake: Field<'a>,
+    #[serde(rename = "policy_json", default, borrow, deserialize_with = "present")]
+    pub policy_json: Field<'a>,
+    #[serde(rename = "policy_text", default, borrow, deserialize_with = "present")]
+    pub policy_text_snake: Field<'a>,
+    #[serde(rename = "account_id", default, borrow, deserialize_with = "present")]
+    pub account_id_snake: Field<'a>,
+    #[serde(
+        rename = "repository_arn",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub repository_arn_snake: Field<'a>,
+    #[serde(
+        rename = "repository_uri",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub repository_uri_snake: Field<'a>,
+    #[serde(rename = "rows", default, borrow, deserialize_with = "present")]
+    pub rows: Field<'a>,
+    #[serde(rename = "repositories", default, borrow, deserialize_with = "present")]
+    pub repositories: Field<'a>,
+    #[serde(
+        rename = "format_version",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub format_version: Field<'a>,
+    #[serde(rename = "values", default, borrow, deserialize_with = "present")]
+    pub tf_values: Field<'a>,
+    #[serde(
+        rename = "resource_changes",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub resource_changes: Field<'a>,
+    #[serde(rename = "Resources", default, borrow, deserialize_with = "present")]
+    pub cfn_resources: Field<'a>,
 }
 
 /// Keeps `null` as a present value (serde's `Option` would turn it into `None`).
@@ -360,6 +413,14 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
     match parsed {
         Ok(result) => result,
         Err(e) if e.is_data() => Err(Rejected::NotJson(invalid(At::File, &e))),
+        Err(e) if cfn::looks_like_yaml_template(text) => match cfn::yaml(text, ctx, emit) {
+            Some(result) => result,
+            None => Err(Rejected::NotJson(invalid(At::File, &e))),
+        },
+        Err(_) if csvexport::looks_like_export(text) => {
+            csvexport::read(text, ctx, emit);
+            Ok(())
+        }
         Err(e) if looks_line_oriented(text) => {
             // Several values, one a line (JSON Lines without the name), or CLI error lines.
             let _ = e;
@@ -393,6 +454,9 @@ fn document(p: &Probe, raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reje
         awsconfig::container(results, "result", ctx, emit);
         return Ok(());
     }
+    if let Some(done) = tools::document(p, raw, ctx, emit) {
+        return done;
+    }
     whole_item(classify(p, raw, At::File, ctx), emit)
 }
 
@@ -412,6 +476,9 @@ pub(crate) fn classify(p: &Probe, raw: &str, at: At, ctx: &Ctx) -> Item {
     }
     if p.statement.is_some() {
         return bare_policy(raw, ctx);
+    }
+    if let Some(item) = tools::item(p, at) {
+        return item;
     }
     if let Some(item) = awsconfig::item(p, at) {
         return item;
@@ -504,7 +571,13 @@ fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) 
         name_from_path: false,
     };
     fill_from_arn(&mut repo);
-    let body = match kind(policy) {
+    Item::Record(repo, policy_body(key, policy, at))
+}
+
+/// A repository's policy value: a string is the text (`""` = no policy), an object is its raw
+/// text, `null` = no policy, anything else `unsupported-input`.
+pub(crate) fn policy_body(key: &str, policy: &RawValue, at: At) -> Body {
+    match kind(policy) {
         Kind::String => match string(Some(policy)) {
             // Inventory scripts write "" for a repository without a policy.
             Some(text) if text.trim().is_empty() => Body::NoPolicy,
@@ -524,8 +597,7 @@ fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) 
                 describe(policy.get())
             ),
         ),
-    };
-    Item::Record(repo, body)
+    }
 }
 
 /// Fills what an ECR repository ARN says (`arn:aws:ecr:eu-west-1:444455556666:repository/app`)
@@ -654,10 +726,17 @@ fn looks_line_oriented(text: &str) -> bool {
 /// JSON Lines (and AWS CLI error lines): each non-blank line is one record numbered by its line;
 /// blank lines are skipped but counted.
 fn lines(text: &str, ctx: &Ctx, emit: &mut Emit) {
-    for (i, line) in text.lines().enumerate() {
+    for (i, text) in text.lines().enumerate() {
+        line(i, text, ctx, emit);
+    }
+}
+
+/// One line (0-based index `i`) of JSON Lines: blank is nothing, else one record.
+pub(crate) fn line(i: usize, line: &str, ctx: &Ctx, emit: &mut Emit) {
+    {
         let line = line.trim();
         if line.is_empty() {
-            continue;
+            return;
         }
         let at = At::part("line", i);
         let n = at.number();

@@ -195,14 +195,14 @@ fn a_json_array_gives_one_record_per_element_numbered_from_one() {
         err(&records[5]),
         (
             Code::UnsupportedInput,
-            "record 6 is a JSON number; expected a policy document, get-repository-policy output, a bulk export or AWS Config"
+            "record 6 is a JSON number; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
         )
     );
     assert_eq!(
         err(&records[6]),
         (
             Code::UnsupportedInput,
-            "record 7 is a JSON object with keys `foo`, `bar`; expected a policy document, get-repository-policy output, a bulk export or AWS Config"
+            "record 7 is a JSON object with keys `foo`, `bar`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
         )
     );
     let (code, message) = err(&records[7]);
@@ -493,7 +493,7 @@ fn cli_error_lines_are_no_policy_records_numbered_by_line() {
 fn an_unknown_object_says_what_it_found() {
     let r = one(read_named(
         "describe.json",
-        r#"{"repositories":[{"repositoryName":"a"}],"nextToken":"x"}"#,
+        r#"{"images":[{"repositoryName":"a"}],"nextToken":"x"}"#,
     ));
     assert_eq!(r.record, 1);
     assert_eq!(r.repo, RepoId::default());
@@ -501,7 +501,7 @@ fn an_unknown_object_says_what_it_found() {
         err(&r),
         (
             Code::UnsupportedInput,
-            "the file is a JSON object with keys `repositories`, `nextToken`; expected a policy document, get-repository-policy output, a bulk export or AWS Config"
+            "the file is a JSON object with keys `images`, `nextToken`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
         )
     );
     let r = one(read_named("n.json", "true"));
@@ -698,7 +698,7 @@ fn walked_yaml_and_csv_that_are_not_json_are_skipped_with_a_note() {
             "docker-compose.yml",
             &b"services:\n  app:\n    image: x\n"[..],
         ),
-        ("inventory.csv", b"name,policy\na,b\n"),
+        ("inventory.csv", b"name,size\na,b\n"),
         ("empty.yaml", b""),
         ("latin1.csv", b"caf\xe9\n"),
         ("values.yaml", b"{\"replicas\": 3}"),
@@ -1009,6 +1009,9 @@ fn the_sample_export_reads_as_its_readme_says() {
                 Body::Policy(_) => "policy".to_owned(),
                 Body::NoPolicy => "no-policy".to_owned(),
                 Body::Error { code, .. } => code.id().to_owned(),
+                Body::Unresolved(_) => "unresolved".to_owned(),
+                Body::RegistryPolicy(_) => "registry-policy".to_owned(),
+                Body::Inventory => "inventory".to_owned(),
             };
             let rel = r.source[root.len() + 1..].to_owned();
             let repo = r.repo;
@@ -1032,7 +1035,7 @@ fn the_sample_export_reads_as_its_readme_says() {
         "aws-config/get-resource-config-history.json #1 444455556666/eu-west-1/gitpod/workspace-full policy".to_owned(),
         "aws-config/select-resource-config.json #1 777788889999/us-west-2/platform/go-builder policy".to_owned(),
         "aws-config/select-resource-config.json #2 777788889999/us-west-2/platform/rust-builder policy".to_owned(),
-        "broken/describe-repositories.json #1 // unsupported-input".to_owned(),
+        "broken/cloudquery-interrupted.jsonl.gz #1 // unreadable".to_owned(),
         "broken/platform-metrics.json #1 // invalid-json".to_owned(),
         "bulk/repositories.json #1 444455556666/us-east-1/gitpod/ide-images policy".to_owned(),
         "bulk/repositories.json #2 444455556666/eu-west-1/platform/base-node no-policy".to_owned(),
@@ -1041,17 +1044,37 @@ fn the_sample_export_reads_as_its_readme_says() {
         "bulk/us-west-2.jsonl #1 777788889999/us-west-2/platform/go-toolchain policy".to_owned(),
         "bulk/us-west-2.jsonl #3 777788889999/us-west-2/platform/secrets-sync policy".to_owned(),
         "bulk/us-west-2.jsonl #4 777788889999/us-west-2/platform/nightly no-policy".to_owned(),
+        "cloudformation/analytics-stack.json #1 //analytics/dashboards policy".to_owned(),
+        "cloudformation/analytics-stack.json #3 //analytics/notebooks policy".to_owned(),
+        "cloudformation/workspace-images.yaml #1 //gitpod/cfn-workspace policy".to_owned(),
+        "cloudformation/workspace-images.yaml #2 //TeamRepository (path) unresolved".to_owned(),
+        "cloudformation/workspace-images.yaml #3 //tools/cfn-scratch no-policy".to_owned(),
+        "cloudquery/aws_ecr_repository_policies.jsonl #1 555566667777/ap-southeast-2/data/ingest policy".to_owned(),
+        "cloudquery/aws_ecr_repository_policies.jsonl #2 555566667777/ap-southeast-2/data/reports policy".to_owned(),
         "get-repository-policy/gitpod-workspace-base.json #1 444455556666//gitpod/workspace-base policy".to_owned(),
         "get-repository-policy/platform-build-images.json #1 444455556666//platform/build-images policy".to_owned(),
         "get-repository-policy/platform-ci-runner.json #1 777788889999//platform/ci-runner policy".to_owned(),
+        "inventory/describe-repositories.json #1 444455556666/us-east-1/gitpod/workspace-base inventory".to_owned(),
+        "inventory/describe-repositories.json #2 444455556666/us-east-1/platform/payments-api inventory".to_owned(),
+        "inventory/describe-repositories.json #3 444455556666/us-east-1/gitpod/ide-images inventory".to_owned(),
         "no-policy/get-repository-policy.stderr.txt #1 777788889999//platform/sandbox no-policy".to_owned(),
         "no-policy/get-repository-policy.stderr.txt #2 444455556666//tools/scratch no-policy".to_owned(),
         "no-policy/gitpod-legacy-images.json #1 444455556666//gitpod/legacy-images no-policy".to_owned(),
+        "registry/555566667777-get-registry-policy.json #1 555566667777// registry-policy".to_owned(),
+        "steampipe/aws_ecr_repository.csv #1 777788889999/us-west-2/platform/renderer policy".to_owned(),
+        "steampipe/aws_ecr_repository.csv #2 777788889999/us-west-2/platform/tmp no-policy".to_owned(),
+        "steampipe/aws_ecr_repository.json #1 555566667777/ap-southeast-2/data/etl policy".to_owned(),
+        "steampipe/aws_ecr_repository.json #2 555566667777/ap-southeast-2/data/warehouse no-policy".to_owned(),
         "teams/.shared/base-images.json #1 //teams/.shared/base-images (path) policy".to_owned(),
         "teams/data/notebook.json #1 //teams/data/notebook (path) policy".to_owned(),
         "teams/data/spark.policy #1 //teams/data/spark (path) policy".to_owned(),
         "teams/ml/trainer.json.gz #1 //teams/ml/trainer (path) policy".to_owned(),
         "teams/web/frontend.json #1 //teams/web/frontend (path) policy".to_owned(),
+        "terraform/terraform-show-plan.json #2 //platform/api unresolved".to_owned(),
+        "terraform/terraform-show-plan.json #3 444455556666//platform/docs policy".to_owned(),
+        "terraform/terraform-show-state.json #2 444455556666/us-east-1/gitpod/workspace-images policy".to_owned(),
+        "terraform/terraform-show-state.json #3 444455556666/us-east-1/ml/models no-policy".to_owned(),
+        "terraform/terraform-show-state.json #5 444455556666/us-east-1/ml/features policy".to_owned(),
     ];
     assert_eq!(rows, expected);
     assert_eq!(skipped.len(), 1);
@@ -1114,3 +1137,12 @@ fn names_are_split_case_insensitively() {
     let n = split_name("a.xjson");
     assert_eq!(n.ext, None);
 }
+
+#[path = "tests_shapes.rs"]
+mod shapes;
+
+#[path = "tests_hostile.rs"]
+mod hostile;
+
+#[path = "tests_prop.rs"]
+mod prop;

@@ -35,6 +35,26 @@ impl Policy {
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
+
+    /// A document with no statements: what a repository without a policy of its own is judged
+    /// as when a registry policy applies to it.
+    pub fn empty() -> Policy {
+        Policy {
+            version: Version::V2012_10_17,
+            id: None,
+            statements: Vec::new(),
+        }
+    }
+
+    /// The same policy read as a **registry** policy: its statements are judged together with a
+    /// repository's own (see `eval::judge_with_registry`) and messages name them as the registry
+    /// policy's (`registry policy statement 0 (Sid "…")`).
+    pub fn into_registry(mut self) -> Policy {
+        for s in &mut self.statements {
+            s.registry = true;
+        }
+        self
+    }
 }
 
 /// The policy language version.
@@ -223,6 +243,8 @@ pub struct Statement {
     /// depend on the puller, so they are matched once here.
     covers: u128,
     unknown_actions: Vec<UnknownAction>,
+    /// The statement comes from the registry policy, not the repository policy.
+    registry: bool,
 }
 
 // The coverage mask has one bit per catalog action.
@@ -280,9 +302,21 @@ impl Statement {
         }
     }
 
-    /// How messages name the statement: `statement 2 (Sid "Pull")`.
+    /// How messages name the statement: `statement 2 (Sid "Pull")`, or `registry policy
+    /// statement 0 (Sid "Org")` for a statement of the registry policy.
     pub fn label(&self) -> String {
-        label(self.index, self.sid.as_deref())
+        let label = label(self.index, self.sid.as_deref());
+        if self.registry {
+            format!("registry policy {label}")
+        } else {
+            label
+        }
+    }
+
+    /// Whether the statement comes from the registry policy (its `index` is then its position
+    /// in the registry policy).
+    pub fn is_registry(&self) -> bool {
+        self.registry
     }
 }
 

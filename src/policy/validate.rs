@@ -274,6 +274,7 @@ impl Validator {
             conditions,
             covers,
             unknown_actions,
+            registry: false,
         })
     }
 

@@ -1,0 +1,166 @@
+//! JSON Lines files (`.jsonl`, `.ndjson`, optionally `.gz`) are streamed: read line by line
+//! through one bounded buffer, so a file of any size — hundreds of MB, or a gzip bomb — costs
+//! the same memory. A bad line is its own error record; the others are still read.
+
+use std::io::{self, BufRead, Read};
+
+use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
+use super::shape::{self, Ctx, Emit, error};
+use super::{Outcome, Source};
+use crate::finding::Code;
+use crate::record::RepoId;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The limits of a streamed file.
+pub(crate) struct Caps {
+    /// The longest line kept.
+    pub line: usize,
+    /// The most decompressed bytes a gzip'd file may give.
+    pub stream: u64,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            line: MAX_LINE,
+            stream: MAX_STREAM,
+        }
+    }
+}
+
+impl Caps {
+    /// Caps derived from a (test's) file-size cap, so that tests trip them with kilobytes.
+    pub fn scaled(limit: u64) -> Caps {
+        Caps {
+            line: usize::try_from(limit).unwrap_or(MAX_LINE).min(MAX_LINE),
+            stream: limit,
+        }
+    }
+}
+
+/// Streams `source` as JSON Lines. `None` when it should be read whole instead (a UTF-16 byte
+/// order mark: PowerShell's `>`; such files are small).
+pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Outcome> {
+    let ctx = Ctx {
+        label: source.label.as_deref(),
+        json_lines: true,
+    };
+    let (mut inner, gz) = match read::open_stream(source) {
+        Ok(opened) => opened,
+        Err(message) => {
+            emit(1, RepoId::default(), error(Code::Unreadable, message));
+            return Some(Outcome::Read);
+        }
+    };
+    match inner.fill_buf() {
+        Ok([0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) if !gz && source.path.is_some() => return None,
+        _ => {}
+    }
+    let capped = CapRead {
+        inner,
+        left: if gz { caps.stream } else { u64::MAX },
+        cap: caps.stream,
+    };
+    let mut reader = LineReader::new(io::BufReader::with_capacity(64 << 10, capped), caps.line);
+    let mut any = false;
+    let mut i = 0usize;
+    loop {
+        let n = i as u64 + 1;
+        match reader.next_line() {
+            Ok(None) => break,
+            Ok(Some(Line::TooLong { len })) => {
+                any = true;
+                emit(
+                    n,
+                    RepoId::default(),
+                    error(
+                        Code::InvalidJson,
+                        format!(
+                            "line {n} is {len} bytes long, over the {} one record may have; skipped",
+                            human(caps.line as u64)
+                        ),
+                    ),
+                );
+            }
+            Ok(Some(Line::Bytes(bytes))) => {
+                let bytes = if i == 0 {
+                    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+                } else {
+                    bytes
+                };
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => {
+                        any |= !text.trim().is_empty();
+                        shape::line(i, text, &ctx, emit);
+                    }
+                    Err(e) => {
+                        any = true;
+                        emit(
+                            n,
+                            RepoId::default(),
+                            error(
+                                Code::Unreadable,
+                                format!(
+                                    "line {n} is not UTF-8 at byte {} of the line; JSON exports must be UTF-8 text",
+                                    e.valid_up_to()
+                                ),
+                            ),
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                any = true;
+                let what = if gz {
+                    "damaged gzip data"
+                } else {
+                    "cannot read the file"
+                };
+                emit(
+                    n,
+                    RepoId::default(),
+                    error(
+                        Code::Unreadable,
+                        if n == 1 {
+                            format!("{what}: {e}")
+                        } else {
+                            format!("{what} at line {n}: {e}; the lines before it were read")
+                        },
+                    ),
+                );
+                break;
+            }
+        }
+        i += 1;
+    }
+    if !any {
+        emit(
+            1,
+            RepoId::default(),
+            error(Code::InvalidJson, "file is empty".to_owned()),
+        );
+    }
+    Some(Outcome::Read)
+}
+
+/// Fails the read once more than `cap` bytes came through: the gzip bomb guard.
+struct CapRead<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for CapRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(format!(
+                "decompressed size exceeds {}; the rest of the file is not read",
+                human(self.cap)
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}

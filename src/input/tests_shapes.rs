@@ -1,0 +1,307 @@
+//! Tests of the export shapes of issue 3: Terraform, CloudFormation, Steampipe, CloudQuery,
+//! the describe-repositories inventory and the registry policy.
+
+use super::*;
+
+fn unresolved(record: &Record) -> &str {
+    match &record.body {
+        Body::Unresolved(m) => m,
+        other => panic!("expected an unresolved record, got {other:?}"),
+    }
+}
+
+fn tf_repo(address: &str, name: &str) -> String {
+    format!(
+        r#"{{"address":"{address}","mode":"managed","type":"aws_ecr_repository","name":"x","values":{{"name":"{name}","registry_id":"444455556666","arn":"arn:aws:ecr:eu-west-1:444455556666:repository/{name}"}}}}"#
+    )
+}
+
+fn tf_policy(address: &str, name: &str, policy: &str) -> String {
+    format!(
+        r#"{{"address":"{address}","mode":"managed","type":"aws_ecr_repository_policy","name":"x","values":{{"repository":"{name}","registry_id":"444455556666","policy":{}}}}}"#,
+        quoted(policy)
+    )
+}
+
+#[test]
+fn terraform_state_gives_each_policy_and_each_repository_without_one() {
+    let text = format!(
+        r#"{{"format_version":"1.0","terraform_version":"1.8.5","values":{{"root_module":{{"resources":[
+            {{"address":"data.aws_ecr_repository.x","mode":"data","type":"aws_ecr_repository","name":"x","values":{{"name":"data-source"}}}},
+            {a},{b}],
+            "child_modules":[{{"address":"module.m","resources":[{c}],"child_modules":[{{"address":"module.m.module.n","resources":[{d}]}}]}}]}}}}}}"#,
+        a = tf_repo("aws_ecr_repository.app", "app"),
+        b = tf_policy("aws_ecr_repository_policy.app", "app", GITPOD),
+        c = tf_repo("module.m.aws_ecr_repository.lonely", "lonely"),
+        d = tf_policy(
+            "module.m.module.n.aws_ecr_repository_policy.orphan",
+            "elsewhere",
+            GITPOD
+        ),
+    );
+    let records = read_named("state.json", text);
+    assert_eq!(records.len(), 3, "{records:#?}");
+    // Numbered by position among the ECR resources: app repo 1, app policy 2, lonely 3, orphan 4.
+    assert_eq!(records[0].record, 2);
+    assert_eq!(records[0].repo.repository.as_deref(), Some("app"));
+    assert_eq!(records[0].repo.region.as_deref(), Some("eu-west-1"));
+    assert!(records[0].repo.arn.is_some());
+    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[1].record, 3);
+    assert_eq!(records[1].repo.repository.as_deref(), Some("lonely"));
+    assert_eq!(records[1].body, Body::NoPolicy);
+    assert_eq!(records[2].record, 4);
+    assert_eq!(records[2].repo.repository.as_deref(), Some("elsewhere"));
+}
+
+#[test]
+fn terraform_plan_judges_after_skips_deletions_and_leaves_unknown_policies_unresolved() {
+    let change = |addr: &str, ty: &str, actions: &str, after: &str, unknown: &str| {
+        format!(
+            r#"{{"address":"{addr}","mode":"managed","type":"{ty}","name":"x","change":{{"actions":{actions},"before":null,"after":{after},"after_unknown":{unknown}}}}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"format_version":"1.2","resource_changes":[{},{},{},{}]}}"#,
+        change(
+            "aws_ecr_repository.api",
+            "aws_ecr_repository",
+            r#"["create"]"#,
+            r#"{"name":"api"}"#,
+            r#"{"arn":true}"#
+        ),
+        change(
+            "aws_ecr_repository_policy.api",
+            "aws_ecr_repository_policy",
+            r#"["create"]"#,
+            r#"{"repository":"api"}"#,
+            r#"{"policy":true}"#
+        ),
+        change(
+            "aws_ecr_repository_policy.gone",
+            "aws_ecr_repository_policy",
+            r#"["delete"]"#,
+            "null",
+            "{}"
+        ),
+        change(
+            "aws_ecr_repository_policy.web",
+            "aws_ecr_repository_policy",
+            r#"["delete","create"]"#,
+            &format!(r#"{{"repository":"web","policy":{}}}"#, quoted(GITPOD)),
+            "{}"
+        ),
+    );
+    let records = read_named("plan.json", text);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0].repo.repository.as_deref(), Some("api"));
+    let m = unresolved(&records[0]);
+    assert!(
+        m.contains("aws_ecr_repository_policy.api") && m.contains("after_unknown.policy"),
+        "{m}"
+    );
+    assert_eq!(records[1].repo.repository.as_deref(), Some("web"));
+    assert_eq!(records[1].body, Body::Policy(GITPOD.to_owned()));
+}
+
+#[test]
+fn a_terraform_policy_of_the_wrong_type_is_an_error_naming_the_resource() {
+    let text = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
+        {"address":"aws_ecr_repository_policy.bad","mode":"managed","type":"aws_ecr_repository_policy","values":{"repository":"a","policy":42}}]}}}"#;
+    let r = one(read_named("state.json", text));
+    let (code, message) = err(&r);
+    assert_eq!(code, Code::UnsupportedInput);
+    assert!(
+        message.contains("aws_ecr_repository_policy.bad"),
+        "{message}"
+    );
+}
+
+const CFN_JSON: &str = r#"{"AWSTemplateFormatVersion":"2010-09-09","Resources":{
+  "Zed":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":"zed","RepositoryPolicyText":POLICY}},
+  "Bucket":{"Type":"AWS::S3::Bucket"},
+  "Alpha":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":{"Fn::Sub":"${Env}-alpha"}}},
+  "Joined":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":"joined","RepositoryPolicyText":{"Version":"2012-10-17","Statement":[{"Sid":{"Ref":"AWS::StackName"},"Effect":"Allow","Principal":{"AWS":{"Fn::Join":[":",["arn:aws:iam:","111122223333","root"]]}},"Action":"ecr:BatchGetImage"}]}}},
+  "Ref":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":"ref","RepositoryPolicyText":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":{"Ref":"GitpodAccount"}},"Action":"ecr:BatchGetImage"}]}}}
+}}"#;
+
+#[test]
+fn cloudformation_json_reads_each_repository_in_template_order() {
+    let text = CFN_JSON.replace("POLICY", &quoted(GITPOD));
+    let records = read_named("stack.template", text);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    assert_eq!(records[0].record, 1);
+    assert_eq!(records[0].repo.repository.as_deref(), Some("zed"));
+    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    // A name made at deploy time: the logical id is a label.
+    assert_eq!(records[1].record, 3);
+    assert_eq!(records[1].repo, label_repo("Alpha"));
+    assert_eq!(records[1].body, Body::NoPolicy);
+    // Fn::Join of plain strings resolves; an intrinsic in a Sid does not matter.
+    let Body::Policy(joined) = &records[2].body else {
+        panic!("{:?}", records[2]);
+    };
+    assert!(
+        joined.contains("arn:aws:iam::111122223333:root"),
+        "{joined}"
+    );
+    let m = unresolved(&records[3]);
+    assert!(
+        m.contains("Ref") && m.contains("Statement[0].Principal.AWS"),
+        "{m}"
+    );
+}
+
+#[test]
+fn cloudformation_policy_as_an_object_is_its_text() {
+    let text = CFN_JSON.replace("POLICY", GITPOD);
+    let records = read_named("stack.json", text);
+    let Body::Policy(p) = &records[0].body else {
+        panic!("{:?}", records[0]);
+    };
+    assert!(crate::policy::parse(p).is_ok());
+}
+
+#[test]
+fn cloudformation_yaml_short_form_tags_are_intrinsics() {
+    let text = "AWSTemplateFormatVersion: '2010-09-09'\r\nResources:\r\n  Repo:\r\n    Type: AWS::ECR::Repository\r\n    Properties:\r\n      RepositoryName: app\r\n      RepositoryPolicyText:\r\n        Version: '2012-10-17'\r\n        Statement:\r\n          - Effect: Allow\r\n            Principal:\r\n              AWS: !Sub 'arn:aws:iam::${Gitpod}:root'\r\n            Action: ecr:BatchGetImage\r\n  Plain:\r\n    Type: AWS::ECR::Repository\r\n    Properties:\r\n      RepositoryName: plain\r\n      RepositoryPolicyText:\r\n        Statement:\r\n          - Effect: Allow\r\n            Principal: { AWS: !Join ['', ['1111', '22223333']] }\r\n            Action: [ecr:BatchGetImage]\r\n";
+    let records = read_named("repos.yaml", text);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert!(unresolved(&records[0]).contains("Fn::Sub"));
+    let Body::Policy(p) = &records[1].body else {
+        panic!("{:?}", records[1]);
+    };
+    assert!(p.contains("\"111122223333\""), "{p}");
+}
+
+#[test]
+fn a_broken_yaml_template_is_invalid_json_naming_yaml() {
+    let r = one(read_named(
+        "t.yaml",
+        "Resources:\n  Repo:\n    Type: [unclosed\n",
+    ));
+    let (code, message) = err(&r);
+    assert_eq!(code, Code::InvalidJson);
+    assert!(message.contains("YAML"), "{message}");
+}
+
+#[test]
+fn walked_yaml_that_is_no_template_is_still_skipped() {
+    let (records, outcome) = read_walked("ci.yml", "on: push\njobs:\n  build: {}\n");
+    assert!(records.is_empty());
+    assert!(matches!(outcome, Outcome::Skipped(_)));
+}
+
+#[test]
+fn steampipe_rows_and_bare_arrays_are_read() {
+    let row = |name: &str, policy: &str| {
+        format!(
+            r#"{{"name":"{name}","registry_id":"444455556666","region":"us-east-1","arn":"arn:aws:ecr:us-east-1:444455556666:repository/{name}","policy":{policy}}}"#
+        )
+    };
+    let rows = [row("a", GITPOD), row("b", "null")].join(",");
+    for text in [
+        format!(r#"{{"columns":[{{"name":"name","data_type":"text"}}],"rows":[{rows}]}}"#),
+        format!("[{rows}]"),
+    ] {
+        let records = read_named("steampipe.json", text);
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records[0].repo.arn.as_deref(),
+            Some("arn:aws:ecr:us-east-1:444455556666:repository/a")
+        );
+        assert_eq!(records[0].repo.region.as_deref(), Some("us-east-1"));
+        assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+        assert_eq!(records[1].body, Body::NoPolicy);
+        assert_eq!(records[1].record, 2);
+    }
+}
+
+#[test]
+fn steampipe_csv_reads_json_text_in_the_policy_cell() {
+    let cell = format!("\"{}\"", GITPOD.replace('"', "\"\""));
+    let text = format!(
+        "name,registry_id,region,policy\r\na,444455556666,us-east-1,{cell}\r\nb,444455556666,us-east-1,\r\nc,444455556666\r\n"
+    );
+    let (records, outcome) = read_walked("ecr.csv", text);
+    assert_eq!(outcome, Outcome::Read);
+    assert_eq!(records.len(), 3, "{records:#?}");
+    assert_eq!(
+        records[0].repo,
+        repo(Some("444455556666"), Some("us-east-1"), "a")
+    );
+    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[1].body, Body::NoPolicy);
+    let (code, message) = err(&records[2]);
+    assert_eq!(code, Code::InvalidJson);
+    assert!(message.starts_with("row 3 has 2 cells"), "{message}");
+}
+
+#[test]
+fn cloudquery_lines_prefer_policy_json_then_policy_text() {
+    let line = |name: &str, json: &str, text: &str| {
+        format!(
+            r#"{{"_cq_id":"x","account_id":"444455556666","region":"eu-west-1","registry_id":"444455556666","repository_name":"{name}","policy_json":{json},"policy_text":{text}}}"#
+        )
+    };
+    let text = [
+        line("a", GITPOD, "null"),
+        line("b", "null", &quoted(GITPOD)),
+        line("c", "null", "null"),
+        r#"{"account_id":"444455556666","region":"eu-west-1","repository_name":"d","repository_arn":"arn:aws:ecr:eu-west-1:444455556666:repository/d"}"#.to_owned(),
+    ]
+    .join("\n");
+    let records = read_named("cq.jsonl", text);
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[1].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[2].body, Body::NoPolicy);
+    // CloudQuery's `aws_ecr_repositories`: an inventory entry.
+    assert_eq!(records[3].body, Body::Inventory);
+    assert_eq!(records[3].repo.registry.as_deref(), Some("444455556666"));
+}
+
+#[test]
+fn describe_repositories_lists_inventory_entries() {
+    let text = r#"{"repositories":[
+        {"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/a","registryId":"444455556666","repositoryName":"a"},
+        {"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/b"},
+        42]}"#;
+    let records = read_named("describe.json", text);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0].body, Body::Inventory);
+    assert_eq!(records[0].repo.region.as_deref(), Some("us-east-1"));
+    assert_eq!(records[1].repo.repository.as_deref(), Some("b"));
+    assert_eq!(records[1].repo.registry.as_deref(), Some("444455556666"));
+    assert_eq!(err(&records[2]).0, Code::UnsupportedInput);
+    assert_eq!(records[2].record, 3);
+}
+
+#[test]
+fn get_registry_policy_is_a_registry_policy_record() {
+    let text = format!(
+        r#"{{"registryId":"444455556666","policyText":{}}}"#,
+        quoted(GITPOD)
+    );
+    let r = one(read_named("registry.json", text));
+    assert_eq!(r.body, Body::RegistryPolicy(GITPOD.to_owned()));
+    assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
+    assert_eq!(r.repo.repository, None);
+    let bad = one(read_named(
+        "registry.json",
+        r#"{"registryId":"444455556666","policyText":7}"#,
+    ));
+    assert_eq!(err(&bad).0, Code::UnsupportedInput);
+}
+
+#[test]
+fn a_terraform_registry_policy_is_a_registry_policy_record() {
+    let text = format!(
+        r#"{{"format_version":"1.0","values":{{"root_module":{{"resources":[
+            {{"address":"aws_ecr_registry_policy.org","mode":"managed","type":"aws_ecr_registry_policy","values":{{"registry_id":"444455556666","policy":{}}}}}]}}}}}}"#,
+        quoted(GITPOD)
+    );
+    let r = one(read_named("state.json", text));
+    assert_eq!(r.body, Body::RegistryPolicy(GITPOD.to_owned()));
+    assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
+}

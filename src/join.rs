@@ -1,0 +1,208 @@
+//! The joins that need every record of the scan before the last rows can be made (SPEC 3, issue
+//! 3): registry policies, which apply to every repository of their registry, and inventories
+//! (`aws ecr describe-repositories`), whose repositories that no other record names become
+//! `no-policy` rows. Memory stays flat: the first pass keeps rows only, plus the (few) registry
+//! policy and inventory records.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::audit::{Audit, RegistryPolicy, Row};
+use crate::finding::Code;
+use crate::input::{self, Source};
+use crate::policy;
+use crate::record::{Body, Record, RepoId};
+
+/// What the first pass set aside instead of judging.
+#[derive(Debug, Default)]
+pub struct Aside {
+    /// `Body::RegistryPolicy` records.
+    pub registry_policies: Vec<Record>,
+    /// `Body::Inventory` records.
+    pub inventory: Vec<Record>,
+}
+
+impl Aside {
+    /// Takes `record` if it is one the joins need; gives it back otherwise.
+    pub fn take(&mut self, record: Record) -> Option<Record> {
+        match record.body {
+            Body::RegistryPolicy(_) => self.registry_policies.push(record),
+            Body::Inventory => self.inventory.push(record),
+            _ => return Some(record),
+        }
+        None
+    }
+
+    pub fn append(&mut self, other: Aside) {
+        self.registry_policies.extend(other.registry_policies);
+        self.inventory.extend(other.inventory);
+    }
+}
+
+/// Parses each registry policy once. A valid one is returned; one that is not (bad JSON, no
+/// registry id) is an error row of its own, so it is not lost. Returns the number of records
+/// that became rows.
+pub fn registry_policies(
+    audit: &Audit<'_>,
+    records: Vec<Record>,
+    rows: &mut Vec<Row>,
+) -> (Vec<RegistryPolicy>, u64) {
+    let mut out = Vec::new();
+    let mut errors = 0;
+    for rec in records {
+        let Body::RegistryPolicy(text) = &rec.body else {
+            continue;
+        };
+        let error = |code: Code, message: String| Record {
+            body: Body::Error { code, message },
+            ..rec.clone()
+        };
+        let Some(registry) = rec.repo.registry.clone() else {
+            errors += 1;
+            audit.rows(
+                error(
+                    Code::UnsupportedInput,
+                    format!(
+                        "record {} is a registry policy without `registryId`: the registry it applies to is unknown",
+                        rec.record
+                    ),
+                ),
+                rows,
+            );
+            continue;
+        };
+        match policy::parse(text) {
+            Ok(policy) => out.push(RegistryPolicy {
+                registry,
+                region: rec.repo.region.clone(),
+                source: Arc::clone(&rec.source),
+                policy: policy.into_registry(),
+            }),
+            Err(findings) => {
+                // Reported as the registry policy's own row: the repositories of the registry
+                // are judged without it, and this row says why.
+                errors += 1;
+                let rec = Record {
+                    body: Body::Policy(text.clone()),
+                    ..rec.clone()
+                };
+                debug_assert!(!findings.is_empty());
+                audit.rows(rec, rows);
+            }
+        }
+    }
+    // Exact region first, so that a repository of a known region takes its region's policy.
+    out.sort_by_key(|r| r.region.is_none());
+    (out, errors)
+}
+
+/// The registry policy that applies to `repo`, if any (the first of the same registry and
+/// region; a policy of unknown region after those of a known one).
+pub fn registry_for<'r>(
+    policies: &'r [RegistryPolicy],
+    repo: &RepoId,
+) -> Option<&'r RegistryPolicy> {
+    policies.iter().find(|r| r.covers(repo))
+}
+
+/// The inventory's repositories that no row names become `no-policy` rows (judged with the
+/// registry policy when one applies). A repository listed twice gives one row. Returns the
+/// number of records that became rows.
+pub fn inventory(
+    audit: &Audit<'_>,
+    registries: &[RegistryPolicy],
+    mut inventory: Vec<Record>,
+    rows: &mut Vec<Row>,
+) -> u64 {
+    if inventory.is_empty() {
+        return 0;
+    }
+    let mut seen: HashSet<String> = rows.iter().flat_map(|r| r.repo.join_keys()).collect();
+    inventory.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
+    let mut n = 0;
+    for rec in inventory {
+        let keys: Vec<String> = rec.repo.join_keys().collect();
+        if keys.iter().any(|k| seen.contains(k)) {
+            continue;
+        }
+        seen.extend(keys);
+        n += 1;
+        let registry = registry_for(registries, &rec.repo);
+        audit.rows_with(
+            Record {
+                body: Body::NoPolicy,
+                ..rec
+            },
+            registry,
+            rows,
+        );
+    }
+    n
+}
+
+/// Rows of one source and, for standard input, its records of a known registry (it cannot be
+/// read twice).
+pub type SourceRows = (Vec<Row>, Vec<Record>);
+
+/// The second pass, when registry policies were found: only the sources holding a repository
+/// of a covered registry are read again and their records judged with the registry policy
+/// (parsed once, shared). Without registry policies it does nothing.
+pub fn second_pass(
+    pool: &rayon::ThreadPool,
+    audit: &Audit<'_>,
+    sources: &[Source],
+    registries: &[RegistryPolicy],
+    per_source: &mut [SourceRows],
+) {
+    if registries.is_empty() {
+        return;
+    }
+    // Second pass, only over the sources holding a repository of a registry with a registry
+    // policy: their records are judged again with it. The registry policies were parsed once.
+    let redo: Vec<usize> = per_source
+        .iter()
+        .enumerate()
+        .filter(|(_, (rows, _))| {
+            rows.iter()
+                .any(|r| registry_for(registries, &r.repo).is_some())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // Their first-pass rows are replaced: free them before making the new ones. Standard
+    // input keeps the rows of records of no known registry (those are not re-judged).
+    for &i in &redo {
+        if sources[i].path.is_none() {
+            per_source[i].0.retain(|r| r.repo.registry.is_none());
+        } else {
+            per_source[i].0 = Vec::new();
+        }
+    }
+    let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
+        redo.par_iter()
+            .map(|&i| {
+                let mut rows = Vec::new();
+                let mut judge = |rec: Record| {
+                    let registry = registry_for(registries, &rec.repo);
+                    audit.rows_with(rec, registry, &mut rows);
+                };
+                if sources[i].path.is_none() {
+                    for rec in per_source[i].1.clone() {
+                        judge(rec);
+                    }
+                } else {
+                    input::read_source(&sources[i], &mut |rec| {
+                        if !matches!(rec.body, Body::RegistryPolicy(_) | Body::Inventory) {
+                            judge(rec);
+                        }
+                    });
+                }
+                (i, rows)
+            })
+            .collect()
+    });
+    for (i, rows) in again {
+        per_source[i].0.extend(rows);
+    }
+}

@@ -1,0 +1,90 @@
+//! End to end (issue 3): a folder of broken and hostile files among good ones. The run ends
+//! normally, every good record is reported, and each bad file is one error row naming it.
+
+mod util;
+
+use util::{ACCOUNT, Tree, documented_policy, row, scan_csv};
+
+#[test]
+fn a_folder_of_hostile_files_never_stops_the_run_and_loses_nothing() {
+    let t = Tree::new();
+    let good = documented_policy(ACCOUNT);
+    t.file("good.json", &good)
+        .file("bom.json", format!("\u{feff}{good}"))
+        .file("crlf.json", good.replace('\n', "\r\n"))
+        .file("empty.json", "")
+        .file("blank.jsonl", " \n\t\r\n")
+        .file("latin1.json", b"{\"Statement\": \"caf\xe9\"}")
+        .file(
+            "binary.json",
+            (0..2048u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+                .collect::<Vec<u8>>(),
+        )
+        .file(
+            "deep.json",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        )
+        .file(
+            "dup.json",
+            r#"{"repositoryName":"a","repositoryName":"b","policyText":"{}"}"#,
+        )
+        .file("nulls.json", "[null, {\"repositoryName\": null}]")
+        .file(
+            "lines.jsonl",
+            format!(
+                "{{\"repositoryName\":\"x\",\"policyText\":{}}}\n{{broken\n",
+                serde_json::to_string(&good).expect("string")
+            ),
+        );
+    let bytes = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(good.as_bytes()).expect("gzip");
+        enc.finish().expect("gzip")
+    };
+    t.file("cut.json.gz", &bytes[..bytes.len() / 2]);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(t.path(), t.join("loop")).expect("symlink");
+        std::os::unix::fs::symlink(t.join("missing.json"), t.join("dangling.json"))
+            .expect("symlink");
+        let _ = std::process::Command::new("mkfifo")
+            .arg(t.join("pipe.json"))
+            .status();
+    }
+    let (code, rows, stderr) = scan_csv(&t, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    for (file, status) in [
+        ("good.json", "pass"),
+        ("bom.json", "pass"),
+        ("crlf.json", "pass"),
+        ("empty.json", "error"),
+        ("blank.jsonl", "error"),
+        ("latin1.json", "error"),
+        ("binary.json", "error"),
+        ("deep.json", "error"),
+        ("dup.json", "error"),
+        ("cut.json.gz", "error"),
+        ("lines.jsonl", "pass"),
+    ] {
+        let r = row(&rows, &format!("/{file}"), 1);
+        assert_eq!(r["status"], status, "{file}: {r:#?}");
+        if status == "error" {
+            assert!(
+                !r["detail"].is_empty() && !r["findings"].is_empty(),
+                "{r:#?}"
+            );
+        }
+    }
+    assert_eq!(row(&rows, "/lines.jsonl", 2)["findings"], "invalid-json");
+    assert!(row(&rows, "/lines.jsonl", 2)["detail"].starts_with("line 2 "));
+    assert_eq!(row(&rows, "/nulls.json", 1)["status"], "error");
+    assert_eq!(row(&rows, "/nulls.json", 2)["status"], "error");
+    #[cfg(unix)]
+    {
+        assert!(row(&rows, "/loop", 1)["detail"].starts_with("symbolic link loop"));
+        assert!(row(&rows, "/dangling.json", 1)["detail"].starts_with("broken symbolic link"));
+        assert!(!rows.iter().any(|r| r["source"].ends_with("pipe.json")));
+    }
+}

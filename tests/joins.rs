@@ -1,0 +1,245 @@
+//! End to end: the joins of issue 3 — the registry policy judged with every repository of its
+//! registry, and the describe-repositories inventory that lets no repository pass unseen.
+
+mod util;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use util::{ACCOUNT, OTHER, Tree, documented_policy, ecr_audit, parse_csv, row, scan_csv};
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("string")
+}
+
+fn get_repository_policy(registry: &str, name: &str, policy: &str) -> String {
+    format!(
+        r#"{{"registryId":"{registry}","repositoryName":"{name}","policyText":{}}}"#,
+        quoted(policy)
+    )
+}
+
+fn registry_policy(registry: &str, policy: &str) -> String {
+    format!(
+        r#"{{"registryId":"{registry}","policyText":{}}}"#,
+        quoted(policy)
+    )
+}
+
+const DENY_PULL: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Freeze","Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
+
+#[test]
+fn an_allow_in_the_registry_policy_is_enough_and_the_row_says_so() {
+    let tree = Tree::new();
+    tree.file(
+        "a.json",
+        get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+    )
+    .file(
+        "registry.json",
+        registry_policy("444455556666", &documented_policy(ACCOUNT)),
+    )
+    .file(
+        "other-registry.json",
+        get_repository_policy("777788889999", "b", &documented_policy(OTHER)),
+    );
+    let (code, rows, _) = scan_csv(&tree, &[]);
+    // The registry policy gives no row of its own.
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    let a = row(&rows, "a.json", 1);
+    assert_eq!(a["status"], "pass", "{a:#?}");
+    assert_eq!(a["findings"], "registry-policy");
+    let b = row(&rows, "other-registry.json", 1);
+    assert_eq!(b["status"], "fail");
+    assert_eq!(b["findings"], "action-not-granted");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_deny_in_the_registry_policy_wins_and_names_its_statement() {
+    let tree = Tree::new();
+    tree.file(
+        "a.json",
+        get_repository_policy("444455556666", "a", &documented_policy(ACCOUNT)),
+    )
+    .file("registry.json", registry_policy("444455556666", DENY_PULL));
+    let out = ecr_audit()
+        .current_dir(tree.path())
+        .args(["scan", ".", "--account", ACCOUNT, "--format", "json"])
+        .output()
+        .expect("run");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = &doc["results"][0];
+    assert_eq!(r["status"], "fail");
+    assert_eq!(r["actions"]["ecr:BatchGetImage"], "denied");
+    let denied = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "action-denied")
+        .expect("action-denied");
+    assert!(
+        denied["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("registry policy statement 0 (Sid \"Freeze\")"),
+        "{denied}"
+    );
+    assert_eq!(doc["summary"]["records"], 1);
+}
+
+#[test]
+fn a_repository_without_its_own_policy_is_judged_on_the_registry_policy() {
+    let tree = Tree::new();
+    tree.file(
+        "none.json",
+        r#"{"Code":"RepositoryPolicyNotFoundException","repositoryName":"a","registryId":"444455556666"}"#,
+    )
+    .file(
+        "registry.json",
+        registry_policy("444455556666", &documented_policy(ACCOUNT)),
+    );
+    let (_, rows, _) = scan_csv(&tree, &[]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "pass");
+    assert!(rows[0]["detail"].contains("can pull"));
+    assert_eq!(rows[0]["findings"], "registry-policy");
+}
+
+#[test]
+fn a_registry_policy_of_another_region_does_not_apply() {
+    let tree = Tree::new();
+    tree.file(
+        "a.json",
+        r#"[{"registryId":"444455556666","region":"eu-west-1","repositoryName":"a","policy":null}]"#,
+    )
+    .file(
+        "registry.json",
+        r#"{"registryId":"444455556666","region":"us-east-1","policyText":"{\"Statement\":[]}"}"#,
+    );
+    let (_, rows, _) = scan_csv(&tree, &[]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["findings"], "no-policy");
+}
+
+#[test]
+fn an_invalid_registry_policy_is_an_error_row_and_is_not_applied() {
+    let tree = Tree::new();
+    tree.file(
+        "a.json",
+        get_repository_policy("444455556666", "a", &documented_policy(ACCOUNT)),
+    )
+    .file(
+        "registry.json",
+        registry_policy("444455556666", r#"{"Statement":[{"Effect":"Perhaps"}]}"#),
+    );
+    let (_, rows, _) = scan_csv(&tree, &[]);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(row(&rows, "a.json", 1)["status"], "pass");
+    assert_eq!(row(&rows, "registry.json", 1)["status"], "error");
+}
+
+#[test]
+fn standard_input_records_get_the_registry_policy_too() {
+    let tree = Tree::new();
+    tree.file(
+        "registry.json",
+        registry_policy("444455556666", &documented_policy(ACCOUNT)),
+    );
+    let mut child = ecr_audit()
+        .current_dir(tree.path())
+        .args(["scan", "-", ".", "--account", ACCOUNT, "--format", "csv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            format!(
+                "[{}, {}]",
+                get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+                documented_policy(OTHER)
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(rows[0]["source"], "-");
+    assert_eq!(rows[0]["status"], "pass");
+    // A record of no known registry is not covered, and keeps its first-pass row.
+    assert_eq!(rows[1]["record"], "2");
+    assert_eq!(rows[1]["status"], "fail");
+}
+
+#[test]
+fn inventory_repositories_that_no_record_names_are_no_policy_rows() {
+    let tree = Tree::new();
+    tree.file(
+        "policies.json",
+        format!(
+            "[{},{{\"repositoryName\":\"by-arn\",\"arn\":\"arn:aws:ecr:us-east-1:444455556666:repository/by-arn\",\"policy\":null}}]",
+            get_repository_policy("444455556666", "seen", &documented_policy(ACCOUNT))
+        ),
+    )
+    .file(
+        "inventory/describe-repositories.json",
+        r#"{"repositories":[
+            {"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/seen","registryId":"444455556666","repositoryName":"seen"},
+            {"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/by-arn","registryId":"444455556666","repositoryName":"by-arn"},
+            {"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/unseen","registryId":"444455556666","repositoryName":"unseen"}]}"#,
+    )
+    // The same repository listed again elsewhere: still one row.
+    .file(
+        "inventory/again.json",
+        r#"{"repositories":[{"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/unseen","registryId":"444455556666","repositoryName":"unseen"}]}"#,
+    );
+    let (code, rows, _) = scan_csv(&tree, &[]);
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let unseen = row(&rows, "inventory/again.json", 1);
+    assert_eq!(unseen["repository"], "unseen");
+    assert_eq!(unseen["status"], "fail");
+    assert_eq!(unseen["findings"], "no-policy");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn every_new_shape_gives_the_same_verdict_as_get_repository_policy() {
+    let tree = Tree::new();
+    let p = documented_policy(ACCOUNT);
+    let compact: serde_json::Value = serde_json::from_str(&p).expect("policy");
+    tree.file(
+        "tf.json",
+        format!(
+            r#"{{"format_version":"1.0","values":{{"root_module":{{"resources":[{{"address":"aws_ecr_repository_policy.a","mode":"managed","type":"aws_ecr_repository_policy","values":{{"repository":"tf","policy":{}}}}}]}}}}}}"#,
+            quoted(&p)
+        ),
+    )
+    .file(
+        "cfn.json",
+        format!(
+            r#"{{"Resources":{{"R":{{"Type":"AWS::ECR::Repository","Properties":{{"RepositoryName":"cfn","RepositoryPolicyText":{compact}}}}}}}}}"#
+        ),
+    )
+    .file(
+        "steampipe.json",
+        format!(r#"[{{"name":"sp","registry_id":"444455556666","policy":{compact}}}]"#),
+    )
+    .file(
+        "cq.jsonl",
+        format!(
+            r#"{{"registry_id":"444455556666","repository_name":"cq","policy_text":{}}}"#,
+            quoted(&p)
+        ),
+    );
+    let (code, rows, _) = scan_csv(&tree, &[]);
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    for r in &rows {
+        assert_eq!(r["status"], "pass", "{r:#?}");
+    }
+    assert_eq!(code, 0);
+}
