@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_yaml_ng::Value;
+use yaml_serde::Value;
 use walkdir::WalkDir;
 
 use crate::input::MissingPath;
@@ -89,7 +89,7 @@ fn display(arg: &str, root: &Path, path: &Path) -> String {
 
 /// Reads `image` from the text of a `.gitpod.yml`. `Err` says what is wrong, in one sentence.
 pub fn image_spec(text: &str) -> Result<ImageSpec, String> {
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let doc: Value = yaml_serde::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
     let map = match &doc {
         Value::Null => return Ok(ImageSpec::Default),
         Value::Mapping(m) => m,

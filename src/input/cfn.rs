@@ -54,7 +54,7 @@ pub(crate) fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), 
             "the file is not a valid CloudFormation template (YAML): nesting deeper than {MAX_DEPTH} levels at line {line}"
         ))));
     }
-    let doc: serde_yaml_ng::Value = match serde_yaml_ng::from_str(text) {
+    let doc: yaml_serde::Value = match yaml_serde::from_str(text) {
         Ok(doc) => doc,
         // It looked like a template (a `Resources:` line) but is not valid YAML.
         Err(e) => {
@@ -67,7 +67,7 @@ pub(crate) fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), 
     let mut out = Vec::with_capacity(resources.len());
     for (id, value) in resources {
         let id = match id {
-            serde_yaml_ng::Value::String(s) => s.clone(),
+            yaml_serde::Value::String(s) => s.clone(),
             other => format!("{other:?}"),
         };
         out.push((id, from_yaml(value)));
@@ -119,8 +119,8 @@ pub(crate) fn looks_like_yaml_template(text: &str) -> bool {
 
 /// YAML → the JSON form CloudFormation gives the same template: `!Ref x` is `{"Ref": x}`,
 /// `!Sub x` is `{"Fn::Sub": x}`, `!GetAtt a.b` is `{"Fn::GetAtt": "a.b"}`.
-fn from_yaml(v: &serde_yaml_ng::Value) -> Value {
-    use serde_yaml_ng::Value as Y;
+fn from_yaml(v: &yaml_serde::Value) -> Value {
+    use yaml_serde::Value as Y;
     match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(*b),
@@ -132,7 +132,7 @@ fn from_yaml(v: &serde_yaml_ng::Value) -> Value {
                 .map(|(k, v)| {
                     let k = match k {
                         Y::String(s) => s.clone(),
-                        other => serde_yaml_ng::to_string(other)
+                        other => yaml_serde::to_string(other)
                             .map(|s| s.trim().to_owned())
                             .unwrap_or_default(),
                     };

@@ -331,7 +331,7 @@ fn a_file_that_disappears_after_the_walk_is_unreadable() {
 #[test]
 fn yaml_nesting_and_alias_bombs_are_refused_quickly() {
     // libyaml's scan of nested flow collections grows with the square of the depth: checked
-    // before parsing. Aliases that expand a billion times hit serde_yaml_ng's repetition limit.
+    // before parsing. Aliases that expand a billion times hit yaml_serde's repetition limit.
     let deep = format!("Resources:\n  R:\n    Type: {}\n", "[".repeat(1_000_000));
     let (records, _) = read_any("deep.yaml", deep);
     let r = one(records);
