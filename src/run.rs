@@ -84,6 +84,64 @@ fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
         .map_err(|e| RunError::Threads(jobs, e.to_string()))
 }
 
+/// Records per batch handed to another worker when one file holds many (JSON Lines, arrays).
+const BATCH: usize = 512;
+/// At most this many batches of one file wait for a worker; past it the reader judges the batch
+/// itself, so memory stays bounded when judging is slower than reading.
+const MAX_IN_FLIGHT: usize = 8;
+
+/// Spreads the judging of a large file's records over the pool while its reader goes on: a
+/// single JSON Lines file would otherwise be judged on one core. Files of fewer than [`BATCH`]
+/// records never hand anything off.
+struct Handoff<'a> {
+    audit: &'a Audit<'a>,
+    done: std::sync::Mutex<Vec<Vec<Row>>>,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl<'a> Handoff<'a> {
+    fn new(audit: &'a Audit<'a>) -> Self {
+        Handoff {
+            audit,
+            done: std::sync::Mutex::new(Vec::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Judges `batch` on another worker, or here (into `rows`) when enough batches already wait.
+    fn judge<'s>(&'s self, batch: Vec<Record>, scope: &rayon::Scope<'s>, rows: &mut Vec<Row>) {
+        use std::sync::atomic::Ordering;
+        if self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+            for r in batch {
+                self.audit.rows(r, rows);
+            }
+            return;
+        }
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        scope.spawn(move |_| {
+            let mut out = Vec::with_capacity(batch.len());
+            for r in batch {
+                self.audit.rows(r, &mut out);
+            }
+            // The lock is held only to hand the rows over, never while judging.
+            self.done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(out);
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    /// The rows judged on other workers, in no particular order (the caller sorts).
+    fn into_rows(self) -> impl Iterator<Item = Row> {
+        self.done
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_iter()
+            .flatten()
+    }
+}
+
 /// What the first pass gives per source: its rows, how many records they came from, the
 /// outcome, the records set aside for the joins, and (standard input only) its records.
 type FirstPass = (Vec<Row>, u64, Outcome, join::Aside, Vec<Record>);
@@ -125,16 +183,30 @@ pub fn collect(
                 // Standard input cannot be read twice: keep its records in case a registry
                 // policy turns out to apply to them (see `join`).
                 let mut kept = Vec::new();
-                let outcome = input::read_source(src, &mut |rec| {
-                    if let Some(rec) = aside.take(rec) {
-                        records += 1;
-                        // Only a record of a known registry can be covered by a registry policy.
-                        if src.path.is_none() && rec.repo.registry.is_some() {
-                            kept.push(rec.clone());
+                let handoff = Handoff::new(&audit);
+                let outcome = rayon::scope(|scope| {
+                    let mut batch = Vec::new();
+                    let outcome = input::read_source(src, &mut |rec| {
+                        if let Some(rec) = aside.take(rec) {
+                            records += 1;
+                            // Only a record of a known registry can be covered by a registry
+                            // policy.
+                            if src.path.is_none() && rec.repo.registry.is_some() {
+                                kept.push(rec.clone());
+                            }
+                            batch.push(rec);
+                            if batch.len() == BATCH {
+                                handoff.judge(std::mem::take(&mut batch), scope, &mut rows);
+                            }
                         }
-                        audit.rows(rec, &mut rows);
+                    });
+                    // What is left of the last batch is judged here.
+                    for r in batch {
+                        audit.rows(r, &mut rows);
                     }
+                    outcome
                 });
+                rows.extend(handoff.into_rows());
                 let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
                 if !bar.is_hidden() {
                     bar.set_message(format!("{} records", done + records));

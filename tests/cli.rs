@@ -564,3 +564,58 @@ fn help_explains_each_option_with_an_example() {
     let top = ecr_audit().arg("--help").output().expect("help");
     assert!(String::from_utf8_lossy(&top.stdout).contains("ecr-audit scan"));
 }
+
+#[test]
+fn a_large_json_lines_file_judged_on_many_workers_keeps_every_record_in_order() {
+    let t = Tree::new();
+    // Several batches' worth of records, alternating verdicts, so a lost or reordered batch
+    // shows up in the record numbers or the statuses.
+    let lines: Vec<String> = (0..2_000)
+        .map(|i| {
+            let policy = if i % 2 == 0 {
+                documented_policy(ACCOUNT)
+            } else {
+                documented_policy(OTHER)
+            };
+            serde_json::json!({"registryId": "444455556666", "repositoryName": format!("r{i}"),
+                "policyText": policy})
+            .to_string()
+        })
+        .collect();
+    t.file("big.jsonl", lines.join("\n"));
+    let run = |j: &str| {
+        scan_in(
+            t.path(),
+            &[
+                ".",
+                "--account",
+                ACCOUNT,
+                "--account",
+                OTHER,
+                "--format",
+                "csv",
+                "-j",
+                j,
+            ],
+        )
+        .stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
+    let rows = parse_csv(&one);
+    assert_eq!(rows.len(), 4_000);
+    for (i, pair) in rows.chunks(2).enumerate() {
+        assert_eq!(pair[0]["record"], (i + 1).to_string());
+        assert_eq!(pair[0]["repository"], format!("r{i}"));
+        assert_eq!(pair[0]["account"], ACCOUNT);
+        assert_eq!(pair[1]["account"], OTHER);
+        let (mine, other) = if i % 2 == 0 {
+            ("pass", "fail")
+        } else {
+            ("fail", "pass")
+        };
+        assert_eq!(pair[0]["status"], mine, "record {}", i + 1);
+        assert_eq!(pair[1]["status"], other, "record {}", i + 1);
+    }
+}

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use yaml_serde::Value;
 use walkdir::WalkDir;
+use yaml_serde::Value;
 
 use crate::input::MissingPath;
 
