@@ -22,11 +22,15 @@ pub struct Row {
     pub actions: Option<[ActionState; 3]>,
     /// In `Code` order.
     pub findings: Vec<Finding>,
-    /// One sentence a person can act on.
-    pub detail: String,
 }
 
 impl Row {
+    /// One sentence a person can act on: the message of the worst finding. Derived when a report
+    /// asks, not stored: rows are what a scan's memory grows with.
+    pub fn detail(&self) -> String {
+        detail(self.status, &self.findings, &self.account)
+    }
+
     /// The required actions in `state`, in catalog order.
     pub fn actions_in(&self, state: ActionState) -> impl Iterator<Item = &'static str> + '_ {
         REQUIRED
@@ -127,7 +131,6 @@ impl<'a> Audit<'a> {
         for (i, ((status, actions, findings), account)) in
             verdicts.into_iter().zip(&self.accounts).enumerate()
         {
-            let detail = detail(status, &findings, account);
             // The last row takes the identity; the others copy it.
             let repo = if i == last {
                 repo.take().unwrap_or_default()
@@ -142,7 +145,6 @@ impl<'a> Audit<'a> {
                 status,
                 actions,
                 findings,
-                detail,
             });
         }
     }
@@ -232,10 +234,10 @@ fn detail(status: Status, findings: &[Finding], account: &str) -> String {
                 format!("{} (and {more} more {})", f.message, f.code)
             }
         }
-        None => {
-            debug_assert_eq!(status, Status::Pass);
+        None if status == Status::Pass => {
             format!("Account {account} can pull: all three pull actions are allowed.")
         }
+        None => format!("The row's status is {status}."),
     }
 }
 
@@ -281,7 +283,7 @@ mod tests {
             assert_eq!(r.status, Status::Error);
             assert_eq!(r.actions, None);
             assert_eq!(r.codes(), vec![Code::InvalidJson]);
-            assert_eq!(r.detail, "line 3: expected value");
+            assert_eq!(r.detail(), "line 3: expected value");
             assert_eq!(r.record, 7);
         }
     }
@@ -297,9 +299,9 @@ mod tests {
         assert_eq!(r.codes(), vec![Code::NoPolicy]);
         assert_eq!(r.actions_in(ActionState::Missing).count(), 3);
         assert!(
-            r.detail.contains("arn:aws:iam::111122223333:root"),
+            r.detail().contains("arn:aws:iam::111122223333:root"),
             "{}",
-            r.detail
+            r.detail()
         );
     }
 
@@ -367,7 +369,7 @@ mod issue3_tests {
         assert_eq!(rows[0].status, Status::Warn);
         assert_eq!(rows[0].actions, None);
         assert_eq!(rows[0].codes(), vec![Code::UnresolvedPolicy]);
-        assert_eq!(rows[0].detail, "known after apply");
+        assert_eq!(rows[0].detail(), "known after apply");
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
             clean(&f.message)
         )?;
     }
-    writeln!(out, "\nWhat to do: {}", clean(&row.detail))
+    writeln!(out, "\nWhat to do: {}", clean(&row.detail()))
 }
 
 fn statements(policy: &Policy, traces: &[StatementTrace], out: &mut dyn Write) -> io::Result<()> {

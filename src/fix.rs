@@ -222,7 +222,7 @@ fn cure(row: &Row) -> Cure {
             .iter()
             .find(|f| !matches!(f.code, Code::NoPolicy | Code::ActionNotGranted))
             .map(|f| format!("{}: {}", f.code, f.message))
-            .unwrap_or_else(|| row.detail.clone());
+            .unwrap_or_else(|| row.detail());
         Cure::Person(worst)
     }
 }

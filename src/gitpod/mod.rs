@@ -409,7 +409,7 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
                 codes: found.codes(),
                 detail: format!(
                     "{repo}: {} in the export ({}:{}{more}): {}",
-                    found.status, found.source, found.record, found.detail
+                    found.status, found.source, found.record, found.detail()
                 ),
             });
         }

@@ -168,7 +168,7 @@ proptest! {
         for row in &rows {
             if row.status == Status::Error {
                 prop_assert!(row.findings.iter().any(|f| f.severity() == Severity::Error), "{row:?}");
-                prop_assert!(!row.detail.is_empty());
+                prop_assert!(!row.detail().is_empty());
             }
             prop_assert_eq!(row.status, Status::worst(&row.findings));
         }

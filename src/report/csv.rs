@@ -71,7 +71,7 @@ fn write_rows(rows: &[Row], out: &mut dyn Write) -> Result<(), ::csv::Error> {
             &join(r.actions_in(ActionState::Denied)),
             &join(r.actions_in(ActionState::Conditional)),
             &join(codes.iter().map(|c| c.id())),
-            &r.detail,
+            &r.detail(),
         ];
         w.write_record(cells.map(neutralise).iter().map(|c| c.as_bytes()))?;
     }

@@ -20,10 +20,19 @@ struct Document<'a> {
     tool: Tool,
     accounts: &'a [String],
     summary: Summary,
-    results: Vec<Result<'a>>,
+    results: Results<'a>,
     /// With `--evidence` only, so that the document without it is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<EvidenceOut<'a>>,
+}
+
+/// The results, serialised one row at a time: a report of a million rows is never held twice.
+struct Results<'a>(&'a [Row]);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(result))
+    }
 }
 
 #[derive(Serialize)]
@@ -73,7 +82,7 @@ struct Result<'a> {
     /// Each required action → its state; null when the record could not be judged.
     actions: Option<BTreeMap<&'static str, &'static str>>,
     findings: Vec<FindingOut<'a>>,
-    detail: &'a str,
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -123,7 +132,7 @@ fn result(r: &Row) -> Result<'_> {
                 }),
             })
             .collect(),
-        detail: &r.detail,
+        detail: r.detail(),
     }
 }
 
@@ -143,7 +152,7 @@ pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             fail: c.fail,
             error: c.error,
         },
-        results: rows.iter().map(result).collect(),
+        results: Results(rows),
         evidence: meta.evidence.as_ref().map(|e| EvidenceOut {
             algorithm: "sha-256",
             digest: &e.digest,

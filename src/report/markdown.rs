@@ -66,7 +66,7 @@ pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 source(r),
                 actions(r, ActionState::Missing),
                 actions(r, ActionState::Denied),
-                text(&r.detail)
+                text(&r.detail())
             )?;
         }
     }
@@ -96,7 +96,7 @@ pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 text(&r.account),
                 source(r),
                 text(&codes.join(", ")),
-                text(&r.detail)
+                text(&r.detail())
             )?;
         }
     }

@@ -54,7 +54,7 @@ pub fn write(rows: &[Row], meta: &Meta, color: bool, out: &mut dyn Write) -> io:
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
-            Cell::new(clean(&r.detail)),
+            Cell::new(clean(&r.detail())),
         ]);
     }
     if !rows.is_empty() {
