@@ -186,7 +186,8 @@ pub fn collect(
         sources
             .par_iter()
             .map(|src| {
-                let mut rows = Vec::new();
+                // Most files hold one record: room for exactly its rows, not a growth step's.
+                let mut rows = Vec::with_capacity(pullers.len());
                 let mut records = 0u64;
                 let mut aside = join::Aside::default();
                 // Standard input cannot be read twice: keep its records in case a registry
@@ -221,6 +222,7 @@ pub fn collect(
                     // accounts in order.
                     rows.sort_by_key(|r| r.record);
                 }
+                rows.shrink_to_fit();
                 let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
                 if !bar.is_hidden() {
                     bar.set_message(format!("{} records", done + records));
