@@ -144,7 +144,7 @@ impl<'a> Audit<'a> {
                 account: account.clone(),
                 status,
                 actions,
-                findings,
+                findings: shared_messages(findings),
             });
         }
     }
@@ -214,6 +214,35 @@ impl RegistryPolicy {
     }
 }
 
+/// How many distinct messages a worker remembers before it starts afresh.
+const MESSAGE_CACHE_LIMIT: usize = 1 << 16;
+
+thread_local! {
+    static MESSAGES: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// Rows are what a scan's memory grows with, and most of a row is its findings' messages, which
+/// repeat across an estate's templated policies: each worker shares one copy of each message it
+/// has seen (bounded), and the findings list is trimmed to its length.
+fn shared_messages(mut findings: Vec<Finding>) -> Vec<Finding> {
+    MESSAGES.with_borrow_mut(|seen| {
+        for f in &mut findings {
+            match seen.get(&*f.message) {
+                Some(m) => f.message = Arc::clone(m),
+                None => {
+                    if seen.len() >= MESSAGE_CACHE_LIMIT {
+                        seen.clear();
+                    }
+                    seen.insert(Arc::clone(&f.message));
+                }
+            }
+        }
+    });
+    findings.shrink_to_fit();
+    findings
+}
+
 fn root_arn(p: &Puller) -> String {
     format!("arn:{}:iam::{}:root", p.partition.as_str(), p.account)
 }
@@ -229,7 +258,7 @@ fn detail(status: Status, findings: &[Finding], account: &str) -> String {
         Some(f) => {
             let more = findings.iter().filter(|g| g.code == f.code).count() - 1;
             if more == 0 {
-                f.message.clone()
+                f.message.to_string()
             } else {
                 format!("{} (and {more} more {})", f.message, f.code)
             }

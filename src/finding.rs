@@ -228,12 +228,12 @@ pub struct StatementRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub code: Code,
-    pub message: String,
+    pub message: std::sync::Arc<str>,
     pub statement: Option<StatementRef>,
 }
 
 impl Finding {
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<std::sync::Arc<str>>) -> Self {
         Finding {
             code,
             message: message.into(),
@@ -241,7 +241,11 @@ impl Finding {
         }
     }
 
-    pub fn at(code: Code, message: impl Into<String>, statement: StatementRef) -> Self {
+    pub fn at(
+        code: Code,
+        message: impl Into<std::sync::Arc<str>>,
+        statement: StatementRef,
+    ) -> Self {
         Finding {
             code,
             message: message.into(),

@@ -268,7 +268,7 @@ fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<Strin
     let policy = policy::parse(&text).map_err(|f| {
         format!(
             "the remediated policy does not parse ({}); this is a bug in ecr-audit fix",
-            f.first().map(|f| f.message.as_str()).unwrap_or("")
+            f.first().map(|f| &*f.message).unwrap_or("")
         )
     })?;
     for p in all {

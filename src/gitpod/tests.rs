@@ -24,9 +24,18 @@ fn export_row(registry: &str, region: Option<&str>, name: &str, status: ScanStat
         // One finding of the row's status, so that the derived detail says which it is.
         findings: match status {
             ScanStatus::Pass => Vec::new(),
-            ScanStatus::Warn => vec![crate::finding::Finding::new(crate::finding::Code::ConditionalAllow, "warn detail")],
-            ScanStatus::Fail => vec![crate::finding::Finding::new(crate::finding::Code::ActionNotGranted, "fail detail")],
-            ScanStatus::Error => vec![crate::finding::Finding::new(crate::finding::Code::InvalidJson, "error detail")],
+            ScanStatus::Warn => vec![crate::finding::Finding::new(
+                crate::finding::Code::ConditionalAllow,
+                "warn detail",
+            )],
+            ScanStatus::Fail => vec![crate::finding::Finding::new(
+                crate::finding::Code::ActionNotGranted,
+                "fail detail",
+            )],
+            ScanStatus::Error => vec![crate::finding::Finding::new(
+                crate::finding::Code::InvalidJson,
+                "error detail",
+            )],
         },
     }
 }

@@ -138,7 +138,7 @@ fn effect_must_be_exactly_allow_or_deny() {
     );
     let f = only_error(&text, Code::InvalidPolicy);
     assert_eq!(
-        f.message,
+        &*f.message,
         r#"statement 2 (Sid "Pull"): Effect must be "Allow" or "Deny", found "allow""#
     );
     assert_eq!(
