@@ -406,6 +406,32 @@ fn duplicate_key_is_invalid() {
 }
 
 #[test]
+fn duplicate_principal_operator_or_condition_key_is_invalid() {
+    for (statement, needle) in [
+        (
+            r#"{"Effect": "Allow", "Principal": {"AWS": "444455556666", "AWS": "111122223333"},
+                "Action": "ecr:*"}"#,
+            r#"Principal has the key "AWS" twice"#,
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": {
+                "StringEquals": {"aws:PrincipalAccount": "444455556666"},
+                "StringEquals": {"aws:PrincipalAccount": "111122223333"}}}"#,
+            r#"Condition has the operator "StringEquals" twice"#,
+        ),
+        (
+            r#"{"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Condition": {
+                "StringEquals": {"aws:PrincipalAccount": "1", "AWS:PRINCIPALACCOUNT": "2"}}}"#,
+            r#"Condition operator "StringEquals" has the key "AWS:PRINCIPALACCOUNT" twice"#,
+        ),
+    ] {
+        let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#);
+        let f = only_error(&text, Code::InvalidPolicy);
+        assert!(f.message.contains(needle), "{}", f.message);
+    }
+}
+
+#[test]
 fn wrong_json_types_are_invalid_policy_with_a_clear_message() {
     for (body, needle) in [
         (

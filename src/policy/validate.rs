@@ -351,6 +351,11 @@ impl Validator {
             }
             RawPrincipal::Map(entries) => {
                 let mut ok = true;
+                // A key given twice: IAM reads one of them, which one is not knowable.
+                if let Some(key) = duplicate(entries.iter().map(|(k, _)| k.as_str()), false) {
+                    ok = false;
+                    self.error(at, format_args!("{what} has the key {key:?} twice"));
+                }
                 for (key, values) in entries {
                     let Some(kind) = PrincipalKind::ALL
                         .iter()
@@ -411,6 +416,12 @@ impl Validator {
             }
             RawConditionBlock::Map(entries) => entries,
         };
+        if let Some(name) = duplicate(entries.iter().map(|(k, _)| k.as_str()), false) {
+            self.error(
+                at,
+                format_args!("Condition has the operator {name:?} twice"),
+            );
+        }
         for (name, body) in entries {
             let operator = Operator::parse(&name);
             if operator.is_none() {
@@ -436,6 +447,14 @@ impl Validator {
                 }
                 RawOperatorBody::Map(keys) => keys,
             };
+            // Condition key names are case-insensitive, so `aws:SourceVpce` and `AWS:SOURCEVPCE`
+            // under one operator are the same key twice.
+            if let Some(key) = duplicate(keys.iter().map(|(k, _)| k.as_str()), true) {
+                self.error(
+                    at,
+                    format_args!("Condition operator {name:?} has the key {key:?} twice"),
+                );
+            }
             for (key, values) in keys {
                 let values = self.cond_values(at, &name, &key, values, operator);
                 if let (Some(operator), Some(values)) = (operator, values) {
@@ -632,4 +651,19 @@ fn unknown_action(pattern: &str) -> UnknownAction {
         not_ecr,
         suggestion,
     }
+}
+
+/// The first name that `names` holds twice (ignoring ASCII case when `fold`).
+fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for n in names {
+        if seen
+            .iter()
+            .any(|s| if fold { s.eq_ignore_ascii_case(n) } else { *s == n })
+        {
+            return Some(n);
+        }
+        seen.push(n);
+    }
+    None
 }
