@@ -139,10 +139,24 @@ impl RoleCtx<'_> {
     fn string(&self, pat: &str, fold: bool, wild: bool) -> Tri {
         match glob::extension(pat, self.prefix(), fold, wild) {
             Extension::Every => Tri::True,
+            // A literal (StringEquals) names one role: unknown whether it is Gitpod's, unless it
+            // is no role name at all (`role/*` under StringEquals is a classic mistake).
+            Extension::Some if !wild && !could_be_role(&pat[self.prefix().len()..]) => Tri::False,
             Extension::Some => Tri::Unknown,
             Extension::None => Tri::False,
         }
     }
+}
+
+/// Whether `rest` (what follows `role/` in a role ARN) can be a role's path and name: IAM role
+/// names are 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`, and path segments printable ASCII.
+fn could_be_role(rest: &str) -> bool {
+    let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && path.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 /// The positive form of `base` (negation is applied by the caller) on one policy value and one

@@ -652,6 +652,29 @@ fn principal_arn_naming_some_roles_is_unknown() {
 }
 
 #[test]
+fn principal_arn_literal_that_is_no_role_name_is_false() {
+    // StringEquals compares literally: `role/*` names no role (role names have no `*`), so it
+    // is certainly not Gitpod's role, and StringNotEquals certainly true.
+    for (op, want) in [
+        ("StringEquals", Tri::False),
+        ("StringEqualsIgnoreCase", Tri::False),
+        ("StringNotEquals", Tri::True),
+    ] {
+        let block = format!(r#"{{"{op}": {{"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}}}"#);
+        assert_eq!(c(&block), want, "{op}");
+    }
+    // A real role name, with or without a path, stays unknown.
+    assert_eq!(
+        c(r#"{"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ci/gitpod_puller"}}"#),
+        Tri::Unknown
+    );
+    assert_eq!(
+        c(r#"{"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/"}}"#),
+        Tri::False
+    );
+}
+
+#[test]
 fn context_turns_unknown_into_decision() {
     let block = r#"{"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}"#;
     assert_eq!(c(block), Tri::Unknown);
