@@ -230,3 +230,27 @@ fn ordered(base: Base, ord: Option<Ordering>) -> bool {
 pub fn block(conditions: &[Condition], puller: &Puller) -> Tri {
     Tri::all(conditions.iter().map(|c| eval(c, puller)))
 }
+
+/// Keys that tell one principal of the account from another. What the puller's role session
+/// says of them does not hold for the account's other principals.
+const IDENTITY_KEYS: [&str; 4] = [
+    "aws:principalarn",
+    "aws:principaltype",
+    "aws:userid",
+    "aws:username",
+];
+
+/// A condition block for *some* principal of the puller's account rather than the puller:
+/// conditions on who the principal is are unknown (unless `--context` says), the others as for
+/// the puller. `excess-access` asks this: is the account granted more than pulling?
+pub fn block_for_account(conditions: &[Condition], puller: &Puller) -> Tri {
+    Tri::all(conditions.iter().map(|c| {
+        let identity = IDENTITY_KEYS.contains(&c.key_lower())
+            || c.key_lower().starts_with("aws:principaltag/");
+        if identity && !puller.context.contains_key(c.key_lower()) {
+            Tri::Unknown
+        } else {
+            eval(c, puller)
+        }
+    }))
+}

@@ -135,7 +135,12 @@ pub(super) fn collect(
                         s.reference(),
                     ));
                 }
-                if mention.any && v.resource != Tri::False && v.condition(puller) != Tri::False {
+                // Excess is about the whole account, not only Gitpod's role: a grant to a user
+                // of the account behind an aws:PrincipalArn condition is still a grant.
+                if mention.any
+                    && v.resource != Tri::False
+                    && condition::block_for_account(s.conditions(), puller) != Tri::False
+                {
                     excess_access(v, account, denied_mask, &mut out);
                 }
             }

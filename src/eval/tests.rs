@@ -660,12 +660,15 @@ fn principal_arn_literal_that_is_no_role_name_is_false() {
         ("StringEqualsIgnoreCase", Tri::False),
         ("StringNotEquals", Tri::True),
     ] {
-        let block = format!(r#"{{"{op}": {{"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}}}"#);
+        let block =
+            format!(r#"{{"{op}": {{"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}}}"#);
         assert_eq!(c(&block), want, "{op}");
     }
     // A real role name, with or without a path, stays unknown.
     assert_eq!(
-        c(r#"{"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ci/gitpod_puller"}}"#),
+        c(
+            r#"{"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ci/gitpod_puller"}}"#
+        ),
         Tri::Unknown
     );
     assert_eq!(
@@ -1200,6 +1203,28 @@ fn excess_access_via_a_principal_inside_the_account_or_a_condition() {
     ));
     let text = policy(&[r#"{"Sid": "Push", "Effect": "Allow", "Principal": "*", "Action": "ecr:PutImage", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}"#.to_string()]);
     assert!(codes(&run(&text)).contains(&Code::ExcessAccess));
+}
+
+#[test]
+fn excess_access_to_a_principal_named_by_condition_counts_for_the_account() {
+    // Gitpod's role session fails the condition, but a user of the account is granted the push:
+    // the account is granted more than pulling, however the principal is written.
+    for cond in [
+        r#"{"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/ci"}}"#,
+        r#"{"StringEquals": {"aws:PrincipalType": "User"}}"#,
+    ] {
+        let text = policy(&[format!(
+            r#"{{"Sid": "Push", "Effect": "Allow", "Principal": {{"AWS": "{A}"}}, "Action": "ecr:PutImage", "Condition": {cond}}}"#
+        )]);
+        let j = run(&text);
+        let f = finding(&j, Code::ExcessAccess);
+        assert!(f.message.contains("ecr:PutImage"), "{}", f.message);
+    }
+    // A condition the whole account fails still rules the grant out.
+    let text = policy(&[format!(
+        r#"{{"Effect": "Allow", "Principal": {{"AWS": "{A}"}}, "Action": "ecr:PutImage", "Condition": {{"StringEquals": {{"aws:PrincipalAccount": "444455556666"}}}}}}"#
+    )]);
+    assert!(!codes(&run(&text)).contains(&Code::ExcessAccess));
 }
 
 #[test]

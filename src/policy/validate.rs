@@ -657,10 +657,13 @@ fn unknown_action(pattern: &str) -> UnknownAction {
 fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a str> {
     let mut seen: Vec<&str> = Vec::new();
     for n in names {
-        if seen
-            .iter()
-            .any(|s| if fold { s.eq_ignore_ascii_case(n) } else { *s == n })
-        {
+        if seen.iter().any(|s| {
+            if fold {
+                s.eq_ignore_ascii_case(n)
+            } else {
+                *s == n
+            }
+        }) {
             return Some(n);
         }
         seen.push(n);
