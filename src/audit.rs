@@ -49,6 +49,77 @@ impl Row {
     }
 }
 
+/// A scan's rows in report order, kept in the groups they were made in (one per source):
+/// gathering a million rows into one vector would hold them twice at its peak.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    groups: Vec<Vec<Row>>,
+    len: usize,
+}
+
+impl Rows {
+    pub fn new() -> Rows {
+        Rows::default()
+    }
+
+    /// Appends a group of rows (after every row already held).
+    pub fn push_group(&mut self, group: Vec<Row>) {
+        if !group.is_empty() {
+            self.len += group.len();
+            self.groups.push(group);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Row> + Clone {
+        self.groups.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Puts the rows in report order (source, then record; stable, so each record's accounts
+    /// keep their order). Rows made source by source in source order are in it already, which
+    /// is checked first; only rows the joins add out of order cost a sort.
+    pub fn sort(&mut self) {
+        let mut prev: Option<&Row> = None;
+        let sorted = self.iter().all(|r| {
+            let ok = prev.is_none_or(|p| (&p.source, p.record) <= (&r.source, r.record));
+            prev = Some(r);
+            ok
+        });
+        if sorted {
+            return;
+        }
+        let mut all: Vec<Row> = Vec::with_capacity(self.len);
+        for g in std::mem::take(&mut self.groups) {
+            all.extend(g);
+        }
+        all.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
+        self.groups = vec![all];
+    }
+}
+
+impl From<Vec<Row>> for Rows {
+    fn from(rows: Vec<Row>) -> Rows {
+        let mut r = Rows::new();
+        r.push_group(rows);
+        r
+    }
+}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = &'a Row;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Row>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.groups.iter().flatten()
+    }
+}
+
 /// The accounts being audited, shared by every row.
 pub struct Audit<'a> {
     pullers: &'a [Puller],

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::audit::{Audit, RegistryPolicy, Row};
+use crate::audit::{Audit, RegistryPolicy, Row, Rows};
 use crate::finding::Code;
 use crate::input::{self, Source};
 use crate::policy;
@@ -25,6 +25,11 @@ pub struct Aside {
 }
 
 impl Aside {
+    /// Whether nothing was set aside.
+    pub fn is_empty(&self) -> bool {
+        self.registry_policies.is_empty() && self.inventory.is_empty()
+    }
+
     /// Takes `record` if it is one the joins need; gives it back otherwise.
     pub fn take(&mut self, record: Record) -> Option<Record> {
         match record.body {
@@ -114,7 +119,7 @@ pub fn inventory(
     audit: &Audit<'_>,
     registries: &[RegistryPolicy],
     mut inventory: Vec<Record>,
-    rows: &mut Vec<Row>,
+    rows: &mut Rows,
 ) -> u64 {
     if inventory.is_empty() {
         return 0;
@@ -122,6 +127,7 @@ pub fn inventory(
     let mut seen: HashSet<String> = rows.iter().flat_map(|r| r.repo.join_keys()).collect();
     inventory.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
     let mut n = 0;
+    let mut added = Vec::new();
     for rec in inventory {
         let keys: Vec<String> = rec.repo.join_keys().collect();
         if keys.iter().any(|k| seen.contains(k)) {
@@ -136,16 +142,15 @@ pub fn inventory(
                 ..rec
             },
             registry,
-            rows,
+            &mut added,
         );
     }
+    rows.push_group(added);
     n
 }
 
 /// Rows of one source and, for standard input, its records of a known registry (it cannot be
 /// read twice).
-pub type SourceRows = (Vec<Row>, Vec<Record>);
-
 /// The second pass, when registry policies were found: only the sources holding a repository
 /// of a covered registry are read again and their records judged with the registry policy
 /// (parsed once, shared). Without registry policies it does nothing.
@@ -154,7 +159,8 @@ pub fn second_pass(
     audit: &Audit<'_>,
     sources: &[Source],
     registries: &[RegistryPolicy],
-    per_source: &mut [SourceRows],
+    per_source: &mut [Vec<Row>],
+    kept: &[(usize, Vec<Record>)],
 ) {
     if registries.is_empty() {
         return;
@@ -164,7 +170,7 @@ pub fn second_pass(
     let redo: Vec<usize> = per_source
         .iter()
         .enumerate()
-        .filter(|(_, (rows, _))| {
+        .filter(|(_, rows)| {
             rows.iter()
                 .any(|r| registry_for(registries, &r.repo).is_some())
         })
@@ -174,9 +180,9 @@ pub fn second_pass(
     // input keeps the rows of records of no known registry (those are not re-judged).
     for &i in &redo {
         if sources[i].path.is_none() {
-            per_source[i].0.retain(|r| r.repo.registry.is_none());
+            per_source[i].retain(|r| r.repo.registry.is_none());
         } else {
-            per_source[i].0 = Vec::new();
+            per_source[i] = Vec::new();
         }
     }
     let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
@@ -188,7 +194,8 @@ pub fn second_pass(
                     audit.rows_with(rec, registry, &mut rows);
                 };
                 if sources[i].path.is_none() {
-                    for rec in per_source[i].1.clone() {
+                    let records = kept.iter().filter(|(k, _)| *k == i).flat_map(|(_, r)| r);
+                    for rec in records.cloned() {
                         judge(rec);
                     }
                 } else {
@@ -203,6 +210,6 @@ pub fn second_pass(
             .collect()
     });
     for (i, rows) in again {
-        per_source[i].0.extend(rows);
+        per_source[i].extend(rows);
     }
 }

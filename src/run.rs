@@ -9,7 +9,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::audit::{Audit, Row};
+use crate::audit::{Audit, Row, Rows};
 use crate::config::{Progress, ScanConfig};
 use crate::evidence;
 use crate::input::{self, MissingPath, Outcome, Source};
@@ -42,7 +42,7 @@ pub enum RunError {
 /// The rows of a scan, in report order, how many records they came from, and the sources read.
 #[derive(Debug)]
 pub struct Collected {
-    pub rows: Vec<Row>,
+    pub rows: Rows,
     pub records: u64,
     pub sources: Vec<Source>,
 }
@@ -151,9 +151,17 @@ impl<'a> Handoff<'a> {
     }
 }
 
-/// What the first pass gives per source: its rows, how many records they came from, the
-/// outcome, the records set aside for the joins, and (standard input only) its records.
-type FirstPass = (Vec<Row>, u64, Outcome, join::Aside, Vec<Record>);
+/// What the first pass gives per source: its rows, how many records they came from, and what
+/// few sources have (see [`Rare`]).
+type FirstPass = (Vec<Row>, u64, Option<Box<Rare>>);
+
+/// What few sources give besides rows: a skip note, records set aside for the joins, and
+/// (standard input only) its records, kept in case a registry policy applies to them.
+struct Rare {
+    skipped: Option<String>,
+    aside: join::Aside,
+    kept: Vec<Record>,
+}
 
 /// When the report is made: `SOURCE_DATE_EPOCH` (seconds) when set, for reproducible reports,
 /// else now; UTC, to the second.
@@ -228,21 +236,45 @@ pub fn collect(
                     bar.set_message(format!("{} records", done + records));
                 }
                 bar.inc(1);
-                (rows, records, outcome, aside, kept)
+                // A million sources wait here until the last is read: only what most have
+                // (rows, a count) is held inline; the rare rest is boxed.
+                let skipped = match outcome {
+                    Outcome::Skipped(note) => Some(note),
+                    Outcome::Read => None,
+                };
+                let rare =
+                    (skipped.is_some() || !aside.is_empty() || !kept.is_empty()).then(|| {
+                        Box::new(Rare {
+                            skipped,
+                            aside,
+                            kept,
+                        })
+                    });
+                (rows, records, rare)
             })
             .collect()
     });
     bar.finish_and_clear();
 
     let mut aside = join::Aside::default();
-    let mut per_source: Vec<(Vec<Row>, Vec<Record>)> = Vec::with_capacity(first.len());
+    let mut per_source: Vec<Vec<Row>> = Vec::with_capacity(first.len());
+    let mut kept: Vec<(usize, Vec<Record>)> = Vec::new();
     let mut records = 0;
     let mut skipped = 0usize;
-    for (r, n, outcome, a, kept) in first {
+    for (i, (r, n, rare)) in first.into_iter().enumerate() {
         records += n;
+        per_source.push(r);
+        let Some(rare) = rare else { continue };
+        let Rare {
+            skipped: note,
+            aside: a,
+            kept: k,
+        } = *rare;
         aside.append(a);
-        per_source.push((r, kept));
-        if let Outcome::Skipped(note) = outcome {
+        if !k.is_empty() {
+            kept.push((i, k));
+        }
+        if let Some(note) = note {
             // Folders often hold many unrelated YAML files: name a few, count the rest.
             skipped += 1;
             if skipped <= SKIP_NOTES_SHOWN {
@@ -259,20 +291,15 @@ pub fn collect(
     let mut extra = Vec::new();
     let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
     records += n;
-    join::second_pass(&pool, &audit, &sources, &registries, &mut per_source);
+    join::second_pass(&pool, &audit, &sources, &registries, &mut per_source, &kept);
 
-    let mut rows = Vec::with_capacity(per_source.iter().map(|p| p.0.len()).sum());
-    for (r, _) in per_source {
-        rows.extend(r);
+    let mut rows = Rows::new();
+    for r in per_source {
+        rows.push_group(r);
     }
-    rows.extend(extra);
+    rows.push_group(extra);
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
-    // Sources come sorted and each gives its rows in record then account order, so the rows
-    // are usually in report order already; rows the joins add are not. Checking first spares
-    // the sort's copy of a million rows; the sort is stable, so accounts keep their order.
-    if !rows.is_sorted_by(|a, b| (&a.source, a.record) <= (&b.source, b.record)) {
-        rows.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
-    }
+    rows.sort();
     Ok(Collected {
         rows,
         records,
@@ -303,7 +330,7 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     bar
 }
 
-fn write_report(cfg: &ScanConfig, rows: &[Row], meta: &Meta) -> Result<(), RunError> {
+fn write_report(cfg: &ScanConfig, rows: &Rows, meta: &Meta) -> Result<(), RunError> {
     emit(cfg.output.as_deref(), cfg.color, |out, color| {
         report::write(cfg.format, rows, meta, color, out)
     })

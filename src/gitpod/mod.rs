@@ -273,7 +273,7 @@ pub(crate) struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    pub(crate) fn new(rows: &'a [Row]) -> Index<'a> {
+    pub(crate) fn new(rows: impl IntoIterator<Item = &'a Row>) -> Index<'a> {
         let mut exact: HashMap<_, Vec<&Row>> = HashMap::new();
         let mut regionless: HashMap<_, Vec<&Row>> = HashMap::new();
         for r in rows {

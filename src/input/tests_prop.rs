@@ -161,6 +161,7 @@ proptest! {
         let before = rows.len();
         let (registries, errors) = crate::join::registry_policies(&audit, aside.registry_policies, &mut rows);
         prop_assert_eq!(registries.len() + errors as usize, registry_records);
+        let mut rows = crate::audit::Rows::from(rows);
         let from_inventory = crate::join::inventory(&audit, &registries, aside.inventory, &mut rows);
         prop_assert!(from_inventory as usize <= inventory_records);
         prop_assert_eq!(rows.len() - before, (errors as usize + from_inventory as usize) * pullers.len());

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::audit::Row;
+use crate::audit::Rows;
 use crate::eval::ActionState;
 
 use super::join;
@@ -39,7 +39,7 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn write(rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
     write_rows(rows, out).map_err(into_io)
 }
 
@@ -51,7 +51,7 @@ fn into_io(e: ::csv::Error) -> io::Error {
     }
 }
 
-fn write_rows(rows: &[Row], out: &mut dyn Write) -> Result<(), ::csv::Error> {
+fn write_rows(rows: &Rows, out: &mut dyn Write) -> Result<(), ::csv::Error> {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::audit::Row;
+use crate::audit::{Row, Rows};
 use crate::catalog::REQUIRED;
 use crate::eval::ActionState;
 
@@ -27,7 +27,7 @@ struct Document<'a> {
 }
 
 /// The results, serialised one row at a time: a report of a million rows is never held twice.
-struct Results<'a>(&'a [Row]);
+struct Results<'a>(&'a Rows);
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -136,7 +136,7 @@ fn result(r: &Row) -> Result<'_> {
     }
 }
 
-pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let c = Counts::of(rows);
     let doc = Document {
         schema_version: SCHEMA_VERSION,

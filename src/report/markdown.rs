@@ -10,13 +10,13 @@
 
 use std::io::{self, Write};
 
-use crate::audit::Row;
+use crate::audit::{Row, Rows};
 use crate::eval::ActionState;
 use crate::finding::{Severity, Status};
 
 use super::{Counts, Meta};
 
-pub fn write(rows: &[Row], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let c = Counts::of(rows);
     writeln!(out, "# ECR repository policy audit\n")?;
     writeln!(out, "| Field | Value |")?;

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::audit::Row;
+use crate::audit::Rows;
 use crate::config::Format;
 use crate::finding::Status;
 
@@ -42,7 +42,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(rows: &[Row]) -> Counts {
+    pub fn of(rows: &Rows) -> Counts {
         let mut c = Counts::default();
         for r in rows {
             *c.slot(r.status) += 1;
@@ -67,7 +67,7 @@ impl Counts {
 /// Writes `rows` (already in report order) in `format`.
 pub fn write(
     format: Format,
-    rows: &[Row],
+    rows: &Rows,
     meta: &Meta,
     color: bool,
     out: &mut dyn Write,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::audit::Row;
+use crate::audit::{Row, Rows};
 use crate::finding::{Code, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -251,7 +251,7 @@ fn results(r: &Row) -> impl Iterator<Item = SarifResult<'_>> {
     })
 }
 
-pub fn write(rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
+pub fn write(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",

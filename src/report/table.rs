@@ -7,13 +7,13 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::audit::Row;
+use crate::audit::{Row, Rows};
 use crate::eval::ActionState;
 use crate::finding::Status;
 
 use super::{Counts, Meta};
 
-pub fn write(rows: &[Row], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -100,7 +100,7 @@ fn actions(r: &Row) -> String {
 }
 
 /// The closing line: counts per status and the elapsed time.
-pub fn summary_line(rows: &[Row], meta: &Meta) -> String {
+pub fn summary_line(rows: &Rows, meta: &Meta) -> String {
     let c = Counts::of(rows);
     let accounts = meta.accounts.len();
     format!(
