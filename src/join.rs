@@ -179,7 +179,7 @@ pub fn second_pass(
     // Their first-pass rows are replaced: free them before making the new ones. Standard
     // input keeps the rows of records of no known registry (those are not re-judged).
     for &i in &redo {
-        if sources[i].path.is_none() {
+        if sources[i].path().is_none() {
             per_source[i].retain(|r| r.repo.registry.is_none());
         } else {
             per_source[i] = Vec::new();
@@ -193,7 +193,7 @@ pub fn second_pass(
                     let registry = registry_for(registries, &rec.repo);
                     audit.rows_with(rec, registry, &mut rows);
                 };
-                if sources[i].path.is_none() {
+                if sources[i].path().is_none() {
                     let records = kept.iter().filter(|(k, _)| *k == i).flat_map(|(_, r)| r);
                     for rec in records.cloned() {
                         judge(rec);

@@ -209,7 +209,7 @@ pub fn collect(
                             records += 1;
                             // Only a record of a known registry can be covered by a registry
                             // policy.
-                            if src.path.is_none() && rec.repo.registry.is_some() {
+                            if src.path().is_none() && rec.repo.registry.is_some() {
                                 kept.push(rec.clone());
                             }
                             batch.push(rec);

@@ -14,7 +14,7 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::finding::Code;
@@ -24,23 +24,100 @@ use read::MAX_BYTES;
 use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
-/// input.
+/// input. A million of these are held during a scan, so the path and the label are kept inside
+/// `display` where they can be (they almost always can).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
-    /// The path to open; `None` for standard input.
-    pub path: Option<PathBuf>,
+    place: Place,
     /// The path as found (the command-line argument joined with the walked part), `-` for
     /// standard input. This is the report's `source` column.
     pub display: Arc<str>,
-    /// For the identity of a bare policy document: its path relative to the scanned folder,
-    /// without the extension (`team/app` for `export/team/app.json` when scanning `export`);
-    /// for a file named on the command line, its file stem; `None` for standard input.
-    pub label: Option<String>,
+    label: Label,
     /// Named on the command line (read whatever its name) rather than found by the walk.
     pub named: bool,
     /// The walk could not reach or stat this entry (broken link, permission denied, loop): the
     /// source becomes one `unreadable` record with this message.
     pub walk_error: Option<String>,
+}
+
+/// Where a source is read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Place {
+    Stdin,
+    /// The path `display` spells.
+    Display,
+    /// A path `display` shows only lossily (a name that is not UTF-8).
+    Other(Box<Path>),
+}
+
+/// The label, as a span of `display` or, where it is not one, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Label {
+    None,
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Source {
+    /// Standard input (`-`).
+    pub fn stdin() -> Source {
+        Source {
+            place: Place::Stdin,
+            display: Arc::from("-"),
+            label: Label::None,
+            named: true,
+            walk_error: None,
+        }
+    }
+
+    /// A file at `path`, shown as `display`, whose bare policy document would be named `label`.
+    pub fn file(
+        path: PathBuf,
+        display: Arc<str>,
+        label: Option<String>,
+        named: bool,
+        walk_error: Option<String>,
+    ) -> Source {
+        let place = if path.as_os_str() == std::ffi::OsStr::new(&*display) {
+            Place::Display
+        } else {
+            Place::Other(path.into_boxed_path())
+        };
+        let label = match label {
+            None => Label::None,
+            Some(l) => match display.find(l.as_str()) {
+                Some(at) => Label::Span(at as u32, l.len() as u32),
+                None => Label::Owned(l.into_boxed_str()),
+            },
+        };
+        Source {
+            place,
+            display,
+            label,
+            named,
+            walk_error,
+        }
+    }
+
+    /// The path to open; `None` for standard input.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Stdin => None,
+            Place::Display => Some(Path::new(&*self.display)),
+            Place::Other(p) => Some(p),
+        }
+    }
+
+    /// For the identity of a bare policy document: its path relative to the scanned folder,
+    /// without the extension (`team/app` for `export/team/app.json` when scanning `export`);
+    /// for a file named on the command line, its file stem; `None` for standard input.
+    pub fn label(&self) -> Option<&str> {
+        match &self.label {
+            Label::None => None,
+            Label::Span(at, len) => self.display.get(*at as usize..(*at + *len) as usize),
+            Label::Owned(l) => Some(l),
+        }
+    }
 }
 
 /// A path named on the command line that does not exist (a usage error, exit 2).
@@ -95,8 +172,7 @@ pub(crate) fn read_source_capped(
     }
 
     let name = source
-        .path
-        .as_ref()
+        .path()
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -136,7 +212,7 @@ pub(crate) fn read_source_capped(
         }
     };
     let ctx = shape::Ctx {
-        label: source.label.as_deref(),
+        label: source.label(),
         json_lines: matches!(ext, Some("jsonl" | "ndjson")),
     };
     match shape::parse(text.body(), &ctx, &mut emit) {

@@ -17,7 +17,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Reads the whole source, gunzipped when it starts with the gzip magic bytes.
 pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
-    let raw = match &source.path {
+    let raw = match source.path() {
         None => read_capped(io::stdin().lock(), 0, limit),
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
@@ -224,7 +224,7 @@ impl<R: io::BufRead> LineReader<R> {
 /// Opens a source for streaming: gunzipped (every member) when it starts with the gzip magic
 /// bytes (the decompressed total is capped by the caller).
 pub(crate) fn open_stream(source: &Source) -> Result<(Box<dyn BufRead + Send>, bool), String> {
-    let file: Box<dyn Read + Send> = match &source.path {
+    let file: Box<dyn Read + Send> = match source.path() {
         None => Box::new(io::stdin()),
         Some(path) => Box::new(File::open(path).map_err(|e| format!("cannot open the file: {e}"))?),
     };

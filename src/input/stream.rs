@@ -43,7 +43,7 @@ impl Caps {
 /// order mark: PowerShell's `>`; such files are small).
 pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Outcome> {
     let ctx = Ctx {
-        label: source.label.as_deref(),
+        label: source.label(),
         json_lines: true,
     };
     let (mut inner, gz) = match read::open_stream(source) {
@@ -54,7 +54,7 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
         }
     };
     match inner.fill_buf() {
-        Ok([0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) if !gz && source.path.is_some() => return None,
+        Ok([0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) if !gz && source.path().is_some() => return None,
         _ => {}
     }
     let capped = CapRead {

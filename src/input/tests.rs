@@ -3,7 +3,6 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -137,7 +136,7 @@ fn a_bare_policy_document_is_named_by_its_path_and_passed_as_text() {
     let sources = discover(std::slice::from_ref(&root)).expect("exists");
     assert_eq!(sources.len(), 1);
     assert_eq!(&*sources[0].display, format!("{root}/team/app.json"));
-    assert_eq!(sources[0].label.as_deref(), Some("team/app"));
+    assert_eq!(sources[0].label(), Some("team/app"));
     let r = one(read_all(&sources[0]).0);
     assert_eq!(r.repo, label_repo("team/app"));
     assert_eq!(r.repo.known_name(), None);
@@ -741,16 +740,7 @@ fn displays(sources: &[Source]) -> Vec<String> {
 #[test]
 fn dash_is_standard_input_and_a_missing_path_is_an_error() {
     let sources = discover(&["-".to_owned()]).expect("stdin");
-    assert_eq!(
-        sources,
-        [Source {
-            path: None,
-            display: Arc::from("-"),
-            label: None,
-            named: true,
-            walk_error: None,
-        }]
-    );
+    assert_eq!(sources, [Source::stdin()]);
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("nope").to_string_lossy().into_owned();
     let e = discover(&["-".to_owned(), missing.clone()]).expect_err("missing");
@@ -776,7 +766,7 @@ fn a_named_file_is_read_whatever_its_name_and_labelled_by_its_stem() {
         let s = named_source(&path);
         assert!(s.named);
         assert_eq!(&*s.display, path.to_string_lossy());
-        assert_eq!(s.label.as_deref(), Some(label), "{name}");
+        assert_eq!(s.label(), Some(label), "{name}");
         assert_eq!(one(read_all(&s).0).repo, label_repo(label));
     }
 }
@@ -829,7 +819,7 @@ fn folders_are_walked_for_known_extensions_sorted_with_hidden_files() {
     .map(|rel| format!("{base}/{rel}"))
     .collect();
     assert_eq!(displays(&sources), expected);
-    let labels: Vec<_> = sources.iter().filter_map(|s| s.label.clone()).collect();
+    let labels: Vec<_> = sources.iter().filter_map(|s| s.label()).collect();
     assert_eq!(
         labels,
         [
@@ -894,7 +884,7 @@ fn symlinks_are_followed_and_a_loop_is_one_unreadable_source() {
             format!("{base}/team/loop"),
         ]
     );
-    assert_eq!(sources[0].label.as_deref(), Some("linked/other"));
+    assert_eq!(sources[0].label(), Some("linked/other"));
     let looped = &sources[2];
     let message = looped.walk_error.as_deref().expect("a walk error");
     assert!(message.starts_with("symbolic link loop"), "{message}");
@@ -1146,3 +1136,29 @@ mod hostile;
 
 #[path = "tests_prop.rs"]
 mod prop;
+
+#[test]
+fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {
+    use std::path::PathBuf;
+    let s = Source::file(
+        PathBuf::from("export/team/app.json"),
+        std::sync::Arc::from("export/team/app.json"),
+        Some("team/app".into()),
+        false,
+        None,
+    );
+    assert_eq!(s.path(), Some(Path::new("export/team/app.json")));
+    assert_eq!(s.label(), Some("team/app"));
+    // A path display only shows lossily, and a label that is no part of it, are kept apart.
+    let s = Source::file(
+        PathBuf::from("export/caf\u{e9}.json"),
+        std::sync::Arc::from("export/caf?.json"),
+        Some("other".into()),
+        false,
+        None,
+    );
+    assert_eq!(s.path(), Some(Path::new("export/caf\u{e9}.json")));
+    assert_eq!(s.label(), Some("other"));
+    assert_eq!(Source::stdin().path(), None);
+    assert_eq!(Source::stdin().label(), None);
+}

@@ -17,7 +17,7 @@ static SEEDS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
     let root = format!("{}/testdata/export", env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for s in discover(std::slice::from_ref(&root)).expect("testdata") {
-        let Some(path) = &s.path else { continue };
+        let Some(path) = s.path() else { continue };
         let Ok(bytes) = fs::read(path) else { continue };
         let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut plain = Vec::new();

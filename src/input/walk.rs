@@ -99,13 +99,7 @@ pub(crate) fn discover(paths: &[String]) -> Result<Vec<Source>, MissingPath> {
     let mut out = Vec::new();
     for (arg, kind) in paths.iter().zip(kinds) {
         match kind {
-            None => out.push(Source {
-                path: None,
-                display: Arc::from("-"),
-                label: None,
-                named: true,
-                walk_error: None,
-            }),
+            None => out.push(Source::stdin()),
             Some(Ok(meta)) if meta.is_dir() => walk(arg, &mut out),
             // A named file is read whatever it is: `<(zcat export.gz)` is a pipe.
             Some(Ok(_)) => out.push(named(arg, None)),
@@ -124,13 +118,13 @@ fn is_missing(e: &io::Error) -> bool {
 }
 
 fn named(arg: &str, walk_error: Option<String>) -> Source {
-    Source {
-        path: Some(PathBuf::from(arg)),
-        display: Arc::from(arg),
-        label: Some(named_label(arg)),
-        named: true,
+    Source::file(
+        PathBuf::from(arg),
+        Arc::from(arg),
+        Some(named_label(arg)),
+        true,
         walk_error,
-    }
+    )
 }
 
 /// The folder argument as the front of `display`: trailing slashes dropped so that joining adds
@@ -184,13 +178,13 @@ fn walk(arg: &str, out: &mut Vec<Source>) {
                 }
                 let rel = relative(root, entry.path());
                 let label = label_of(&rel, &file_name, name.stem);
-                out.push(Source {
-                    display: Arc::from(join(base, &rel)),
-                    label: Some(label),
-                    path: Some(entry.into_path()),
-                    named: false,
-                    walk_error: None,
-                });
+                out.push(Source::file(
+                    entry.into_path(),
+                    Arc::from(join(base, &rel)),
+                    Some(label),
+                    false,
+                    None,
+                ));
             }
             Err(err) => {
                 if let Some(source) = walk_error(root, base, &err) {
@@ -238,13 +232,13 @@ fn walk_error(root: &Path, base: &str, err: &walkdir::Error) -> Option<Source> {
             }
         }
     };
-    Some(Source {
-        display: Arc::from(join(base, &rel)),
-        label: Some(label_of(&rel, &file_name, name.stem)),
-        path: Some(path.to_path_buf()),
-        named: false,
-        walk_error: Some(message),
-    })
+    Some(Source::file(
+        path.to_path_buf(),
+        Arc::from(join(base, &rel)),
+        Some(label_of(&rel, &file_name, name.stem)),
+        false,
+        Some(message),
+    ))
 }
 
 /// `display` of `rel` found under the folder argument `arg`.
