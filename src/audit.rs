@@ -1,6 +1,7 @@
 //! Records to rows: parse a record's policy once, judge it for every audited account, and make
 //! exactly one row per (record, account) — error records included.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::catalog::REQUIRED;
@@ -20,8 +21,8 @@ pub struct Row {
     /// The state of each of `catalog::REQUIRED`; `None` when the record could not be judged
     /// (an error row).
     pub actions: Option<[ActionState; 3]>,
-    /// In `Code` order.
-    pub findings: Vec<Finding>,
+    /// In `Code` order. Shared between rows with the same findings (see [`shared_findings`]).
+    pub findings: Arc<[Finding]>,
 }
 
 impl Row {
@@ -215,7 +216,7 @@ impl<'a> Audit<'a> {
                 account: account.clone(),
                 status,
                 actions,
-                findings: shared_messages(findings),
+                findings: shared_findings(findings),
             });
         }
     }
@@ -285,24 +286,29 @@ impl RegistryPolicy {
     }
 }
 
-/// How many distinct messages a worker remembers before it starts afresh.
-const MESSAGE_CACHE_LIMIT: usize = 1 << 16;
+/// How many distinct messages, and findings lists, a worker remembers before it starts afresh.
+const CACHE_LIMIT: usize = 1 << 16;
 
 thread_local! {
-    static MESSAGES: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
-        std::cell::RefCell::new(std::collections::HashSet::new());
+    static MESSAGES: std::cell::RefCell<HashSet<Arc<str>>> =
+        std::cell::RefCell::new(HashSet::new());
+    static LISTS: std::cell::RefCell<HashSet<Arc<[Finding]>>> =
+        std::cell::RefCell::new(HashSet::new());
 }
 
-/// Rows are what a scan's memory grows with, and most of a row is its findings' messages, which
-/// repeat across an estate's templated policies: each worker shares one copy of each message it
-/// has seen (bounded), and the findings list is trimmed to its length.
-fn shared_messages(mut findings: Vec<Finding>) -> Vec<Finding> {
+/// Rows are what a scan's memory grows with, and most of a row is its findings, which repeat
+/// across an estate's templated policies: each worker keeps one copy of each findings list and
+/// each message it has seen (bounded), and rows share them.
+fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
+    if let Some(list) = LISTS.with_borrow(|lists| lists.get(findings.as_slice()).cloned()) {
+        return list;
+    }
     MESSAGES.with_borrow_mut(|seen| {
         for f in &mut findings {
             match seen.get(&*f.message) {
                 Some(m) => f.message = Arc::clone(m),
                 None => {
-                    if seen.len() >= MESSAGE_CACHE_LIMIT {
+                    if seen.len() >= CACHE_LIMIT {
                         seen.clear();
                     }
                     seen.insert(Arc::clone(&f.message));
@@ -310,8 +316,14 @@ fn shared_messages(mut findings: Vec<Finding>) -> Vec<Finding> {
             }
         }
     });
-    findings.shrink_to_fit();
-    findings
+    let list: Arc<[Finding]> = findings.into();
+    LISTS.with_borrow_mut(|lists| {
+        if lists.len() >= CACHE_LIMIT {
+            lists.clear();
+        }
+        lists.insert(Arc::clone(&list));
+    });
+    list
 }
 
 fn root_arn(p: &Puller) -> String {
@@ -403,6 +415,17 @@ mod tests {
             "{}",
             r.detail()
         );
+    }
+
+    #[test]
+    fn rows_with_the_same_findings_share_one_list() {
+        let pullers = [puller("111122223333")];
+        let mut rows = Vec::new();
+        let audit = Audit::new(&pullers);
+        audit.rows(record(Body::NoPolicy), &mut rows);
+        audit.rows(record(Body::NoPolicy), &mut rows);
+        assert_eq!(rows[0].findings, rows[1].findings);
+        assert!(Arc::ptr_eq(&rows[0].findings, &rows[1].findings));
     }
 
     #[test]

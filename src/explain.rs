@@ -181,7 +181,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
     if row.findings.is_empty() {
         writeln!(out, "  none")?;
     }
-    for f in &row.findings {
+    for f in row.findings.iter() {
         writeln!(
             out,
             "  {:<5} {:<18} {}",

@@ -225,7 +225,7 @@ pub struct StatementRef {
 
 /// One finding on a row: a code, a one-sentence message and, where it comes from a statement,
 /// that statement.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Finding {
     pub code: Code,
     pub message: std::sync::Arc<str>,

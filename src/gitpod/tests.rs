@@ -36,7 +36,8 @@ fn export_row(registry: &str, region: Option<&str>, name: &str, status: ScanStat
                 crate::finding::Code::InvalidJson,
                 "error detail",
             )],
-        },
+        }
+        .into(),
     }
 }
 

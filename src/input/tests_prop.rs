@@ -171,7 +171,7 @@ proptest! {
                 prop_assert!(row.findings.iter().any(|f| f.severity() == Severity::Error), "{row:?}");
                 prop_assert!(!row.detail().is_empty());
             }
-            prop_assert_eq!(row.status, Status::worst(&row.findings));
+            prop_assert_eq!(row.status, Status::worst(row.findings.iter()));
         }
     }
 }
