@@ -217,7 +217,7 @@ pub fn extension(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
             // A non-empty rest of a pattern matches some non-empty string; a rest of stars
             // matches every one.
             some = true;
-            if p[i..].iter().all(|b| *b == b'*') {
+            if matches_every_nonempty(&p[i..]) {
                 return Extension::Every;
             }
         }
@@ -227,6 +227,14 @@ pub fn extension(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
     } else {
         Extension::None
     }
+}
+
+/// Whether a rest of pattern matches every non-empty string: only stars, or stars with a single
+/// `?` (which the tail's first character always fills), as in `*`, `?*`, `*?`.
+fn matches_every_nonempty(rest: &[u8]) -> bool {
+    let marks = rest.iter().filter(|b| **b == b'?').count();
+    let stars = rest.iter().filter(|b| **b == b'*').count();
+    marks + stars == rest.len() && stars > 0 && marks <= 1
 }
 
 #[cfg(test)]
@@ -294,6 +302,21 @@ mod tests {
         );
         assert_eq!(extension("image/*", prefix, false, true), Extension::None);
         assert_eq!(extension("repo*", prefix, false, true), Extension::Every);
+        // The unknown tail is never empty: one `?` beside a star always finds its character.
+        for every in ["repository/?*", "repository/*?", "repository/*?*"] {
+            assert_eq!(
+                extension(every, prefix, false, true),
+                Extension::Every,
+                "{every}"
+            );
+        }
+        for some in ["repository/?", "repository/??*", "repository/?*?"] {
+            assert_eq!(
+                extension(some, prefix, false, true),
+                Extension::Some,
+                "{some}"
+            );
+        }
         assert_eq!(extension("*", "", false, true), Extension::Every);
         assert_eq!(extension("us-*", "", false, true), Extension::Some);
         assert_eq!(
