@@ -72,3 +72,25 @@ fn parse_and_judge_mix(bencher: divan::Bencher) {
             .sum::<usize>()
     });
 }
+
+/// Condition blocks on known facts, unknown keys, the partly-known aws:PrincipalArn and sets.
+const CONDITIONS: &[&str] = &[
+    r#"{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}"#,
+    r#"{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"},"Bool":{"aws:SecureTransport":"true"}}"#,
+    r#"{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::*:role/admin-*","arn:aws:iam::111122223333:role/ci-*"]}}"#,
+    r#"{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":["o-a/r-b/ou-c/*"]},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}}"#,
+];
+
+#[divan::bench(args = [0, 1, 2, 3])]
+fn condition_block(bencher: divan::Bencher, i: usize) {
+    let text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{}}}]}}"#,
+        CONDITIONS[i]
+    );
+    let Ok(p) = policy::parse(&text) else {
+        panic!("benchmark condition {i} must be valid");
+    };
+    let who = puller();
+    let conditions = p.statements()[0].conditions();
+    bencher.bench(|| ecr_audit::eval::condition::block(divan::black_box(conditions), &who));
+}
