@@ -90,29 +90,13 @@ pub struct FixArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
 
-    /// The 12-digit AWS account(s) to grant; repeatable. Example: `--account 111122223333`
-    #[arg(
-        long = "account",
-        value_name = "ID",
-        env = "ECR_AUDIT_ACCOUNT",
-        value_delimiter = ',',
-        required = true,
-        value_parser = parse_account
-    )]
-    pub accounts: Vec<String>,
+    #[command(flatten)]
+    pub who: PullerArgs,
 
     /// Where to write policies/, apply.sh and needs-review.txt (created if missing).
     /// Example: `--out-dir remediation/`
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
-
-    /// As for `scan`. Example: `--context aws:PrincipalOrgID=o-abc123`
-    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
-    pub context: Vec<(String, String)>,
-
-    /// As for `scan`. Example: `--partition aws-cn`
-    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
-    pub partition: PartitionArg,
 }
 
 #[derive(Debug, Args)]
@@ -148,47 +132,15 @@ pub struct GitpodArgs {
     #[arg(long = "export", value_name = "EXPORT", required = true)]
     pub exports: Vec<String>,
 
-    /// The 12-digit AWS account of the Gitpod installation; repeatable.
-    /// Example: `--account 111122223333`
-    #[arg(
-        long = "account",
-        value_name = "ID",
-        env = "ECR_AUDIT_ACCOUNT",
-        value_delimiter = ',',
-        required = true,
-        value_parser = parse_account
-    )]
-    pub accounts: Vec<String>,
+    #[command(flatten)]
+    pub who: PullerArgs,
 
     /// Report format. Example: `--format markdown`
     #[arg(long, value_enum, default_value_t = GitpodFormatArg::Table)]
     pub format: GitpodFormatArg,
 
-    /// Write the report to FILE (atomically) instead of standard output. Example: `-o images.csv`
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Exit 1 when some row's status is at or above this (`error` counts as `fail`,
-    /// `not-applicable` as `pass`). Example: `--fail-on warn`
-    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
-    pub fail_on: FailOnArg,
-
-    /// A fact about the pulling principal's requests, as for `scan`; repeatable.
-    /// Example: `--context aws:PrincipalOrgID=o-abc123`
-    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
-    pub context: Vec<(String, String)>,
-
-    /// ARN partition of the account principal. Example: `--partition aws-cn`
-    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
-    pub partition: PartitionArg,
-
-    /// Worker threads for scanning the export (default: all cores). Example: `-j 4`
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
-
-    /// Progress bar on standard error while the export is scanned. Example: `--progress never`
-    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
-    pub progress: ProgressArg,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -203,33 +155,20 @@ impl GitpodArgs {
     /// The validated configuration: the export is judged exactly as `scan` would judge it.
     pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
         use ecr_audit::gitpod::Format as G;
-        let scan = ScanArgs {
-            paths: self.exports,
-            accounts: self.accounts,
-            format: FormatArg::Table,
-            output: self.output,
-            fail_on: self.fail_on,
-            context: self.context,
-            partition: self.partition,
-            jobs: self.jobs,
-            progress: self.progress,
-            evidence: false,
-        }
-        .into_config(color);
         ecr_audit::gitpod::GitpodConfig {
+            fail_on: self.run.fail_on(),
+            progress: self.run.progress(),
             paths: self.paths,
-            exports: scan.paths,
-            pullers: scan.pullers,
+            exports: self.exports,
+            pullers: self.who.pullers(),
             format: match self.format {
                 GitpodFormatArg::Table => G::Table,
                 GitpodFormatArg::Csv => G::Csv,
                 GitpodFormatArg::Json => G::Json,
                 GitpodFormatArg::Markdown => G::Markdown,
             },
-            output: scan.output,
-            fail_on: scan.fail_on,
-            jobs: scan.jobs,
-            progress: scan.progress,
+            output: self.run.output,
+            jobs: self.run.jobs.map(usize::from),
             color,
         }
     }
@@ -251,8 +190,28 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
 
+    #[command(flatten)]
+    pub who: PullerArgs,
+
+    /// Report format. Example: `--format csv`
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Add the SHA-256 of every input file, and one digest over all of them, to the JSON and
+    /// Markdown reports. Example: `--format markdown --evidence`
+    #[arg(long)]
+    pub evidence: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Who pulls: the audited accounts and what is known about their requests (scan, gitpod, fix).
+#[derive(Debug, Args)]
+pub struct PullerArgs {
     /// The 12-digit AWS account of the Gitpod installation. Repeatable: one verdict per
-    /// repository and account. Example: `--account 111122223333`
+    /// repository and account; also ECR_AUDIT_ACCOUNT, comma-separated.
+    /// Example: `--account 111122223333`
     #[arg(
         long = "account",
         value_name = "ID",
@@ -263,20 +222,6 @@ pub struct ScanArgs {
     )]
     pub accounts: Vec<String>,
 
-    /// Report format. Example: `--format csv`
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-
-    /// Write the report to FILE (atomically: a temporary file, then rename) instead of standard
-    /// output. Example: `-o verdicts.csv`
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Exit 1 when some row's status is at or above this (`error` rows count as `fail`).
-    /// Example: `--fail-on warn`
-    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
-    pub fail_on: FailOnArg,
-
     /// A fact about the pulling principal's requests, for condition evaluation; repeatable;
     /// `KEY=` says the key is absent. Example: `--context aws:PrincipalOrgID=o-abc123`
     #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
@@ -285,6 +230,26 @@ pub struct ScanArgs {
     /// ARN partition of the account principal. Example: `--partition aws-cn`
     #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
     pub partition: PartitionArg,
+}
+
+impl PullerArgs {
+    fn pullers(self) -> Vec<Puller> {
+        pullers(self.accounts, self.context, self.partition)
+    }
+}
+
+/// How a report run goes: where the report goes, when it fails, workers, progress (scan, gitpod).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Write the report to FILE (atomically: a temporary file, then rename) instead of standard
+    /// output. Example: `-o verdicts.csv`
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when some row's status is at or above this (`error` rows count as `fail`; for
+    /// gitpod, `not-applicable` as `pass`). Example: `--fail-on warn`
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
 
     /// Worker threads (default: all cores). Example: `-j 4`
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -294,11 +259,24 @@ pub struct ScanArgs {
     /// Example: `--progress never`
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+}
 
-    /// Add the SHA-256 of every input file, and one digest over all of them, to the JSON and
-    /// Markdown reports. Example: `--format markdown --evidence`
-    #[arg(long)]
-    pub evidence: bool,
+impl RunArgs {
+    fn fail_on(&self) -> FailOn {
+        match self.fail_on {
+            FailOnArg::Fail => FailOn::Fail,
+            FailOnArg::Warn => FailOn::Warn,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        match self.progress {
+            ProgressArg::Auto => Progress::Auto,
+            ProgressArg::Always => Progress::Always,
+            ProgressArg::Never => Progress::Never,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -403,7 +381,7 @@ impl FixArgs {
     pub fn into_config(self) -> FixConfig {
         FixConfig {
             paths: self.paths,
-            pullers: pullers(self.accounts, self.context, self.partition),
+            pullers: self.who.pullers(),
             out_dir: self.out_dir,
         }
     }
@@ -413,7 +391,9 @@ impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
     pub fn into_config(self, color: bool) -> ScanConfig {
         ScanConfig {
-            pullers: pullers(self.accounts, self.context, self.partition),
+            fail_on: self.run.fail_on(),
+            progress: self.run.progress(),
+            pullers: self.who.pullers(),
             paths: self.paths,
             format: match self.format {
                 FormatArg::Table => Format::Table,
@@ -422,18 +402,8 @@ impl ScanArgs {
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Sarif => Format::Sarif,
             },
-            output: self.output,
-            fail_on: match self.fail_on {
-                FailOnArg::Fail => FailOn::Fail,
-                FailOnArg::Warn => FailOn::Warn,
-                FailOnArg::Never => FailOn::Never,
-            },
-            jobs: self.jobs.map(usize::from),
-            progress: match self.progress {
-                ProgressArg::Auto => Progress::Auto,
-                ProgressArg::Always => Progress::Always,
-                ProgressArg::Never => Progress::Never,
-            },
+            output: self.run.output,
+            jobs: self.run.jobs.map(usize::from),
             color,
             evidence: self.evidence,
         }

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Scan(args) => {
-            let to_stdout = args.output.is_none();
+            let to_stdout = args.run.output.is_none();
             let config = args.into_config(color(to_stdout));
             match run::scan(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             }
         }
         cli::Command::Gitpod(args) => {
-            let to_stdout = args.output.is_none();
+            let to_stdout = args.run.output.is_none();
             let config = args.into_config(color(to_stdout));
             match gitpod::run(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
