@@ -71,6 +71,15 @@ impl Rows {
         }
     }
 
+    /// Keeps the rows for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Row) -> bool) {
+        for g in &mut self.groups {
+            g.retain(&mut keep);
+        }
+        self.groups.retain(|g| !g.is_empty());
+        self.len = self.groups.iter().map(Vec::len).sum();
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Row> + Clone {
         self.groups.iter().flatten()
     }

@@ -153,39 +153,39 @@ pub fn inventory(
 /// read twice).
 /// The second pass, when registry policies were found: only the sources holding a repository
 /// of a covered registry are read again and their records judged with the registry policy
-/// (parsed once, shared). Without registry policies it does nothing.
+/// (parsed once, shared); their first-pass rows are replaced. Without registry policies it does
+/// nothing. `kept` holds standard input's records by source index (it cannot be read twice).
 pub fn second_pass(
     pool: &rayon::ThreadPool,
     audit: &Audit<'_>,
     sources: &[Source],
     registries: &[RegistryPolicy],
-    per_source: &mut [Vec<Row>],
+    rows: &mut Rows,
     kept: &[(usize, Vec<Record>)],
 ) {
     if registries.is_empty() {
         return;
     }
-    // Second pass, only over the sources holding a repository of a registry with a registry
-    // policy: their records are judged again with it. The registry policies were parsed once.
-    let redo: Vec<usize> = per_source
+    let redo_names: HashSet<Arc<str>> = rows
+        .iter()
+        .filter(|r| registry_for(registries, &r.repo).is_some())
+        .map(|r| Arc::clone(&r.source))
+        .collect();
+    if redo_names.is_empty() {
+        return;
+    }
+    let redo: Vec<usize> = sources
         .iter()
         .enumerate()
-        .filter(|(_, rows)| {
-            rows.iter()
-                .any(|r| registry_for(registries, &r.repo).is_some())
-        })
+        .filter(|(_, s)| redo_names.contains(&*s.display))
         .map(|(i, _)| i)
         .collect();
     // Their first-pass rows are replaced: free them before making the new ones. Standard
     // input keeps the rows of records of no known registry (those are not re-judged).
-    for &i in &redo {
-        if sources[i].path().is_none() {
-            per_source[i].retain(|r| r.repo.registry.is_none());
-        } else {
-            per_source[i] = Vec::new();
-        }
-    }
-    let again: Vec<(usize, Vec<Row>)> = pool.install(|| {
+    rows.retain(|r| {
+        !redo_names.contains(&*r.source) || (&*r.source == "-" && r.repo.registry.is_none())
+    });
+    let again: Vec<Vec<Row>> = pool.install(|| {
         redo.par_iter()
             .map(|&i| {
                 let mut rows = Vec::new();
@@ -205,11 +205,12 @@ pub fn second_pass(
                         }
                     });
                 }
-                (i, rows)
+                rows
             })
             .collect()
     });
-    for (i, rows) in again {
-        per_source[i].extend(rows);
+    // Appended after every other row: the caller's sort puts them in place.
+    for group in again {
+        rows.push_group(group);
     }
 }

@@ -84,6 +84,9 @@ fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
         .map_err(|e| RunError::Threads(jobs, e.to_string()))
 }
 
+/// Sources judged together before their rows are gathered (see [`collect`]).
+const CHUNK: usize = 4096;
+
 /// Records per batch handed to another worker when one file holds many (JSON Lines, arrays).
 const BATCH: usize = 512;
 /// At most this many batches of one file wait for a worker; past it the reader judges the batch
@@ -190,98 +193,100 @@ pub fn collect(
     let audit = Audit::new(pullers);
     let records_done = std::sync::atomic::AtomicU64::new(0);
 
-    let first: Vec<FirstPass> = pool.install(|| {
-        sources
-            .par_iter()
-            .map(|src| {
-                // Most files hold one record: room for exactly its rows, not a growth step's.
-                let mut rows = Vec::with_capacity(pullers.len());
-                let mut records = 0u64;
-                let mut aside = join::Aside::default();
-                // Standard input cannot be read twice: keep its records in case a registry
-                // policy turns out to apply to them (see `join`).
-                let mut kept = Vec::new();
-                let handoff = Handoff::new(&audit);
-                let outcome = rayon::scope(|scope| {
-                    let mut batch = Vec::new();
-                    let outcome = input::read_source(src, &mut |rec| {
-                        if let Some(rec) = aside.take(rec) {
-                            records += 1;
-                            // Only a record of a known registry can be covered by a registry
-                            // policy.
-                            if src.path().is_none() && rec.repo.registry.is_some() {
-                                kept.push(rec.clone());
-                            }
-                            batch.push(rec);
-                            if batch.len() == BATCH {
-                                handoff.judge(std::mem::take(&mut batch), scope, &mut rows);
-                            }
-                        }
-                    });
-                    // What is left of the last batch is judged here.
-                    for r in batch {
-                        audit.rows(r, &mut rows);
+    let one_source = |src: &Source| -> FirstPass {
+        // Most files hold one record: room for exactly its rows, not a growth step's.
+        let mut rows = Vec::with_capacity(pullers.len());
+        let mut records = 0u64;
+        let mut aside = join::Aside::default();
+        // Standard input cannot be read twice: keep its records in case a registry
+        // policy turns out to apply to them (see `join`).
+        let mut kept = Vec::new();
+        let handoff = Handoff::new(&audit);
+        let outcome = rayon::scope(|scope| {
+            let mut batch = Vec::new();
+            let outcome = input::read_source(src, &mut |rec| {
+                if let Some(rec) = aside.take(rec) {
+                    records += 1;
+                    // Only a record of a known registry can be covered by a registry
+                    // policy.
+                    if src.path().is_none() && rec.repo.registry.is_some() {
+                        kept.push(rec.clone());
                     }
-                    outcome
-                });
-                if handoff.used() {
-                    rows.extend(handoff.into_rows());
-                    // Batches come back in any order; a stable sort keeps each record's
-                    // accounts in order.
-                    rows.sort_by_key(|r| r.record);
+                    batch.push(rec);
+                    if batch.len() == BATCH {
+                        handoff.judge(std::mem::take(&mut batch), scope, &mut rows);
+                    }
                 }
-                rows.shrink_to_fit();
-                let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
-                if !bar.is_hidden() {
-                    bar.set_message(format!("{} records", done + records));
-                }
-                bar.inc(1);
-                // A million sources wait here until the last is read: only what most have
-                // (rows, a count) is held inline; the rare rest is boxed.
-                let skipped = match outcome {
-                    Outcome::Skipped(note) => Some(note),
-                    Outcome::Read => None,
-                };
-                let rare =
-                    (skipped.is_some() || !aside.is_empty() || !kept.is_empty()).then(|| {
-                        Box::new(Rare {
-                            skipped,
-                            aside,
-                            kept,
-                        })
-                    });
-                (rows, records, rare)
+            });
+            // What is left of the last batch is judged here.
+            for r in batch {
+                audit.rows(r, &mut rows);
+            }
+            outcome
+        });
+        if handoff.used() {
+            rows.extend(handoff.into_rows());
+            // Batches come back in any order; a stable sort keeps each record's
+            // accounts in order.
+            rows.sort_by_key(|r| r.record);
+        }
+        rows.shrink_to_fit();
+        let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
+        if !bar.is_hidden() {
+            bar.set_message(format!("{} records", done + records));
+        }
+        bar.inc(1);
+        // A million sources wait here until the last is read: only what most have
+        // (rows, a count) is held inline; the rare rest is boxed.
+        let skipped = match outcome {
+            Outcome::Skipped(note) => Some(note),
+            Outcome::Read => None,
+        };
+        let rare = (skipped.is_some() || !aside.is_empty() || !kept.is_empty()).then(|| {
+            Box::new(Rare {
+                skipped,
+                aside,
+                kept,
             })
-            .collect()
-    });
-    bar.finish_and_clear();
+        });
+        (rows, records, rare)
+    };
 
+    // Sources are judged a chunk at a time: each chunk's rows are gathered into one vector, so
+    // a million one-row files do not each keep a vector of their own, and gathering never
+    // holds more than a chunk twice.
+    let mut rows = Rows::new();
     let mut aside = join::Aside::default();
-    let mut per_source: Vec<Vec<Row>> = Vec::with_capacity(first.len());
     let mut kept: Vec<(usize, Vec<Record>)> = Vec::new();
     let mut records = 0;
     let mut skipped = 0usize;
-    for (i, (r, n, rare)) in first.into_iter().enumerate() {
-        records += n;
-        per_source.push(r);
-        let Some(rare) = rare else { continue };
-        let Rare {
-            skipped: note,
-            aside: a,
-            kept: k,
-        } = *rare;
-        aside.append(a);
-        if !k.is_empty() {
-            kept.push((i, k));
-        }
-        if let Some(note) = note {
-            // Folders often hold many unrelated YAML files: name a few, count the rest.
-            skipped += 1;
-            if skipped <= SKIP_NOTES_SHOWN {
-                eprintln!("note: {note}");
+    for (c, chunk) in sources.chunks(CHUNK).enumerate() {
+        let first: Vec<FirstPass> = pool.install(|| chunk.par_iter().map(one_source).collect());
+        let mut gathered = Vec::with_capacity(first.iter().map(|f| f.0.len()).sum());
+        for (i, (r, n, rare)) in first.into_iter().enumerate() {
+            records += n;
+            gathered.extend(r);
+            let Some(rare) = rare else { continue };
+            let Rare {
+                skipped: note,
+                aside: a,
+                kept: k,
+            } = *rare;
+            aside.append(a);
+            if !k.is_empty() {
+                kept.push((c * CHUNK + i, k));
+            }
+            if let Some(note) = note {
+                // Folders often hold many unrelated YAML files: name a few, count the rest.
+                skipped += 1;
+                if skipped <= SKIP_NOTES_SHOWN {
+                    eprintln!("note: {note}");
+                }
             }
         }
+        rows.push_group(gathered);
     }
+    bar.finish_and_clear();
     if skipped > SKIP_NOTES_SHOWN {
         eprintln!(
             "note: {} more YAML or CSV files that hold no export were skipped",
@@ -291,12 +296,7 @@ pub fn collect(
     let mut extra = Vec::new();
     let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
     records += n;
-    join::second_pass(&pool, &audit, &sources, &registries, &mut per_source, &kept);
-
-    let mut rows = Rows::new();
-    for r in per_source {
-        rows.push_group(r);
-    }
+    join::second_pass(&pool, &audit, &sources, &registries, &mut rows, &kept);
     rows.push_group(extra);
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
     rows.sort();
