@@ -72,7 +72,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let n = rows.len();
     // Freeing a million rows one by one costs time the user waits for after the report is
     // out; a thread of its own does it while the process ends.
-    // (Should no thread be had, the spawn error hands the rows back and they are freed here.)
+    // (Should no thread be had, the closure is dropped here and the rows with it.)
     let _ = std::thread::Builder::new().spawn(move || drop((rows, sources)));
     Ok(ScanOutcome { failed, rows: n })
 }
