@@ -264,10 +264,21 @@ pub fn collect(
     let mut skipped = 0usize;
     for (c, chunk) in sources.chunks(CHUNK).enumerate() {
         let first: Vec<FirstPass> = pool.install(|| chunk.par_iter().map(one_source).collect());
-        let mut gathered = Vec::with_capacity(first.iter().map(|f| f.0.len()).sum());
+        let small = first
+            .iter()
+            .map(|f| f.0.len())
+            .filter(|n| *n <= BATCH)
+            .sum();
+        let mut gathered = Vec::with_capacity(small);
         for (i, (r, n, rare)) in first.into_iter().enumerate() {
             records += n;
-            gathered.extend(r);
+            if r.len() > BATCH {
+                // A large file's rows are a group of their own: no copy of them.
+                rows.push_group(std::mem::take(&mut gathered));
+                rows.push_group(r);
+            } else {
+                gathered.extend(r);
+            }
             let Some(rare) = rare else { continue };
             let Rare {
                 skipped: note,
