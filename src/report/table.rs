@@ -5,9 +5,10 @@
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use crate::audit::{Row, Rows};
+use crate::catalog::REQUIRED;
 use crate::eval::ActionState;
 use crate::finding::Status;
 
@@ -31,6 +32,12 @@ pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::
         "Findings",
         "Detail",
     ]);
+    // Paths and names may be long; the detail is what a person acts on, so it keeps the room.
+    for (column, percent) in [(0, 22), (1, 18)] {
+        if let Some(c) = t.column_mut(column) {
+            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Percentage(percent)));
+        }
+    }
     for r in rows {
         let mut status = Cell::new(r.status.as_str());
         if color {
@@ -88,6 +95,10 @@ fn actions(r: &Row) -> String {
             .actions_in(state)
             .map(|a| a.trim_start_matches("ecr:"))
             .collect();
+        if names.len() == REQUIRED.len() {
+            // All three alike: say so, and leave the width to the detail.
+            return format!("all {}", state.as_str());
+        }
         if !names.is_empty() {
             parts.push(format!("{}: {}", state.as_str(), names.join(", ")));
         }
