@@ -68,14 +68,14 @@ pub fn eval(c: &Condition, puller: &Puller) -> Tri {
     let negated = op.base.is_negated();
     let reqs: &mut dyn Iterator<Item = Req<'_>> = match fact {
         Fact::Absent => {
-            return if op.if_exists {
-                Tri::True
-            } else {
-                match op.qualifier {
-                    Some(Qualifier::ForAnyValue) => Tri::False,
-                    Some(Qualifier::ForAllValues) => Tri::True,
-                    None => negated.into(),
-                }
+            // ForAnyValue needs some request value to match: with none it is false, IfExists
+            // or not (AWS evaluates `ForAnyValue:StringEqualsIfExists` on a missing key as
+            // false). Otherwise IfExists makes an absent key true.
+            return match op.qualifier {
+                Some(Qualifier::ForAnyValue) => Tri::False,
+                Some(Qualifier::ForAllValues) => Tri::True,
+                None if op.if_exists => Tri::True,
+                None => negated.into(),
             };
         }
         Fact::Unknown => return Tri::Unknown,

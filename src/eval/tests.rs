@@ -542,6 +542,16 @@ fn for_any_value_absent_is_false() {
         c(r#"{"ForAnyValue:StringEquals": {"aws:CalledVia": "x"}}"#),
         Tri::False
     );
+    // IfExists does not rescue ForAnyValue: with no request value, none can match.
+    assert_eq!(
+        c(r#"{"ForAnyValue:StringEqualsIfExists": {"aws:SourceAccount": "444455556666"}}"#),
+        Tri::False
+    );
+    // Without a set qualifier, IfExists makes the absent key true.
+    assert_eq!(
+        c(r#"{"StringEqualsIfExists": {"aws:SourceAccount": "444455556666"}}"#),
+        Tri::True
+    );
 }
 
 #[test]
