@@ -8,14 +8,82 @@ use crate::catalog::REQUIRED;
 use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
 use crate::policy::{self, Policy};
-use crate::record::{Body, Record, RepoId};
+use crate::record::{Body, Identity, Record, RepoId};
+
+/// A row's repository identity, kept compact: rows are what a scan's memory grows with.
+/// Registries and regions repeat across an estate, so each worker shares one copy of each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RowRepo {
+    pub registry: Option<Arc<str>>,
+    pub region: Option<Arc<str>>,
+    /// The repository name, or for a bare policy document the path it was found at (see
+    /// `name_from_path`).
+    pub repository: Option<Box<str>>,
+    pub arn: Option<Box<str>>,
+    /// `repository` was derived from a file path: a label, not the repository's real name.
+    pub name_from_path: bool,
+}
+
+impl RowRepo {
+    /// Registry, region and repository, each when known, in that order.
+    pub fn parts(&self) -> [Option<&str>; 3] {
+        [
+            self.registry.as_deref(),
+            self.region.as_deref(),
+            self.repository.as_deref(),
+        ]
+    }
+
+    /// The compact copy, sharing this worker's copies of registries and regions.
+    fn compact(repo: RepoId) -> RowRepo {
+        RowRepo {
+            registry: repo.registry.map(|s| shared_str(&s)),
+            region: repo.region.map(|s| shared_str(&s)),
+            repository: repo.repository.map(String::into_boxed_str),
+            arn: repo.arn.map(String::into_boxed_str),
+            name_from_path: repo.name_from_path,
+        }
+    }
+}
+
+impl From<RepoId> for RowRepo {
+    fn from(repo: RepoId) -> RowRepo {
+        RowRepo::compact(repo)
+    }
+}
+
+impl Identity for RowRepo {
+    fn registry(&self) -> Option<&str> {
+        self.registry.as_deref()
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    fn known_name(&self) -> Option<&str> {
+        if self.name_from_path {
+            None
+        } else {
+            self.repository.as_deref()
+        }
+    }
+    fn arn(&self) -> Option<&str> {
+        self.arn.as_deref()
+    }
+}
+
+impl RowRepo {
+    /// The repository's real name, if the input gives it (not a path-derived label).
+    pub fn known_name(&self) -> Option<&str> {
+        Identity::known_name(self)
+    }
+}
 
 /// One line of the report: the verdict on one record for one audited account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     pub source: Arc<str>,
     pub record: u64,
-    pub repo: RepoId,
+    pub repo: RowRepo,
     pub account: Arc<str>,
     pub status: Status,
     /// The state of each of `catalog::REQUIRED`; `None` when the record could not be judged
@@ -207,12 +275,12 @@ impl<'a> Audit<'a> {
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
         }
+        // One compact identity: the last account's row takes it, the others copy it.
         let last = verdicts.len().saturating_sub(1);
-        let mut repo = Some(repo);
+        let mut repo = Some(RowRepo::compact(repo));
         for (i, ((status, actions, findings), account)) in
             verdicts.into_iter().zip(&self.accounts).enumerate()
         {
-            // The last row takes the identity; the others copy it.
             let repo = if i == last {
                 repo.take().unwrap_or_default()
             } else {
@@ -279,9 +347,9 @@ pub struct RegistryPolicy {
 
 impl RegistryPolicy {
     /// Whether it applies to `repo`: same registry, and same region where both are known.
-    pub fn covers(&self, repo: &RepoId) -> bool {
-        repo.registry.as_deref() == Some(self.registry.as_str())
-            && match (&self.region, &repo.region) {
+    pub fn covers(&self, repo: &impl Identity) -> bool {
+        repo.registry() == Some(self.registry.as_str())
+            && match (self.region.as_deref(), repo.region()) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             }
@@ -303,6 +371,21 @@ thread_local! {
         std::cell::RefCell::new(HashSet::new());
     static LISTS: std::cell::RefCell<HashSet<Arc<[Finding]>>> =
         std::cell::RefCell::new(HashSet::new());
+}
+
+/// This worker's shared copy of `s` (bounded like the messages, with which it shares the set).
+fn shared_str(s: &str) -> Arc<str> {
+    MESSAGES.with_borrow_mut(|seen| {
+        if let Some(m) = seen.get(s) {
+            return Arc::clone(m);
+        }
+        if seen.len() >= CACHE_LIMIT {
+            seen.clear();
+        }
+        let m: Arc<str> = Arc::from(s);
+        seen.insert(Arc::clone(&m));
+        m
+    })
 }
 
 /// Rows are what a scan's memory grows with, and most of a row is its findings, which repeat

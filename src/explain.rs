@@ -100,10 +100,11 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
 }
 
 fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io::Result<()> {
-    let repo = [&row.repo.registry, &row.repo.region, &row.repo.repository]
+    let repo = row
+        .repo
+        .parts()
         .into_iter()
         .flatten()
-        .map(String::as_str)
         .collect::<Vec<_>>()
         .join("/");
     writeln!(

@@ -231,7 +231,12 @@ fn manual_row(row: &Row, reason: String) -> Manual {
     Manual {
         source: row.source.to_string(),
         record: row.record,
-        repository: row.repo.repository.clone().unwrap_or_default(),
+        repository: row
+            .repo
+            .repository
+            .as_deref()
+            .unwrap_or_default()
+            .to_owned(),
         account: row.account.to_string(),
         reason,
     }

@@ -13,7 +13,7 @@ use crate::audit::{Audit, RegistryPolicy, Row, Rows};
 use crate::finding::Code;
 use crate::input::{self, Source};
 use crate::policy;
-use crate::record::{Body, Record, RepoId};
+use crate::record::{Body, Identity, Record};
 
 /// What the first pass set aside instead of judging.
 #[derive(Debug, Default)]
@@ -107,7 +107,7 @@ pub fn registry_policies(
 /// region; a policy of unknown region after those of a known one).
 pub fn registry_for<'r>(
     policies: &'r [RegistryPolicy],
-    repo: &RepoId,
+    repo: &impl Identity,
 ) -> Option<&'r RegistryPolicy> {
     policies.iter().find(|r| r.covers(repo))
 }

@@ -34,16 +34,6 @@ pub struct RepoId {
 }
 
 impl RepoId {
-    /// The keys under which another record may name the same repository: (registry, name) and
-    /// the ARN, each when known. Used by the inventory join.
-    pub fn join_keys(&self) -> impl Iterator<Item = String> + '_ {
-        let by_name = match (&self.registry, self.known_name()) {
-            (Some(registry), Some(name)) => Some(format!("{registry}/{name}")),
-            _ => None,
-        };
-        by_name.into_iter().chain(self.arn.clone())
-    }
-
     /// The repository's real name, if the input gives it (not a path-derived label).
     pub fn known_name(&self) -> Option<&str> {
         if self.name_from_path {
@@ -51,6 +41,41 @@ impl RepoId {
         } else {
             self.repository.as_deref()
         }
+    }
+}
+
+/// What the joins need to know of a repository's identity, whichever type holds it (a record's
+/// [`RepoId`], or a row's compact copy).
+pub trait Identity {
+    fn registry(&self) -> Option<&str>;
+    fn region(&self) -> Option<&str>;
+    /// The repository's real name, if the input gives it (not a path-derived label).
+    fn known_name(&self) -> Option<&str>;
+    fn arn(&self) -> Option<&str>;
+
+    /// The keys under which another record may name the same repository: (registry, name) and
+    /// the ARN, each when known. Used by the inventory join.
+    fn join_keys(&self) -> impl Iterator<Item = String> {
+        let by_name = match (self.registry(), self.known_name()) {
+            (Some(registry), Some(name)) => Some(format!("{registry}/{name}")),
+            _ => None,
+        };
+        by_name.into_iter().chain(self.arn().map(str::to_owned))
+    }
+}
+
+impl Identity for RepoId {
+    fn registry(&self) -> Option<&str> {
+        self.registry.as_deref()
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    fn known_name(&self) -> Option<&str> {
+        RepoId::known_name(self)
+    }
+    fn arn(&self) -> Option<&str> {
+        self.arn.as_deref()
     }
 }
 

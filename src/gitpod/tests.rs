@@ -17,7 +17,8 @@ fn export_row(registry: &str, region: Option<&str>, name: &str, status: ScanStat
             region: region.map(Into::into),
             repository: Some(name.into()),
             ..RepoId::default()
-        },
+        }
+        .into(),
         account: Arc::from(A),
         status,
         actions: None,

@@ -171,11 +171,7 @@ fn list(items: &[String]) -> String {
 }
 
 fn repository(r: &Row) -> String {
-    let parts: Vec<&str> = [&r.repo.registry, &r.repo.region, &r.repo.repository]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let parts: Vec<&str> = r.repo.parts().into_iter().flatten().collect();
     if parts.is_empty() {
         "—".into()
     } else {

@@ -205,10 +205,11 @@ fn line_numbered(source: &str) -> bool {
 }
 
 fn results(r: &Row) -> impl Iterator<Item = SarifResult<'_>> {
-    let label = [&r.repo.registry, &r.repo.region, &r.repo.repository]
+    let label = r
+        .repo
+        .parts()
         .into_iter()
         .flatten()
-        .map(String::as_str)
         .collect::<Vec<_>>()
         .join("/");
     r.findings.iter().map(move |f| {

@@ -72,10 +72,10 @@ pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::
 
 /// `registry/region/name`, leaving out what is unknown.
 fn repository(r: &Row) -> String {
-    [&r.repo.registry, &r.repo.region, &r.repo.repository]
+    r.repo
+        .parts()
         .into_iter()
         .flatten()
-        .map(String::as_str)
         .collect::<Vec<_>>()
         .join("/")
 }
