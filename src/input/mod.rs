@@ -37,7 +37,7 @@ pub struct Source {
     pub named: bool,
     /// The walk could not reach or stat this entry (broken link, permission denied, loop): the
     /// source becomes one `unreadable` record with this message.
-    pub walk_error: Option<String>,
+    pub walk_error: Option<Box<str>>,
 }
 
 /// Where a source is read from.
@@ -55,7 +55,8 @@ enum Place {
 enum Label {
     None,
     Span(u32, u32),
-    Owned(Box<str>),
+    /// Boxed twice so that the label costs one word in the (rare) owned case.
+    Owned(Box<Box<str>>),
 }
 
 impl Source {
@@ -87,7 +88,7 @@ impl Source {
             None => Label::None,
             Some(l) => match display.find(l.as_str()) {
                 Some(at) => Label::Span(at as u32, l.len() as u32),
-                None => Label::Owned(l.into_boxed_str()),
+                None => Label::Owned(Box::new(l.into_boxed_str())),
             },
         };
         Source {
@@ -95,7 +96,7 @@ impl Source {
             display,
             label,
             named,
-            walk_error,
+            walk_error: walk_error.map(String::into_boxed_str),
         }
     }
 
@@ -167,7 +168,7 @@ pub(crate) fn read_source_capped(
         message,
     };
     if let Some(message) = &source.walk_error {
-        emit(1, RepoId::default(), unreadable(message.clone()));
+        emit(1, RepoId::default(), unreadable(message.to_string()));
         return Outcome::Read;
     }
 
