@@ -1,7 +1,7 @@
 //! Records to rows: parse a record's policy once, judge it for every audited account, and make
 //! exactly one row per (record, account) — error records included.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 use crate::catalog::REQUIRED;
@@ -367,10 +367,10 @@ impl RegistryPolicy {
 const CACHE_LIMIT: usize = 1 << 16;
 
 thread_local! {
-    static MESSAGES: std::cell::RefCell<HashSet<Arc<str>>> =
-        std::cell::RefCell::new(HashSet::new());
-    static LISTS: std::cell::RefCell<HashSet<Arc<[Finding]>>> =
-        std::cell::RefCell::new(HashSet::new());
+    static MESSAGES: std::cell::RefCell<FxHashSet<Arc<str>>> =
+        std::cell::RefCell::new(FxHashSet::default());
+    static LISTS: std::cell::RefCell<FxHashSet<Arc<[Finding]>>> =
+        std::cell::RefCell::new(FxHashSet::default());
 }
 
 /// This worker's shared copy of `s` (bounded like the messages, with which it shares the set).

@@ -584,8 +584,8 @@ fn pattern_mask(pattern: &str) -> u128 {
 const WILDCARD_CACHE_LIMIT: usize = 4096;
 
 thread_local! {
-    static WILDCARD_MASKS: std::cell::RefCell<std::collections::HashMap<String, u128>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static WILDCARD_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// `ecr:Name` for each catalog action, built once.
