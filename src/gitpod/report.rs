@@ -4,8 +4,7 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color};
 use serde::Serialize;
 
 use crate::report::table::clean;
@@ -79,14 +78,7 @@ fn plural(n: u64) -> &'static str {
 // ---- table --------------------------------------------------------------------------------------
 
 fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
+    let mut t = crate::report::table::new_table(color);
     t.set_header([
         "Configuration",
         "Image",

@@ -14,7 +14,8 @@ use crate::finding::Status;
 
 use super::{Counts, Meta};
 
-pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// A terminal table in the house style, styled only when `color` (scan and gitpod share it).
+pub(crate) fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -23,6 +24,11 @@ pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::
     } else {
         t.force_no_tty();
     }
+    t
+}
+
+pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut t = new_table(color);
     t.set_header([
         "Source",
         "Repository",
