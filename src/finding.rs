@@ -221,6 +221,9 @@ impl fmt::Display for Code {
 pub struct StatementRef {
     pub index: usize,
     pub sid: Option<String>,
+    /// The statement is the registry policy's (judged together with the repository's own), not
+    /// the record's own policy's.
+    pub registry_policy: bool,
 }
 
 /// One finding on a row: a code, a one-sentence message and, where it comes from a statement,

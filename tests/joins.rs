@@ -85,6 +85,10 @@ fn a_deny_in_the_registry_policy_wins_and_names_its_statement() {
             .starts_with("registry policy statement 0 (Sid \"Freeze\")"),
         "{denied}"
     );
+    assert_eq!(
+        denied["statement"],
+        serde_json::json!({"index": 0, "sid": "Freeze", "document": "registry-policy"})
+    );
     assert_eq!(doc["summary"]["records"], 1);
 }
 

@@ -134,6 +134,7 @@ fn at(index: usize, sid: &str) -> Option<StatementRef> {
     Some(StatementRef {
         index,
         sid: Some(sid.into()),
+        registry_policy: false,
     })
 }
 
@@ -1408,7 +1409,15 @@ fn a_deny_in_the_registry_policy_wins_and_is_named_as_the_registry_policys() {
         "{}",
         f.message
     );
-    assert_eq!(f.statement, at(0, "Block"));
+    // The reference says which document: the reports show it as "registry-policy".
+    assert_eq!(
+        f.statement,
+        Some(StatementRef {
+            index: 0,
+            sid: Some("Block".into()),
+            registry_policy: true,
+        })
+    );
 }
 
 #[test]

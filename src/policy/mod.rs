@@ -299,6 +299,7 @@ impl Statement {
         StatementRef {
             index: self.index,
             sid: self.sid.clone(),
+            registry_policy: self.registry,
         }
     }
 

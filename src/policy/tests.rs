@@ -121,7 +121,8 @@ fn statement_array_item_that_is_not_an_object_is_invalid() {
         e[0].statement,
         Some(StatementRef {
             index: 1,
-            sid: None
+            sid: None,
+            registry_policy: false,
         })
     );
     assert!(
@@ -145,7 +146,8 @@ fn effect_must_be_exactly_allow_or_deny() {
         f.statement,
         Some(StatementRef {
             index: 2,
-            sid: Some("Pull".into())
+            sid: Some("Pull".into()),
+            registry_policy: false,
         })
     );
     let f = only_error(

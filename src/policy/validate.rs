@@ -81,6 +81,8 @@ impl Validator {
             StatementRef {
                 index: at.index,
                 sid: at.sid.clone(),
+                // An invalid document is judged on its own, never joined.
+                registry_policy: false,
             },
         ));
     }

@@ -97,6 +97,9 @@ struct FindingOut<'a> {
 struct StatementOut<'a> {
     index: usize,
     sid: Option<&'a str>,
+    /// Which document holds the statement: the record's own `repository-policy`, or the
+    /// `registry-policy` judged together with it.
+    document: &'static str,
 }
 
 fn result(r: &Row) -> Result<'_> {
@@ -129,10 +132,20 @@ fn result(r: &Row) -> Result<'_> {
                 statement: f.statement.as_ref().map(|s| StatementOut {
                     index: s.index,
                     sid: s.sid.as_deref(),
+                    document: document(s),
                 }),
             })
             .collect(),
         detail: r.detail(),
+    }
+}
+
+/// The report's name for the document a statement is in.
+pub(crate) fn document(s: &crate::finding::StatementRef) -> &'static str {
+    if s.registry_policy {
+        "registry-policy"
+    } else {
+        "repository-policy"
     }
 }
 

@@ -118,6 +118,7 @@ struct ResultProperties<'a> {
     status: &'static str,
     statement_index: Option<usize>,
     statement_sid: Option<&'a str>,
+    statement_document: Option<&'static str>,
 }
 
 /// The SARIF level of a severity.
@@ -247,6 +248,7 @@ fn results(r: &Row) -> impl Iterator<Item = SarifResult<'_>> {
                 status: r.status.as_str(),
                 statement_index: f.statement.as_ref().map(|s| s.index),
                 statement_sid: f.statement.as_ref().and_then(|s| s.sid.as_deref()),
+                statement_document: f.statement.as_ref().map(super::json::document),
             },
         }
     })
