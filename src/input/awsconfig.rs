@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::shape::{
-    At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, error, fill_from_arn, invalid,
-    item_text, kind, present, string, trim_json_ws,
+    At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, elements, error, fill_from_arn,
+    invalid, item_text, kind, present, string, trim_json_ws,
 };
 use crate::finding::Code;
 use crate::record::{Body, RepoId};
@@ -18,17 +18,8 @@ const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 /// Reads a `configurationItems` or `Results` array: each element is an item (an object, or a
 /// JSON string of one), numbered by its 1-based index.
 pub(crate) fn container(items: &RawValue, noun: &'static str, ctx: &Ctx, emit: &mut Emit) {
-    let items: Vec<&RawValue> = match serde_json::from_str(items.get()) {
-        Ok(items) => items,
-        // Already parsed once as part of the file, so this cannot fail; say so if it does.
-        Err(e) => {
-            emit(
-                1,
-                RepoId::default(),
-                error(Code::InvalidJson, invalid(At::File, &e)),
-            );
-            return;
-        }
+    let Some(items) = elements(items, emit) else {
+        return;
     };
     for (i, raw) in items.iter().enumerate() {
         let at = At::part(noun, i);

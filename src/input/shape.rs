@@ -508,6 +508,22 @@ pub(crate) fn classify_text(text: &str, at: At, ctx: &Ctx) -> Result<Item, Strin
     }
 }
 
+/// The elements of a JSON array found inside the file. The file was parsed once already, so this
+/// cannot fail; should it, the file gets one `invalid-json` record and `None` comes back.
+pub(crate) fn elements<'a>(list: &'a RawValue, emit: &mut Emit) -> Option<Vec<&'a RawValue>> {
+    match serde_json::from_str(list.get()) {
+        Ok(items) => Some(items),
+        Err(e) => {
+            emit(
+                1,
+                RepoId::default(),
+                error(Code::InvalidJson, invalid(At::File, &e)),
+            );
+            None
+        }
+    }
+}
+
 /// Classifies a value and hands its record (or error record) to `emit` under its number.
 pub(crate) fn item_text(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
     let n = at.number();

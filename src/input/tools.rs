@@ -6,8 +6,8 @@
 use serde_json::value::RawValue;
 
 use super::shape::{
-    At, Ctx, Emit, Field, Item, Kind, Probe, Rejected, account, describe, error, fill_from_arn,
-    invalid, item_text, kind, policy_body, string,
+    At, Ctx, Emit, Field, Item, Kind, Probe, Rejected, account, describe, elements, error,
+    fill_from_arn, item_text, kind, policy_body, string,
 };
 use super::{cfn, terraform};
 use crate::finding::Code;
@@ -44,33 +44,19 @@ pub(crate) fn document(
 
 /// Each element of an array, as an item numbered by its 1-based index.
 fn each(list: &RawValue, noun: &'static str, ctx: &Ctx, emit: &mut Emit) {
-    match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
-        Ok(items) => {
-            for (i, raw) in items.iter().enumerate() {
-                item_text(raw.get(), At::part(noun, i), ctx, emit);
-            }
-        }
-        Err(e) => emit(
-            1,
-            RepoId::default(),
-            error(Code::InvalidJson, invalid(At::File, &e)),
-        ),
+    let Some(items) = elements(list, emit) else {
+        return;
+    };
+    for (i, raw) in items.iter().enumerate() {
+        item_text(raw.get(), At::part(noun, i), ctx, emit);
     }
 }
 
 /// `aws ecr describe-repositories`: every repository of the registry, without policies. Each is
 /// an inventory record, which becomes a `no-policy` row only when no other record names it.
 fn inventory(list: &RawValue, emit: &mut Emit) {
-    let items: Vec<&RawValue> = match serde_json::from_str(list.get()) {
-        Ok(items) => items,
-        Err(e) => {
-            emit(
-                1,
-                RepoId::default(),
-                error(Code::InvalidJson, invalid(At::File, &e)),
-            );
-            return;
-        }
+    let Some(items) = elements(list, emit) else {
+        return;
     };
     for (i, raw) in items.iter().enumerate() {
         let at = At::part("repository", i);
