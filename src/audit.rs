@@ -89,7 +89,7 @@ pub struct Row {
     /// The state of each of `catalog::REQUIRED`; `None` when the record could not be judged
     /// (an error row).
     pub actions: Option<[ActionState; 3]>,
-    /// In `Code` order. Shared between rows with the same findings (see [`shared_findings`]).
+    /// In `Code` order. Shared between rows with the same findings (see `shared_findings`).
     pub findings: Arc<[Finding]>,
 }
 

@@ -77,11 +77,16 @@ impl fmt::Display for Status {
     }
 }
 
+/// Declares a catalog of finding codes: an enum `Code` (declaration order is report order) with
+/// `ALL`, `id`, `severity` (of the `Severity` type in scope where it is used) and
+/// `description`. The scan's codes below and the `gitpod` command's codes share it.
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $desc:literal; )*) => {
-        /// A finding code: a stable kebab-case identifier with a fixed severity.
-        ///
-        /// Declaration order is the fixed order in which reports list codes.
+    (
+        $(#[$enum_doc:meta])*
+        pub enum Code;
+        $( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $desc:literal; )*
+    ) => {
+        $(#[$enum_doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
             $( $(#[$doc])* $variant, )*
@@ -107,8 +112,13 @@ macro_rules! codes {
         }
     };
 }
+pub(crate) use codes;
 
 codes! {
+    /// A finding code: a stable kebab-case identifier with a fixed severity.
+    ///
+    /// Declaration order is the fixed order in which reports list codes.
+    pub enum Code;
     InvalidJson = "invalid-json", Error,
         "The record is not JSON (also a policyText that is not JSON, or nesting too deep).";
     InvalidPolicy = "invalid-policy", Error,

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::finding::codes;
+
 /// A gitpod row's status. Ordered: `NotApplicable < Pass < Warn < Fail < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
@@ -105,31 +107,9 @@ impl fmt::Display for Severity {
     }
 }
 
-macro_rules! codes {
-    ($( $variant:ident = $id:literal, $sev:ident, $desc:literal; )*) => {
-        /// A gitpod finding code; declaration order is the order reports list them (worst first).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Code { $( $variant, )* }
-
-        impl Code {
-            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
-
-            pub fn id(self) -> &'static str {
-                match self { $( Code::$variant => $id, )* }
-            }
-
-            pub fn severity(self) -> Severity {
-                match self { $( Code::$variant => Severity::$sev, )* }
-            }
-
-            pub fn description(self) -> &'static str {
-                match self { $( Code::$variant => $desc, )* }
-            }
-        }
-    };
-}
-
 codes! {
+    /// A gitpod finding code; declaration order is the order reports list them (worst first).
+    pub enum Code;
     Unreadable = "unreadable", Error,
         "A .gitpod.yml or the Dockerfile it names could not be read (missing, permissions, not UTF-8).";
     InvalidGitpodConfig = "invalid-gitpod-config", Error,
