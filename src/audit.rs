@@ -8,7 +8,8 @@ use crate::catalog::REQUIRED;
 use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
 use crate::policy::{self, Policy};
-use crate::record::{Body, Identity, Record, RepoId};
+use crate::record::{Body, Identity, PolicyText, Record, RepoId};
+use crate::textcache::TextCache;
 
 /// A row's repository identity, kept compact: rows are what a scan's memory grows with.
 /// Registries and regions repeat across an estate, so each worker shares one copy of each.
@@ -202,7 +203,12 @@ impl<'a> IntoIterator for &'a Rows {
 pub struct Audit<'a> {
     pullers: &'a [Puller],
     accounts: Vec<Arc<str>>,
+    /// What the workers remember of the policy texts judged so far.
+    verdicts: TextCache<Cached>,
 }
+
+/// How many bytes of policy text a generation of the verdict cache holds (see `textcache`).
+const VERDICT_CACHE_BYTES: usize = 8 << 20;
 
 impl<'a> Audit<'a> {
     pub fn new(pullers: &'a [Puller]) -> Self {
@@ -210,7 +216,11 @@ impl<'a> Audit<'a> {
             .iter()
             .map(|p| Arc::from(p.account.as_str()))
             .collect();
-        Audit { pullers, accounts }
+        Audit {
+            pullers,
+            accounts,
+            verdicts: TextCache::new(VERDICT_CACHE_BYTES),
+        }
     }
 
     /// Judges one record: one row per audited account, in account order. The policy is parsed
@@ -234,7 +244,7 @@ impl<'a> Audit<'a> {
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(self.pullers.len());
         match body {
             Body::Error { code, message } => {
-                let f = vec![Finding::new(code, message)];
+                let f = shared_findings(vec![Finding::new(code, message)]);
                 verdicts.extend(
                     self.pullers
                         .iter()
@@ -243,7 +253,7 @@ impl<'a> Audit<'a> {
             }
             Body::RegistryPolicy(_) | Body::Inventory => return,
             Body::Unresolved(message) => {
-                let f = vec![Finding::new(Code::UnresolvedPolicy, message)];
+                let f = shared_findings(vec![Finding::new(Code::UnresolvedPolicy, message)]);
                 verdicts.extend(self.pullers.iter().map(|_| (Status::Warn, None, f.clone())));
             }
             Body::NoPolicy if registry.is_some() => {
@@ -252,26 +262,20 @@ impl<'a> Audit<'a> {
             }
             Body::NoPolicy => {
                 for p in self.pullers {
-                    let f = vec![Finding::new(
+                    let f = shared_findings(vec![Finding::new(
                         Code::NoPolicy,
                         format!(
                             "The repository has no repository policy: add an Allow of {} to {}.",
                             REQUIRED.join(", "),
                             root_arn(p)
                         ),
-                    )];
+                    )]);
                     verdicts.push((Status::Fail, Some([ActionState::Missing; 3]), f));
                 }
             }
-            Body::Policy(text) => match policy::parse(&text) {
-                Err(findings) => {
-                    let status = Status::worst(&findings);
-                    verdicts.extend(
-                        self.pullers
-                            .iter()
-                            .map(|_| (status, None, findings.clone())),
-                    );
-                }
+            Body::Policy(text) if registry.is_none() => self.policy(&text, &repo, &mut verdicts),
+            Body::Policy(text) => match policy::parse(&text.text()) {
+                Err(findings) => self.invalid(findings, &mut verdicts),
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
         }
@@ -293,7 +297,7 @@ impl<'a> Audit<'a> {
                 account: account.clone(),
                 status,
                 actions,
-                findings: shared_findings(findings),
+                findings,
             });
         }
     }
@@ -325,12 +329,68 @@ impl Audit<'_> {
                 ));
                 j.findings.sort_by_key(|f| f.code);
             }
-            verdicts.push((Status::worst(&j.findings), Some(j.actions), j.findings));
+            verdicts.push((
+                Status::worst(&j.findings),
+                Some(j.actions),
+                shared_findings(j.findings),
+            ));
+        }
+    }
+
+    /// A policy that cannot be judged: the same findings for every account.
+    fn invalid(&self, findings: Vec<Finding>, verdicts: &mut Vec<Verdict>) {
+        let status = Status::worst(&findings);
+        let findings = shared_findings(findings);
+        verdicts.extend(
+            self.pullers
+                .iter()
+                .map(|_| (status, None, findings.clone())),
+        );
+    }
+
+    /// Judges a repository's own policy text, through the verdict cache: estates
+    /// apply the same few templated policies to thousands of repositories, and a verdict depends
+    /// on the text and the accounts alone unless a statement names resources.
+    fn policy(&self, text: &PolicyText, repo: &RepoId, verdicts: &mut Vec<Verdict>) {
+        let start = verdicts.len();
+        let key = text.key();
+        let hash = TextCache::<Cached>::hash(key);
+        let cached = self.verdicts.get(hash, key);
+        match cached {
+            Some(Cached::Verdicts(known)) => verdicts.extend(known.iter().cloned()),
+            Some(Cached::Parsed(policy)) => self.judge(&policy, None, repo, verdicts),
+            None => {
+                let cached = match policy::parse(&text.text()) {
+                    Err(findings) => {
+                        self.invalid(findings, verdicts);
+                        Cached::Verdicts(verdicts[start..].into())
+                    }
+                    Ok(policy) => {
+                        self.judge(&policy, None, repo, verdicts);
+                        if policy.statements().iter().any(|s| s.resources().is_some()) {
+                            // The verdict depends on the repository: keep only the parse.
+                            Cached::Parsed(Arc::new(policy))
+                        } else {
+                            Cached::Verdicts(verdicts[start..].into())
+                        }
+                    }
+                };
+                self.verdicts.offer(hash, key, cached);
+            }
         }
     }
 }
 
-type Verdict = (Status, Option<[ActionState; 3]>, Vec<Finding>);
+type Verdict = (Status, Option<[ActionState; 3]>, Arc<[Finding]>);
+
+/// What a worker remembers of a policy text it has judged.
+#[derive(Clone)]
+enum Cached {
+    /// One verdict per audited account, whatever the repository.
+    Verdicts(Arc<[Verdict]>),
+    /// The parsed policy: a statement names resources, so each repository is judged afresh.
+    Parsed(Arc<Policy>),
+}
 
 /// A registry policy found in the scan, parsed once and shared by every repository it covers.
 #[derive(Clone, Debug)]
@@ -538,6 +598,129 @@ mod tests {
         );
         let notes = [Finding::new(Code::LegacyVersion, "old")];
         assert!(detail(Status::Pass, &notes, "1").contains("can pull"));
+    }
+
+    fn repo_record(name: &str, body: Body) -> Record {
+        Record {
+            repo: RepoId {
+                registry: Some("444455556666".into()),
+                region: Some("eu-west-1".into()),
+                repository: Some(name.into()),
+                ..RepoId::default()
+            },
+            ..record(body)
+        }
+    }
+
+    /// Judges the record's policy afresh, without the audit's cache.
+    fn fresh(pullers: &[Puller], r: &Record) -> Vec<(Status, Option<[ActionState; 3]>, Vec<Code>)> {
+        let Body::Policy(text) = &r.body else {
+            panic!("a policy record")
+        };
+        pullers
+            .iter()
+            .map(|p| match policy::parse(&text.text()) {
+                Err(f) => (Status::worst(&f), None, f.iter().map(|f| f.code).collect()),
+                Ok(policy) => {
+                    let j = eval::judge(&policy, p, &r.repo);
+                    let codes = j.findings.iter().map(|f| f.code).collect();
+                    (Status::worst(&j.findings), Some(j.actions), codes)
+                }
+            })
+            .collect()
+    }
+
+    fn judged(rows: &[Row]) -> Vec<(Status, Option<[ActionState; 3]>, Vec<Code>)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.status,
+                    r.actions,
+                    r.findings.iter().map(|f| f.code).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_policy_is_judged_as_if_each_record_were_the_first() {
+        let pullers = [puller("111122223333"), puller("222233334444")];
+        let audit = Audit::new(&pullers);
+        let texts = [
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ecr:BatchGetImage"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}"#,
+            r#"{"Statement":[{"Effect":"Permit"}]}"#,
+            r#"not json"#,
+        ];
+        // Each text several times, interleaved: first sight, second sight (kept), then hits.
+        for round in 0..4 {
+            for (i, t) in texts.iter().enumerate() {
+                let r = repo_record(&format!("app-{round}-{i}"), Body::Policy((*t).into()));
+                let mut rows = Vec::new();
+                audit.rows(r.clone(), &mut rows);
+                assert_eq!(
+                    judged(&rows),
+                    fresh(&pullers, &r),
+                    "text {i}, round {round}"
+                );
+                assert_eq!(
+                    rows[0].repo.known_name(),
+                    Some(&*format!("app-{round}-{i}"))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_policy_that_names_resources_is_judged_for_each_repository() {
+        let pullers = [puller("111122223333")];
+        let audit = Audit::new(&pullers);
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"arn:aws:ecr:eu-west-1:444455556666:repository/app"}]}"#;
+        for _ in 0..3 {
+            for (name, status) in [("app", Status::Pass), ("other", Status::Fail)] {
+                let mut rows = Vec::new();
+                audit.rows(repo_record(name, Body::Policy(text.into())), &mut rows);
+                assert_eq!(rows[0].status, status, "{name}: {:?}", rows[0].findings);
+            }
+        }
+    }
+
+    #[test]
+    fn two_audits_do_not_share_what_they_remember() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+        for (account, status) in [
+            ("111122223333", Status::Pass),
+            ("999988887777", Status::Fail),
+        ] {
+            let pullers = [puller(account)];
+            let audit = Audit::new(&pullers);
+            for _ in 0..3 {
+                let mut rows = Vec::new();
+                audit.rows(repo_record("app", Body::Policy(text.into())), &mut rows);
+                assert_eq!(rows[0].status, status, "{account}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_policy_found_as_a_json_string_is_judged_like_its_text() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a\tb \"q\""}}}]}"#;
+        let literal = serde_json::to_string(text).expect("a string");
+        let encoded = PolicyText::encoded(&literal);
+        assert_eq!(encoded.text(), text);
+        assert_eq!(encoded, PolicyText::plain(text));
+        assert_ne!(encoded.key(), PolicyText::plain(text).key());
+        let pullers = [puller("111122223333")];
+        let audit = Audit::new(&pullers);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        audit.rows(repo_record("app", Body::Policy(encoded)), &mut a);
+        audit.rows(
+            repo_record("app", Body::Policy(PolicyText::plain(text))),
+            &mut b,
+        );
+        assert_eq!(judged(&a), judged(&b));
+        assert_ne!(a[0].status, Status::Error, "{:?}", a[0].findings);
     }
 }
 

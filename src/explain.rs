@@ -156,7 +156,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
                  registry, which are judged with its statements."
             )?;
         }
-        Body::Policy(text) => match policy::parse(text) {
+        Body::Policy(text) => match policy::parse(&text.text()) {
             Err(_) => writeln!(out, "\nThe policy is not valid, so it was not judged.")?,
             Ok(policy) => {
                 let trace = eval::explain(&policy, puller, &record.repo);

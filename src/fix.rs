@@ -248,7 +248,7 @@ fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<Strin
     let text = match &record.body {
         // An inventory entry only becomes a row when no policy record names its repository.
         Body::NoPolicy | Body::Inventory => documented(grant),
-        Body::Policy(text) => amend(text, grant)?,
+        Body::Policy(text) => amend(&text.text(), grant)?,
         Body::Error { .. } => return Err("the record could not be read".into()),
         Body::Unresolved(_) => {
             return Err(

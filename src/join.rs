@@ -13,7 +13,7 @@ use crate::audit::{Audit, RegistryPolicy, Row, Rows};
 use crate::finding::Code;
 use crate::input::{self, Source};
 use crate::policy;
-use crate::record::{Body, Identity, Record};
+use crate::record::{Body, Identity, PolicyText, Record};
 
 /// What the first pass set aside instead of judging.
 #[derive(Debug, Default)]
@@ -90,7 +90,7 @@ pub fn registry_policies(
                 // are judged without it, and this row says why.
                 errors += 1;
                 let rec = Record {
-                    body: Body::Policy(text.clone()),
+                    body: Body::Policy(PolicyText::plain(text)),
                     ..rec.clone()
                 };
                 debug_assert!(!findings.is_empty());

@@ -21,3 +21,4 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod textcache;

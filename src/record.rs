@@ -2,6 +2,7 @@
 //! where it was found and its policy still as text. The input layer makes records; the audit
 //! turns each into one row per audited account.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::finding::Code;
@@ -83,7 +84,7 @@ impl Identity for RepoId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
     /// The JSON text of a repository policy document, not yet parsed.
-    Policy(String),
+    Policy(PolicyText),
     /// The repository has no repository policy.
     NoPolicy,
     /// The policy exists but is known only at deploy time (a Terraform plan's unknown value, a
@@ -100,4 +101,82 @@ pub enum Body {
     /// `unreadable`, `unsupported-input`, and `message` says what is wrong and where (line,
     /// record), in one sentence.
     Error { code: Code, message: String },
+}
+
+/// A policy document's text as the input holds it: the text itself, or the JSON string literal
+/// it was found in (`"policyText": "{\"Version\": …}"`), decoded only when the policy must be
+/// parsed. An estate repeats its templated policies, and the audit knows a policy it has judged
+/// by its text as found ([`PolicyText::key`]) without decoding it again.
+#[derive(Clone)]
+pub struct PolicyText {
+    /// `P` + the text, or `E` + the JSON string literal (quotes included).
+    tagged: String,
+}
+
+impl PolicyText {
+    /// The text itself.
+    pub fn plain(text: &str) -> PolicyText {
+        let mut tagged = String::with_capacity(text.len() + 1);
+        tagged.push('P');
+        tagged.push_str(text);
+        PolicyText { tagged }
+    }
+
+    /// A JSON string literal, quotes included, that the JSON parser has already accepted and
+    /// that has no `\u` escape (the only escapes a string can fail to decode on are lone
+    /// surrogates): decoding it later cannot fail.
+    pub(crate) fn encoded(literal: &str) -> PolicyText {
+        debug_assert!(literal.starts_with('"') && !literal.contains("\\u"));
+        let mut tagged = String::with_capacity(literal.len() + 1);
+        tagged.push('E');
+        tagged.push_str(literal);
+        PolicyText { tagged }
+    }
+
+    /// The policy document's text.
+    pub fn text(&self) -> Cow<'_, str> {
+        let (tag, rest) = self.tagged.split_at(1);
+        if tag == "E" {
+            // Cannot fail (see `encoded`); were it to, the text is left as found, which makes
+            // the document `invalid-json` rather than losing the record.
+            match serde_json::from_str::<String>(rest) {
+                Ok(text) => Cow::Owned(text),
+                Err(_) => Cow::Borrowed(rest),
+            }
+        } else {
+            Cow::Borrowed(rest)
+        }
+    }
+
+    /// What the policy is known by: equal keys mean equal texts.
+    pub fn key(&self) -> &str {
+        &self.tagged
+    }
+}
+
+impl From<&str> for PolicyText {
+    fn from(text: &str) -> PolicyText {
+        PolicyText::plain(text)
+    }
+}
+
+impl From<String> for PolicyText {
+    fn from(text: String) -> PolicyText {
+        PolicyText::plain(&text)
+    }
+}
+
+/// Two texts are equal when the documents' texts are, however they were found.
+impl PartialEq for PolicyText {
+    fn eq(&self, other: &PolicyText) -> bool {
+        self.tagged == other.tagged || self.text() == other.text()
+    }
+}
+
+impl Eq for PolicyText {}
+
+impl std::fmt::Debug for PolicyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text(), f)
+    }
 }

@@ -8,10 +8,10 @@ use serde_json::value::RawValue;
 
 use super::shape::{
     At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, elements, error, fill_from_arn,
-    invalid, item_text, kind, present, string, trim_json_ws,
+    invalid, item_text, kind, lazy_literal, present, string, trim_json_ws,
 };
 use crate::finding::Code;
-use crate::record::{Body, RepoId};
+use crate::record::{Body, PolicyText, RepoId};
 
 const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 
@@ -139,9 +139,10 @@ fn configuration(raw: &RawValue, at: At) -> Result<Configuration, (Code, String)
 fn policy(key: &str, raw: &RawValue, at: At) -> Result<Body, String> {
     match kind(raw) {
         Kind::Null => Ok(Body::NoPolicy),
+        Kind::String if lazy_literal(raw.get()) => Ok(Body::Policy(PolicyText::encoded(raw.get()))),
         Kind::String => match string(Some(raw)) {
             Some(text) if text.trim().is_empty() => Ok(Body::NoPolicy),
-            Some(text) => Ok(Body::Policy(text)),
+            Some(text) => Ok(Body::Policy(PolicyText::plain(&text))),
             None => Err(format!(
                 "`{key}` of {} is not a valid JSON string",
                 at.subject()
@@ -152,7 +153,7 @@ fn policy(key: &str, raw: &RawValue, at: At) -> Result<Body, String> {
             if inner.is_empty() {
                 Ok(Body::NoPolicy)
             } else {
-                Ok(Body::Policy(raw.get().to_owned()))
+                Ok(Body::Policy(PolicyText::plain(raw.get())))
             }
         }
         _ => Err(format!(

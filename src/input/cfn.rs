@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::shape::{At, Ctx, Emit, Rejected, error, invalid};
 use crate::finding::Code;
-use crate::record::{Body, RepoId};
+use crate::record::{Body, PolicyText, RepoId};
 
 const REPOSITORY: &str = "AWS::ECR::Repository";
 
@@ -178,10 +178,10 @@ fn template(resources: Vec<(String, Value)>, ctx: &Ctx, emit: &mut Emit) {
         let body = match props.get("RepositoryPolicyText") {
             None | Some(Value::Null) => Body::NoPolicy,
             Some(Value::String(s)) if s.trim().is_empty() => Body::NoPolicy,
-            Some(Value::String(s)) => Body::Policy(s.clone()),
+            Some(Value::String(s)) => Body::Policy(PolicyText::plain(s)),
             Some(Value::Object(o)) if o.is_empty() => Body::NoPolicy,
             Some(policy @ Value::Object(_)) => match resolve(policy, "", false) {
-                Ok(policy) => Body::Policy(policy.to_string()),
+                Ok(policy) => Body::Policy(PolicyText::plain(&policy.to_string())),
                 Err(Unresolved { function, path }) => Body::Unresolved(format!(
                     "resource {id} (record {n}): `RepositoryPolicyText` uses {function} at {}, whose value is known only at deploy time; audit the deployed policy (AWS Config or get-repository-policy)",
                     if path.is_empty() {

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::{awsconfig, cfn, csvexport, tools};
 use crate::finding::Code;
-use crate::record::{Body, RepoId};
+use crate::record::{Body, PolicyText, RepoId};
 
 /// The tail of every `unsupported-input` message: what the tool would have read.
 pub(crate) const EXPECTED: &str = "expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output";
@@ -560,7 +560,7 @@ fn bare_policy(raw: &str, ctx: &Ctx) -> Item {
             name_from_path: true,
             ..RepoId::default()
         },
-        Body::Policy(raw.to_owned()),
+        Body::Policy(PolicyText::plain(raw)),
     )
 }
 
@@ -594,16 +594,19 @@ fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) 
 /// text, `null` = no policy, anything else `unsupported-input`.
 pub(crate) fn policy_body(key: &str, policy: &RawValue, at: At) -> Body {
     match kind(policy) {
+        Kind::String if lazy_literal(policy.get()) => {
+            Body::Policy(PolicyText::encoded(policy.get()))
+        }
         Kind::String => match string(Some(policy)) {
             // Inventory scripts write "" for a repository without a policy.
             Some(text) if text.trim().is_empty() => Body::NoPolicy,
-            Some(text) => Body::Policy(text),
+            Some(text) => Body::Policy(PolicyText::plain(&text)),
             None => error(
                 Code::InvalidJson,
                 format!("`{key}` of {} is not a valid JSON string", at.subject()),
             ),
         },
-        Kind::Object => Body::Policy(policy.get().to_owned()),
+        Kind::Object => Body::Policy(PolicyText::plain(policy.get())),
         Kind::Null => Body::NoPolicy,
         _ => error(
             Code::UnsupportedInput,
@@ -614,6 +617,16 @@ pub(crate) fn policy_body(key: &str, policy: &RawValue, at: At) -> Body {
             ),
         ),
     }
+}
+
+/// Whether a JSON string literal holding a policy can be kept as found and decoded later: the
+/// JSON parser accepted it, it has no `\u` escape (a lone surrogate is the one escape that can
+/// fail to decode), and it plainly holds a document rather than nothing (`""`, blanks).
+pub(crate) fn lazy_literal(literal: &str) -> bool {
+    literal
+        .get(1..)
+        .is_some_and(|inner| trim_json_ws(inner).starts_with('{'))
+        && !literal.contains("\\u")
 }
 
 /// Fills what an ECR repository ARN says (`arn:aws:ecr:eu-west-1:444455556666:repository/app`)

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::shape::{At, Emit, error, fill_from_arn, invalid};
 use crate::finding::Code;
-use crate::record::{Body, RepoId};
+use crate::record::{Body, PolicyText, RepoId};
 
 const REPOSITORY: &str = "aws_ecr_repository";
 const POLICY: &str = "aws_ecr_repository_policy";
@@ -210,8 +210,10 @@ fn collect(found: &[Resource], emit: &mut Emit) {
                 "{} (record {n}): the policy is known only after apply (`after_unknown.policy`); audit the state after `terraform apply`",
                 r.address
             )),
-            Some(Value::String(s)) if !s.trim().is_empty() => Body::Policy(s.clone()),
-            Some(Value::Object(_)) => Body::Policy(r.values["policy"].to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Body::Policy(PolicyText::plain(s)),
+            Some(Value::Object(_)) => {
+                Body::Policy(PolicyText::plain(&r.values["policy"].to_string()))
+            }
             other => error(
                 Code::UnsupportedInput,
                 format!(

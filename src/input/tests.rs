@@ -105,7 +105,7 @@ fn get_repository_policy_output_gives_the_policy_text_and_identity() {
         r.repo,
         repo(Some("444455556666"), None, "gitpod/workspace-base")
     );
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
     assert!(r.source.ends_with("workspace-base.json"));
 }
 
@@ -141,7 +141,7 @@ fn a_bare_policy_document_is_named_by_its_path_and_passed_as_text() {
     assert_eq!(r.repo, label_repo("team/app"));
     assert_eq!(r.repo.known_name(), None);
     // The text of the object itself, without the surrounding whitespace.
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn a_json_string_holding_a_policy_is_a_bare_document() {
     // `aws ecr get-repository-policy --query policyText` with the default JSON output.
     let r = one(read_named("app.json", quoted(GITPOD)));
     assert_eq!(r.repo, label_repo("app"));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
 }
 
 // ---- bulk exports -----------------------------------------------------------------------------
@@ -176,14 +176,14 @@ fn a_json_array_gives_one_record_per_element_numbered_from_one() {
         records[0].repo,
         repo(Some("444455556666"), None, "gitpod/workspace-base")
     );
-    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].repo, label_repo("bulk"));
-    assert_eq!(records[1].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[1].body, Body::Policy(GITPOD.into()));
     assert_eq!(
         records[2].repo,
         repo(None, Some("us-east-1"), "platform/build-images")
     );
-    assert_eq!(records[2].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[2].body, Body::Policy(GITPOD.into()));
     assert_eq!(
         records[3].repo,
         repo(Some("777788889999"), Some("us-west-2"), "platform/ci")
@@ -228,7 +228,7 @@ fn json_lines_are_numbered_by_line_and_a_bad_line_does_not_stop_the_others() {
     let numbers: Vec<u64> = records.iter().map(|r| r.record).collect();
     assert_eq!(numbers, [1, 3, 4, 6, 7]);
     assert_eq!(records[0].repo.repository.as_deref(), Some("a"));
-    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].repo.repository.as_deref(), Some("b"));
     assert_eq!(records[1].body, Body::NoPolicy);
     assert_eq!(
@@ -239,7 +239,7 @@ fn json_lines_are_numbered_by_line_and_a_bad_line_does_not_stop_the_others() {
         )
     );
     assert_eq!(records[3].repo, label_repo("export"));
-    assert_eq!(records[3].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[3].body, Body::Policy(GITPOD.into()));
     assert_eq!(err(&records[4]).0, Code::UnsupportedInput);
     assert!(err(&records[4]).1.starts_with("line 7 is a JSON array"));
 }
@@ -255,7 +255,7 @@ fn a_jsonl_name_means_json_lines_even_for_one_line() {
     assert_eq!(r.repo.repository.as_deref(), Some("a"));
     let r = one(read_named("repos.NDJSON", "{\"Statement\":[]}"));
     assert_eq!(r.record, 1);
-    assert_eq!(r.body, Body::Policy("{\"Statement\":[]}".to_owned()));
+    assert_eq!(r.body, Body::Policy("{\"Statement\":[]}".into()));
 }
 
 // ---- AWS Config -------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ fn a_config_snapshot_gives_ecr_repositories_and_skips_the_rest() {
             name_from_path: false,
         }
     );
-    assert_eq!(a.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(a.body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].body, Body::NoPolicy);
     assert_eq!(records[2].body, Body::NoPolicy);
     assert_eq!(records[3].body, Body::NoPolicy);
@@ -310,10 +310,7 @@ fn a_config_snapshot_gives_ecr_repositories_and_skips_the_rest() {
     assert_eq!(code, Code::UnsupportedInput);
     assert!(message.contains("ResourceNotRecorded"), "{message}");
     assert_eq!(records[4].repo.repository.as_deref(), Some("gitpod/f"));
-    assert_eq!(
-        records[5].body,
-        Body::Policy("{\"Statement\":[]}".to_owned())
-    );
+    assert_eq!(records[5].body, Body::Policy("{\"Statement\":[]}".into()));
 }
 
 #[test]
@@ -346,7 +343,7 @@ fn select_resource_config_results_are_json_strings_of_items() {
             name_from_path: false,
         }
     );
-    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].record, 2);
     let (code, message) = err(&records[1]);
     assert_eq!(code, Code::InvalidJson);
@@ -381,9 +378,9 @@ fn api_items_carry_configuration_as_a_json_string() {
             name_from_path: false,
         }
     );
-    assert_eq!(records[0].body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     // A string "{}" is policy text for the policy parser to judge, not "no policy".
-    assert_eq!(records[1].body, Body::Policy("{}".to_owned()));
+    assert_eq!(records[1].body, Body::Policy("{}".into()));
 }
 
 #[test]
@@ -572,7 +569,10 @@ fn deep_nesting_never_overflows_the_stack() {
     // policy parser (which has the limit) to reject, and a deep array element is no shape.
     let deep = "[".repeat(100_000) + &"]".repeat(100_000);
     let text = format!(r#"{{"Statement":{deep}}}"#);
-    assert_eq!(one(read_named("deep.json", &text)).body, Body::Policy(text));
+    assert_eq!(
+        one(read_named("deep.json", &text)).body,
+        Body::Policy(text.into())
+    );
     let r = one(read_named("deep-array.json", format!("[{deep}]")));
     assert_eq!(err(&r).0, Code::UnsupportedInput);
 }
@@ -583,7 +583,7 @@ fn a_bad_policy_text_is_passed_on_for_the_policy_parser_to_judge() {
         "a.json",
         r#"{"repositoryName":"a","policyText":"{not json"}"#,
     ));
-    assert_eq!(r.body, Body::Policy("{not json".to_owned()));
+    assert_eq!(r.body, Body::Policy("{not json".into()));
 }
 
 // ---- encodings --------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ fn a_bad_policy_text_is_passed_on_for_the_policy_parser_to_judge() {
 #[test]
 fn a_utf8_bom_is_accepted() {
     let r = one(read_named("bom.json", format!("\u{feff}{GITPOD}")));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
 }
 
 #[test]
@@ -599,12 +599,12 @@ fn utf16_with_bom_is_decoded() {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(GITPOD.encode_utf16().flat_map(u16::to_le_bytes));
     let r = one(read_named("ps.json", bytes));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
     let mut bytes = vec![0xFE, 0xFF];
     bytes.extend(GITPOD.encode_utf16().flat_map(u16::to_be_bytes));
     assert_eq!(
         one(read_named("be.json", bytes)).body,
-        Body::Policy(GITPOD.to_owned())
+        Body::Policy(GITPOD.into())
     );
 }
 
@@ -625,12 +625,12 @@ fn invalid_utf8_is_unreadable_with_the_byte_offset() {
 #[test]
 fn gzip_is_recognised_by_magic_bytes_not_name() {
     let r = one(read_named("policy.json", gzip(GITPOD.as_bytes())));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
     let r = one(read_named("app.json.gz", gzip(GITPOD.as_bytes())));
     assert_eq!(r.repo, label_repo("app"));
     // A `.gz` name over plain text is read as plain text.
     let r = one(read_named("plain.json.gz", GITPOD));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
 }
 
 #[test]
@@ -1094,7 +1094,7 @@ fn a_single_config_item_is_one_record() {
     let r = one(read_named("item.json", text));
     assert_eq!(r.record, 1);
     assert_eq!(r.repo.region.as_deref(), Some("eu-west-1"));
-    assert_eq!(r.body, Body::Policy(GITPOD.to_owned()));
+    assert_eq!(r.body, Body::Policy(GITPOD.into()));
 }
 
 #[test]
@@ -1110,7 +1110,7 @@ fn trailing_garbage_after_gzip_is_unreadable() {
 fn crlf_pretty_json_is_one_document() {
     let text = GITPOD.replace(",", ",\r\n");
     let r = one(read_named("crlf.json", &text));
-    assert_eq!(r.body, Body::Policy(text.clone()));
+    assert_eq!(r.body, Body::Policy(text.clone().into()));
 }
 
 #[test]
@@ -1161,4 +1161,39 @@ fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {
     assert_eq!(s.label(), Some("other"));
     assert_eq!(Source::stdin().path(), None);
     assert_eq!(Source::stdin().label(), None);
+}
+
+#[test]
+fn a_policy_in_a_json_string_is_kept_encoded_only_when_it_decodes_for_sure() {
+    use super::shape::lazy_literal;
+    assert!(lazy_literal(r#""{\"Version\":\"2012-10-17\"}""#));
+    // Blank, or no document: decoded now, so that "" and blanks are `no-policy`.
+    assert!(!lazy_literal(r#""""#));
+    assert!(!lazy_literal(r#""\n""#));
+    assert!(!lazy_literal(r#""[]""#));
+    // A \u escape may be a lone surrogate, which fails to decode: decoded now, with its error.
+    assert!(!lazy_literal(r#""{\"Sid\":\"\u0041\"}""#));
+    for text in [
+        r#"{"policyText":"\n","repositoryName":"a"}"#,
+        r#"{"policyText":"","repositoryName":"a"}"#,
+    ] {
+        assert_eq!(
+            one(read_named("a.json", text)).body,
+            Body::NoPolicy,
+            "{text}"
+        );
+    }
+    let surrogate = r#"{"policyText":"{\"Sid\":\"\ud800\"}","repositoryName":"a"}"#;
+    let r = one(read_named("a.json", surrogate));
+    assert!(
+        matches!(
+            r.body,
+            Body::Error {
+                code: Code::InvalidJson,
+                ..
+            }
+        ),
+        "{:?}",
+        r.body
+    );
 }
