@@ -189,7 +189,13 @@ pub fn collect(
     jobs: Option<usize>,
     progress: Progress,
 ) -> Result<Collected, RunError> {
-    let sources = input::discover(paths)?;
+    // A single folder is walked on a thread of its own while the workers judge what it has
+    // found so far; other inputs are discovered first (they are few, or need a global sort).
+    let folder = input::single_folder(paths);
+    let mut sources = match folder {
+        Some(_) => Vec::new(),
+        None => input::discover(paths)?,
+    };
     let pool = pool(jobs)?;
     let bar = progress_bar(progress, sources.len() as u64);
     let audit = Audit::new(pullers);
@@ -262,7 +268,7 @@ pub fn collect(
     let mut kept: Vec<(usize, Vec<Record>)> = Vec::new();
     let mut records = 0;
     let mut skipped = 0usize;
-    for (c, chunk) in sources.chunks(CHUNK).enumerate() {
+    let mut judge_chunk = |c: usize, chunk: &[Source]| {
         let first: Vec<FirstPass> = pool.install(|| chunk.par_iter().map(one_source).collect());
         let small = first
             .iter()
@@ -298,6 +304,37 @@ pub fn collect(
             }
         }
         rows.push_group(gathered);
+    };
+    match folder {
+        Some(folder) => std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Source>>(2);
+            scope.spawn(move || {
+                let mut found = Vec::with_capacity(CHUNK);
+                input::walk_folder(folder, &mut |src| {
+                    found.push(src);
+                    if found.len() == CHUNK {
+                        // The receiver only goes away when the scan does.
+                        let _ = tx.send(std::mem::replace(&mut found, Vec::with_capacity(CHUNK)));
+                    }
+                });
+                let _ = tx.send(found);
+            });
+            for (c, chunk) in rx.into_iter().enumerate() {
+                bar.inc_length(chunk.len() as u64);
+                judge_chunk(c, &chunk);
+                sources.extend(chunk);
+            }
+        }),
+        None => {
+            for (c, chunk) in sources.chunks(CHUNK).enumerate() {
+                judge_chunk(c, chunk);
+            }
+        }
+    }
+    // The walk hands sources over in report order but for rare walk errors on folders; the
+    // rows are checked and sorted below (`Rows::sort`), the sources here.
+    if !sources.is_sorted_by(|a, b| a.display <= b.display) {
+        sources.sort_by(|a, b| a.display.cmp(&b.display));
     }
     bar.finish_and_clear();
     if skipped > SKIP_NOTES_SHOWN {

@@ -142,6 +142,21 @@ pub fn discover(paths: &[String]) -> Result<Vec<Source>, MissingPath> {
     walk::discover(paths)
 }
 
+/// The one folder of a scan of a single folder, whose sources [`walk_folder`] can hand over
+/// while the walk goes on; `None` when `paths` is anything else (see [`discover`]).
+pub fn single_folder(paths: &[String]) -> Option<&str> {
+    match paths {
+        [arg] if arg != "-" && std::fs::metadata(arg).is_ok_and(|m| m.is_dir()) => Some(arg),
+        _ => None,
+    }
+}
+
+/// Walks the folder `arg` and hands each source to `sink` as it is found, in `display` order
+/// but for rare walk errors on folders (the caller checks the order; [`discover`] sorts).
+pub fn walk_folder(arg: &str, sink: &mut dyn FnMut(Source)) {
+    walk::walk(arg, sink);
+}
+
 /// Reads one source and hands each record to `sink`, in record order. Never fails: every problem
 /// becomes an error record.
 pub fn read_source(source: &Source, sink: &mut dyn FnMut(Record)) -> Outcome {

@@ -1197,3 +1197,43 @@ fn a_policy_in_a_json_string_is_kept_encoded_only_when_it_decodes_for_sure() {
         r.body
     );
 }
+
+#[test]
+fn a_folder_is_walked_in_the_order_of_display_so_a_scan_need_not_sort() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = [
+        "team/x.json",
+        "team-b/x.json",
+        "team.json",
+        "team/sub/y.json",
+        "team/sub-2.json",
+        "a b/c.json",
+        "a/c.json",
+        "a.b/c.json",
+        "Z.json",
+        "z/_.json",
+        "z/.hidden.json",
+        "ü/é.json",
+    ];
+    for f in files {
+        let p = dir.path().join(f);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(&p, "{}").expect("write");
+    }
+    let arg = dir.path().to_string_lossy().into_owned();
+    let mut walked = Vec::new();
+    walk_folder(&arg, &mut |s| walked.push(s.display.to_string()));
+    let discovered: Vec<String> = discover(std::slice::from_ref(&arg))
+        .expect("discover")
+        .into_iter()
+        .map(|s| s.display.to_string())
+        .collect();
+    assert_eq!(walked.len(), files.len());
+    assert_eq!(walked, discovered, "the walk order is the sorted order");
+    assert_eq!(
+        single_folder(std::slice::from_ref(&arg)),
+        Some(arg.as_str())
+    );
+    assert_eq!(single_folder(&[arg.clone(), arg.clone()]), None);
+    assert_eq!(single_folder(&["-".to_owned()]), None);
+}

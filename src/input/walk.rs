@@ -100,7 +100,7 @@ pub(crate) fn discover(paths: &[String]) -> Result<Vec<Source>, MissingPath> {
     for (arg, kind) in paths.iter().zip(kinds) {
         match kind {
             None => out.push(Source::stdin()),
-            Some(Ok(meta)) if meta.is_dir() => walk(arg, &mut out),
+            Some(Ok(meta)) if meta.is_dir() => walk(arg, &mut |s| out.push(s)),
             // A named file is read whatever it is: `<(zcat export.gz)` is a pipe.
             Some(Ok(_)) => out.push(named(arg, None)),
             Some(Err(e)) => out.push(named(arg, Some(format!("cannot open the file: {e}")))),
@@ -158,12 +158,14 @@ fn relative(root: &Path, path: &Path) -> String {
     parts.join("/")
 }
 
-fn walk(arg: &str, out: &mut Vec<Source>) {
+/// The sources of the folder `arg`, handed to `sink` as they are found, in the order of their
+/// `display` (but see [`walk_order`]).
+pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
     let root = Path::new(arg);
     let base = display_base(arg);
     // walkdir detects loops itself when following links; hidden files and `.gitignore` get no
     // special treatment (SPEC 3).
-    for entry in WalkDir::new(root).follow_links(true) {
+    for entry in WalkDir::new(root).follow_links(true).sort_by(walk_order) {
         match entry {
             Ok(entry) => {
                 // With `follow_links` this is the target's type: only regular files are opened,
@@ -178,7 +180,7 @@ fn walk(arg: &str, out: &mut Vec<Source>) {
                 }
                 let rel = relative(root, entry.path());
                 let label = label_of(&rel, &file_name, name.stem);
-                out.push(Source::file(
+                sink(Source::file(
                     entry.into_path(),
                     Arc::from(join(base, &rel)),
                     Some(label),
@@ -188,11 +190,26 @@ fn walk(arg: &str, out: &mut Vec<Source>) {
             }
             Err(err) => {
                 if let Some(source) = walk_error(root, base, &err) {
-                    out.push(source);
+                    sink(source);
                 }
             }
         }
     }
+}
+
+/// The order siblings are walked in, such that files come out in the order of their `display`
+/// (`base/rel`, compared as strings): a folder's name compares as if followed by `/`, because
+/// that is what follows it in the paths of its files (`team-b/x` comes before `team/x`, as `-`
+/// comes before `/`). Only a walk error on a folder (shown without the `/`) can come out of
+/// place; the scan checks the order and sorts when it must.
+fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
+    fn key(e: &walkdir::DirEntry) -> (std::borrow::Cow<'_, str>, bool) {
+        (e.file_name().to_string_lossy(), e.file_type().is_dir())
+    }
+    let ((na, da), (nb, db)) = (key(a), key(b));
+    na.bytes()
+        .chain(da.then_some(b'/'))
+        .cmp(nb.bytes().chain(db.then_some(b'/')))
 }
 
 /// `team/app.json.gz` → `team/app`.
