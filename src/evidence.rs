@@ -44,7 +44,7 @@ pub fn of(sources: &[Source]) -> Evidence {
             let path = s.display.to_string();
             let hashed = match s.path() {
                 None => Err("standard input is read once and not kept, so it is not hashed".into()),
-                Some(_) if s.walk_error.is_some() => Err("unreadable".into()),
+                Some(_) if s.walk_error().is_some() => Err("unreadable".into()),
                 Some(p) => sha256_file(p).map_err(|e| format!("unreadable: {e}")),
             };
             match hashed {

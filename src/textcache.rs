@@ -4,8 +4,9 @@
 //!
 //! - Keyed by the whole text, compared byte for byte on a hit: a verdict is never taken from a
 //!   different text, however the hashes fall.
-//! - A text is kept only the second time it is seen (a set of hashes remembers the first time):
-//!   the texts seen once — most of the distinct texts of an estate — never take room.
+//! - Once the cache has filled up, a text is kept only the second time it is seen (a set of
+//!   hashes remembers the first time): the texts seen once — most of the distinct texts of an
+//!   estate — do not push out the ones that repeat.
 //! - Bounded by the bytes of text it holds, in two generations: when the current one is full it
 //!   becomes the old one and the old one is dropped; a text found in the old generation moves
 //!   back to the current one. The texts an estate keeps repeating stay.
@@ -84,10 +85,14 @@ impl<V: Clone> TextCache<V> {
         Some(found)
     }
 
-    /// Offers the value computed for `text`: kept if `text` was seen before.
+    /// Offers the value computed for `text`: kept while there is room, and once the cache has
+    /// filled up, only if `text` was seen before.
     pub fn offer(&self, h: Hashed, text: &str, value: V) {
         let mut shard = self.shard(h);
-        if shard.seen.remove(&h.0) {
+        // Until a shard first fills up there is room for every text; after, only for the texts
+        // that come back.
+        let room = shard.old.is_empty() && shard.bytes + text.len() <= self.shard_bytes;
+        if shard.seen.remove(&h.0) || room {
             shard.keep(h, text.into(), value, self.shard_bytes);
         } else {
             if shard.seen.len() * 64 >= self.shard_bytes {
@@ -122,13 +127,21 @@ mod tests {
     }
 
     #[test]
-    fn a_text_is_kept_the_second_time_it_is_offered() {
-        let c = TextCache::new(1 << 20);
+    fn once_full_a_text_is_kept_the_second_time_it_is_offered() {
+        let c = TextCache::new(16 * 64);
         offer(&c, "a", 1);
-        assert_eq!(get(&c, "a"), None);
-        offer(&c, "a", 1);
-        assert_eq!(get(&c, "a"), Some(1));
-        assert_eq!(get(&c, "b"), None);
+        assert_eq!(get(&c, "a"), Some(1), "kept at once while there is room");
+        // Fill every shard (each holds 64 bytes a generation) with texts that come back.
+        for i in 0..2_000u32 {
+            let t = format!("filler {i:>10}");
+            offer(&c, &t, i);
+            offer(&c, &t, i);
+        }
+        offer(&c, "b", 2);
+        assert_eq!(get(&c, "b"), None, "seen once, once full");
+        offer(&c, "b", 2);
+        assert_eq!(get(&c, "b"), Some(2), "seen twice");
+        assert_eq!(get(&c, "c"), None);
     }
 
     #[test]

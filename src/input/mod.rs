@@ -24,50 +24,42 @@ use read::MAX_BYTES;
 use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
-/// input. A million of these are held during a scan, so the path and the label are kept inside
-/// `display` where they can be (they almost always can).
+/// input. A million of these are held during a scan, so a source is five words: the path and
+/// the label are kept inside `display` where they can be (they almost always can), and what
+/// few sources have is boxed apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
-    place: Place,
     /// The path as found (the command-line argument joined with the walked part), `-` for
     /// standard input. This is the report's `source` column.
     pub display: Arc<str>,
-    label: Label,
+    /// The label as a span of `display` (start, length), when it is one.
+    label: Option<(u32, u32)>,
     /// Named on the command line (read whatever its name) rather than found by the walk.
     pub named: bool,
-    /// The walk could not reach or stat this entry (broken link, permission denied, loop): the
-    /// source becomes one `unreadable` record with this message.
-    pub walk_error: Option<Box<str>>,
+    stdin: bool,
+    rare: Option<Box<Rare>>,
 }
 
-/// Where a source is read from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Place {
-    Stdin,
-    /// The path `display` spells.
-    Display,
-    /// A path `display` shows only lossily (a name that is not UTF-8).
-    Other(Box<Path>),
-}
-
-/// The label, as a span of `display` or, where it is not one, owned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Label {
-    None,
-    Span(u32, u32),
-    /// Boxed twice so that the label costs one word in the (rare) owned case.
-    Owned(Box<Box<str>>),
+/// What few sources have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Rare {
+    /// The path, where `display` shows it only lossily (a name that is not UTF-8).
+    path: Option<PathBuf>,
+    /// The label, where it is not a span of `display`.
+    label: Option<String>,
+    /// The walk could not reach or stat this entry (broken link, permission denied, loop).
+    walk_error: Option<String>,
 }
 
 impl Source {
     /// Standard input (`-`).
     pub fn stdin() -> Source {
         Source {
-            place: Place::Stdin,
             display: Arc::from("-"),
-            label: Label::None,
+            label: None,
             named: true,
-            walk_error: None,
+            stdin: true,
+            rare: None,
         }
     }
 
@@ -79,33 +71,40 @@ impl Source {
         named: bool,
         walk_error: Option<String>,
     ) -> Source {
-        let place = if path.as_os_str() == std::ffi::OsStr::new(&*display) {
-            Place::Display
-        } else {
-            Place::Other(path.into_boxed_path())
+        let mut rare = Rare {
+            walk_error,
+            ..Rare::default()
         };
-        let label = match label {
-            None => Label::None,
+        if path.as_os_str() != std::ffi::OsStr::new(&*display) {
+            rare.path = Some(path);
+        }
+        let span = match label {
+            None => None,
             Some(l) => match display.find(l.as_str()) {
-                Some(at) => Label::Span(at as u32, l.len() as u32),
-                None => Label::Owned(Box::new(l.into_boxed_str())),
+                Some(at) => Some((at as u32, l.len() as u32)),
+                None => {
+                    rare.label = Some(l);
+                    None
+                }
             },
         };
         Source {
-            place,
             display,
-            label,
+            label: span,
             named,
-            walk_error: walk_error.map(String::into_boxed_str),
+            stdin: false,
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }
 
     /// The path to open; `None` for standard input.
     pub fn path(&self) -> Option<&Path> {
-        match &self.place {
-            Place::Stdin => None,
-            Place::Display => Some(Path::new(&*self.display)),
-            Place::Other(p) => Some(p),
+        if self.stdin {
+            return None;
+        }
+        match self.rare.as_ref().and_then(|r| r.path.as_deref()) {
+            Some(p) => Some(p),
+            None => Some(Path::new(&*self.display)),
         }
     }
 
@@ -113,11 +112,16 @@ impl Source {
     /// without the extension (`team/app` for `export/team/app.json` when scanning `export`);
     /// for a file named on the command line, its file stem; `None` for standard input.
     pub fn label(&self) -> Option<&str> {
-        match &self.label {
-            Label::None => None,
-            Label::Span(at, len) => self.display.get(*at as usize..(*at + *len) as usize),
-            Label::Owned(l) => Some(l),
+        match self.label {
+            Some((at, len)) => self.display.get(at as usize..(at + len) as usize),
+            None => self.rare.as_ref().and_then(|r| r.label.as_deref()),
         }
+    }
+
+    /// Why the walk could not reach or stat this entry (broken link, permission denied, loop):
+    /// the source becomes one `unreadable` record with this message.
+    pub fn walk_error(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.walk_error.as_deref())
     }
 }
 
@@ -182,7 +186,7 @@ pub(crate) fn read_source_capped(
         code: Code::Unreadable,
         message,
     };
-    if let Some(message) = &source.walk_error {
+    if let Some(message) = source.walk_error() {
         emit(1, RepoId::default(), unreadable(message.to_string()));
         return Outcome::Read;
     }

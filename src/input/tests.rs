@@ -837,7 +837,7 @@ fn folders_are_walked_for_known_extensions_sorted_with_hidden_files() {
             "zeta"
         ]
     );
-    assert!(sources.iter().all(|s| !s.named && s.walk_error.is_none()));
+    assert!(sources.iter().all(|s| !s.named && s.walk_error().is_none()));
 }
 
 #[test]
@@ -886,7 +886,7 @@ fn symlinks_are_followed_and_a_loop_is_one_unreadable_source() {
     );
     assert_eq!(sources[0].label(), Some("linked/other"));
     let looped = &sources[2];
-    let message = looped.walk_error.as_deref().expect("a walk error");
+    let message = looped.walk_error().expect("a walk error");
     assert!(message.starts_with("symbolic link loop"), "{message}");
     let r = one(read_all(looped).0);
     assert_eq!(r.source.as_ref(), format!("{base}/team/loop"));
@@ -957,7 +957,7 @@ fn an_unreadable_file_or_folder_is_an_error_not_a_stop() {
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).expect("chmod");
     assert_eq!(sources.len(), 3, "{sources:?}");
     assert!(sources[0].display.ends_with("/locked"));
-    let message = sources[0].walk_error.as_deref().expect("walk error");
+    let message = sources[0].walk_error().expect("walk error");
     assert!(message.starts_with("cannot list the folder: "), "{message}");
     assert!(sources[2].display.ends_with("/secret.json"));
     let record = one(read_all(&sources[2]).0);
@@ -1236,4 +1236,14 @@ fn a_folder_is_walked_in_the_order_of_display_so_a_scan_need_not_sort() {
     );
     assert_eq!(single_folder(&[arg.clone(), arg.clone()]), None);
     assert_eq!(single_folder(&["-".to_owned()]), None);
+}
+
+#[test]
+fn a_source_stays_five_words() {
+    // A million are held during a scan (see `Source`).
+    assert!(
+        std::mem::size_of::<Source>() <= 40,
+        "{}",
+        std::mem::size_of::<Source>()
+    );
 }
