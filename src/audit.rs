@@ -157,6 +157,12 @@ impl Rows {
         self.len
     }
 
+    /// The rows in report order, as slices of at most `n` rows (for formatting them in
+    /// parallel).
+    pub fn slices(&self, n: usize) -> impl Iterator<Item = &[Row]> {
+        self.groups.iter().flat_map(move |g| g.chunks(n.max(1)))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

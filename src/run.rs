@@ -68,7 +68,8 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         generated: generated_at(),
         evidence,
     };
-    write_report(cfg, &rows, &meta)?;
+    // Reports format their rows on the workers too (`-j` holds for writing as for reading).
+    pool(cfg.jobs)?.install(|| write_report(cfg, &rows, &meta))?;
     let n = rows.len();
     // Freeing a million rows one by one costs time the user waits for after the report is
     // out; a thread of its own does it while the process ends.

@@ -2,8 +2,14 @@
 
 use std::io::{self, Write};
 
-use crate::audit::Rows;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::audit::{Row, Rows};
 use crate::eval::ActionState;
+use crate::finding::Status;
 
 use super::join;
 
@@ -51,14 +57,52 @@ fn into_io(e: ::csv::Error) -> io::Error {
     }
 }
 
+/// Rows formatted together by one worker.
+const SLICE: usize = 4096;
+/// Slices formatted at a time: the bytes held before they are written stay bounded.
+const WAVE: usize = 16;
+
 fn write_rows(rows: &Rows, out: &mut dyn Write) -> Result<(), ::csv::Error> {
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(out);
+    let mut w = writer(&mut *out);
     w.write_record(HEADER)?;
+    w.flush()?;
+    drop(w);
+    // Formatting is most of writing a report: it is done on every worker, a wave of slices at
+    // a time, and the bytes are written in order.
+    let slices: Vec<&[Row]> = rows.slices(SLICE).collect();
+    for wave in slices.chunks(WAVE) {
+        let formatted: Vec<Result<Vec<u8>, ::csv::Error>> =
+            wave.par_iter().map(|rows| format(rows)).collect();
+        for bytes in formatted {
+            out.write_all(&bytes?)?;
+        }
+    }
+    Ok(())
+}
+
+fn writer<W: Write>(out: W) -> ::csv::Writer<W> {
+    ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .has_headers(false)
+        .from_writer(out)
+}
+
+/// The CSV lines of `rows`. Rows that share a verdict share their findings list, so the cells
+/// derived from it are made once per list and account.
+fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
+    let mut w = writer(Vec::with_capacity(rows.len() * 200));
+    let mut derived: FxHashMap<(usize, usize, Status), (String, String)> = FxHashMap::default();
     for r in rows {
+        let key = (
+            Arc::as_ptr(&r.findings).cast::<()>() as usize,
+            Arc::as_ptr(&r.account).cast::<()>() as usize,
+            r.status,
+        );
+        let (codes, detail) = derived.entry(key).or_insert_with(|| {
+            let codes = r.codes();
+            (join(codes.iter().map(|c| c.id())), r.detail())
+        });
         let record = r.record.to_string();
-        let codes = r.codes();
         let cells: [&str; 12] = [
             &r.source,
             &record,
@@ -70,13 +114,13 @@ fn write_rows(rows: &Rows, out: &mut dyn Write) -> Result<(), ::csv::Error> {
             &join(r.actions_in(ActionState::Missing)),
             &join(r.actions_in(ActionState::Denied)),
             &join(r.actions_in(ActionState::Conditional)),
-            &join(codes.iter().map(|c| c.id())),
-            &r.detail(),
+            codes,
+            detail,
         ];
         w.write_record(cells.map(neutralise).iter().map(|c| c.as_bytes()))?;
     }
-    w.flush()?;
-    Ok(())
+    w.into_inner()
+        .map_err(|e| ::csv::Error::from(e.into_error()))
 }
 
 #[cfg(test)]
