@@ -128,6 +128,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rows_formatted_in_parallel_come_out_whole_and_in_order() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        let findings: Arc<[Finding]> = vec![Finding::new(Code::NoPolicy, "none")].into();
+        let row = |record: u64, status| Row {
+            source: Arc::from("s.jsonl"),
+            record,
+            repo: RowRepo::default(),
+            account: Arc::from("111122223333"),
+            status,
+            actions: None,
+            findings: Arc::clone(&findings),
+        };
+        // Groups of uneven sizes, more rows than a wave of slices holds.
+        let mut rows = Rows::new();
+        let mut n = 0u64;
+        for size in [1usize, 5000, 4096, 70_000, 3] {
+            rows.push_group(
+                (0..size)
+                    .map(|_| {
+                        n += 1;
+                        row(
+                            n,
+                            if n % 2 == 0 {
+                                Status::Fail
+                            } else {
+                                Status::Error
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        let mut out = Vec::new();
+        write(&rows, &mut out).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines[0], HEADER.join(","));
+        assert_eq!(lines.len() as u64, n + 1);
+        for (i, line) in lines[1..].iter().enumerate() {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells[1], (i + 1).to_string(), "{line}");
+            let status = if (i + 1) % 2 == 0 { "fail" } else { "error" };
+            assert_eq!(cells[6], status, "{line}");
+        }
+    }
+
+    #[test]
     fn cells_that_a_spreadsheet_would_run_are_neutralised() {
         for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
             assert_eq!(neutralise(bad), format!("'{bad}"));
