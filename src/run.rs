@@ -114,13 +114,12 @@ impl<'a> Handoff<'a> {
         }
     }
 
-    /// Judges `batch` on another worker, or here (into `rows`) when enough batches already wait.
-    fn judge<'s>(&'s self, batch: Vec<Record>, scope: &rayon::Scope<'s>, rows: &mut Vec<Row>) {
+    /// Judges `batch` on another worker, or here when enough batches already wait. Either way
+    /// its rows become a group of their own.
+    fn judge<'s>(&'s self, batch: Vec<Record>, scope: &rayon::Scope<'s>) {
         use std::sync::atomic::Ordering;
         if self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
-            for r in batch {
-                self.audit.rows(r, rows);
-            }
+            self.judge_here(batch);
             return;
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
@@ -138,7 +137,19 @@ impl<'a> Handoff<'a> {
         });
     }
 
-    /// Whether some batch was judged on another worker.
+    /// Judges `batch` on this worker, as a group of its own.
+    fn judge_here(&self, batch: Vec<Record>) {
+        let mut out = Vec::with_capacity(batch.len());
+        for r in batch {
+            self.audit.rows(r, &mut out);
+        }
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(out);
+    }
+
+    /// Whether some batch was handed over.
     fn used(&self) -> bool {
         !self
             .done
@@ -147,19 +158,29 @@ impl<'a> Handoff<'a> {
             .is_empty()
     }
 
-    /// The rows judged on other workers, in no particular order (the caller sorts).
-    fn into_rows(self) -> impl Iterator<Item = Row> {
-        self.done
+    /// The batches' rows in record order: each batch is a run of consecutive records whose
+    /// rows are in order, so ordering the groups by their first record orders every row,
+    /// without gathering or sorting the rows themselves.
+    fn into_groups(self) -> Vec<Vec<Row>> {
+        let mut groups = self
+            .done
             .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .into_iter()
-            .flatten()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        groups.retain(|g| !g.is_empty());
+        groups.sort_by_key(|g| g[0].record);
+        groups
     }
+}
+
+/// The rows of one source: most files give a few, a large file a group per batch.
+enum Made {
+    One(Vec<Row>),
+    Groups(Vec<Vec<Row>>),
 }
 
 /// What the first pass gives per source: its rows, how many records they came from, and what
 /// few sources have (see [`Rare`]).
-type FirstPass = (Vec<Row>, u64, Option<Box<Rare>>);
+type FirstPass = (Made, u64, Option<Box<Rare>>);
 
 /// What few sources give besides rows: a skip note, records set aside for the joins, and
 /// (standard input only) its records, kept in case a registry policy applies to them.
@@ -223,23 +244,26 @@ pub fn collect(
                     }
                     batch.push(rec);
                     if batch.len() == BATCH {
-                        handoff.judge(std::mem::take(&mut batch), scope, &mut rows);
+                        handoff.judge(std::mem::take(&mut batch), scope);
                     }
                 }
             });
             // What is left of the last batch is judged here.
-            for r in batch {
-                audit.rows(r, &mut rows);
+            if handoff.used() {
+                handoff.judge_here(std::mem::take(&mut batch));
+            } else {
+                for r in batch {
+                    audit.rows(r, &mut rows);
+                }
             }
             outcome
         });
-        if handoff.used() {
-            rows.extend(handoff.into_rows());
-            // Batches come back in any order; a stable sort keeps each record's
-            // accounts in order.
-            rows.sort_by_key(|r| r.record);
-        }
-        rows.shrink_to_fit();
+        let made = if handoff.used() {
+            Made::Groups(handoff.into_groups())
+        } else {
+            rows.shrink_to_fit();
+            Made::One(rows)
+        };
         let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
         if !bar.is_hidden() {
             bar.set_message(format!("{} records", done + records));
@@ -258,7 +282,7 @@ pub fn collect(
                 kept,
             })
         });
-        (rows, records, rare)
+        (made, records, rare)
     };
 
     // Sources are judged a chunk at a time: each chunk's rows are gathered into one vector, so
@@ -273,18 +297,27 @@ pub fn collect(
         let first: Vec<FirstPass> = pool.install(|| chunk.par_iter().map(one_source).collect());
         let small = first
             .iter()
-            .map(|f| f.0.len())
-            .filter(|n| *n <= BATCH)
+            .map(|f| match &f.0 {
+                Made::One(r) if r.len() <= BATCH => r.len(),
+                _ => 0,
+            })
             .sum();
         let mut gathered = Vec::with_capacity(small);
-        for (i, (r, n, rare)) in first.into_iter().enumerate() {
+        for (i, (made, n, rare)) in first.into_iter().enumerate() {
             records += n;
-            if r.len() > BATCH {
-                // A large file's rows are a group of their own: no copy of them.
-                rows.push_group(std::mem::take(&mut gathered));
-                rows.push_group(r);
-            } else {
-                gathered.extend(r);
+            match made {
+                Made::One(r) if r.len() <= BATCH => gathered.extend(r),
+                // A large file's rows are groups of their own: no copy of them.
+                Made::One(r) => {
+                    rows.push_group(std::mem::take(&mut gathered));
+                    rows.push_group(r);
+                }
+                Made::Groups(groups) => {
+                    rows.push_group(std::mem::take(&mut gathered));
+                    for g in groups {
+                        rows.push_group(g);
+                    }
+                }
             }
             let Some(rare) = rare else { continue };
             let Rare {

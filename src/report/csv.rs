@@ -60,7 +60,7 @@ fn into_io(e: ::csv::Error) -> io::Error {
 /// Rows formatted together by one worker.
 const SLICE: usize = 4096;
 /// Slices formatted at a time: the bytes held before they are written stay bounded.
-const WAVE: usize = 16;
+const WAVE: usize = 4;
 
 fn write_rows(rows: &Rows, out: &mut dyn Write) -> Result<(), ::csv::Error> {
     let mut w = writer(&mut *out);
