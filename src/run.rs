@@ -103,6 +103,7 @@ struct Handoff<'a> {
     audit: &'a Audit<'a>,
     done: std::sync::Mutex<Vec<Vec<Row>>>,
     in_flight: std::sync::atomic::AtomicUsize,
+    used: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Handoff<'a> {
@@ -111,6 +112,7 @@ impl<'a> Handoff<'a> {
             audit,
             done: std::sync::Mutex::new(Vec::new()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
+            used: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -118,6 +120,7 @@ impl<'a> Handoff<'a> {
     /// its rows become a group of their own.
     fn judge<'s>(&'s self, batch: Vec<Record>, scope: &rayon::Scope<'s>) {
         use std::sync::atomic::Ordering;
+        self.used.store(true, Ordering::Release);
         if self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
             self.judge_here(batch);
             return;
@@ -149,13 +152,9 @@ impl<'a> Handoff<'a> {
             .push(out);
     }
 
-    /// Whether some batch was handed over.
+    /// Whether some batch was handed over (its rows may still be in the making).
     fn used(&self) -> bool {
-        !self
-            .done
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_empty()
+        self.used.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The batches' rows in record order: each batch is a run of consecutive records whose
