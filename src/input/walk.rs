@@ -151,6 +151,17 @@ fn join(base: &str, rel: &str) -> String {
 /// `path` relative to `root`, `/`-separated whatever the platform.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    // What the walk gives is already clean: the root joined with names.
+    if std::path::MAIN_SEPARATOR == '/'
+        && let Some(clean) = rel.to_str().filter(|r| {
+            !r.starts_with('/')
+                && !r.ends_with('/')
+                && !r.contains("//")
+                && r.split('/').all(|c| c != "." && c != "..")
+        })
+    {
+        return clean.to_owned();
+    }
     let parts: Vec<_> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -203,13 +214,16 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// comes before `/`). Only a walk error on a folder (shown without the `/`) can come out of
 /// place; the scan checks the order and sorts when it must.
 fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
-    fn key(e: &walkdir::DirEntry) -> (std::borrow::Cow<'_, str>, bool) {
-        (e.file_name().to_string_lossy(), e.file_type().is_dir())
+    // The names' bytes: UTF-8 for every name `display` shows as it is (any other name is
+    // shown lossily, and compares as it may; the scan sorts when it must).
+    fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
+        (e.file_name().as_encoded_bytes(), e.file_type().is_dir())
     }
     let ((na, da), (nb, db)) = (key(a), key(b));
-    na.bytes()
+    na.iter()
+        .copied()
         .chain(da.then_some(b'/'))
-        .cmp(nb.bytes().chain(db.then_some(b'/')))
+        .cmp(nb.iter().copied().chain(db.then_some(b'/')))
 }
 
 /// `team/app.json.gz` → `team/app`.
