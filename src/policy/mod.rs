@@ -7,6 +7,8 @@ mod raw;
 mod validate;
 pub mod value;
 
+use std::sync::Arc;
+
 use ipnet::IpNet;
 use jiff::Timestamp;
 
@@ -16,7 +18,7 @@ use crate::finding::{Finding, StatementRef};
 pub use operator::{Base, Family, Operator, Qualifier};
 
 /// A validated repository policy document. Only [`parse`] makes one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     version: Version,
     id: Option<String>,
@@ -229,10 +231,20 @@ pub struct UnknownAction {
     pub suggestion: Option<String>,
 }
 
-/// A validated statement.
+/// A validated statement: where it is, and what it says. What it says does not depend on where
+/// it is, so documents that repeat a statement word for word share one copy of it (see
+/// `validate`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
     index: usize,
+    /// The statement comes from the registry policy, not the repository policy.
+    registry: bool,
+    body: Arc<StatementBody>,
+}
+
+/// What a statement says.
+#[derive(Debug, PartialEq)]
+struct StatementBody {
     sid: Option<String>,
     effect: Effect,
     who: Who,
@@ -243,8 +255,6 @@ pub struct Statement {
     /// depend on the puller, so they are matched once here.
     covers: u128,
     unknown_actions: Vec<UnknownAction>,
-    /// The statement comes from the registry policy, not the repository policy.
-    registry: bool,
 }
 
 // The coverage mask has one bit per catalog action.
@@ -257,48 +267,48 @@ impl Statement {
     }
 
     pub fn sid(&self) -> Option<&str> {
-        self.sid.as_deref()
+        self.body.sid.as_deref()
     }
 
     pub fn effect(&self) -> Effect {
-        self.effect
+        self.body.effect
     }
 
     pub fn who(&self) -> &Who {
-        &self.who
+        &self.body.who
     }
 
     pub fn actions(&self) -> &Actions {
-        &self.actions
+        &self.body.actions
     }
 
     pub fn resources(&self) -> Option<&Resources> {
-        self.resources.as_ref()
+        self.body.resources.as_ref()
     }
 
     pub fn conditions(&self) -> &[Condition] {
-        &self.conditions
+        &self.body.conditions
     }
 
     /// Whether the action element covers `catalog::ACTIONS[i]`.
     pub fn covers(&self, i: usize) -> bool {
-        self.covers & (1 << i) != 0
+        self.body.covers & (1 << i) != 0
     }
 
     /// The catalog actions the action element covers, as a mask over `catalog::ACTIONS`.
     pub fn coverage(&self) -> u128 {
-        self.covers
+        self.body.covers
     }
 
     pub fn unknown_actions(&self) -> &[UnknownAction] {
-        &self.unknown_actions
+        &self.body.unknown_actions
     }
 
     /// The statement as findings name it.
     pub fn reference(&self) -> StatementRef {
         StatementRef {
             index: self.index,
-            sid: self.sid.clone(),
+            sid: self.body.sid.clone(),
             registry_policy: self.registry,
         }
     }
@@ -306,7 +316,7 @@ impl Statement {
     /// How messages name the statement: `statement 2 (Sid "Pull")`, or `registry policy
     /// statement 0 (Sid "Org")` for a statement of the registry policy.
     pub fn label(&self) -> String {
-        let label = label(self.index, self.sid.as_deref());
+        let label = label(self.index, self.body.sid.as_deref());
         if self.registry {
             format!("registry policy {label}")
         } else {

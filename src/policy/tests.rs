@@ -542,10 +542,127 @@ fn action_patterns_are_matched_against_the_catalog_once() {
     );
 }
 
+/// Documents of every shape the short way must agree with the long way on.
+fn known_statement_corpus() -> Vec<String> {
+    let statements = [
+        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}"#,
+        r#"{"Sid":"Org3","Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123def4"}}}"#,
+        r#"{"Sid":"NoDelete1","Effect":"Deny","Principal":"*","Action":["ecr:Delete*","ecr:BatchDeleteImage"],"Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin-*"}}}"#,
+        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"111122223333"},"NotAction":"ecr:Get*","Resource":"*"}"#,
+        r#"{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"ecr:BatchGetImage","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8"]}}}"#,
+        r#"{"Sid":"Esc\u0041","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}"#,
+        // Problems: every one must come out of the long way, with its place.
+        r#"{"Effect":"Permit","Principal":"*","Action":"ecr:BatchGetImage"}"#,
+        r#"{"Effect":"Allow","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Extra":1}"#,
+        r#"{"Effect":"Allow","Principal":{"AWS":"*","AWS":"1"},"Action":"ecr:BatchGetImage"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":5}"#,
+        r#"{"Effect":"Allow","NotPrincipal":"*","Action":"ecr:BatchGetImage"}"#,
+        r#"[]"#,
+        r#""a statement""#,
+        r#"null"#,
+    ];
+    let mut docs = Vec::new();
+    for (i, a) in statements.iter().enumerate() {
+        for b in statements.iter().skip(i) {
+            docs.push(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{a},{b}]}}"#
+            ));
+        }
+        docs.push(format!(r#"{{"Version":"2012-10-17","Statement":{a}}}"#));
+        docs.push(format!(r#"{{"Statement":[{a}],"Id":"x"}}"#));
+        for head in [
+            r#""Version":"2008-10-17""#,
+            r#""Version":null"#,
+            r#""Version":"2012-10-17","Version":"2012-10-17""#,
+            r#""Version":"2012-10-17\u0000""#,
+            r#""Version":"2012-10-18""#,
+            r#""Id":null"#,
+            r#""Id":"a\"b""#,
+            r#""Id":7"#,
+            r#""version":"2012-10-17""#,
+            r#""Other":1"#,
+            r#""Statement":[]"#,
+        ] {
+            docs.push(format!(r#"{{{head},"Statement":[{a}]}}"#));
+        }
+    }
+    docs.push(r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned());
+    docs.push(r#"{"Version":"2012-10-17","Statement":{}}"#.to_owned());
+    docs.push(r#"{"Version":"2012-10-17","Statement":null}"#.to_owned());
+    docs.push(r#"{"Version":"2012-10-17"}"#.to_owned());
+    docs.push(r#"{"Version":"2012-10-17","Statement":[]} trailing"#.to_owned());
+    docs.push(r#"  {"Version":"2012-10-17","Statement":[ {"Effect":"Allow","Principal":"*","Action":"ecr:*"} ]}  "#.to_owned());
+    // Nesting near serde_json's limit of 128: the short way must not accept what the long way
+    // calls too deep.
+    for depth in [90, 120, 126, 127, 130] {
+        let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        docs.push(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"k":{deep}}}}}}}]}}"#
+        ));
+    }
+    docs
+}
+
+#[test]
+fn known_statements_are_read_as_the_whole_document_would_be() {
+    validate::forget_known_statements();
+    let docs = known_statement_corpus();
+    // Twice: statements unknown, then known.
+    for round in 0..2 {
+        for doc in &docs {
+            assert_eq!(
+                parse(doc),
+                validate::parse_whole(doc),
+                "round {round}: {doc}"
+            );
+        }
+    }
+    // The common shape does take the short way.
+    let common = &docs[0];
+    let short = validate::parse_known(common).expect("the short way");
+    assert_eq!(Ok(short), validate::parse_whole(common));
+}
+
+#[test]
+fn a_known_statement_keeps_its_place_in_each_document() {
+    validate::forget_known_statements();
+    let a = r#"{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}"#;
+    let b = r#"{"Sid":"B","Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage"}"#;
+    let ab = parse(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{a},{b}]}}"#
+    ))
+    .expect("ab");
+    let ba = parse(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{b},{a}]}}"#
+    ))
+    .expect("ba");
+    assert_eq!(ab.statements()[0].sid(), Some("A"));
+    assert_eq!(ab.statements()[1].index(), 1);
+    assert_eq!(ba.statements()[1].sid(), Some("A"));
+    assert_eq!(ba.statements()[1].index(), 1);
+    assert_eq!(ba.statements()[1].label(), "statement 1 (Sid \"A\")");
+}
+
 proptest::proptest! {
     #[test]
     fn parse_never_panics(text in "\\PC{0,200}") {
         let _ = parse(&text);
+    }
+
+    #[test]
+    fn the_short_way_agrees_with_the_long_way(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
+                "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
+                "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"",
+            ]),
+            0..60,
+        )
+    ) {
+        let text = parts.concat();
+        proptest::prop_assert_eq!(parse(&text), validate::parse_whole(&text));
     }
 
     #[test]

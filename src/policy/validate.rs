@@ -1,7 +1,7 @@
 //! Raw → validated: checks a loosely read document against the IAM policy grammar, collecting
 //! every problem with its place, and builds the typed model only when there is none.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding, StatementRef};
@@ -14,7 +14,7 @@ use super::raw::{
 };
 use super::{
     Actions, CondValue, Condition, Effect, Policy, PrincipalKind, Principals, Resources, Statement,
-    Typed, UnknownAction, Version, Who, label, value,
+    StatementBody, Typed, UnknownAction, Version, Who, label, value,
 };
 
 const STATEMENT_KEYS: &str =
@@ -23,6 +23,14 @@ const STATEMENT_KEYS: &str =
 pub(super) fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
     // A leading byte-order mark is common in files saved by Windows tools; JSON itself has none.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match known::parse(text) {
+        Some(policy) => Ok(policy),
+        None => parse_whole(text),
+    }
+}
+
+/// Reads and validates the whole document, collecting every problem.
+pub(super) fn parse_whole(text: &str) -> Result<Policy, Vec<Finding>> {
     // serde_json stops at 128 levels of nesting with an error, so deep input cannot overflow the
     // stack.
     let doc: Document = serde_json::from_str(text).map_err(|e| {
@@ -268,15 +276,17 @@ impl Validator {
         };
         Some(Statement {
             index,
-            sid,
-            effect,
-            who,
-            actions,
-            resources,
-            conditions,
-            covers,
-            unknown_actions,
             registry: false,
+            body: Arc::new(StatementBody {
+                sid,
+                effect,
+                who,
+                actions,
+                resources,
+                conditions,
+                covers,
+                unknown_actions,
+            }),
         })
     }
 
@@ -672,3 +682,153 @@ fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a
     }
     None
 }
+
+/// The short way for the common document: `Version`, maybe `Id`, and `Statement`, with
+/// statements seen before word for word. An estate's policies are assembled from a few
+/// templated statements, so each worker keeps the statements it has validated, by their exact
+/// text, and a document made of known statements is only split, not read again. Anything
+/// unusual — another key, a key twice, a value of another type, an escape in `Version` or
+/// `Id`, a statement with a problem, deep nesting — gives `None`, and the whole document is
+/// read and validated the long way, which also reports every problem.
+mod known {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    use rustc_hash::FxHashMap;
+    use serde::{Deserialize, Deserializer};
+    use serde_json::value::RawValue;
+
+    use super::super::raw::StatementSlot;
+    use super::super::{Policy, Statement, StatementBody, Version};
+    use super::Validator;
+
+    /// The bytes of statement text a worker remembers before it starts afresh.
+    const REMEMBERED: usize = 1 << 20;
+    /// Statements nested deeper than this take the long way, whose parser counts the depth from
+    /// the document (it stops at 128).
+    const DEPTH: usize = 100;
+
+    thread_local! {
+        static KNOWN: RefCell<(FxHashMap<Box<str>, Arc<StatementBody>>, usize)> =
+            RefCell::new((FxHashMap::default(), 0));
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc<'a> {
+        #[serde(rename = "Version", default, borrow, deserialize_with = "present")]
+        version: Option<&'a RawValue>,
+        #[serde(rename = "Id", default, borrow, deserialize_with = "present")]
+        id: Option<&'a RawValue>,
+        #[serde(rename = "Statement", borrow)]
+        statement: &'a RawValue,
+    }
+
+    /// Keeps `null` as a value (serde's `Option` would make it absent).
+    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+        <&'de RawValue>::deserialize(d).map(Some)
+    }
+
+    /// A JSON string without escapes, as its contents.
+    fn plain(raw: &RawValue) -> Option<&str> {
+        let s = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+        (!s.contains(['\\', '"'])).then_some(s)
+    }
+
+    pub(in crate::policy) fn parse(text: &str) -> Option<Policy> {
+        let doc: Doc = serde_json::from_str(text).ok()?;
+        let version = match doc.version.map(plain) {
+            None => Version::Missing,
+            Some(Some("2012-10-17")) => Version::V2012_10_17,
+            Some(Some("2008-10-17")) => Version::V2008_10_17,
+            Some(_) => return None,
+        };
+        let id = match doc.id {
+            None => None,
+            Some(raw) => Some(plain(raw)?.to_owned()),
+        };
+        let raws: Vec<&RawValue> = match doc.statement.get().as_bytes().first() {
+            Some(b'[') => serde_json::from_str(doc.statement.get()).ok()?,
+            Some(b'{') => vec![doc.statement],
+            _ => return None,
+        };
+        let mut statements = Vec::with_capacity(raws.len());
+        for (index, raw) in raws.into_iter().enumerate() {
+            statements.push(Statement {
+                index,
+                registry: false,
+                body: body(raw.get())?,
+            });
+        }
+        Some(Policy {
+            version,
+            id,
+            statements,
+        })
+    }
+
+    /// The statement `text` says, validated once per worker.
+    fn body(text: &str) -> Option<Arc<StatementBody>> {
+        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).cloned()) {
+            return Some(b);
+        }
+        if depth(text) > DEPTH {
+            return None;
+        }
+        let StatementSlot::Statement(raw) = serde_json::from_str::<StatementSlot>(text).ok()?
+        else {
+            return None;
+        };
+        let mut v = Validator::default();
+        let statement = v.statement(0, *raw)?;
+        if !v.errors.is_empty() {
+            return None;
+        }
+        KNOWN.with_borrow_mut(|(known, bytes)| {
+            if *bytes + text.len() > REMEMBERED {
+                known.clear();
+                *bytes = 0;
+            }
+            *bytes += text.len();
+            known.insert(text.into(), Arc::clone(&statement.body));
+        });
+        Some(statement.body)
+    }
+
+    /// The deepest nesting of arrays and objects in a JSON text (strings skipped).
+    fn depth(text: &str) -> usize {
+        let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+        for b in text.bytes() {
+            if in_string {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    #[cfg(test)]
+    pub(in crate::policy) fn forget() {
+        KNOWN.with_borrow_mut(|(known, bytes)| {
+            known.clear();
+            *bytes = 0;
+        });
+    }
+}
+
+#[cfg(test)]
+pub(super) use known::{forget as forget_known_statements, parse as parse_known};
