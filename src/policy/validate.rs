@@ -708,9 +708,11 @@ mod known {
     /// the document (it stops at 128).
     const DEPTH: usize = 100;
 
+    /// Validated statements by their text, and the bytes of text held.
+    type Known = (FxHashMap<Box<str>, Arc<StatementBody>>, usize);
+
     thread_local! {
-        static KNOWN: RefCell<(FxHashMap<Box<str>, Arc<StatementBody>>, usize)> =
-            RefCell::new((FxHashMap::default(), 0));
+        static KNOWN: RefCell<Known> = RefCell::new((FxHashMap::default(), 0));
     }
 
     #[derive(Deserialize)]
