@@ -214,7 +214,7 @@ pub struct Audit<'a> {
 }
 
 /// How many bytes of policy text a generation of the verdict cache holds (see `textcache`).
-const VERDICT_CACHE_BYTES: usize = 8 << 20;
+const VERDICT_CACHE_BYTES: usize = 4 << 20;
 
 impl<'a> Audit<'a> {
     pub fn new(pullers: &'a [Puller]) -> Self {
