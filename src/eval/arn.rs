@@ -48,7 +48,7 @@ pub fn part(pat: &str, target: Part<'_>) -> Tri {
         Tail::Known(tail) => {
             glob::matches_chars(pat, target.head.chars().chain(tail.chars()), false).into()
         }
-        Tail::Unknown => match glob::extension(pat, target.head, false, true) {
+        Tail::Unknown => match glob::extension_cached(pat, target.head, false, true) {
             Extension::Every => Tri::True,
             Extension::Some => Tri::Unknown,
             Extension::None => Tri::False,

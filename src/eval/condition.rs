@@ -137,7 +137,7 @@ impl RoleCtx<'_> {
     }
 
     fn string(&self, pat: &str, fold: bool, wild: bool) -> Tri {
-        match glob::extension(pat, self.prefix(), fold, wild) {
+        match glob::extension_cached(pat, self.prefix(), fold, wild) {
             Extension::Every => Tri::True,
             // A literal (StringEquals) names one role: unknown whether it is Gitpod's, unless it
             // is no role name at all (`role/*` under StringEquals is a classic mistake).

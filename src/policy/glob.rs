@@ -2,6 +2,10 @@
 //! and deciding a string of which only a prefix is known (the puller's role name, a repository's
 //! unknown region or name). No regex: a pattern is simulated as a set of positions.
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
 /// How a pattern relates to every string `prefix + tail` with an unknown, non-empty `tail`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Extension {
@@ -191,6 +195,50 @@ fn char_len(lead: u8) -> usize {
     }
 }
 
+/// Answers of [`extension`] by prefix, then pattern, then `fold` and `wild`.
+type Extensions = FxHashMap<Box<str>, FxHashMap<Box<str>, [Option<Extension>; 4]>>;
+
+thread_local! {
+    /// The same few patterns (`arn:aws:iam::*:role/admin-*`) are asked about against the same
+    /// few prefixes (the puller's role ARN) in document after document.
+    static EXTENSIONS: RefCell<(Extensions, usize)> = RefCell::new((FxHashMap::default(), 0));
+}
+
+/// How many answers a worker remembers before it starts afresh.
+const EXTENSIONS_KEPT: usize = 4096;
+
+/// [`extension`], remembered by each worker.
+pub fn extension_cached(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
+    let slot = usize::from(fold) * 2 + usize::from(wild);
+    let known = EXTENSIONS.with_borrow(|(by_prefix, _)| {
+        by_prefix
+            .get(prefix)
+            .and_then(|by_pat| by_pat.get(pat))
+            .and_then(|answers| answers[slot])
+    });
+    if let Some(e) = known {
+        return e;
+    }
+    let e = extension(pat, prefix, fold, wild);
+    EXTENSIONS.with_borrow_mut(|(by_prefix, kept)| {
+        if *kept >= EXTENSIONS_KEPT {
+            by_prefix.clear();
+            *kept = 0;
+        }
+        *kept += 1;
+        let by_pat = match by_prefix.get_mut(prefix) {
+            Some(m) => m,
+            None => by_prefix.entry(prefix.into()).or_default(),
+        };
+        let answers = match by_pat.get_mut(pat) {
+            Some(a) => a,
+            None => by_pat.entry(pat.into()).or_default(),
+        };
+        answers[slot] = Some(e);
+    });
+    e
+}
+
 /// How `pat` relates to every string `prefix + tail`, `tail` unknown and non-empty.
 /// With `wild` false the pattern is a literal (StringEquals against a partly known value).
 pub fn extension(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
@@ -278,6 +326,47 @@ mod tests {
     fn folding_is_ascii_case_insensitive() {
         assert!(matches("ECR:batchgetimage", "ecr:BatchGetImage", true));
         assert!(!matches("ECR:batchgetimage", "ecr:BatchGetImage", false));
+    }
+
+    #[test]
+    fn remembered_answers_are_the_answers() {
+        let prefixes = [
+            "repository/",
+            "arn:aws:iam::111122223333:role/",
+            "ARN:AWS:IAM::1:ROLE/",
+        ];
+        let pats = [
+            "repository/*",
+            "repository/app",
+            "arn:aws:iam::*:role/admin-*",
+            "arn:aws:iam::111122223333:role/*",
+            "arn:aws:iam::111122223333:role/ci",
+            "*",
+            "x?*",
+        ];
+        // More questions than are kept, twice over: answers come from memory and afresh.
+        for round in 0..3 {
+            for i in 0..(EXTENSIONS_KEPT / 10) {
+                for prefix in prefixes {
+                    for pat in pats {
+                        let pat = if i % 2 == 0 {
+                            pat.to_owned()
+                        } else {
+                            format!("{pat}{i}")
+                        };
+                        for (fold, wild) in
+                            [(false, false), (false, true), (true, false), (true, true)]
+                        {
+                            assert_eq!(
+                                extension_cached(&pat, prefix, fold, wild),
+                                extension(&pat, prefix, fold, wild),
+                                "round {round}: {pat} {prefix} {fold} {wild}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
