@@ -193,7 +193,7 @@ impl<R: io::BufRead> LineReader<R> {
                 break;
             }
             started = true;
-            let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            let (part, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (&chunk[..i], Some(i + 1)),
                 None => (chunk, None),
             };
