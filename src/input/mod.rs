@@ -97,6 +97,28 @@ impl Source {
         }
     }
 
+    /// A file found by the walk, whose label is the span `label` of `display`.
+    pub(crate) fn walked(
+        path: PathBuf,
+        display: Arc<str>,
+        label: std::ops::Range<usize>,
+    ) -> Source {
+        debug_assert!(display.get(label.clone()).is_some());
+        let rare = (path.as_os_str() != std::ffi::OsStr::new(&*display)).then(|| {
+            Box::new(Rare {
+                path: Some(path),
+                ..Rare::default()
+            })
+        });
+        Source {
+            display,
+            label: Some((label.start as u32, label.len() as u32)),
+            named: false,
+            stdin: false,
+            rare,
+        }
+    }
+
     /// The path to open; `None` for standard input.
     pub fn path(&self) -> Option<&Path> {
         if self.stdin {

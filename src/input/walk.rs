@@ -190,14 +190,22 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
                     continue;
                 }
                 let rel = relative(root, entry.path());
-                let label = label_of(&rel, &file_name, name.stem);
-                sink(Source::file(
-                    entry.into_path(),
-                    Arc::from(join(base, &rel)),
-                    Some(label),
-                    false,
-                    None,
-                ));
+                let display = join(base, &rel);
+                // The label (`label_of`) is `rel` up to the stem: a span of `display`.
+                let start = display.len() - rel.len();
+                let span = (rel.len() + name.stem.len())
+                    .checked_sub(file_name.len())
+                    .filter(|_| display.ends_with(&*file_name))
+                    .map(|len| start..start + len);
+                let label = match span {
+                    Some(_) => None,
+                    None => Some(label_of(&rel, &file_name, name.stem)),
+                };
+                let path = entry.into_path();
+                sink(match span {
+                    Some(span) => Source::walked(path, Arc::from(display), span),
+                    None => Source::file(path, Arc::from(display), label, false, None),
+                });
             }
             Err(err) => {
                 if let Some(source) = walk_error(root, base, &err) {
@@ -214,10 +222,14 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// comes before `/`). Only a walk error on a folder (shown without the `/`) can come out of
 /// place; the scan checks the order and sorts when it must.
 fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
-    // The names' bytes: UTF-8 for every name `display` shows as it is (any other name is
-    // shown lossily, and compares as it may; the scan sorts when it must).
+    // Siblings' paths differ only in their names, so the paths compare as the names do (the
+    // bytes: UTF-8 for every name `display` shows as it is; any other name is shown lossily and
+    // compares as it may, and the scan sorts when it must).
     fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
-        (e.file_name().as_encoded_bytes(), e.file_type().is_dir())
+        (
+            e.path().as_os_str().as_encoded_bytes(),
+            e.file_type().is_dir(),
+        )
     }
     let ((na, da), (nb, db)) = (key(a), key(b));
     na.iter()
