@@ -4,7 +4,10 @@
 //! records as one JSON Lines file.
 //!
 //! Usage: `cargo run --release --example gen_export -- <OUT_DIR> <N> [SEED]`
-//! Writes `<OUT_DIR>/tree/...` and `<OUT_DIR>/export.jsonl`. Deterministic for a given seed.
+//! Writes `<OUT_DIR>/tree/...` and `<OUT_DIR>/export.jsonl`, and `<OUT_DIR>/export-unique.jsonl`:
+//! the same records with a distinct `Id` in every policy, so that no two policy texts repeat
+//! (the worst case for the scan's verdict cache; templated statements still repeat).
+//! Deterministic for a given seed.
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -92,6 +95,7 @@ fn main() -> std::io::Result<()> {
     let tree = out.join("tree");
     fs::create_dir_all(&tree)?;
     let mut jsonl = BufWriter::new(fs::File::create(out.join("export.jsonl"))?);
+    let mut unique = BufWriter::new(fs::File::create(out.join("export-unique.jsonl"))?);
     for i in 0..n {
         let registry = REGISTRIES[rng.below(REGISTRIES.len())];
         let region = REGIONS[rng.below(REGIONS.len())];
@@ -118,8 +122,18 @@ fn main() -> std::io::Result<()> {
             "registryId": registry, "region": region, "repositoryName": name, "policyText": text,
         });
         writeln!(jsonl, "{line}")?;
+        let text = text.replacen(
+            r#"{"Version":"2012-10-17","#,
+            &format!(r#"{{"Version":"2012-10-17","Id":"policy-{i:07}","#),
+            1,
+        );
+        let line = serde_json::json!({
+            "registryId": registry, "region": region, "repositoryName": name, "policyText": text,
+        });
+        writeln!(unique, "{line}")?;
     }
     jsonl.flush()?;
+    unique.flush()?;
     eprintln!("wrote {n} repositories under {}", out.display());
     Ok(())
 }
