@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
+use rayon::prelude::*;
 
 use crate::audit::{Row, Rows};
 use crate::catalog::REQUIRED;
@@ -27,7 +28,28 @@ pub(crate) fn new_table(color: bool) -> Table {
     t
 }
 
+/// Rows per table. A table is built whole in memory before it is printed (a table of 100,000
+/// rows took 440 MB and more than a second), so a large scan prints consecutive tables of this
+/// many rows, each with its header, made on every worker a few at a time.
+const BLOCK: usize = 1000;
+/// Tables made at a time.
+const WAVE: usize = 8;
+
 pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let all: Vec<&Row> = rows.iter().collect();
+    for wave in all.chunks(BLOCK * WAVE) {
+        let tables: Vec<String> = wave
+            .par_chunks(BLOCK)
+            .map(|block| table(block, color).to_string())
+            .collect();
+        for t in tables {
+            writeln!(out, "{t}")?;
+        }
+    }
+    writeln!(out, "{}", summary_line(rows, meta))
+}
+
+fn table(rows: &[&Row], color: bool) -> Table {
     let mut t = new_table(color);
     t.set_header([
         "Source",
@@ -70,10 +92,7 @@ pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::
             Cell::new(clean(&r.detail())),
         ]);
     }
-    if !rows.is_empty() {
-        writeln!(out, "{t}")?;
-    }
-    writeln!(out, "{}", summary_line(rows, meta))
+    t
 }
 
 /// `registry/region/name`, leaving out what is unknown.
@@ -159,6 +178,61 @@ pub(crate) fn is_hidden(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_scan_is_printed_as_tables_of_a_block_each_with_every_row_in_order() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        use std::sync::Arc;
+        let findings: Arc<[Finding]> = vec![Finding::new(Code::NoPolicy, "none")].into();
+        let n = BLOCK * WAVE + BLOCK + 7;
+        let mut rows = Rows::new();
+        rows.push_group(
+            (1..=n as u64)
+                .map(|record| Row {
+                    source: Arc::from("s.jsonl"),
+                    record,
+                    repo: RowRepo::default(),
+                    account: Arc::from("111122223333"),
+                    status: Status::Fail,
+                    actions: Some([ActionState::Missing; 3]),
+                    findings: Arc::clone(&findings),
+                })
+                .collect(),
+        );
+        let meta = Meta {
+            accounts: vec!["111122223333".into()],
+            inputs: vec!["s.jsonl".into()],
+            records: n as u64,
+            elapsed: std::time::Duration::ZERO,
+            generated: String::new(),
+            evidence: None,
+        };
+        let mut out = Vec::new();
+        write(&rows, &meta, false, &mut out).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        let headers = text
+            .lines()
+            .filter(|l| l.contains("Source") && l.contains("Detail"))
+            .count();
+        assert_eq!(headers, n.div_ceil(BLOCK));
+        let records: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.split("s.jsonl:").nth(1))
+            .filter_map(|rest| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert_eq!(records, (1..=n as u64).collect::<Vec<_>>());
+        assert!(
+            text.trim_end().ends_with("error (0.00 s)"),
+            "{}",
+            &text[text.len() - 200..]
+        );
+    }
 
     #[test]
     fn clean_strips_escape_sequences_and_controls() {
