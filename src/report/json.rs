@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::{Row, Rows};
@@ -14,6 +15,9 @@ use super::{Counts, Meta};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The whole document in one value: what [`write`] writes, piece by piece (kept as the
+/// reference the tests compare it with).
+#[cfg(test)]
 #[derive(Serialize)]
 struct Document<'a> {
     schema_version: u32,
@@ -26,9 +30,20 @@ struct Document<'a> {
     evidence: Option<EvidenceOut<'a>>,
 }
 
-/// The results, serialised one row at a time: a report of a million rows is never held twice.
+/// The document's fields before `results`.
+#[derive(Serialize)]
+struct Head<'a> {
+    schema_version: u32,
+    tool: Tool,
+    accounts: &'a [String],
+    summary: Summary,
+}
+
+/// The results, serialised one row at a time.
+#[cfg(test)]
 struct Results<'a>(&'a Rows);
 
+#[cfg(test)]
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(result))
@@ -149,9 +164,18 @@ pub(crate) fn document(s: &crate::finding::StatementRef) -> &'static str {
     }
 }
 
+/// Rows formatted together by one worker, and slices formatted at a time.
+const SLICE: usize = 2048;
+const WAVE: usize = 4;
+
+/// Writes the report exactly as `serde_json::to_writer_pretty` writes the whole [`Document`],
+/// but with the results formatted on every worker, a wave of slices at a time: each result is
+/// pretty-printed on its own and indented to its place (a newline is the only thing indentation
+/// follows, and JSON strings hold none), so a report of a million rows is neither held whole nor
+/// written on one core.
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let c = Counts::of(rows);
-    let doc = Document {
+    let head = Head {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -165,21 +189,222 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             fail: c.fail,
             error: c.error,
         },
-        results: Results(rows),
-        evidence: meta.evidence.as_ref().map(|e| EvidenceOut {
-            algorithm: "sha-256",
-            digest: &e.digest,
-            files: e
-                .files
-                .iter()
-                .map(|f| FileOut {
-                    path: &f.path,
-                    sha256: f.sha256.as_deref(),
-                    note: f.note.as_deref(),
-                })
-                .collect(),
-        }),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    let mut text = serde_json::to_vec_pretty(&head)?;
+    // Reopen the object: drop its closing `\n}`.
+    text.truncate(text.len().saturating_sub(2));
+    out.write_all(&text)?;
+    out.write_all(b",\n  \"results\": ")?;
+    if rows.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[")?;
+        let slices: Vec<&[Row]> = rows.slices(SLICE).collect();
+        let mut first = true;
+        for wave in slices.chunks(WAVE) {
+            let formatted: Vec<io::Result<Vec<u8>>> = wave
+                .par_iter()
+                .map(|rows| {
+                    let mut buf = Vec::with_capacity(rows.len() * 700);
+                    let mut one = Vec::with_capacity(1024);
+                    for r in rows.iter() {
+                        one.clear();
+                        serde_json::to_writer_pretty(&mut one, &result(r))?;
+                        buf.extend_from_slice(b",\n    ");
+                        Indent::new(&mut buf, b"    ").write_all(&one)?;
+                    }
+                    Ok(buf)
+                })
+                .collect();
+            for buf in formatted {
+                let buf = buf?;
+                // The first result of the report has no comma before it.
+                let skip = if first { 1 } else { 0 };
+                first = false;
+                out.write_all(&buf[skip..])?;
+            }
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    if let Some(e) = meta.evidence.as_ref() {
+        out.write_all(b",\n  \"evidence\": ")?;
+        serde_json::to_writer_pretty(Indent::new(&mut *out, b"  "), &evidence(e))?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+fn evidence(e: &crate::evidence::Evidence) -> EvidenceOut<'_> {
+    EvidenceOut {
+        algorithm: "sha-256",
+        digest: &e.digest,
+        files: e
+            .files
+            .iter()
+            .map(|f| FileOut {
+                path: &f.path,
+                sha256: f.sha256.as_deref(),
+                note: f.note.as_deref(),
+            })
+            .collect(),
+    }
+}
+
+/// Passes everything on, with `pad` after every newline: a value pretty-printed on its own,
+/// placed deeper in a pretty-printed document.
+struct Indent<'p, W> {
+    out: W,
+    pad: &'p [u8],
+}
+
+impl<'p, W: Write> Indent<'p, W> {
+    fn new(out: W, pad: &'p [u8]) -> Self {
+        Indent { out, pad }
+    }
+}
+
+impl<W: Write> Write for Indent<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut from = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            self.out.write_all(&buf[from..=nl])?;
+            self.out.write_all(self.pad)?;
+            from = nl + 1;
+        }
+        self.out.write_all(&buf[from..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::audit::RowRepo;
+    use crate::evidence::{Evidence, FileDigest};
+    use crate::finding::{Code, Finding, StatementRef, Status};
+
+    /// The whole document through serde_json, as the report was first written.
+    fn reference(rows: &Rows, meta: &Meta) -> Vec<u8> {
+        let c = Counts::of(rows);
+        let doc = Document {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            accounts: &meta.accounts,
+            summary: Summary {
+                records: meta.records,
+                pass: c.pass,
+                warn: c.warn,
+                fail: c.fail,
+                error: c.error,
+            },
+            results: Results(rows),
+            evidence: meta.evidence.as_ref().map(evidence),
+        };
+        let mut out = serde_json::to_vec_pretty(&doc).expect("serialise");
+        out.push(b'\n');
+        out
+    }
+
+    fn rows(groups: &[usize]) -> Rows {
+        let findings: Arc<[Finding]> = vec![
+            Finding::at(
+                Code::ActionDenied,
+                "statement 1 (Sid \"X\") denies ecr:BatchGetImage;\nnewline \\ and \"quotes\"",
+                StatementRef {
+                    index: 1,
+                    sid: Some("X".into()),
+                    registry_policy: false,
+                },
+            ),
+            Finding::new(Code::LegacyVersion, "old ✓"),
+        ]
+        .into();
+        let mut rows = Rows::new();
+        let mut n = 0;
+        for size in groups {
+            rows.push_group(
+                (0..*size)
+                    .map(|i| {
+                        n += 1;
+                        Row {
+                            source: Arc::from(format!("dir/file-{n}.json")),
+                            record: n,
+                            repo: RowRepo {
+                                registry: Some(Arc::from("444455556666")),
+                                region: (i % 2 == 0).then(|| Arc::from("eu-west-1")),
+                                repository: Some(format!("team/app-{n}").into()),
+                                ..RowRepo::default()
+                            },
+                            account: Arc::from("111122223333"),
+                            status: if i % 3 == 0 {
+                                Status::Error
+                            } else {
+                                Status::Fail
+                            },
+                            actions: (i % 3 != 0).then_some([
+                                ActionState::Allowed,
+                                ActionState::Denied,
+                                ActionState::Conditional,
+                            ]),
+                            findings: Arc::clone(&findings),
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        rows
+    }
+
+    fn meta(evidence: bool, accounts: usize) -> Meta {
+        Meta {
+            accounts: (0..accounts).map(|i| format!("11112222333{i}")).collect(),
+            inputs: vec!["dir".into()],
+            records: 3,
+            elapsed: std::time::Duration::ZERO,
+            generated: "2026-11-26T00:00:00Z".into(),
+            evidence: evidence.then(|| Evidence {
+                files: vec![
+                    FileDigest {
+                        path: "dir/a.json".into(),
+                        sha256: Some("ab".repeat(32)),
+                        note: None,
+                    },
+                    FileDigest {
+                        path: "-".into(),
+                        sha256: None,
+                        note: Some("standard input is read once".into()),
+                    },
+                ],
+                digest: "cd".repeat(32),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_report_is_byte_for_byte_the_whole_document_pretty_printed() {
+        for groups in [&[][..], &[1], &[3, 0, 2], &[SLICE * WAVE + 5, 1, SLICE + 1]] {
+            for evidence in [false, true] {
+                for accounts in [0, 1, 2] {
+                    let (rows, meta) = (rows(groups), meta(evidence, accounts));
+                    let mut out = Vec::new();
+                    write(&rows, &meta, &mut out).expect("write");
+                    let want = reference(&rows, &meta);
+                    assert!(
+                        out == want,
+                        "groups {groups:?}, evidence {evidence}, accounts {accounts}:\n{}\n---\n{}",
+                        String::from_utf8_lossy(&out[..out.len().min(2000)]),
+                        String::from_utf8_lossy(&want[..want.len().min(2000)])
+                    );
+                }
+            }
+        }
+    }
 }
