@@ -174,23 +174,7 @@ const WAVE: usize = 4;
 /// follows, and JSON strings hold none), so a report of a million rows is neither held whole nor
 /// written on one core.
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
-    let c = Counts::of(rows);
-    let head = Head {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        accounts: &meta.accounts,
-        summary: Summary {
-            records: meta.records,
-            pass: c.pass,
-            warn: c.warn,
-            fail: c.fail,
-            error: c.error,
-        },
-    };
-    let mut text = serde_json::to_vec_pretty(&head)?;
+    let mut text = serde_json::to_vec_pretty(&head(rows, meta))?;
     // Reopen the object: drop its closing `\n}`.
     text.truncate(text.len().saturating_sub(2));
     out.write_all(&text)?;
@@ -231,6 +215,25 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(Indent::new(&mut *out, b"  "), &evidence(e))?;
     }
     out.write_all(b"\n}\n")
+}
+
+fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
+    let c = Counts::of(rows);
+    Head {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        accounts: &meta.accounts,
+        summary: Summary {
+            records: meta.records,
+            pass: c.pass,
+            warn: c.warn,
+            fail: c.fail,
+            error: c.error,
+        },
+    }
 }
 
 fn evidence(e: &crate::evidence::Evidence) -> EvidenceOut<'_> {
@@ -290,21 +293,12 @@ mod tests {
 
     /// The whole document through serde_json, as the report was first written.
     fn reference(rows: &Rows, meta: &Meta) -> Vec<u8> {
-        let c = Counts::of(rows);
+        let h = head(rows, meta);
         let doc = Document {
-            schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            accounts: &meta.accounts,
-            summary: Summary {
-                records: meta.records,
-                pass: c.pass,
-                warn: c.warn,
-                fail: c.fail,
-                error: c.error,
-            },
+            schema_version: h.schema_version,
+            tool: h.tool,
+            accounts: h.accounts,
+            summary: h.summary,
             results: Results(rows),
             evidence: meta.evidence.as_ref().map(evidence),
         };
