@@ -23,7 +23,17 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
-    results: Vec<SarifResult<'a>>,
+    results: Results<'a>,
+}
+
+/// The results, serialised one at a time as they are made: a log of a million rows is never
+/// held whole.
+struct Results<'a>(&'a Rows);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().flat_map(results))
+    }
 }
 
 #[derive(Serialize)]
@@ -267,7 +277,7 @@ pub fn write(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
                     rules: Code::ALL.iter().map(|c| rule(*c)).collect(),
                 },
             },
-            results: rows.iter().flat_map(results).collect(),
+            results: Results(rows),
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;
