@@ -145,6 +145,28 @@ mod tests {
     }
 
     #[test]
+    fn workers_sharing_the_cache_only_ever_get_a_texts_own_value() {
+        // Small enough to swap generations often while four workers read and write.
+        let c: TextCache<u32> = TextCache::new(16 * 256);
+        std::thread::scope(|s| {
+            for w in 0..4u32 {
+                let c = &c;
+                s.spawn(move || {
+                    for i in 0..20_000u32 {
+                        let n = (i * 7 + w * 13) % 500;
+                        let text = format!("policy text number {n}");
+                        let h = TextCache::<u32>::hash(&text);
+                        match c.get(h, &text) {
+                            Some(v) => assert_eq!(v, n, "{text}"),
+                            None => c.offer(h, &text, n),
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
     fn a_hash_collision_is_a_miss_not_another_texts_value() {
         let c = TextCache::new(1 << 20);
         offer(&c, "a", 1);
