@@ -35,6 +35,15 @@ impl RowRepo {
         ]
     }
 
+    /// `registry/region/name`, leaving out what is unknown (how reports name the repository).
+    pub fn label(&self) -> String {
+        self.parts()
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// The compact copy, sharing this worker's copies of registries and regions.
     fn compact(repo: RepoId) -> RowRepo {
         RowRepo {

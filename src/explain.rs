@@ -100,13 +100,7 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
 }
 
 fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io::Result<()> {
-    let repo = row
-        .repo
-        .parts()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("/");
+    let repo = row.repo.label();
     writeln!(
         out,
         "Source:     {} (record {})",

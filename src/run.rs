@@ -127,15 +127,7 @@ impl<'a> Handoff<'a> {
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         scope.spawn(move |_| {
-            let mut out = Vec::with_capacity(batch.len());
-            for r in batch {
-                self.audit.rows(r, &mut out);
-            }
-            // The lock is held only to hand the rows over, never while judging.
-            self.done
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(out);
+            self.judge_here(batch);
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
         });
     }
@@ -146,6 +138,7 @@ impl<'a> Handoff<'a> {
         for r in batch {
             self.audit.rows(r, &mut out);
         }
+        // The lock is held only to hand the rows over, never while judging.
         self.done
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -171,11 +171,11 @@ fn list(items: &[String]) -> String {
 }
 
 fn repository(r: &Row) -> String {
-    let parts: Vec<&str> = r.repo.parts().into_iter().flatten().collect();
-    if parts.is_empty() {
+    let label = r.repo.label();
+    if label.is_empty() {
         "—".into()
     } else {
-        text(&parts.join("/"))
+        text(&label)
     }
 }
 

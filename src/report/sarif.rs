@@ -216,13 +216,7 @@ fn line_numbered(source: &str) -> bool {
 }
 
 fn results(r: &Row) -> impl Iterator<Item = SarifResult<'_>> {
-    let label = r
-        .repo
-        .parts()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("/");
+    let label = r.repo.label();
     r.findings.iter().map(move |f| {
         let locations = uri(&r.source)
             .map(|uri| Location {

@@ -78,7 +78,7 @@ fn table(rows: &[&Row], color: bool) -> Table {
         }
         t.add_row(vec![
             Cell::new(clean(&format!("{}:{}", r.source, r.record))),
-            Cell::new(clean(&repository(r))),
+            Cell::new(clean(&r.repo.label())),
             Cell::new(&*r.account),
             status,
             Cell::new(actions(r)),
@@ -93,16 +93,6 @@ fn table(rows: &[&Row], color: bool) -> Table {
         ]);
     }
     t
-}
-
-/// `registry/region/name`, leaving out what is unknown.
-fn repository(r: &Row) -> String {
-    r.repo
-        .parts()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The states that need attention, e.g. `missing: BatchGetImage`; `all allowed` otherwise.
