@@ -56,6 +56,10 @@ pub fn registry_policies(
 ) -> (Vec<RegistryPolicy>, u64) {
     let mut out = Vec::new();
     let mut errors = 0;
+    // In report order, whatever order the sources were read in: the first registry policy of a
+    // registry and region is the one that applies.
+    let mut records = records;
+    records.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
     for rec in records {
         let Body::RegistryPolicy(text) = &rec.body else {
             continue;

@@ -247,3 +247,27 @@ fn every_new_shape_gives_the_same_verdict_as_get_repository_policy() {
     }
     assert_eq!(code, 0);
 }
+
+#[test]
+fn of_two_registry_policies_of_a_registry_the_first_in_report_order_applies_however_read() {
+    // `s` links to a folder elsewhere; `s-x/…` comes before `s/…` in report order (`-` before
+    // `/`), whatever order the walk meets them in.
+    let tree = Tree::new();
+    let outside = Tree::new();
+    outside.file("reg.json", registry_policy("444455556666", DENY_PULL));
+    tree.file(
+        "app.json",
+        get_repository_policy("444455556666", "app", &documented_policy(OTHER)),
+    )
+    .file(
+        "s-x/reg.json",
+        registry_policy("444455556666", &documented_policy(ACCOUNT)),
+    );
+    std::os::unix::fs::symlink(outside.path(), tree.join("s")).expect("symlink");
+    for jobs in ["1", "2"] {
+        let (_, rows, _) = scan_csv(&tree, &["-j", jobs]);
+        let app = row(&rows, "app.json", 1);
+        assert_eq!(app["status"], "pass", "-j{jobs}: {app:#?}");
+        assert!(app["detail"].contains("can pull"), "{app:#?}");
+    }
+}

@@ -1220,6 +1220,12 @@ fn a_folder_is_walked_in_the_order_of_display_so_a_scan_need_not_sort() {
         fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         fs::write(&p, "{}").expect("write");
     }
+    // A link to a folder is ordered as the folder it leads to (`s/…` after `s-x/…`).
+    let outside = tempfile::tempdir().expect("temp dir");
+    fs::write(outside.path().join("in.json"), "{}").expect("write");
+    fs::create_dir_all(dir.path().join("s-x")).expect("mkdir");
+    fs::write(dir.path().join("s-x/a.json"), "{}").expect("write");
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("s")).expect("symlink");
     let arg = dir.path().to_string_lossy().into_owned();
     let mut walked = Vec::new();
     walk_folder(&arg, &mut |s| walked.push(s.display.to_string()));
@@ -1228,7 +1234,7 @@ fn a_folder_is_walked_in_the_order_of_display_so_a_scan_need_not_sort() {
         .into_iter()
         .map(|s| s.display.to_string())
         .collect();
-    assert_eq!(walked.len(), files.len());
+    assert_eq!(walked.len(), files.len() + 2);
     assert_eq!(walked, discovered, "the walk order is the sorted order");
     assert_eq!(
         single_folder(std::slice::from_ref(&arg)),

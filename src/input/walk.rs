@@ -226,10 +226,13 @@ fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Orderin
     // bytes: UTF-8 for every name `display` shows as it is; any other name is shown lossily and
     // compares as it may, and the scan sorts when it must).
     fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
-        (
-            e.path().as_os_str().as_encoded_bytes(),
-            e.file_type().is_dir(),
-        )
+        // Siblings are ordered before links are followed: a link to a folder is a folder here.
+        let dir = if e.path_is_symlink() {
+            std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir())
+        } else {
+            e.file_type().is_dir()
+        };
+        (e.path().as_os_str().as_encoded_bytes(), dir)
     }
     let ((na, da), (nb, db)) = (key(a), key(b));
     na.iter()

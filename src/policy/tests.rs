@@ -587,6 +587,11 @@ fn known_statement_corpus() -> Vec<String> {
             docs.push(format!(r#"{{{head},"Statement":[{a}]}}"#));
         }
     }
+    // A document that is not an object, whose elements would fill the fields in order.
+    let pull = statements[0];
+    docs.push(format!(r#"["2012-10-17","x",[{pull}]]"#));
+    docs.push(format!(r#" ["2012-10-17","x",{pull}]"#));
+    docs.push(format!(r#"[null,null,[{pull}]]"#));
     docs.push(r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned());
     docs.push(r#"{"Version":"2012-10-17","Statement":{}}"#.to_owned());
     docs.push(r#"{"Version":"2012-10-17","Statement":null}"#.to_owned());

@@ -738,6 +738,13 @@ mod known {
     }
 
     pub(in crate::policy) fn parse(text: &str) -> Option<Policy> {
+        // An object only: serde would also fill `Doc` from an array, field by field.
+        if !text
+            .trim_start_matches([' ', '\t', '\n', '\r'])
+            .starts_with('{')
+        {
+            return None;
+        }
         let doc: Doc = serde_json::from_str(text).ok()?;
         let version = match doc.version.map(plain) {
             None => Version::Missing,
