@@ -222,23 +222,28 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// comes before `/`). Only a walk error on a folder (shown without the `/`) can come out of
 /// place; the scan checks the order and sorts when it must.
 fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
-    // Siblings' paths differ only in their names, so the paths compare as the names do (the
-    // bytes: UTF-8 for every name `display` shows as it is; any other name is shown lossily and
-    // compares as it may, and the scan sorts when it must).
+    // The name's bytes (UTF-8 for every name `display` shows as it is; any other name is shown
+    // lossily and compares as it may, and the scan sorts when it must), found from the end of
+    // the path.
     fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
+        let path = e.path().as_os_str().as_encoded_bytes();
+        let name = &path[path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
         // Siblings are ordered before links are followed: a link to a folder is a folder here.
         let dir = if e.path_is_symlink() {
             std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir())
         } else {
             e.file_type().is_dir()
         };
-        (e.path().as_os_str().as_encoded_bytes(), dir)
+        (name, dir)
     }
     let ((na, da), (nb, db)) = (key(a), key(b));
-    na.iter()
-        .copied()
-        .chain(da.then_some(b'/'))
-        .cmp(nb.iter().copied().chain(db.then_some(b'/')))
+    let n = na.len().min(nb.len());
+    na[..n].cmp(&nb[..n]).then_with(|| {
+        // One name starts the other: what follows decides, a folder's `/` included (a name
+        // holds no `/`, so the next byte is enough).
+        let next = |name: &[u8], dir: bool| name.get(n).copied().or(dir.then_some(b'/'));
+        next(na, da).cmp(&next(nb, db))
+    })
 }
 
 /// `team/app.json.gz` → `team/app`.
