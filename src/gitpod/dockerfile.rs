@@ -4,7 +4,9 @@
 //! continued instruction are dropped), comments, case-insensitive instructions, flags such as
 //! `--platform=$BUILDPLATFORM`, `AS <stage>`, a `FROM <stage>` that names an earlier stage (not an
 //! image), `FROM scratch` (no image), and `ARG`s declared before the first `FROM` substituted into
-//! `FROM` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`). A variable with no value to
+//! `FROM` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`), `COPY --from=<image>` and
+//! `RUN --mount=…,from=<image>` (which pull that image unless it names a stage), and heredocs
+//! (`RUN <<EOF` … `EOF`: the body is data, never an instruction). A variable with no value to
 //! substitute is reported, never guessed: a build could pass any `--build-arg`.
 
 use std::collections::HashMap;
@@ -54,13 +56,22 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 };
                 args.insert(name.to_owned(), value);
             }
-        } else if keyword.eq_ignore_ascii_case("copy") {
-            // `COPY --from=<image>` pulls that image; `--from=<stage name or index>` does not.
-            let Some(from) = rest
-                .split_whitespace()
-                .take_while(|w| w.starts_with("--"))
-                .find_map(|w| w.strip_prefix("--from="))
-            else {
+        } else if keyword.eq_ignore_ascii_case("copy") || keyword.eq_ignore_ascii_case("run") {
+            // `COPY --from=<image>` and `RUN --mount=…,from=<image>` pull that image;
+            // `<stage name or index>` does not.
+            let flags = rest.split_whitespace().take_while(|w| w.starts_with("--"));
+            let (instruction, from) = if keyword.eq_ignore_ascii_case("copy") {
+                let from = flags.clone().find_map(|w| w.strip_prefix("--from="));
+                ("COPY --from", from)
+            } else {
+                let from = flags.clone().find_map(|w| {
+                    w.strip_prefix("--mount=")?
+                        .split(',')
+                        .find_map(|kv| kv.strip_prefix("from="))
+                });
+                ("RUN --mount", from)
+            };
+            let Some(from) = from else {
                 continue;
             };
             let resolved = expand(from, &args);
@@ -72,7 +83,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
             }
             images.push(BaseImage {
                 line,
-                instruction: "COPY --from",
+                instruction,
                 written: from.to_owned(),
                 name_only: name_only(from, &resolved, &args),
                 resolved,
@@ -157,8 +168,23 @@ fn instructions(text: &str) -> Vec<(usize, String)> {
     let mut directives = true;
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
+    // The heredocs of the last instruction, whose bodies come next: delimiter, and whether
+    // leading tabs are stripped (`<<-`).
+    let mut heredocs: std::collections::VecDeque<(String, bool)> = Default::default();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
+        if let Some((word, strip_tabs)) = heredocs.front() {
+            // A heredoc's body is the instruction's data, never an instruction.
+            let line = if *strip_tabs {
+                raw.trim_start_matches('\t')
+            } else {
+                raw
+            };
+            if line == word {
+                heredocs.pop_front();
+            }
+            continue;
+        }
         let trimmed = raw.trim();
         if directives {
             if let Some((key, value)) = directive(trimmed) {
@@ -185,6 +211,7 @@ fn instructions(text: &str) -> Vec<(usize, String)> {
         if continues {
             current = Some((start, text));
         } else {
+            heredocs.extend(heredoc_words(&text));
             out.push((start, text));
         }
     }
@@ -192,6 +219,39 @@ fn instructions(text: &str) -> Vec<(usize, String)> {
         out.push(last);
     }
     out
+}
+
+/// The heredocs a `RUN`, `COPY` or `ADD` opens (BuildKit's Dockerfile syntax, Docker's default
+/// builder): each word `<<WORD`, `<<-WORD`, `<<"WORD"` or `<<'WORD'` (after an optional file
+/// descriptor number), in order. Only a delimiter of letters, digits and `_` counts, so text that
+/// merely contains `<<` never swallows the lines after it.
+fn heredoc_words(instruction: &str) -> Vec<(String, bool)> {
+    let mut words = instruction.split_whitespace();
+    let Some(keyword) = words.next() else {
+        return Vec::new();
+    };
+    if !["run", "copy", "add"]
+        .iter()
+        .any(|k| keyword.eq_ignore_ascii_case(k))
+    {
+        return Vec::new();
+    }
+    words
+        .filter_map(|w| {
+            let rest = w.trim_start_matches(|c: char| c.is_ascii_digit());
+            let rest = rest.strip_prefix("<<")?;
+            let (rest, strip_tabs) = match rest.strip_prefix('-') {
+                Some(r) => (r, true),
+                None => (rest, false),
+            };
+            let word = ['"', '\'']
+                .iter()
+                .find_map(|q| rest.strip_prefix(*q)?.strip_suffix(*q))
+                .unwrap_or(rest);
+            (!word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .then(|| (word.to_owned(), strip_tabs))
+        })
+        .collect()
 }
 
 /// `# key=value` at the top of the file (a parser directive), lower-cased key.
@@ -417,6 +477,44 @@ COPY /d /d
             got[2].resolved,
             Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
         );
+    }
+
+    #[test]
+    fn run_mount_from_an_image_pulls_it_but_from_a_stage_does_not() {
+        let t = "\
+FROM golang:1.22 AS build
+FROM ubuntu
+RUN --mount=type=bind,from=build,source=/a,target=/a true
+RUN --mount=type=cache,target=/c --mount=type=bind,from=444455556666.dkr.ecr.eu-west-1.amazonaws.com/tools:1,target=/t ls /t
+RUN --network=none echo from=not-a-mount
+";
+        let got = base_images(t).expect("valid");
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(got[2].instruction, "RUN --mount");
+        assert_eq!(got[2].line, 4);
+        assert_eq!(
+            got[2].resolved,
+            Ok("444455556666.dkr.ecr.eu-west-1.amazonaws.com/tools:1".into())
+        );
+    }
+
+    #[test]
+    fn a_heredoc_body_is_data_not_instructions() {
+        let t = "\
+FROM ubuntu
+RUN <<EOF
+FROM not-an-image
+echo hi
+EOF
+COPY <<-'CONF' 2<<\"MORE\" /etc/
+\tFROM nor-this
+\tCONF
+FROM nor-that
+MORE
+RUN echo \"a << b\" && cat <<<here
+FROM node:20
+";
+        assert_eq!(images(t), vec![ok(1, "ubuntu"), ok(12, "node:20")]);
     }
 
     #[test]
