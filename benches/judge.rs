@@ -39,10 +39,19 @@ fn puller() -> Puller {
     }
 }
 
+/// The same document again and again: after the first time its statements are known (see
+/// `policy::parse`), as in an estate of templated policies.
 #[divan::bench(args = [0, 1, 2])]
 fn parse(bencher: divan::Bencher, i: usize) {
     let text = POLICIES[i];
     bencher.bench(|| policy::parse(divan::black_box(text)).is_ok());
+}
+
+/// The whole document read and validated every time (a policy whose statements were never seen).
+#[divan::bench(args = [0, 1, 2])]
+fn parse_whole(bencher: divan::Bencher, i: usize) {
+    let text = POLICIES[i];
+    bencher.bench(|| policy::parse_whole(divan::black_box(text)).is_ok());
 }
 
 #[divan::bench(args = [0, 1, 2])]

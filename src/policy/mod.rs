@@ -347,5 +347,11 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
     validate::parse(text)
 }
 
+/// [`parse`] the long way every time: the whole document read and validated, no statement taken
+/// from those this worker has validated before. Same result; for benchmarks and comparisons.
+pub fn parse_whole(text: &str) -> Result<Policy, Vec<Finding>> {
+    validate::parse_whole(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
 #[cfg(test)]
 mod tests;
