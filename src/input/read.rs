@@ -15,14 +15,18 @@ pub(crate) const MAX_BYTES: u64 = 1 << 30;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The buffer a file is first read into.
+const SMALL_FILE: u64 = 8 << 10;
+
 /// Reads the whole source, gunzipped when it starts with the gzip magic bytes.
 pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
     let raw = match source.path() {
         None => read_capped(io::stdin().lock(), 0, limit),
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
-            let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
-            read_capped(file, hint, limit)
+            // No `stat` for a size hint: exports are mostly small files, which one read of a
+            // page-sized buffer takes whole (a syscall less per file); larger ones grow it.
+            read_capped(file, SMALL_FILE, limit)
         }
     }
     .map_err(|e| match e {
