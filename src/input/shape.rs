@@ -282,7 +282,10 @@ pub(crate) fn string(raw: Field<'_>) -> Option<String> {
         return None;
     }
     // The parser has accepted the literal: without a backslash, its contents are the string.
-    if let Some(inner) = raw.get().strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+    if let Some(inner) = raw
+        .get()
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
         && !inner.contains('\\')
     {
         return Some(inner.to_owned());
