@@ -160,6 +160,8 @@ pub(crate) struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
     max_line: usize,
+    /// Bytes of the reader's buffer that the last line, lent from it, still holds.
+    lent: usize,
 }
 
 impl<R: io::BufRead> LineReader<R> {
@@ -168,6 +170,7 @@ impl<R: io::BufRead> LineReader<R> {
             inner,
             buf: Vec::new(),
             max_line,
+            lent: 0,
         }
     }
 
@@ -180,6 +183,23 @@ impl<R: io::BufRead> LineReader<R> {
 
     /// The next line, or `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.inner.consume(std::mem::take(&mut self.lent));
+        // A line that lies whole in the reader's buffer is lent from it, not copied.
+        loop {
+            match self.inner.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let max_line = self.max_line;
+        let whole = memchr::memchr(b'\n', self.inner.fill_buf()?).filter(|end| *end <= max_line);
+        if let Some(end) = whole {
+            self.lent = end + 1;
+            // The buffer holds data: this returns it again without reading.
+            let line = &self.inner.fill_buf()?[..end];
+            return Ok(Some(Line::Bytes(line.strip_suffix(b"\r").unwrap_or(line))));
+        }
         self.buf.clear();
         let mut len: u64 = 0;
         let mut started = false;

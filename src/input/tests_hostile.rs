@@ -356,3 +356,29 @@ fn yaml_nesting_and_alias_bombs_are_refused_quickly() {
     let (records, _) = read_any("huge.template", huge);
     assert!(err(&one(records)).1.contains("at most 1 MiB"));
 }
+
+#[test]
+fn lines_lent_from_the_buffer_or_gathered_across_reads_are_the_same_lines() {
+    // Lengths around the buffer sizes, CRLF and LF, empty lines, no newline at the end.
+    let mut text = String::new();
+    let mut want: Vec<Vec<u8>> = Vec::new();
+    for i in 0..300usize {
+        let line = "x".repeat((i * 37) % 150);
+        text.push_str(&line);
+        text.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+        want.push(line.into_bytes());
+    }
+    text.push_str("last");
+    want.push(b"last".to_vec());
+    for capacity in [16, 64, 100, 8192] {
+        let mut reader = LineReader::new(BufReader::with_capacity(capacity, text.as_bytes()), 1000);
+        let mut got = Vec::new();
+        while let Some(line) = reader.next_line().expect("read") {
+            let Line::Bytes(b) = line else {
+                panic!("no line is too long")
+            };
+            got.push(b.to_vec());
+        }
+        assert_eq!(got, want, "buffer of {capacity} bytes");
+    }
+}
