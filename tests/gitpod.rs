@@ -18,6 +18,20 @@ fn gitpod_in(dir: &Path, args: &[&str]) -> Output {
         .expect("run ecr-audit")
 }
 
+/// `ecr-audit gitpod PATHS... --export export --account ACCOUNT --format FORMAT EXTRA...` in the
+/// tree's folder.
+fn gitpod_tree(t: &Tree, paths: &[&str], format: &str, extra: &[&str]) -> Output {
+    let common = [
+        "--export",
+        "export",
+        "--account",
+        ACCOUNT,
+        "--format",
+        format,
+    ];
+    gitpod_in(t.path(), &[paths, &common[..], extra].concat())
+}
+
 fn sample(format: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "testdata/gitpod",
@@ -204,18 +218,9 @@ fn fail_on_decides_the_exit_status_and_not_applicable_never_trips_it() {
     let t = Tree::new();
     t.file("export/p.json", "{}");
     t.file("proj/.gitpod.yml", "image: gitpod/workspace-full\n");
-    let args = [
-        "proj",
-        "--export",
-        "export",
-        "--account",
-        ACCOUNT,
-        "--format",
-        "csv",
-    ];
-    let out = gitpod_in(t.path(), &args);
+    let out = gitpod_tree(&t, &["proj"], "csv", &[]);
     assert_eq!(out.status.code(), Some(0));
-    let out = gitpod_in(t.path(), &[&args[..], &["--fail-on", "warn"]].concat());
+    let out = gitpod_tree(&t, &["proj"], "csv", &["--fail-on", "warn"]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -233,16 +238,7 @@ fn a_warn_row_trips_fail_on_warn_only() {
         "proj/Dockerfile",
         "FROM 444455556666.dkr.ecr.us-east-1.amazonaws.com/app:1\n",
     );
-    let args = [
-        "proj",
-        "--export",
-        "export",
-        "--account",
-        ACCOUNT,
-        "--format",
-        "csv",
-    ];
-    let out = gitpod_in(t.path(), &args);
+    let out = gitpod_tree(&t, &["proj"], "csv", &[]);
     assert_eq!(out.status.code(), Some(0));
     let rows = parse_csv(&out.stdout);
     assert_eq!(rows[0]["status"], "warn");
@@ -251,7 +247,7 @@ fn a_warn_row_trips_fail_on_warn_only() {
         "ecr-image-in-dockerfile;region-unknown"
     );
     assert_eq!(rows[0]["via"], "proj/Dockerfile:1");
-    let out = gitpod_in(t.path(), &[&args[..], &["--fail-on", "warn"]].concat());
+    let out = gitpod_tree(&t, &["proj"], "csv", &["--fail-on", "warn"]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -286,18 +282,7 @@ fn an_unreadable_or_invalid_dockerfile_is_an_error_row_naming_the_file() {
     );
     t.file("b/docker/Dockerfile", "# no base\nRUN true\n");
     t.file("c/.gitpod.yml", "image: 42\n");
-    let out = gitpod_in(
-        t.path(),
-        &[
-            ".",
-            "--export",
-            "export",
-            "--account",
-            ACCOUNT,
-            "--format",
-            "csv",
-        ],
-    );
+    let out = gitpod_tree(&t, &["."], "csv", &[]);
     assert_eq!(out.status.code(), Some(1));
     let rows = parse_csv(&out.stdout);
     assert_eq!(rows.len(), 3, "{rows:#?}");
@@ -327,20 +312,7 @@ fn one_row_per_image_and_account() {
         "p/.gitpod.yml",
         "image: 444455556666.dkr.ecr.us-east-1.amazonaws.com/x\n",
     );
-    let out = gitpod_in(
-        t.path(),
-        &[
-            "p",
-            "--export",
-            "export",
-            "--account",
-            ACCOUNT,
-            "--account",
-            OTHER,
-            "--format",
-            "csv",
-        ],
-    );
+    let out = gitpod_tree(&t, &["p"], "csv", &["--account", OTHER]);
     let rows = parse_csv(&out.stdout);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["account"], ACCOUNT);
@@ -353,18 +325,7 @@ fn markdown_escapes_input_text() {
     let t = Tree::new();
     t.file("export/a.json", documented_policy(ACCOUNT));
     t.file("a|<b>/.gitpod.yml", "image: \"x`y\"\n");
-    let out = gitpod_in(
-        t.path(),
-        &[
-            ".",
-            "--export",
-            "export",
-            "--account",
-            ACCOUNT,
-            "--format",
-            "markdown",
-        ],
-    );
+    let out = gitpod_tree(&t, &["."], "markdown", &[]);
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let row = text
         .lines()
@@ -382,20 +343,7 @@ fn the_report_can_be_written_to_a_file() {
     let t = Tree::new();
     t.file("export/a.json", documented_policy(ACCOUNT));
     t.file("p/.gitpod.yml", "image: ubuntu:24.04\n");
-    let out = gitpod_in(
-        t.path(),
-        &[
-            "p",
-            "--export",
-            "export",
-            "--account",
-            ACCOUNT,
-            "--format",
-            "json",
-            "-o",
-            "r.json",
-        ],
-    );
+    let out = gitpod_tree(&t, &["p"], "json", &["-o", "r.json"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let doc: serde_json::Value =
@@ -422,19 +370,7 @@ fn discovery_walks_hidden_folders_skips_git_and_reads_named_files() {
     t.file("src/q/.git/.gitpod.yml", "image: not-this\n");
     t.file("src/q/gitpod.yml", "image: nor-this\n");
     t.file("elsewhere/workspace.yml", "image: alpine\n");
-    let out = gitpod_in(
-        t.path(),
-        &[
-            "src",
-            "elsewhere/workspace.yml",
-            "--export",
-            "export",
-            "--account",
-            ACCOUNT,
-            "--format",
-            "csv",
-        ],
-    );
+    let out = gitpod_tree(&t, &["src", "elsewhere/workspace.yml"], "csv", &[]);
     let rows = parse_csv(&out.stdout);
     let configs: Vec<&str> = rows.iter().map(|r| r["config"].as_str()).collect();
     assert_eq!(
