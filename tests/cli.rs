@@ -2,7 +2,7 @@
 
 mod util;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::Stdio;
 
 use util::*;
@@ -199,28 +199,18 @@ fn gzip_is_recognised_by_magic_bytes_not_name() {
 
 #[test]
 fn standard_input_is_read_with_dash() {
-    let mut child = ecr_audit()
-        .args([
-            "scan",
-            "-",
-            "--account",
-            ACCOUNT,
-            "--format",
-            "csv",
-            "--progress",
-            "never",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(documented_policy(ACCOUNT).as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
+    let mut cmd = ecr_audit();
+    cmd.args([
+        "scan",
+        "-",
+        "--account",
+        ACCOUNT,
+        "--format",
+        "csv",
+        "--progress",
+        "never",
+    ]);
+    let out = run_with_stdin(cmd, documented_policy(ACCOUNT).as_bytes());
     assert_eq!(out.status.code(), Some(0));
     let rows = parse_csv(&out.stdout);
     assert_eq!(rows.len(), 1);

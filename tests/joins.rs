@@ -3,10 +3,9 @@
 
 mod util;
 
-use std::io::Write;
-use std::process::Stdio;
-
-use util::{ACCOUNT, OTHER, Tree, documented_policy, ecr_audit, parse_csv, row, scan_csv};
+use util::{
+    ACCOUNT, OTHER, Tree, documented_policy, ecr_audit, parse_csv, row, run_with_stdin, scan_csv,
+};
 
 fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("string")
@@ -150,27 +149,15 @@ fn standard_input_records_get_the_registry_policy_too() {
         "registry.json",
         registry_policy("444455556666", &documented_policy(ACCOUNT)),
     );
-    let mut child = ecr_audit()
-        .current_dir(tree.path())
-        .args(["scan", "-", ".", "--account", ACCOUNT, "--format", "csv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(
-            format!(
-                "[{}, {}]",
-                get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
-                documented_policy(OTHER)
-            )
-            .as_bytes(),
-        )
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let mut cmd = ecr_audit();
+    cmd.current_dir(tree.path())
+        .args(["scan", "-", ".", "--account", ACCOUNT, "--format", "csv"]);
+    let input = format!(
+        "[{}, {}]",
+        get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+        documented_policy(OTHER)
+    );
+    let out = run_with_stdin(cmd, input.as_bytes());
     let rows = parse_csv(&out.stdout);
     assert_eq!(rows.len(), 2, "{rows:#?}");
     assert_eq!(rows[0]["source"], "-");

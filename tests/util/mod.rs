@@ -73,6 +73,22 @@ pub fn ecr_audit() -> Command {
     cmd
 }
 
+/// Runs `cmd` with `input` on its standard input, and waits for its output.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
 /// Runs `ecr-audit scan ARGS... --progress never` in `dir`.
 pub fn scan_in(dir: &Path, args: &[&str]) -> Output {
     ecr_audit()
