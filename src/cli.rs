@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use ecr_audit::config::{FailOn, Format, Progress, ScanConfig};
+use ecr_audit::config::{FailOn, Format, Progress, RunConfig, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
 use ecr_audit::explain::ExplainConfig;
 use ecr_audit::fix::FixConfig;
@@ -156,20 +156,15 @@ impl GitpodArgs {
     pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
         use ecr_audit::gitpod::Format as G;
         ecr_audit::gitpod::GitpodConfig {
-            fail_on: self.run.fail_on(),
-            progress: self.run.progress(),
             paths: self.paths,
             exports: self.exports,
-            pullers: self.who.pullers(),
             format: match self.format {
                 GitpodFormatArg::Table => G::Table,
                 GitpodFormatArg::Csv => G::Csv,
                 GitpodFormatArg::Json => G::Json,
                 GitpodFormatArg::Markdown => G::Markdown,
             },
-            output: self.run.output,
-            jobs: self.run.jobs.map(usize::from),
-            color,
+            run: self.run.into_config(self.who, color),
         }
     }
 }
@@ -262,6 +257,18 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The run configuration both report commands share.
+    fn into_config(self, who: PullerArgs, color: bool) -> RunConfig {
+        RunConfig {
+            pullers: who.pullers(),
+            fail_on: self.fail_on(),
+            progress: self.progress(),
+            jobs: self.jobs.map(usize::from),
+            output: self.output,
+            color,
+        }
+    }
+
     fn fail_on(&self) -> FailOn {
         match self.fail_on {
             FailOnArg::Fail => FailOn::Fail,
@@ -391,9 +398,6 @@ impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
     pub fn into_config(self, color: bool) -> ScanConfig {
         ScanConfig {
-            fail_on: self.run.fail_on(),
-            progress: self.run.progress(),
-            pullers: self.who.pullers(),
             paths: self.paths,
             format: match self.format {
                 FormatArg::Table => Format::Table,
@@ -402,10 +406,8 @@ impl ScanArgs {
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Sarif => Format::Sarif,
             },
-            output: self.run.output,
-            jobs: self.run.jobs.map(usize::from),
-            color,
             evidence: self.evidence,
+            run: self.run.into_config(self.who, color),
         }
     }
 }

@@ -46,14 +46,12 @@ pub enum Progress {
     Never,
 }
 
-/// Everything a scan needs, validated.
+/// How a report run goes, for `scan` and `gitpod` alike: who is audited, where the report goes,
+/// when the run fails, and how it runs.
 #[derive(Clone, Debug)]
-pub struct ScanConfig {
-    /// Files, folders, or `-` for standard input.
-    pub paths: Vec<String>,
+pub struct RunConfig {
     /// One per audited account, in the order given (duplicates removed).
     pub pullers: Vec<Puller>,
-    pub format: Format,
     /// Write the report here (atomically) instead of standard output.
     pub output: Option<PathBuf>,
     pub fail_on: FailOn,
@@ -62,8 +60,17 @@ pub struct ScanConfig {
     pub progress: Progress,
     /// Colour the table's status column.
     pub color: bool,
+}
+
+/// Everything a scan needs, validated.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    /// Files, folders, or `-` for standard input.
+    pub paths: Vec<String>,
+    pub format: Format,
     /// Add the SHA-256 of every input file to the JSON and Markdown reports.
     pub evidence: bool,
+    pub run: RunConfig,
 }
 
 #[cfg(test)]

@@ -53,15 +53,15 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         rows,
         records,
         sources,
-    } = collect(&cfg.paths, &cfg.pullers, cfg.jobs, cfg.progress)?;
-    let failed = rows.iter().any(|r| cfg.fail_on.trips(r.status));
+    } = collect(&cfg.paths, &cfg.run.pullers, cfg.run.jobs, cfg.run.progress)?;
+    let failed = rows.iter().any(|r| cfg.run.fail_on.trips(r.status));
     let evidence = if cfg.evidence {
-        Some(pool(cfg.jobs)?.install(|| evidence::of(&sources)))
+        Some(pool(cfg.run.jobs)?.install(|| evidence::of(&sources)))
     } else {
         None
     };
     let meta = Meta {
-        accounts: cfg.pullers.iter().map(|p| p.account.clone()).collect(),
+        accounts: cfg.run.pullers.iter().map(|p| p.account.clone()).collect(),
         inputs: cfg.paths.clone(),
         records,
         elapsed: start.elapsed(),
@@ -69,7 +69,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         evidence,
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
-    pool(cfg.jobs)?.install(|| write_report(cfg, &rows, &meta))?;
+    pool(cfg.run.jobs)?.install(|| write_report(cfg, &rows, &meta))?;
     let n = rows.len();
     // Freeing a million rows one by one costs time the user waits for after the report is
     // out; a thread of its own does it while the process ends.
@@ -407,7 +407,7 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
 }
 
 fn write_report(cfg: &ScanConfig, rows: &Rows, meta: &Meta) -> Result<(), RunError> {
-    emit(cfg.output.as_deref(), cfg.color, |out, color| {
+    emit(cfg.run.output.as_deref(), cfg.run.color, |out, color| {
         report::write(cfg.format, rows, meta, color, out)
     })
 }

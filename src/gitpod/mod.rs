@@ -13,13 +13,12 @@ pub mod report;
 pub mod yml;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::audit::Row;
-use crate::config::{FailOn, Progress};
-use crate::eval::Puller;
+use crate::config::RunConfig;
 use crate::run::{self, Collected, RunError};
 
 use catalog::{Code, Finding, Status};
@@ -43,13 +42,8 @@ pub struct GitpodConfig {
     pub paths: Vec<String>,
     /// The export to scan, with `scan`'s path semantics.
     pub exports: Vec<String>,
-    pub pullers: Vec<Puller>,
     pub format: Format,
-    pub output: Option<PathBuf>,
-    pub fail_on: FailOn,
-    pub jobs: Option<usize>,
-    pub progress: Progress,
-    pub color: bool,
+    pub run: RunConfig,
 }
 
 /// The export's verdict on a repository, carried onto a gitpod row.
@@ -103,10 +97,15 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     let start = Instant::now();
     // Find the configurations first: a missing path is a usage error before any work.
     let found = yml::discover(&cfg.paths)?;
-    let Collected { rows, records, .. } =
-        run::collect(&cfg.exports, &cfg.pullers, cfg.jobs, cfg.progress)?;
+    let Collected { rows, records, .. } = run::collect(
+        &cfg.exports,
+        &cfg.run.pullers,
+        cfg.run.jobs,
+        cfg.run.progress,
+    )?;
     let index = Index::new(&rows);
     let accounts: Vec<Arc<str>> = cfg
+        .run
         .pullers
         .iter()
         .map(|p| Arc::from(p.account.as_str()))
@@ -121,14 +120,14 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     }
     let failed = out
         .iter()
-        .any(|r| cfg.fail_on.trips(r.status.for_fail_on()));
+        .any(|r| cfg.run.fail_on.trips(r.status.for_fail_on()));
     let meta = Meta {
-        accounts: cfg.pullers.iter().map(|p| p.account.clone()).collect(),
+        accounts: cfg.run.pullers.iter().map(|p| p.account.clone()).collect(),
         configs: found.len(),
         export_records: records,
         elapsed: start.elapsed(),
     };
-    run::emit(cfg.output.as_deref(), cfg.color, |w, color| {
+    run::emit(cfg.run.output.as_deref(), cfg.run.color, |w, color| {
         report::write(cfg.format, &out, &meta, color, w)
     })?;
     Ok(GitpodOutcome {
