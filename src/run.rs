@@ -49,14 +49,15 @@ pub struct Collected {
 
 pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let start = Instant::now();
+    let workers = pool(cfg.run.jobs)?;
     let Collected {
         rows,
         records,
         sources,
-    } = collect(&cfg.paths, &cfg.run.pullers, cfg.run.jobs, cfg.run.progress)?;
+    } = collect(&cfg.paths, &cfg.run.pullers, &workers, cfg.run.progress)?;
     let failed = rows.iter().any(|r| cfg.run.fail_on.trips(r.status));
     let evidence = if cfg.evidence {
-        Some(pool(cfg.run.jobs)?.install(|| evidence::of(&sources)))
+        Some(workers.install(|| evidence::of(&sources)))
     } else {
         None
     };
@@ -69,7 +70,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         evidence,
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
-    pool(cfg.run.jobs)?.install(|| write_report(cfg, &rows, &meta))?;
+    workers.install(|| write_report(cfg, &rows, &meta))?;
     let n = rows.len();
     // Freeing a million rows one by one costs time the user waits for after the report is
     // out; a thread of its own does it while the process ends.
@@ -78,8 +79,9 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     Ok(ScanOutcome { failed, rows: n })
 }
 
-/// A worker pool of `jobs` threads (all cores when `None`).
-fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
+/// A worker pool of `jobs` threads (all cores when `None`): one per run, for reading, judging,
+/// hashing and writing.
+pub fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, RunError> {
     let jobs = jobs.unwrap_or(0);
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -196,11 +198,12 @@ fn generated_at() -> String {
 
 /// Discovers, reads and judges everything under `paths` for `pullers`, and returns the rows
 /// sorted as the reports list them, without writing anything but skip notes (standard error).
-/// `scan` and `gitpod` (which cross-checks images against these verdicts) share it.
+/// `scan` and `gitpod` (which cross-checks images against these verdicts) share it; the work is
+/// done on `pool` (see [`pool`]).
 pub fn collect(
     paths: &[String],
     pullers: &[crate::eval::Puller],
-    jobs: Option<usize>,
+    pool: &rayon::ThreadPool,
     progress: Progress,
 ) -> Result<Collected, RunError> {
     // A single folder is walked on a thread of its own while the workers judge what it has
@@ -210,7 +213,6 @@ pub fn collect(
         Some(_) => Vec::new(),
         None => input::discover(paths)?,
     };
-    let pool = pool(jobs)?;
     let bar = progress_bar(progress, sources.len() as u64);
     let audit = Audit::new(pullers);
     let records_done = std::sync::atomic::AtomicU64::new(0);
@@ -372,7 +374,7 @@ pub fn collect(
     let mut extra = Vec::new();
     let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
     records += n;
-    join::second_pass(&pool, &audit, &sources, &registries, &mut rows, &kept);
+    join::second_pass(pool, &audit, &sources, &registries, &mut rows, &kept);
     rows.push_group(extra);
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
     rows.sort();

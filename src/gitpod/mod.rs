@@ -97,12 +97,9 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     let start = Instant::now();
     // Find the configurations first: a missing path is a usage error before any work.
     let found = yml::discover(&cfg.paths)?;
-    let Collected { rows, records, .. } = run::collect(
-        &cfg.exports,
-        &cfg.run.pullers,
-        cfg.run.jobs,
-        cfg.run.progress,
-    )?;
+    let workers = run::pool(cfg.run.jobs)?;
+    let Collected { rows, records, .. } =
+        run::collect(&cfg.exports, &cfg.run.pullers, &workers, cfg.run.progress)?;
     let index = Index::new(&rows);
     let accounts: Vec<Arc<str>> = cfg
         .run
