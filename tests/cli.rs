@@ -361,6 +361,22 @@ fn accounts_come_from_the_environment_and_give_one_row_each() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// The CSV report of the tree for both accounts, on `jobs` workers.
+fn two_accounts_csv(t: &Tree, jobs: &str) -> Vec<u8> {
+    let args = [
+        ".",
+        "--account",
+        ACCOUNT,
+        "--account",
+        OTHER,
+        "--format",
+        "csv",
+        "-j",
+        jobs,
+    ];
+    scan_in(t.path(), &args).stdout
+}
+
 #[test]
 fn rows_are_ordered_the_same_whatever_jobs() {
     let t = Tree::new();
@@ -372,23 +388,7 @@ fn rows_are_ordered_the_same_whatever_jobs() {
         };
         t.file(&format!("d{}/r{i}.json", i % 7), body);
     }
-    let run = |j: &str| {
-        let out = scan_in(
-            t.path(),
-            &[
-                ".",
-                "--account",
-                ACCOUNT,
-                "--account",
-                OTHER,
-                "--format",
-                "csv",
-                "-j",
-                j,
-            ],
-        );
-        out.stdout
-    };
+    let run = |j: &str| two_accounts_csv(&t, j);
     let one = run("1");
     let four = run("4");
     assert_eq!(one, four);
@@ -573,23 +573,7 @@ fn a_large_json_lines_file_judged_on_many_workers_keeps_every_record_in_order() 
         })
         .collect();
     t.file("big.jsonl", lines.join("\n"));
-    let run = |j: &str| {
-        scan_in(
-            t.path(),
-            &[
-                ".",
-                "--account",
-                ACCOUNT,
-                "--account",
-                OTHER,
-                "--format",
-                "csv",
-                "-j",
-                j,
-            ],
-        )
-        .stdout
-    };
+    let run = |j: &str| two_accounts_csv(&t, j);
     let one = run("1");
     assert_eq!(one, run("2"));
     assert_eq!(one, run("4"));
