@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, Color};
 use serde::Serialize;
 
+use crate::report::json::Tool;
 use crate::report::table::clean;
 
 use super::catalog::Status;
@@ -201,12 +202,6 @@ struct Document<'a> {
 }
 
 #[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
-
-#[derive(Serialize)]
 struct Summary {
     configs: usize,
     export_records: u64,
@@ -254,10 +249,7 @@ fn json(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> 
     let c = counts(rows);
     let doc = Document {
         schema_version: JSON_SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::this(),
         command: "gitpod",
         accounts: &meta.accounts,
         summary: Summary {

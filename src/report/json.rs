@@ -66,10 +66,20 @@ struct FileOut<'a> {
     note: Option<&'a str>,
 }
 
+/// The tool that wrote a JSON report (`scan`'s and `gitpod`'s alike).
 #[derive(Serialize)]
-struct Tool {
+pub(crate) struct Tool {
     name: &'static str,
     version: &'static str,
+}
+
+impl Tool {
+    pub(crate) fn this() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -221,10 +231,7 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
     let c = Counts::of(rows);
     Head {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::this(),
         accounts: &meta.accounts,
         summary: Summary {
             records: meta.records,
