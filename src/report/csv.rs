@@ -4,14 +4,13 @@ use std::io::{self, Write};
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::audit::{Row, Rows};
 use crate::eval::ActionState;
 use crate::finding::Status;
 
-use super::join;
+use super::{join, write_in_waves};
 
 /// The header, in the contract's order. Changing it is a breaking change of the public output.
 pub const HEADER: [&str; 12] = [
@@ -59,25 +58,14 @@ fn into_io(e: ::csv::Error) -> io::Error {
 
 /// Rows formatted together by one worker.
 const SLICE: usize = 4096;
-/// Slices formatted at a time: the bytes held before they are written stay bounded.
-const WAVE: usize = 4;
 
 fn write_rows(rows: &Rows, out: &mut dyn Write) -> Result<(), ::csv::Error> {
     let mut w = writer(&mut *out);
     w.write_record(HEADER)?;
     w.flush()?;
     drop(w);
-    // Formatting is most of writing a report: it is done on every worker, a wave of slices at
-    // a time, and the bytes are written in order.
     let slices: Vec<&[Row]> = rows.slices(SLICE).collect();
-    for wave in slices.chunks(WAVE) {
-        let formatted: Vec<Result<Vec<u8>, ::csv::Error>> =
-            wave.par_iter().map(|rows| format(rows)).collect();
-        for bytes in formatted {
-            out.write_all(&bytes?)?;
-        }
-    }
-    Ok(())
+    write_in_waves(&slices, out, |_, rows| format(rows))
 }
 
 fn writer<W: Write>(out: W) -> ::csv::Writer<W> {

@@ -4,14 +4,13 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::{Row, Rows};
 use crate::catalog::REQUIRED;
 use crate::eval::ActionState;
 
-use super::{Counts, Meta};
+use super::{Counts, Meta, write_in_waves};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -174,9 +173,8 @@ pub(crate) fn document(s: &crate::finding::StatementRef) -> &'static str {
     }
 }
 
-/// Rows formatted together by one worker, and slices formatted at a time.
+/// Rows formatted together by one worker.
 const SLICE: usize = 2048;
-const WAVE: usize = 4;
 
 /// Writes the report exactly as `serde_json::to_writer_pretty` writes the whole [`Document`],
 /// but with the results formatted on every worker, a wave of slices at a time: each result is
@@ -194,30 +192,19 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     } else {
         out.write_all(b"[")?;
         let slices: Vec<&[Row]> = rows.slices(SLICE).collect();
-        let mut first = true;
-        for wave in slices.chunks(WAVE) {
-            let formatted: Vec<io::Result<Vec<u8>>> = wave
-                .par_iter()
-                .map(|rows| {
-                    let mut buf = Vec::with_capacity(rows.len() * 700);
-                    let mut one = Vec::with_capacity(1024);
-                    for r in rows.iter() {
-                        one.clear();
-                        serde_json::to_writer_pretty(&mut one, &result(r))?;
-                        buf.extend_from_slice(b",\n    ");
-                        Indent::new(&mut buf, b"    ").write_all(&one)?;
-                    }
-                    Ok(buf)
-                })
-                .collect();
-            for buf in formatted {
-                let buf = buf?;
+        write_in_waves(&slices, out, |place, rows| {
+            let mut buf = Vec::with_capacity(rows.len() * 700);
+            let mut one = Vec::with_capacity(1024);
+            for (i, r) in rows.iter().enumerate() {
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &result(r))?;
                 // The first result of the report has no comma before it.
-                let skip = if first { 1 } else { 0 };
-                first = false;
-                out.write_all(&buf[skip..])?;
+                let first = place == 0 && i == 0;
+                buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                Indent::new(&mut buf, b"    ").write_all(&one)?;
             }
-        }
+            Ok::<_, io::Error>(buf)
+        })?;
         out.write_all(b"\n  ]")?;
     }
     if let Some(e) = meta.evidence.as_ref() {
@@ -391,7 +378,12 @@ mod tests {
 
     #[test]
     fn the_report_is_byte_for_byte_the_whole_document_pretty_printed() {
-        for groups in [&[][..], &[1], &[3, 0, 2], &[SLICE * WAVE + 5, 1, SLICE + 1]] {
+        for groups in [
+            &[][..],
+            &[1],
+            &[3, 0, 2],
+            &[SLICE * crate::report::WAVE + 5, 1, SLICE + 1],
+        ] {
             for evidence in [false, true] {
                 for accounts in [0, 1, 2] {
                     let (rows, meta) = (rows(groups), meta(evidence, accounts));

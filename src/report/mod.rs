@@ -4,6 +4,8 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use crate::audit::Rows;
 use crate::config::Format;
 use crate::finding::Status;
@@ -15,6 +17,30 @@ pub mod sarif;
 pub mod table;
 
 pub use crate::evidence::Evidence;
+
+/// Pieces formatted at a time by [`write_in_waves`].
+pub(crate) const WAVE: usize = 4;
+
+/// Formats `pieces` on every worker, a wave of [`WAVE`] at a time, and writes them in order:
+/// formatting is most of writing a large report, and a wave at a time bounds the bytes held.
+/// `format` gets each piece's place among all of them.
+pub(crate) fn write_in_waves<T: Sync, E: From<io::Error> + Send>(
+    pieces: &[T],
+    out: &mut dyn Write,
+    format: impl Fn(usize, &T) -> Result<Vec<u8>, E> + Sync,
+) -> Result<(), E> {
+    for (w, wave) in pieces.chunks(WAVE).enumerate() {
+        let formatted: Vec<Result<Vec<u8>, E>> = wave
+            .par_iter()
+            .enumerate()
+            .map(|(i, piece)| format(w * WAVE + i, piece))
+            .collect();
+        for bytes in formatted {
+            out.write_all(&bytes?)?;
+        }
+    }
+    Ok(())
+}
 
 /// What a report says about the run beyond its rows.
 #[derive(Clone, Debug)]

@@ -6,14 +6,13 @@ use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
-use rayon::prelude::*;
 
 use crate::audit::{Row, Rows};
 use crate::catalog::REQUIRED;
 use crate::eval::ActionState;
 use crate::finding::Status;
 
-use super::{Counts, Meta};
+use super::{Counts, Meta, write_in_waves};
 
 /// A terminal table in the house style, styled only when `color` (scan and gitpod share it).
 pub(crate) fn new_table(color: bool) -> Table {
@@ -32,20 +31,13 @@ pub(crate) fn new_table(color: bool) -> Table {
 /// rows took 440 MB and more than a second), so a large scan prints consecutive tables of this
 /// many rows, each with its header, made on every worker a few at a time.
 const BLOCK: usize = 1000;
-/// Tables made at a time.
-const WAVE: usize = 8;
 
 pub fn write(rows: &Rows, meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let all: Vec<&Row> = rows.iter().collect();
-    for wave in all.chunks(BLOCK * WAVE) {
-        let tables: Vec<String> = wave
-            .par_chunks(BLOCK)
-            .map(|block| table(block, color).to_string())
-            .collect();
-        for t in tables {
-            writeln!(out, "{t}")?;
-        }
-    }
+    let blocks: Vec<&[&Row]> = all.chunks(BLOCK).collect();
+    write_in_waves(&blocks, out, |_, block| {
+        Ok::<_, io::Error>(format!("{}\n", table(block, color)).into_bytes())
+    })?;
     writeln!(out, "{}", summary_line(rows, meta))
 }
 
@@ -175,7 +167,7 @@ mod tests {
         use crate::finding::{Code, Finding};
         use std::sync::Arc;
         let findings: Arc<[Finding]> = vec![Finding::new(Code::NoPolicy, "none")].into();
-        let n = BLOCK * WAVE + BLOCK + 7;
+        let n = BLOCK * crate::report::WAVE + BLOCK + 7;
         let mut rows = Rows::new();
         rows.push_group(
             (1..=n as u64)
