@@ -71,30 +71,15 @@ impl Source {
         named: bool,
         walk_error: Option<String>,
     ) -> Source {
-        let mut rare = Rare {
-            walk_error,
-            ..Rare::default()
-        };
-        if path.as_os_str() != std::ffi::OsStr::new(&*display) {
-            rare.path = Some(path);
-        }
-        let span = match label {
-            None => None,
+        // The label is almost always a part of the displayed path.
+        let (span, owned) = match label {
+            None => (None, None),
             Some(l) => match display.find(l.as_str()) {
-                Some(at) => Some((at as u32, l.len() as u32)),
-                None => {
-                    rare.label = Some(l);
-                    None
-                }
+                Some(at) => (Some(at..at + l.len()), None),
+                None => (None, Some(l)),
             },
         };
-        Source {
-            display,
-            label: span,
-            named,
-            stdin: false,
-            rare: (rare != Rare::default()).then(|| Box::new(rare)),
-        }
+        Source::new(path, display, span, owned, named, walk_error)
     }
 
     /// A file found by the walk, whose label is the span `label` of `display`.
@@ -104,18 +89,29 @@ impl Source {
         label: std::ops::Range<usize>,
     ) -> Source {
         debug_assert!(display.get(label.clone()).is_some());
-        let rare = (path.as_os_str() != std::ffi::OsStr::new(&*display)).then(|| {
-            Box::new(Rare {
-                path: Some(path),
-                ..Rare::default()
-            })
-        });
+        Source::new(path, display, Some(label), None, false, None)
+    }
+
+    /// The label given as a span of `display` or, where it is none, as text.
+    fn new(
+        path: PathBuf,
+        display: Arc<str>,
+        span: Option<std::ops::Range<usize>>,
+        label: Option<String>,
+        named: bool,
+        walk_error: Option<String>,
+    ) -> Source {
+        let rare = Rare {
+            path: (path.as_os_str() != std::ffi::OsStr::new(&*display)).then_some(path),
+            label,
+            walk_error,
+        };
         Source {
             display,
-            label: Some((label.start as u32, label.len() as u32)),
-            named: false,
+            label: span.map(|r| (r.start as u32, r.len() as u32)),
+            named,
             stdin: false,
-            rare,
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }
 
