@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ecr_audit::config::{FailOn, Format, Progress, RunConfig, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
-use ecr_audit::explain::ExplainConfig;
+use ecr_audit::explain::{ExplainConfig, RecordRef};
 use ecr_audit::fix::FixConfig;
 
 const ABOUT: &str = "Offline audit of Amazon ECR repository policies: can the Gitpod \
@@ -51,7 +51,7 @@ Exit status: 0 the record passes or warns; 1 it fails or is an error; 2 usage er
 
 Examples:
   ecr-audit explain testdata/export/teams/data/spark.policy --account 111122223333
-  ecr-audit explain testdata/export/bulk/repositories.json --record 3 --account 111122223333";
+  ecr-audit explain testdata/export --record testdata/export/bulk/repositories.json:3 --account 111122223333";
 
 const FIX_EXAMPLES: &str = "\
 Exit status: 0 every failing row was remediated; 1 some rows need a person (listed); 2 usage error.
@@ -62,26 +62,19 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The file holding the record (`-` reads standard input). Example: `export/app.json`
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    /// The same inputs as `scan` (files, folders, `-`): the record is judged with the same joins
+    /// (registry policy, inventory). Example: `export/`
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
 
-    /// The record to explain, 1-based (array index or line number); needed when the file holds
-    /// more than one. Example: `--record 3`
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub record: Option<u64>,
+    /// The record to explain, as the reports name it: `SOURCE:N` (the `source` and `record`
+    /// columns), or `N` when one source holds records. Not needed when the inputs hold one
+    /// record. Example: `--record export/bulk/repositories.json:3`
+    #[arg(long, value_name = "SOURCE:N", value_parser = parse_record)]
+    pub record: Option<RecordRef>,
 
-    /// The 12-digit AWS account of the Gitpod installation. Example: `--account 111122223333`
-    #[arg(long = "account", value_name = "ID", env = "ECR_AUDIT_ACCOUNT", value_parser = parse_account)]
-    pub account: String,
-
-    /// As for `scan`. Example: `--context aws:PrincipalOrgID=o-abc123`
-    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context)]
-    pub context: Vec<(String, String)>,
-
-    /// As for `scan`. Example: `--partition aws-cn`
-    #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
-    pub partition: PartitionArg,
+    #[command(flatten)]
+    pub who: PullerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -373,15 +366,17 @@ fn pullers(
 
 impl ExplainArgs {
     pub fn into_config(self) -> ExplainConfig {
-        let puller = pullers(vec![self.account], self.context, self.partition)
-            .pop()
-            .unwrap_or_default();
         ExplainConfig {
-            file: self.file,
+            paths: self.paths,
             record: self.record,
-            puller,
+            pullers: self.who.pullers(),
+            jobs: None,
         }
     }
+}
+
+fn parse_record(s: &str) -> Result<RecordRef, String> {
+    RecordRef::parse(s)
 }
 
 impl FixArgs {

@@ -5,101 +5,232 @@
 
 use std::io::{self, Write};
 
-use crate::audit::{Audit, Row};
+use crate::audit::{RegistryPolicy, Row};
 use crate::catalog::REQUIRED;
+use crate::config::Progress;
 use crate::eval::{self, ActionState, Puller, StatementTrace, Tri};
 use crate::finding::Status;
-use crate::input::{self, MissingPath};
+use crate::pipeline::{self, Judged, Request};
 use crate::policy::{self, Actions, Effect, Policy, Resources, Statement, Who};
-use crate::record::{Body, Record};
+use crate::record::{Body, Identity, Record};
 use crate::report::table::clean;
+use crate::run::{self, RunError};
 
 /// What `explain` needs, validated.
 #[derive(Clone, Debug)]
 pub struct ExplainConfig {
-    /// One file (or `-`).
-    pub file: String,
-    /// 1-based record number; `None` = the file's only record.
-    pub record: Option<u64>,
-    pub puller: Puller,
+    /// The same inputs a scan takes: files, folders, `-`.
+    pub paths: Vec<String>,
+    /// Which record; `None` = the inputs' only record.
+    pub record: Option<RecordRef>,
+    pub pullers: Vec<Puller>,
+    pub jobs: Option<usize>,
+}
+
+/// A record as the reports name it: `SOURCE:N` (the `source` and `record` columns), or `N` alone
+/// when the inputs have one source with rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordRef {
+    Number(u64),
+    At { source: String, record: u64 },
+}
+
+impl RecordRef {
+    /// Parses `SOURCE:N` or `N` (the number after the last colon, so a source may hold colons).
+    pub fn parse(s: &str) -> Result<RecordRef, String> {
+        let number = |n: &str| match n.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
+                "`{s}` is not SOURCE:N or N (N a record number from 1, as the reports print it)"
+            )),
+        };
+        match s.rsplit_once(':') {
+            Some((source, n)) if !source.is_empty() => Ok(RecordRef::At {
+                source: source.to_owned(),
+                record: number(n)?,
+            }),
+            _ => Ok(RecordRef::Number(number(s)?)),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
     #[error(transparent)]
-    MissingPath(#[from] MissingPath),
-    #[error("{0}: explain takes one file, not a folder")]
-    NotAFile(String),
-    #[error("{file} has {count} records; pick one with --record N (1 to {count})")]
-    Ambiguous { file: String, count: usize },
-    #[error("{file} has no record {record} (it has {count})")]
-    NoSuchRecord {
-        file: String,
+    Run(#[from] RunError),
+    #[error(
+        "the inputs hold {count} records; pick one with --record SOURCE:N, e.g. --record {example}"
+    )]
+    Ambiguous { count: usize, example: String },
+    #[error(
+        "--record {record} is ambiguous: {sources} sources have a record {record}; name one as SOURCE:{record}, e.g. {example}:{record}"
+    )]
+    AmbiguousNumber {
         record: u64,
-        count: usize,
+        sources: usize,
+        example: String,
     },
     #[error(
-        "{file} record {record} is a registry policy: it has no verdict of its own; scan it with \
-         the repositories of its registry, which are judged with its statements"
+        "{source_name} has no record {record} among the inputs (sources are named as the reports print them, e.g. {example})"
     )]
-    RegistryPolicy { file: String, record: u64 },
+    NoSuchRecord {
+        source_name: String,
+        record: u64,
+        example: String,
+    },
+    #[error(
+        "{source_name} record {record} is a registry policy: it has no verdict of its own; it is \
+         judged with every repository of its registry (explain one of those rows)"
+    )]
+    RegistryPolicy { source_name: String, record: u64 },
+    #[error(
+        "{source_name} record {record} is an inventory entry of a repository that another record \
+         names ({by}): that record's row is the verdict; explain it with --record {by}"
+    )]
+    Folded {
+        source_name: String,
+        record: u64,
+        by: String,
+    },
     #[error(transparent)]
     Io(#[from] io::Error),
 }
 
-/// Explains the record and returns its status.
+/// Runs the pipeline over the inputs, picks the record's rows (one per account) exactly as
+/// `scan` reports them, explains each, and returns the worst status.
 pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainError> {
-    if std::path::Path::new(&cfg.file).is_dir() {
-        return Err(ExplainError::NotAFile(cfg.file.clone()));
-    }
-    let sources = input::discover(std::slice::from_ref(&cfg.file))?;
-    let [source] = sources.as_slice() else {
-        return Err(ExplainError::NotAFile(cfg.file.clone()));
-    };
-    let mut records = Vec::new();
-    let _ = input::read_source(source, &mut |r| records.push(r));
-    let count = records.len();
-    let record = match cfg.record {
-        None if count == 1 => records.swap_remove(0),
-        None => {
-            return Err(ExplainError::Ambiguous {
-                file: cfg.file.clone(),
-                count,
-            });
-        }
-        Some(n) => match records.into_iter().find(|r| r.record == n) {
-            Some(r) => r,
-            None => {
-                return Err(ExplainError::NoSuchRecord {
-                    file: cfg.file.clone(),
-                    record: n,
-                    count,
-                });
-            }
+    let workers = run::pool(cfg.jobs)?;
+    let judged = pipeline::run(
+        &Request {
+            paths: &cfg.paths,
+            pullers: &cfg.pullers,
+            progress: Progress::Never,
+            keep_stdin: true,
         },
+        &workers,
+    )?;
+    let (source, n) = pick(&judged, cfg.record.as_ref())?;
+    let rows: Vec<&Row> = judged
+        .rows
+        .iter()
+        .filter(|r| *r.source == *source && r.record == n)
+        .collect();
+    let Some(mut record) = judged.record(&source, n) else {
+        return Err(ExplainError::NoSuchRecord {
+            source_name: source,
+            record: n,
+            example: example(&judged),
+        });
     };
-    let mut record = record;
-    match record.body {
-        // An inventory entry is a row only when no policy record names its repository; explain
-        // sees one file, so it judges the entry as the scan's no-policy row.
-        Body::Inventory => record.body = Body::NoPolicy,
-        Body::RegistryPolicy(_) => {
-            return Err(ExplainError::RegistryPolicy {
-                file: cfg.file.clone(),
-                record: record.record,
-            });
-        }
-        _ => {}
+    if rows.is_empty() {
+        return Err(folded(&judged, record));
     }
-    let pullers = [cfg.puller.clone()];
-    let mut rows = Vec::new();
-    Audit::new(&pullers).rows(record.clone(), &mut rows);
-    let row = rows.pop().ok_or_else(|| io::Error::other("no verdict"))?;
-    write(&record, &row, &cfg.puller, out)?;
-    Ok(row.status)
+    // The record as the joins judged it (see `join`): an inventory entry that no other record
+    // names is a repository without a policy; an invalid registry policy is its own row.
+    record.body = match record.body {
+        Body::Inventory => Body::NoPolicy,
+        Body::RegistryPolicy(text) => Body::Policy(crate::record::PolicyText::plain(&text)),
+        body => body,
+    };
+    let registry = match &record.body {
+        Body::Policy(_) | Body::NoPolicy => judged.registry_for(&record.repo),
+        _ => None,
+    };
+    let mut worst = Status::Pass;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(puller) = cfg.pullers.iter().find(|p| *p.account == *row.account) else {
+            continue;
+        };
+        if i > 0 {
+            writeln!(out, "\n{}\n", "-".repeat(60))?;
+        }
+        write(&record, row, puller, registry, out)?;
+        worst = worst.max(row.status);
+    }
+    Ok(worst)
 }
 
-fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io::Result<()> {
+/// The source and record number `want` names, or the inputs' only record.
+fn pick(judged: &Judged, want: Option<&RecordRef>) -> Result<(String, u64), ExplainError> {
+    let mut records: Vec<(&str, u64)> =
+        judged.rows.iter().map(|r| (&*r.source, r.record)).collect();
+    records.dedup();
+    match want {
+        None => match records.as_slice() {
+            [(source, n)] => Ok(((*source).to_owned(), *n)),
+            _ => Err(ExplainError::Ambiguous {
+                count: records.len(),
+                example: example(judged),
+            }),
+        },
+        Some(RecordRef::At { source, record }) => Ok((source.clone(), *record)),
+        Some(RecordRef::Number(n)) => {
+            let mut sources: Vec<&str> = records.iter().map(|(s, _)| *s).collect();
+            sources.dedup();
+            match sources.as_slice() {
+                [one] => Ok(((*one).to_owned(), *n)),
+                _ => {
+                    let with: Vec<&str> = records
+                        .iter()
+                        .filter(|(_, r)| r == n)
+                        .map(|(s, _)| *s)
+                        .collect();
+                    match with.as_slice() {
+                        [one] => Ok(((*one).to_owned(), *n)),
+                        _ => Err(ExplainError::AmbiguousNumber {
+                            record: *n,
+                            sources: with.len(),
+                            example: with
+                                .first()
+                                .or(sources.first())
+                                .map_or_else(String::new, |s| (*s).to_owned()),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A `SOURCE:N` of the inputs, for messages.
+fn example(judged: &Judged) -> String {
+    judged.rows.iter().next().map_or_else(
+        || "SOURCE:1".to_owned(),
+        |r| format!("{}:{}", r.source, r.record),
+    )
+}
+
+/// Why a record that exists has no row: a join folded it.
+fn folded(judged: &Judged, record: Record) -> ExplainError {
+    let (source_name, n) = (record.source.to_string(), record.record);
+    match record.body {
+        Body::Inventory => {
+            let keys: Vec<String> = record.repo.join_keys().collect();
+            let by = judged
+                .rows
+                .iter()
+                .find(|r| r.repo.join_keys().any(|k| keys.contains(&k)))
+                .map_or_else(String::new, |r| format!("{}:{}", r.source, r.record));
+            ExplainError::Folded {
+                source_name,
+                record: n,
+                by,
+            }
+        }
+        _ => ExplainError::RegistryPolicy {
+            source_name,
+            record: n,
+        },
+    }
+}
+
+fn write(
+    record: &Record,
+    row: &Row,
+    puller: &Puller,
+    registry: Option<&RegistryPolicy>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let repo = row.repo.label();
     writeln!(
         out,
@@ -125,16 +256,27 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
     )?;
     writeln!(out, "Verdict:    {}", row.status)?;
 
-    let mut judged = None;
-    match &record.body {
+    let empty = Policy::empty();
+    let parsed;
+    let own: Option<&Policy> = match &record.body {
         Body::Error { .. } => {
             writeln!(out, "\nThe record could not be judged.")?;
+            None
         }
-        Body::NoPolicy | Body::Inventory => {
+        Body::NoPolicy | Body::Inventory if registry.is_none() => {
             writeln!(
                 out,
                 "\nThe repository has no repository policy, so no statement grants anything."
             )?;
+            None
+        }
+        Body::NoPolicy | Body::Inventory => {
+            writeln!(
+                out,
+                "\nThe repository has no repository policy of its own: it is judged on the \
+                 registry policy alone."
+            )?;
+            Some(&empty)
         }
         Body::Unresolved(why) => {
             writeln!(
@@ -142,6 +284,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
                 "\nThe policy is known only at deploy time, so it cannot be judged yet: {}",
                 clean(why)
             )?;
+            None
         }
         Body::RegistryPolicy(_) => {
             writeln!(
@@ -149,15 +292,39 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
                 "\nThis is a registry policy: scan it together with the repositories of its \
                  registry, which are judged with its statements."
             )?;
+            None
         }
         Body::Policy(text) => match policy::parse(&text.text()) {
-            Err(_) => writeln!(out, "\nThe policy is not valid, so it was not judged.")?,
+            Err(_) => {
+                writeln!(out, "\nThe policy is not valid, so it was not judged.")?;
+                None
+            }
             Ok(policy) => {
-                let trace = eval::explain(&policy, puller, &record.repo);
-                statements(&policy, &trace.statements, out)?;
-                judged = Some((policy, trace.statements));
+                parsed = policy;
+                Some(&parsed)
             }
         },
+    };
+    let mut judged = None;
+    if let Some(policy) = own {
+        if let Some(r) = registry {
+            writeln!(
+                out,
+                "\nThe registry policy from {} applies to every repository of registry {}: its \
+                 statements are judged with the repository policy's.",
+                clean(&r.source),
+                r.registry
+            )?;
+        }
+        let trace =
+            eval::explain_with_registry(policy, registry.map(|r| &r.policy), puller, &record.repo);
+        let stmts: Vec<&Statement> = policy
+            .statements()
+            .iter()
+            .chain(registry.into_iter().flat_map(|r| r.policy.statements()))
+            .collect();
+        statements(&stmts, &trace.statements, out)?;
+        judged = Some((stmts, trace.statements));
     }
 
     if let Some(states) = row.actions {
@@ -188,12 +355,16 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
     writeln!(out, "\nWhat to do: {}", clean(&row.detail()))
 }
 
-fn statements(policy: &Policy, traces: &[StatementTrace], out: &mut dyn Write) -> io::Result<()> {
+fn statements(
+    stmts: &[&Statement],
+    traces: &[StatementTrace],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "\nStatements")?;
     if traces.is_empty() {
         writeln!(out, "  none")?;
     }
-    for (s, t) in policy.statements().iter().zip(traces) {
+    for (s, t) in stmts.iter().zip(traces) {
         writeln!(out, "  {}: {}", clean(&s.label()), t.effect.as_str())?;
         writeln!(
             out,
@@ -262,13 +433,16 @@ fn statements(policy: &Policy, traces: &[StatementTrace], out: &mut dyn Write) -
 }
 
 /// Which statements decide a required action's state.
-fn because(judged: Option<&(Policy, Vec<StatementTrace>)>, j: usize, state: ActionState) -> String {
-    let Some((policy, traces)) = judged else {
+fn because(
+    judged: Option<&(Vec<&Statement>, Vec<StatementTrace>)>,
+    j: usize,
+    state: ActionState,
+) -> String {
+    let Some((stmts, traces)) = judged else {
         return "(no policy)".into();
     };
     let by = |effect: Effect, applies: &[Tri]| -> Vec<String> {
-        policy
-            .statements()
+        stmts
             .iter()
             .zip(traces)
             .filter(|(_, t)| t.effect == effect && t.required[j] && applies.contains(&t.applies))

@@ -15,15 +15,17 @@ use std::path::{Path, PathBuf};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::audit::{Audit, Row};
+use crate::audit::{Audit, RegistryPolicy, Row};
 use crate::catalog::REQUIRED;
+use crate::config::Progress;
+use crate::eval::Puller;
 use crate::eval::principal::{self, Named};
-use crate::eval::{self, Puller};
 use crate::finding::{Code, Severity, Status};
-use crate::input::{self, MissingPath};
+use crate::pipeline::{self, Request};
 use crate::policy::{self, Actions, Effect, Policy, Who};
-use crate::record::{Body, Record};
+use crate::record::{Body, PolicyText, Record};
 use crate::report::table::clean;
+use crate::run::{self, RunError};
 
 /// ECR's limit on a repository policy's length, in characters.
 pub const MAX_POLICY_CHARS: usize = 10_240;
@@ -41,7 +43,7 @@ pub struct FixConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum FixError {
     #[error(transparent)]
-    MissingPath(#[from] MissingPath),
+    Run(#[from] RunError),
     #[error("cannot write to {path}: {source}")]
     Write { path: String, source: io::Error },
 }
@@ -71,7 +73,20 @@ struct Manual {
 }
 
 pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError> {
-    let sources = input::discover(&cfg.paths)?;
+    // The rows are the scan's own, joins included (issue 10): a repository that passes through
+    // its registry policy is never "remediated", and an inventory's repository without a policy
+    // is, with a complete apply line.
+    let workers = run::pool(None)?;
+    let judged = pipeline::run(
+        &Request {
+            paths: &cfg.paths,
+            pullers: &cfg.pullers,
+            progress: Progress::Never,
+            keep_stdin: true,
+        },
+        &workers,
+    )?;
+    judged.require_rows()?;
     let audit = Audit::new(&cfg.pullers);
     let policies_dir = cfg.out_dir.join("policies");
     std::fs::create_dir_all(&policies_dir).map_err(|e| write_err(&policies_dir, e))?;
@@ -79,39 +94,65 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     let mut script = String::from(SCRIPT_HEAD);
     let mut manual: Vec<Manual> = Vec::new();
     let mut outcome = FixOutcome::default();
-    for source in &sources {
-        let mut records = Vec::new();
-        let _ = input::read_source(source, &mut |r| records.push(r));
-        for record in records {
-            let mut rows = Vec::new();
-            audit.rows(record.clone(), &mut rows);
-            let mut grant: Vec<&Puller> = Vec::new();
-            for (row, puller) in rows.iter().zip(&cfg.pullers) {
-                match cure(row) {
-                    Cure::None => {}
-                    Cure::Grant => grant.push(puller),
-                    Cure::Person(reason) => manual.push(manual_row(row, reason)),
+    let all: Vec<&Row> = judged.rows.iter().collect();
+    // Rows are in report order: a record's rows (one per account) are consecutive.
+    for rows in all.chunk_by(|a, b| a.source == b.source && a.record == b.record) {
+        let mut grant: Vec<&Puller> = Vec::new();
+        for row in rows {
+            match cure(row) {
+                Cure::None => {}
+                Cure::Grant => {
+                    grant.extend(cfg.pullers.iter().find(|p| *p.account == *row.account))
+                }
+                Cure::Person(reason) => manual.push(manual_row(row, reason)),
+            }
+        }
+        if grant.is_empty() {
+            continue;
+        }
+        let Some(mut record) = judged.record(&rows[0].source, rows[0].record) else {
+            for row in rows {
+                manual.push(manual_row(row, "the record could not be read again".into()));
+            }
+            continue;
+        };
+        // As the joins judged it: an inventory entry no other record names has no policy.
+        if matches!(record.body, Body::Inventory) {
+            record.body = Body::NoPolicy;
+        }
+        let registry = judged.registry_for(&record.repo);
+        match remediate(&record, &grant, &audit, registry) {
+            Err(reason) => {
+                for row in rows
+                    .iter()
+                    .filter(|r| grant.iter().any(|p| p.account == *r.account))
+                {
+                    manual.push(manual_row(row, reason.clone()));
                 }
             }
-            if grant.is_empty() {
-                continue;
-            }
-            let n = outcome.fixed + 1;
-            match remediate(&record, &grant, &cfg.pullers) {
-                Err(reason) => {
-                    for row in rows
+            Ok((text, again)) => {
+                let n = outcome.fixed + 1;
+                let name = file_name(n, &record);
+                let path = policies_dir.join(&name);
+                std::fs::write(&path, &text).map_err(|e| write_err(&path, e))?;
+                apply_line(&mut script, &record, &format!("policies/{name}"));
+                outcome.fixed += 1;
+                // A Deny that may still block the pull: the grant is written, and a person
+                // must look at the Deny's condition (issue 10).
+                for row in &again {
+                    if let Some(f) = row
+                        .findings
                         .iter()
-                        .filter(|r| grant.iter().any(|p| p.account == *r.account))
+                        .find(|f| f.code == Code::ConditionalDeny)
                     {
-                        manual.push(manual_row(row, reason.clone()));
+                        manual.push(manual_row(
+                            row,
+                            format!(
+                                "remediated in policies/{name}, but a Deny may still block the pull: {}: {}",
+                                f.code, f.message
+                            ),
+                        ));
                     }
-                }
-                Ok(text) => {
-                    let name = file_name(n, &record);
-                    let path = policies_dir.join(&name);
-                    std::fs::write(&path, &text).map_err(|e| write_err(&path, e))?;
-                    apply_line(&mut script, &record, &format!("policies/{name}"));
-                    outcome.fixed += 1;
                 }
             }
         }
@@ -122,7 +163,7 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     make_executable(&script_path);
     let review_path = cfg.out_dir.join("needs-review.txt");
     let mut review = String::from(
-        "# Rows that an added Allow cannot cure; each needs a person.\n# source:record\trepository\taccount\treason\n",
+        "# Rows that need a person: an added Allow cannot cure them, or a Deny may still block the\n# remediated policy.\n# source:record\trepository\taccount\treason\n",
     );
     for m in &manual {
         let _ = writeln!(
@@ -151,7 +192,7 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     if !manual.is_empty() {
         writeln!(
             out,
-            "{} row{} need{} a person (an Allow cannot cure them; also in {}):",
+            "{} row{} need{} a person (also in {}):",
             manual.len(),
             if manual.len() == 1 { "" } else { "s" },
             if manual.len() == 1 { "s" } else { "" },
@@ -243,10 +284,15 @@ fn manual_row(row: &Row, reason: String) -> Manual {
 }
 
 /// The remediated policy text for `record`, granting `grant`, checked by judging it again for
-/// every audited account.
-fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<String, String> {
+/// every audited account with the same joins as the scan (the registry policy that applies to
+/// the repository); returns the text and the rows it would get.
+fn remediate(
+    record: &Record,
+    grant: &[&Puller],
+    audit: &Audit<'_>,
+    registry: Option<&RegistryPolicy>,
+) -> Result<(String, Vec<Row>), String> {
     let text = match &record.body {
-        // An inventory entry only becomes a row when no policy record names its repository.
         Body::NoPolicy | Body::Inventory => documented(grant),
         Body::Policy(text) => amend(&text.text(), grant)?,
         Body::Error { .. } => return Err("the record could not be read".into()),
@@ -270,22 +316,28 @@ fn remediate(record: &Record, grant: &[&Puller], all: &[Puller]) -> Result<Strin
             "the remediated policy would be {len} characters, over ECR's limit of {MAX_POLICY_CHARS}; shorten the existing statements first"
         ));
     }
-    let policy = policy::parse(&text).map_err(|f| {
-        format!(
+    if let Err(f) = policy::parse(&text) {
+        return Err(format!(
             "the remediated policy does not parse ({}); this is a bug in ecr-audit fix",
             f.first().map(|f| &*f.message).unwrap_or("")
-        )
-    })?;
-    for p in all {
-        let j = eval::judge(&policy, p, &record.repo);
-        if Status::worst(&j.findings) >= Status::Fail {
-            return Err(format!(
-                "adding the grant does not make account {} pass; see ecr-audit explain",
-                p.account
-            ));
-        }
+        ));
     }
-    Ok(text)
+    let mut again = Vec::new();
+    audit.rows_with(
+        Record {
+            body: Body::Policy(PolicyText::plain(&text)),
+            ..record.clone()
+        },
+        registry,
+        &mut again,
+    );
+    if let Some(row) = again.iter().find(|r| r.status >= Status::Fail) {
+        return Err(format!(
+            "adding the grant does not make account {} pass; see ecr-audit explain",
+            row.account
+        ));
+    }
+    Ok((text, again))
 }
 
 fn root(p: &Puller) -> String {
@@ -558,6 +610,7 @@ fn apply_line(script: &mut String, record: &Record, policy_path: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval;
 
     #[test]
     fn shell_quoting_survives_quotes_and_metacharacters() {

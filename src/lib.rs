@@ -15,6 +15,7 @@ pub mod fix;
 pub mod gitpod;
 pub mod input;
 pub mod join;
+pub mod pipeline;
 pub mod policy;
 pub mod progress;
 pub mod record;

@@ -43,6 +43,10 @@ fn main() -> ExitCode {
             match explain::run(&args.into_config(), &mut out) {
                 Ok(status) if status >= Status::Fail => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
+                // `| head` closed the pipe: the reader has what it wanted.
+                Err(explain::ExplainError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    ExitCode::SUCCESS
+                }
                 Err(e) => usage(e),
             }
         }

@@ -319,42 +319,107 @@ fn fix_says_when_a_remediated_policy_would_exceed_ecrs_limit() {
     assert!(text.contains("0 remediated policies"), "{text}");
 }
 
+/// Issue 10: every command is a consumer of one pipeline, so over the whole sample export
+/// (registry policy, inventory and Steampipe rows included) `explain` gives every row's verdict
+/// and findings exactly as `scan` does, and `fix` remediates exactly the rows that fail for want
+/// of an Allow and lists every other failing or error row for a person.
 #[test]
-fn explain_gives_the_scans_status_for_every_record_of_the_sample() {
+fn explain_and_fix_agree_with_the_scan_on_every_row_of_the_sample_export() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scan = scan_in(root, &["testdata", "--account", ACCOUNT, "--format", "csv"]);
+    let accounts = ["--account", ACCOUNT, "--account", OTHER];
+    let mut args = vec!["testdata/export", "--format", "csv", "--fail-on", "never"];
+    args.extend(accounts);
+    let scan = scan_in(root, &args);
+    assert_eq!(scan.status.code(), Some(0));
     let rows = util::parse_csv(&scan.stdout);
-    assert!(rows.len() > 20);
-    // explain judges one record on its own: a registry policy found in another file of the
-    // scan is not part of its judgement (documented), so those rows are compared elsewhere.
-    let (joined, alone): (Vec<_>, Vec<_>) = rows
-        .iter()
-        .partition(|r| r["findings"].split(';').any(|c| c == "registry-policy"));
-    assert!(!joined.is_empty() && alone.len() > 20);
-    for r in alone {
+    assert!(rows.len() > 40, "{} rows", rows.len());
+    assert!(
+        rows.iter()
+            .any(|r| r["findings"].split(';').any(|c| c == "registry-policy")),
+        "the sample must exercise the registry policy join"
+    );
+
+    for r in &rows {
+        let at = format!("{}:{}", r["source"], r["record"]);
         let out = run_in(
             root,
             &[
                 "explain",
-                &r["source"],
+                "testdata/export",
                 "--record",
-                &r["record"],
+                &at,
                 "--account",
-                ACCOUNT,
+                &r["account"],
             ],
         );
         let text = stdout(&out);
         assert!(
             text.contains(&format!("Verdict:    {}\n", r["status"])),
-            "{}:{}: scan says {}, explain says\n{text}",
-            r["source"],
-            r["record"],
-            r["status"]
+            "{at} ({}): scan says {}, explain says\n{text}{}",
+            r["account"],
+            r["status"],
+            String::from_utf8_lossy(&out.stderr)
         );
         for code in r["findings"].split(';').filter(|c| !c.is_empty()) {
-            assert!(text.contains(code), "{code} missing from\n{text}");
+            assert!(text.contains(code), "{at}: {code} missing from\n{text}");
         }
     }
+
+    let t = Tree::new();
+    let out_dir = t.join("rem");
+    let mut args = vec![
+        "fix",
+        "testdata/export",
+        "--out-dir",
+        out_dir.to_str().expect("utf-8"),
+    ];
+    args.extend(accounts);
+    let fix = run_in(root, &args);
+    assert_eq!(fix.status.code(), Some(1), "{}", stdout(&fix));
+    let script = std::fs::read_to_string(out_dir.join("apply.sh")).expect("apply.sh");
+    let review = std::fs::read_to_string(out_dir.join("needs-review.txt")).expect("review");
+    let cured = |r: &std::collections::HashMap<String, String>| {
+        r["status"] == "fail"
+            && r["findings"].split(';').all(|c| {
+                !matches!(
+                    c,
+                    "action-denied"
+                        | "public-access"
+                        | "invalid-policy"
+                        | "invalid-json"
+                        | "unreadable"
+                        | "unsupported-input"
+                )
+            })
+            && r["findings"]
+                .split(';')
+                .any(|c| c == "no-policy" || c == "action-not-granted")
+    };
+    let mut remediated = 0;
+    for r in &rows {
+        let at = format!("{}:{}", r["source"], r["record"]);
+        let applied = script.contains(&format!("# {} record {}\n", r["source"], r["record"]));
+        if cured(r) {
+            remediated += 1;
+            assert!(
+                applied,
+                "{at} fails for want of an Allow but fix left it out"
+            );
+        } else if r["status"] == "fail" || r["status"] == "error" {
+            assert!(
+                review.contains(&format!("{at}\t")),
+                "{at} ({}) is not listed for review:\n{review}",
+                r["status"]
+            );
+        } else {
+            // A row that passes or warns is never remediated (its other account may be).
+            let other_fails = rows
+                .iter()
+                .any(|o| o["source"] == r["source"] && o["record"] == r["record"] && cured(o));
+            assert!(applied == other_fails, "{at} passes but was remediated");
+        }
+    }
+    assert!(remediated > 0);
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::finding::Finding;
 use crate::policy::{Effect, Policy, Statement};
 use crate::record::RepoId;
 
-pub use trace::{ConditionTrace, StatementTrace, Trace, explain};
+pub use trace::{ConditionTrace, StatementTrace, Trace, explain, explain_with_registry};
 pub use tri::Tri;
 
 /// The ARN partition of the account principal.

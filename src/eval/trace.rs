@@ -63,7 +63,18 @@ impl StatementTrace {
 
 /// Judges `policy` for `puller` on `repo` and says why, statement by statement.
 pub fn explain(policy: &Policy, puller: &Puller, repo: &RepoId) -> Trace {
-    judged(policy, None, puller, repo, |views, judgement| Trace {
+    explain_with_registry(policy, None, puller, repo)
+}
+
+/// [`explain`] with the registry policy's statements judged after the repository policy's, as
+/// [`super::judge_with_registry`] judges them.
+pub fn explain_with_registry(
+    policy: &Policy,
+    registry: Option<&Policy>,
+    puller: &Puller,
+    repo: &RepoId,
+) -> Trace {
+    judged(policy, registry, puller, repo, |views, judgement| Trace {
         statements: views.iter().map(|v| statement(v, puller)).collect(),
         judgement,
     })

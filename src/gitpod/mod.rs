@@ -1,7 +1,7 @@
 //! `ecr-audit gitpod`: cross-checks the images that Gitpod configurations use against the
 //! verdicts of a scanned export.
 //!
-//! The export is judged by the same engine as `scan` (`run::collect`); every `.gitpod.yml` found
+//! The export is judged by the same engine as `scan` (`pipeline::run`); every `.gitpod.yml` found
 //! under the paths gives the images it uses (its `image`, or the `FROM` lines of the Dockerfile
 //! it builds); each private ECR image is looked up by (registry, region, repository) among the
 //! export's rows for the account, and one row per (configuration, image, account) is reported.
@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use crate::audit::Row;
 use crate::config::RunConfig;
-use crate::run::{self, Collected, RunError};
+use crate::pipeline::{self, Judged, Request};
+use crate::run::{self, RunError};
 
 use catalog::{Code, Finding, Status};
 use image::{EcrImage, Image};
@@ -98,8 +99,15 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     // Find the configurations first: a missing path is a usage error before any work.
     let found = yml::discover(&cfg.paths)?;
     let workers = run::pool(cfg.run.jobs)?;
-    let Collected { rows, records, .. } =
-        run::collect(&cfg.exports, &cfg.run.pullers, &workers, cfg.run.progress)?;
+    let Judged { rows, records, .. } = pipeline::run(
+        &Request {
+            paths: &cfg.exports,
+            pullers: &cfg.run.pullers,
+            progress: cfg.run.progress,
+            keep_stdin: false,
+        },
+        &workers,
+    )?;
     let index = Index::new(&rows);
     let accounts: Vec<Arc<str>> = cfg
         .run
