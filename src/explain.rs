@@ -163,7 +163,7 @@ fn pick(judged: &Judged, want: Option<&RecordRef>) -> Result<(String, u64), Expl
                 example: example(judged),
             }),
         },
-        Some(RecordRef::At { source, record }) => Ok((source.clone(), *record)),
+        Some(RecordRef::At { source, record }) => Ok((resolve(judged, source), *record)),
         Some(RecordRef::Number(n)) => {
             let mut sources: Vec<&str> = records.iter().map(|(s, _)| *s).collect();
             sources.dedup();
@@ -190,6 +190,19 @@ fn pick(judged: &Judged, want: Option<&RecordRef>) -> Result<(String, u64), Expl
             }
         }
     }
+}
+
+/// The source as the reports name it: exactly, or written with or without a leading `./`.
+fn resolve(judged: &Judged, source: &str) -> String {
+    let bare = |s: &str| s.trim_start_matches("./").to_owned();
+    if judged.sources.iter().any(|s| &*s.display == source) {
+        return source.to_owned();
+    }
+    judged
+        .sources
+        .iter()
+        .find(|s| bare(&s.display) == bare(source))
+        .map_or_else(|| source.to_owned(), |s| s.display.to_string())
 }
 
 /// A `SOURCE:N` of the inputs, for messages.

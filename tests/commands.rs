@@ -466,3 +466,114 @@ fn fix_grants_several_accounts_in_one_documented_statement() {
     assert_eq!(v["Statement"].as_array().map(Vec::len), Some(1));
     assert_eq!(v["Statement"][0]["Sid"], "Gitpod Access");
 }
+
+/// Issue 10: a run with nothing to audit never reports a pass. An empty folder, a folder of
+/// skipped files only, or registry policies without any repository: exit 2, one line on
+/// standard error saying what was found, no report (not even to `-o`).
+#[test]
+fn nothing_to_audit_is_a_usage_error_never_a_pass() {
+    let empty = Tree::new();
+    let skipped = Tree::new();
+    skipped
+        .file("ci.yml", "jobs:\n  build: {}\n")
+        .file("notes.csv", "a,b\n1,2\n");
+    let registry_only = Tree::new();
+    registry_only.file(
+        "registry.json",
+        serde_json::json!({"registryId": "444455556666", "policyText": documented_policy(ACCOUNT)})
+            .to_string(),
+    );
+    for (tree, says) in [
+        (&empty, "0 input files found"),
+        (&skipped, "2 skipped"),
+        (&registry_only, "no repository record"),
+    ] {
+        for format in ["table", "markdown", "json"] {
+            let out = run_in(
+                tree.path(),
+                &[
+                    "scan",
+                    ".",
+                    "--account",
+                    ACCOUNT,
+                    "--format",
+                    format,
+                    "-o",
+                    "report",
+                ],
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{format}: {err}");
+            assert!(
+                err.contains("nothing to audit") && err.contains(says),
+                "{err}"
+            );
+            assert!(!tree.join("report").exists(), "a report was written");
+        }
+        let out = run_in(
+            tree.path(),
+            &["fix", ".", "--account", ACCOUNT, "--out-dir", "rem"],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let out = run_in(tree.path(), &["explain", ".", "--account", ACCOUNT]);
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
+
+/// `explain` on a record a join folded says which row is its verdict, instead of judging it
+/// on its own; on standard input it explains the record scan would report.
+#[test]
+fn explain_names_the_row_that_folded_a_record_and_reads_standard_input() {
+    let t = Tree::new();
+    t.file(
+        "inventory.json",
+        serde_json::json!({"repositories": [
+            {"registryId": "444455556666", "repositoryName": "team/app",
+             "repositoryArn": "arn:aws:ecr:us-east-1:444455556666:repository/team/app"}
+        ]})
+        .to_string(),
+    )
+    .file(
+        "policies.jsonl",
+        repo_policy(
+            "444455556666",
+            "team/app",
+            Some(&documented_policy(ACCOUNT)),
+        ) + "\n",
+    );
+    let out = run_in(
+        t.path(),
+        &[
+            "explain",
+            ".",
+            "--account",
+            ACCOUNT,
+            "--record",
+            "inventory.json:1",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("inventory entry") && err.contains("policies.jsonl:1"),
+        "{err}"
+    );
+    let out = run_in(t.path(), &["explain", ".", "--account", ACCOUNT]);
+    assert_eq!(out.status.code(), Some(0), "the only row needs no --record");
+    assert!(stdout(&out).contains("Verdict:    pass"));
+
+    let mut cmd = ecr_audit();
+    cmd.args(["explain", "-", "--account", ACCOUNT, "--record=-:2"]);
+    let two = format!(
+        "{}\n{}\n",
+        repo_policy("444455556666", "a", Some(&documented_policy(ACCOUNT))),
+        repo_policy("444455556666", "b", None)
+    );
+    let out = util::run_with_stdin(cmd, two.as_bytes());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Repository: 444455556666/b") && text.contains("no-policy"),
+        "{text}"
+    );
+}
