@@ -255,6 +255,7 @@ impl<'a> Audit<'a> {
             record,
             repo,
             body,
+            ..
         } = record;
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(self.pullers.len());
         match body {
@@ -535,6 +536,7 @@ mod tests {
         Record {
             source: Arc::from("export/a.json"),
             record: 7,
+            shape: crate::record::Shape::GetRepositoryPolicy,
             repo: RepoId {
                 registry: Some("444455556666".into()),
                 repository: Some("app".into()),
@@ -747,6 +749,7 @@ mod issue3_tests {
         Record {
             source: Arc::from("x.json"),
             record: 1,
+            shape: crate::record::Shape::Bulk,
             repo: RepoId {
                 registry: Some("444455556666".into()),
                 region: Some("us-east-1".into()),

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::finding::Code;
+pub use crate::input::Shape;
 
 /// One repository found in the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct Record {
     pub source: Arc<str>,
     /// 1-based: array index or line number in a multi-record file, 1 for a single-record file.
     pub record: u64,
+    /// The export shape it was read from.
+    pub shape: Shape,
     pub repo: RepoId,
     pub body: Body,
 }

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::Shape;
 use super::shape::{
     At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, elements, error, fill_from_arn,
     invalid, item_text, kind, lazy_literal, present, string, trim_json_ws,
@@ -28,6 +29,7 @@ pub(crate) fn container(items: &RawValue, noun: &'static str, ctx: &Ctx, emit: &
                 Ok(text) => item_text(&text, at, ctx, emit),
                 Err(e) => emit(
                     at.number(),
+                    Shape::Unrecognised,
                     RepoId::default(),
                     error(Code::InvalidJson, invalid(at, &e)),
                 ),
@@ -231,5 +233,5 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
             },
         }
     };
-    Some(Item::Record(repo, body))
+    Some(Item::Record(Shape::AwsConfig, repo, body))
 }

@@ -12,6 +12,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::Shape;
 use super::shape::{At, Ctx, Emit, Rejected, error, invalid};
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
@@ -199,7 +200,7 @@ fn template(resources: Vec<(String, Value)>, ctx: &Ctx, emit: &mut Emit) {
                 ),
             ),
         };
-        emit(n, repo, body);
+        emit(n, Shape::CloudFormation, repo, body);
     }
 }
 

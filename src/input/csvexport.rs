@@ -3,6 +3,7 @@
 //! Each data row is turned into the object the JSON export would have had and read as one; an
 //! empty cell is a missing value (an empty `policy` cell is `null`: no policy).
 
+use super::Shape;
 use super::shape::{At, Ctx, Emit, error, item_text};
 use crate::finding::Code;
 use crate::record::RepoId;
@@ -32,6 +33,7 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
         Err(e) => {
             emit(
                 1,
+                Shape::Unrecognised,
                 RepoId::default(),
                 error(
                     Code::InvalidJson,
@@ -48,6 +50,7 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
             Err(e) => {
                 emit(
                     at.number(),
+                    Shape::Unrecognised,
                     RepoId::default(),
                     error(
                         Code::InvalidJson,
@@ -60,6 +63,7 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
         if row.len() != headers.len() {
             emit(
                 at.number(),
+                Shape::Unrecognised,
                 RepoId::default(),
                 error(
                     Code::InvalidJson,

@@ -4,6 +4,7 @@
 mod awsconfig;
 mod cfn;
 mod csvexport;
+mod kind;
 mod read;
 mod shape;
 mod stream;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use crate::finding::Code;
 use crate::record::{Body, Record, RepoId};
 
+pub use kind::Shape;
 use read::MAX_BYTES;
 use stream::Caps;
 
@@ -192,10 +194,11 @@ pub(crate) fn read_source_capped(
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
     let display = &source.display;
-    let mut emit = |record: u64, repo: RepoId, body: Body| {
+    let mut emit = |record: u64, shape: Shape, repo: RepoId, body: Body| {
         sink(Record {
             source: Arc::clone(display),
             record,
+            shape,
             repo,
             body,
         });
@@ -205,7 +208,12 @@ pub(crate) fn read_source_capped(
         message,
     };
     if let Some(message) = source.walk_error() {
-        emit(1, RepoId::default(), unreadable(message.to_string()));
+        emit(
+            1,
+            Shape::Unrecognised,
+            RepoId::default(),
+            unreadable(message.to_string()),
+        );
         return Outcome::Read;
     }
 
@@ -237,7 +245,12 @@ pub(crate) fn read_source_capped(
     let bytes = match read::load(source, limit) {
         Ok(bytes) => bytes,
         Err(message) => {
-            emit(1, RepoId::default(), unreadable(message));
+            emit(
+                1,
+                Shape::Unrecognised,
+                RepoId::default(),
+                unreadable(message),
+            );
             return Outcome::Read;
         }
     };
@@ -245,7 +258,12 @@ pub(crate) fn read_source_capped(
         Ok(text) => text,
         Err(_) if skippable => return skipped("not UTF-8 text"),
         Err(message) => {
-            emit(1, RepoId::default(), unreadable(message));
+            emit(
+                1,
+                Shape::Unrecognised,
+                RepoId::default(),
+                unreadable(message),
+            );
             return Outcome::Read;
         }
     };
@@ -264,6 +282,7 @@ pub(crate) fn read_source_capped(
             let code = rejected.code();
             emit(
                 1,
+                Shape::Unrecognised,
                 RepoId::default(),
                 Body::Error {
                     code,

@@ -7,6 +7,7 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
+use super::Shape;
 use super::{awsconfig, cfn, csvexport, tools};
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
@@ -28,8 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub json_lines: bool,
 }
 
-/// Receives each record: its 1-based number, identity and body.
-pub(crate) type Emit<'e> = dyn FnMut(u64, RepoId, Body) + 'e;
+/// Receives each record: its 1-based number, shape, identity and body.
+pub(crate) type Emit<'e> = dyn FnMut(u64, Shape, RepoId, Body) + 'e;
 
 /// Why a whole file gave no records. Kept apart from records so that a `.yaml`/`.csv` file found
 /// by the walk can be skipped instead.
@@ -94,7 +95,7 @@ impl At {
 /// What one value turned out to be.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Item {
-    Record(RepoId, Body),
+    Record(Shape, RepoId, Body),
     /// Recognised but not a repository to audit (an AWS Config item of another resource type,
     /// or of a deleted repository).
     Skip,
@@ -443,7 +444,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
 /// A single-value file: its one item is record 1.
 fn whole_item(item: Item, emit: &mut Emit) -> Result<(), Rejected> {
     match item {
-        Item::Record(repo, body) => emit(1, repo, body),
+        Item::Record(shape, repo, body) => emit(1, shape, repo, body),
         Item::Skip => {}
         Item::Unknown(message) => return Err(Rejected::Unsupported(message)),
     }
@@ -484,7 +485,7 @@ pub(crate) fn classify(p: &Probe, raw: &str, at: At, ctx: &Ctx) -> Item {
         }
     }
     if p.statement.is_some() {
-        return bare_policy(raw, ctx);
+        return bare_policy(raw, at, ctx);
     }
     if let Some(item) = tools::item(p, at) {
         return item;
@@ -525,6 +526,7 @@ pub(crate) fn elements<'a>(list: &'a RawValue, emit: &mut Emit) -> Option<Vec<&'
         Err(e) => {
             emit(
                 1,
+                Shape::Unrecognised,
                 RepoId::default(),
                 error(Code::InvalidJson, invalid(At::File, &e)),
             );
@@ -537,12 +539,20 @@ pub(crate) fn elements<'a>(list: &'a RawValue, emit: &mut Emit) -> Option<Vec<&'
 pub(crate) fn item_text(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
     let n = at.number();
     match classify_text(text, at, ctx) {
-        Ok(Item::Record(repo, body)) => emit(n, repo, body),
+        Ok(Item::Record(shape, repo, body)) => emit(n, shape, repo, body),
         Ok(Item::Skip) => {}
-        Ok(Item::Unknown(message)) => {
-            emit(n, RepoId::default(), error(Code::UnsupportedInput, message))
-        }
-        Err(message) => emit(n, RepoId::default(), error(Code::InvalidJson, message)),
+        Ok(Item::Unknown(message)) => emit(
+            n,
+            Shape::Unrecognised,
+            RepoId::default(),
+            error(Code::UnsupportedInput, message),
+        ),
+        Err(message) => emit(
+            n,
+            Shape::Unrecognised,
+            RepoId::default(),
+            error(Code::InvalidJson, message),
+        ),
     }
 }
 
@@ -553,7 +563,7 @@ fn string_item(s: &str, at: At, ctx: &Ctx) -> Item {
     if kind_of(inner) == Kind::Object
         && serde_json::from_str::<Probe>(inner).is_ok_and(|p| p.statement.is_some())
     {
-        return bare_policy(inner, ctx);
+        return bare_policy(inner, at, ctx);
     }
     Item::Unknown(format!(
         "{} is a JSON string that holds no policy document; {EXPECTED}",
@@ -561,9 +571,15 @@ fn string_item(s: &str, at: At, ctx: &Ctx) -> Item {
     ))
 }
 
-/// A bare policy document: its identity is the path it was found at (SPEC 3).
-fn bare_policy(raw: &str, ctx: &Ctx) -> Item {
+/// A bare policy document: its identity is the path it was found at (SPEC 3). Inside an array
+/// or JSON Lines it is part of a bulk export.
+fn bare_policy(raw: &str, at: At, ctx: &Ctx) -> Item {
+    let shape = match at {
+        At::File => Shape::PolicyDocument,
+        At::Part { .. } => Shape::Bulk,
+    };
     Item::Record(
+        shape,
         RepoId {
             repository: ctx.label.map(str::to_owned),
             name_from_path: true,
@@ -575,8 +591,14 @@ fn bare_policy(raw: &str, ctx: &Ctx) -> Item {
 
 /// `get-repository-policy` output, or a bulk-export object with `repositoryName` and a policy.
 fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) -> Item {
+    // A file of its own with `policyText` is the CLI's output; anything else is a bulk export.
+    let shape = match (at, key) {
+        (At::File, "policyText") => Shape::GetRepositoryPolicy,
+        _ => Shape::Bulk,
+    };
     let Some(name) = string(Some(name)) else {
         return Item::Record(
+            shape,
             RepoId::default(),
             error(
                 Code::UnsupportedInput,
@@ -596,7 +618,7 @@ fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) 
         name_from_path: false,
     };
     fill_from_arn(&mut repo);
-    Item::Record(repo, policy_body(key, policy, at))
+    Item::Record(shape, repo, policy_body(key, policy, at))
 }
 
 /// A repository's policy value: a string is the text (`""` = no policy), an object is its raw
@@ -692,7 +714,7 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
             message.as_deref(),
             ctx,
         );
-        return Some(Item::Record(repo, Body::NoPolicy));
+        return Some(Item::Record(Shape::NoPolicyMarker, repo, Body::NoPolicy));
     }
     Some(Item::Unknown(format!(
         "{} is an AWS error response ({short}{}), not a repository policy",
@@ -782,12 +804,14 @@ pub(crate) fn line(i: usize, line: &str, ctx: &Ctx, emit: &mut Emit) {
             Some((code, message)) if code == NOT_FOUND => {
                 emit(
                     n,
+                    Shape::NoPolicyMarker,
                     not_found_identity(None, None, Some(message), ctx),
                     Body::NoPolicy,
                 );
             }
             Some((code, message)) => emit(
                 n,
+                Shape::Unrecognised,
                 RepoId::default(),
                 error(
                     Code::UnsupportedInput,

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, Read};
 
 use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
 use super::shape::{self, Ctx, Emit, error};
-use super::{Outcome, Source};
+use super::{Outcome, Shape, Source};
 use crate::finding::Code;
 use crate::record::RepoId;
 
@@ -49,7 +49,12 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
     let (mut inner, gz) = match read::open_stream(source) {
         Ok(opened) => opened,
         Err(message) => {
-            emit(1, RepoId::default(), error(Code::Unreadable, message));
+            emit(
+                1,
+                Shape::Unrecognised,
+                RepoId::default(),
+                error(Code::Unreadable, message),
+            );
             return Some(Outcome::Read);
         }
     };
@@ -73,6 +78,7 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
                 any = true;
                 emit(
                     n,
+                    Shape::Unrecognised,
                     RepoId::default(),
                     error(
                         Code::InvalidJson,
@@ -98,6 +104,7 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
                         any = true;
                         emit(
                             n,
+                            Shape::Unrecognised,
                             RepoId::default(),
                             error(
                                 Code::Unreadable,
@@ -119,6 +126,7 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
                 };
                 emit(
                     n,
+                    Shape::Unrecognised,
                     RepoId::default(),
                     error(
                         Code::Unreadable,
@@ -137,6 +145,7 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
     if !any {
         emit(
             1,
+            Shape::Unrecognised,
             RepoId::default(),
             error(Code::InvalidJson, "file is empty".to_owned()),
         );

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::Shape;
 use super::shape::{At, Emit, error, fill_from_arn, invalid};
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
@@ -34,6 +35,7 @@ pub(crate) fn read(raw: &str, emit: &mut Emit) {
         Err(e) => {
             emit(
                 1,
+                Shape::Unrecognised,
                 RepoId::default(),
                 error(Code::InvalidJson, invalid(At::File, &e)),
             );
@@ -149,10 +151,12 @@ fn key(registry: Option<&str>, name: &str) -> String {
 
 fn records(found: Vec<Resource>, emit: &mut Emit) {
     let mut out = Vec::new();
-    collect(&found, &mut |n, repo, body| out.push((n, repo, body)));
-    out.sort_by_key(|(n, _, _)| *n);
-    for (n, repo, body) in out {
-        emit(n, repo, body);
+    collect(&found, &mut |n, shape, repo, body| {
+        out.push((n, shape, repo, body))
+    });
+    out.sort_by_key(|(n, _, _, _)| *n);
+    for (n, shape, repo, body) in out {
+        emit(n, shape, repo, body);
     }
 }
 
@@ -230,7 +234,7 @@ fn collect(found: &[Resource], emit: &mut Emit) {
             repo.repository = Some(r.address.clone());
             repo.name_from_path = true;
         }
-        emit(n, repo, body);
+        emit(n, Shape::Terraform, repo, body);
     }
     for (i, repo) in repos {
         let name = repo.repository.as_deref().unwrap_or("");
@@ -246,7 +250,7 @@ fn collect(found: &[Resource], emit: &mut Emit) {
             } else {
                 repo
             };
-            emit(i as u64 + 1, repo, Body::NoPolicy);
+            emit(i as u64 + 1, Shape::Terraform, repo, Body::NoPolicy);
         }
     }
 }
@@ -270,5 +274,5 @@ fn registry_policy(n: u64, r: &Resource, emit: &mut Emit) {
             format!("{} (record {n}) has no `policy` string", r.address),
         ),
     };
-    emit(n, repo, body);
+    emit(n, Shape::Terraform, repo, body);
 }

@@ -5,6 +5,7 @@
 
 use serde_json::value::RawValue;
 
+use super::Shape;
 use super::shape::{
     At, Ctx, Emit, Field, Item, Kind, Probe, Rejected, account, describe, elements, error,
     fill_from_arn, item_text, kind, policy_body, string,
@@ -75,9 +76,15 @@ fn inventory(list: &RawValue, emit: &mut Emit) {
                 (repo.repository.is_some() || repo.arn.is_some()).then_some(repo)
             });
         match repo {
-            Some(repo) => emit(at.number(), repo, Body::Inventory),
+            Some(repo) => emit(
+                at.number(),
+                Shape::DescribeRepositories,
+                repo,
+                Body::Inventory,
+            ),
             None => emit(
                 at.number(),
+                Shape::DescribeRepositories,
                 RepoId::default(),
                 error(
                     Code::UnsupportedInput,
@@ -112,11 +119,11 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
                 ),
             ),
         };
-        return Some(Item::Record(repo, body));
+        return Some(Item::Record(Shape::GetRegistryPolicy, repo, body));
     }
     // CloudQuery `aws_ecr_repository_policies`: `policy_json` (JSON) and/or `policy_text`.
     if let Some(name) = p.repository_name_snake {
-        let repo = snake_identity(p, name);
+        let repo = snake_identity(p, name, Shape::CloudQuery);
         let policy = [
             ("policy_json", p.policy_json),
             ("policy_text", p.policy_text_snake),
@@ -131,9 +138,11 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
         });
         return Some(match (repo, policy) {
             (Err(item), _) => *item,
-            (Ok(repo), Some((key, raw))) => Item::Record(repo, policy_body(key, raw, at)),
+            (Ok(repo), Some((key, raw))) => {
+                Item::Record(Shape::CloudQuery, repo, policy_body(key, raw, at))
+            }
             // CloudQuery `aws_ecr_repositories`: an inventory of repositories.
-            (Ok(repo), None) => Item::Record(repo, Body::Inventory),
+            (Ok(repo), None) => Item::Record(Shape::CloudQuery, repo, Body::Inventory),
         });
     }
     // Steampipe `aws_ecr_repository`: `name`, `registry_id`/`account_id`, `arn`, `policy`.
@@ -142,8 +151,8 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
         || p.account_id_snake.is_some()
         || p.arn.is_some();
     if let (Some(name), Some(policy), true) = (p.name, p.policy_lower, steampipe) {
-        return Some(match snake_identity(p, name) {
-            Ok(repo) => Item::Record(repo, policy_body("policy", policy, at)),
+        return Some(match snake_identity(p, name, Shape::Steampipe) {
+            Ok(repo) => Item::Record(Shape::Steampipe, repo, policy_body("policy", policy, at)),
             Err(item) => *item,
         });
     }
@@ -151,9 +160,10 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
 }
 
 /// The identity of a Steampipe or CloudQuery row (snake-case columns).
-fn snake_identity(p: &Probe, name: &RawValue) -> Result<RepoId, Box<Item>> {
+fn snake_identity(p: &Probe, name: &RawValue, shape: Shape) -> Result<RepoId, Box<Item>> {
     let Some(name) = string(Some(name)) else {
         return Err(Box::new(Item::Record(
+            shape,
             RepoId::default(),
             error(
                 Code::UnsupportedInput,
