@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::audit::{Audit, RegistryPolicy, Row, Rows};
 use crate::finding::Code;
 use crate::input::{self, Source};
+use crate::pipeline::SHAPES;
 use crate::policy;
 use crate::record::{Body, Identity, PolicyText, Record};
 
@@ -53,6 +54,7 @@ pub fn registry_policies(
     audit: &Audit<'_>,
     records: Vec<Record>,
     rows: &mut Vec<Row>,
+    folded: &mut [u64; SHAPES],
 ) -> (Vec<RegistryPolicy>, u64) {
     let mut out = Vec::new();
     let mut errors = 0;
@@ -83,12 +85,15 @@ pub fn registry_policies(
             continue;
         };
         match policy::parse(text) {
-            Ok(policy) => out.push(RegistryPolicy {
-                registry,
-                region: rec.repo.region.clone(),
-                source: Arc::clone(&rec.source),
-                policy: policy.into_registry(),
-            }),
+            Ok(policy) => {
+                folded[rec.shape as usize] += 1;
+                out.push(RegistryPolicy {
+                    registry,
+                    region: rec.repo.region.clone(),
+                    source: Arc::clone(&rec.source),
+                    policy: policy.into_registry(),
+                })
+            }
             Err(findings) => {
                 // Reported as the registry policy's own row: the repositories of the registry
                 // are judged without it, and this row says why.
@@ -124,6 +129,7 @@ pub fn inventory(
     registries: &[RegistryPolicy],
     mut inventory: Vec<Record>,
     rows: &mut Rows,
+    folded: &mut [u64; SHAPES],
 ) -> u64 {
     if inventory.is_empty() {
         return 0;
@@ -135,6 +141,7 @@ pub fn inventory(
     for rec in inventory {
         let keys: Vec<String> = rec.repo.join_keys().collect();
         if keys.iter().any(|k| seen.contains(k)) {
+            folded[rec.shape as usize] += 1;
             continue;
         }
         seen.extend(keys);

@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use crate::audit::{Audit, RegistryPolicy, Row, Rows};
 use crate::config::Progress;
 use crate::eval::Puller;
-use crate::input::{self, Outcome, Source};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::input::{self, Outcome, Shape, Source};
 use crate::join;
 use crate::record::{Identity, Record};
 use crate::run::RunError;
@@ -39,6 +41,8 @@ pub struct Judged {
     pub rows: Rows,
     /// Records that became rows.
     pub records: u64,
+    /// Records counted per shape, read and folded by a join.
+    pub tally: Tally,
     /// Every source read, in report order.
     pub sources: Vec<Source>,
     /// Files that held no export and were skipped (YAML or CSV of another kind).
@@ -47,6 +51,41 @@ pub struct Judged {
     pub registries: Vec<RegistryPolicy>,
     /// Standard input's records, when asked to keep them (it cannot be read twice).
     stdin: Vec<Record>,
+}
+
+/// How many shapes there are (`Shape as usize` indexes the tallies).
+pub const SHAPES: usize = Shape::ALL.len();
+
+/// What the inputs held, counted (issue 10: records never vanish). Every record read is counted
+/// under its shape; a record a join folds into another row (an inventory entry whose repository
+/// another record names, a registry policy judged with its registry's repositories) is counted
+/// again under `folded`. Every other record is one row per audited account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Files (and standard input) read.
+    pub files: u64,
+    /// Files skipped as holding no export (YAML or CSV of another kind).
+    pub skipped: u64,
+    pub read: [u64; SHAPES],
+    pub folded: [u64; SHAPES],
+}
+
+impl Tally {
+    /// `(shape, read, folded)` for every shape with a record, in [`Shape::ALL`] order.
+    pub fn shapes(&self) -> impl Iterator<Item = (Shape, u64, u64)> + '_ {
+        Shape::ALL
+            .iter()
+            .map(|&s| (s, self.read[s as usize], self.folded[s as usize]))
+            .filter(|&(_, read, _)| read > 0)
+    }
+
+    pub fn records_read(&self) -> u64 {
+        self.read.iter().sum()
+    }
+
+    pub fn records_folded(&self) -> u64 {
+        self.folded.iter().sum()
+    }
 }
 
 impl Judged {
@@ -213,6 +252,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     let bar = progress_bar(progress, sources.len() as u64);
     let audit = Audit::new(pullers);
     let records_done = std::sync::atomic::AtomicU64::new(0);
+    let read: [AtomicU64; SHAPES] = std::array::from_fn(|_| AtomicU64::new(0));
 
     let one_source = |src: &Source| -> FirstPass {
         // Most files hold one record: room for exactly its rows, not a growth step's.
@@ -227,6 +267,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         let outcome = rayon::scope(|scope| {
             let mut batch = Vec::new();
             let outcome = input::read_source(src, &mut |rec| {
+                read[rec.shape as usize].fetch_add(1, Ordering::Relaxed);
                 if keep_stdin && src.path().is_none() {
                     stdin.push(rec.clone());
                 }
@@ -380,15 +421,24 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         );
     }
     let mut extra = Vec::new();
-    let (registries, n) = join::registry_policies(&audit, aside.registry_policies, &mut extra);
+    let mut folded = [0u64; SHAPES];
+    let (registries, n) =
+        join::registry_policies(&audit, aside.registry_policies, &mut extra, &mut folded);
     records += n;
     join::second_pass(pool, &audit, &sources, &registries, &mut rows, &kept);
     rows.push_group(extra);
-    records += join::inventory(&audit, &registries, aside.inventory, &mut rows);
+    records += join::inventory(&audit, &registries, aside.inventory, &mut rows, &mut folded);
     rows.sort();
+    let tally = Tally {
+        files: sources.len() as u64,
+        skipped,
+        read: read.map(AtomicU64::into_inner),
+        folded,
+    };
     Ok(Judged {
         rows,
         records,
+        tally,
         sources,
         skipped,
         registries,

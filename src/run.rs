@@ -43,6 +43,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         rows,
         records,
         sources,
+        tally,
         ..
     } = {
         let judged = pipeline::run(
@@ -70,6 +71,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         elapsed: start.elapsed(),
         generated: generated_at(),
         evidence,
+        tally,
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
     workers.install(|| write_report(cfg, &rows, &meta))?;

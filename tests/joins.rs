@@ -5,6 +5,7 @@ mod util;
 
 use util::{
     ACCOUNT, OTHER, Tree, documented_policy, ecr_audit, parse_csv, row, run_with_stdin, scan_csv,
+    scan_in,
 };
 
 fn quoted(s: &str) -> String {
@@ -257,4 +258,79 @@ fn of_two_registry_policies_of_a_registry_the_first_in_report_order_applies_howe
         assert_eq!(app["status"], "pass", "-j{jobs}: {app:#?}");
         assert!(app["detail"].contains("can pull"), "{app:#?}");
     }
+}
+
+/// Issue 10: records never vanish. Over the whole sample export and each of its folders alone,
+/// every record read is either folded by a join (counted in `inputs`) or one row per account,
+/// and the JSON and Markdown reports say how many of each shape were read and folded.
+#[test]
+fn every_record_read_is_a_row_per_account_or_counted_as_folded() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut folders = vec!["testdata/export".to_owned()];
+    for e in std::fs::read_dir(root.join("testdata/export")).expect("testdata") {
+        let e = e.expect("entry");
+        if e.path().is_dir() {
+            folders.push(format!(
+                "testdata/export/{}",
+                e.file_name().to_string_lossy()
+            ));
+        }
+    }
+    let mut folded_somewhere = false;
+    for folder in &folders {
+        let out = scan_in(
+            root,
+            &[
+                folder,
+                "--account",
+                ACCOUNT,
+                "--account",
+                OTHER,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ],
+        );
+        if out.status.code() == Some(2) {
+            // A folder of registry policies alone has nothing to audit (tested elsewhere).
+            assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to audit"));
+            continue;
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let inputs = &doc["inputs"];
+        let read = inputs["records_read"].as_u64().expect("read");
+        let folded = inputs["records_folded"].as_u64().expect("folded");
+        let results = doc["results"].as_array().expect("results").len() as u64;
+        assert_eq!(results, (read - folded) * 2, "{folder}: {inputs}");
+        assert_eq!(doc["summary"]["records"].as_u64(), Some(read - folded));
+        let by_shape = inputs["by_shape"].as_array().expect("by_shape");
+        let sum = |k: &str| {
+            by_shape
+                .iter()
+                .map(|s| s[k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        };
+        assert_eq!((sum("read"), sum("folded")), (read, folded), "{folder}");
+        folded_somewhere |= folded > 0;
+    }
+    assert!(
+        folded_somewhere,
+        "the sample must exercise a join that folds records"
+    );
+    let md = scan_in(
+        root,
+        &[
+            "testdata/export",
+            "--account",
+            ACCOUNT,
+            "--format",
+            "markdown",
+        ],
+    );
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        text.contains("## Inputs") && text.contains("| describe-repositories |"),
+        "{text}"
+    );
 }

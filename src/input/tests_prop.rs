@@ -1,6 +1,6 @@
-//! Property test (issue 3): valid exports of every shape, mutated at random, never make the tool
-//! panic; every record gives exactly one row per account; a row is `error` only with an error
-//! finding.
+//! Property test (issues 3 and 10): valid exports of every shape, mutated at random, never make
+//! the tool panic; every record read is folded by a join or gives exactly one row per account; a
+//! row is `error` only with an error finding.
 
 use std::io::Read as _;
 use std::sync::LazyLock;
@@ -8,7 +8,6 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 
 use super::*;
-use crate::audit::Audit;
 use crate::eval::Puller;
 use crate::finding::{Severity, Status};
 
@@ -136,36 +135,29 @@ proptest! {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join(&name);
         fs::write(&path, &bytes).expect("write");
-        let source = named_source(&path);
-
         let pullers = [
             Puller { account: "111122223333".into(), ..Puller::default() },
             Puller { account: "999988887777".into(), ..Puller::default() },
         ];
-        let audit = Audit::new(&pullers);
-        let mut rows = Vec::new();
-        let mut records = 0usize;
-        let mut aside = crate::join::Aside::default();
-        let _ = read_source(&source, &mut |r| {
-            if let Some(r) = aside.take(r) {
-                records += 1;
-                let before = rows.len();
-                audit.rows(r, &mut rows);
-                assert_eq!(rows.len() - before, pullers.len(), "one row per account");
-            }
-        });
-        // Registry policies give a row only when invalid; inventory entries only when nothing
-        // else names their repository. Either way, at most one row per account each.
-        let registry_records = aside.registry_policies.len();
-        let inventory_records = aside.inventory.len();
-        let before = rows.len();
-        let (registries, errors) = crate::join::registry_policies(&audit, aside.registry_policies, &mut rows);
-        prop_assert_eq!(registries.len() + errors as usize, registry_records);
-        let mut rows = crate::audit::Rows::from(rows);
-        let from_inventory = crate::join::inventory(&audit, &registries, aside.inventory, &mut rows);
-        prop_assert!(from_inventory as usize <= inventory_records);
-        prop_assert_eq!(rows.len() - before, (errors as usize + from_inventory as usize) * pullers.len());
-        prop_assert_eq!(rows.len() - (rows.len() - before), records * pullers.len());
+        // Through the one pipeline every command uses (issue 10): every record read is either
+        // folded by a join (counted) or one row per account.
+        let pool = crate::run::pool(Some(1)).expect("pool");
+        let paths = [path.to_string_lossy().into_owned()];
+        let judged = crate::pipeline::run(
+            &crate::pipeline::Request {
+                paths: &paths,
+                pullers: &pullers,
+                progress: crate::config::Progress::Never,
+                keep_stdin: false,
+            },
+            &pool,
+        )
+        .expect("pipeline");
+        let t = &judged.tally;
+        let rowful = t.records_read() - t.records_folded();
+        prop_assert_eq!(judged.records, rowful);
+        prop_assert_eq!(judged.rows.len() as u64, rowful * pullers.len() as u64);
+        let rows = judged.rows;
         for row in &rows {
             if row.status == Status::Error {
                 prop_assert!(row.findings.iter().any(|f| f.severity() == Severity::Error), "{row:?}");

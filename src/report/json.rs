@@ -23,6 +23,7 @@ struct Document<'a> {
     tool: Tool,
     accounts: &'a [String],
     summary: Summary,
+    inputs: Inputs,
     results: Results<'a>,
     /// With `--evidence` only, so that the document without it is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,6 +37,44 @@ struct Head<'a> {
     tool: Tool,
     accounts: &'a [String],
     summary: Summary,
+    inputs: Inputs,
+}
+
+/// What the inputs held (issue 10): every record read, per shape, and those a join folded into
+/// another row; every other record is one result per account.
+#[derive(Serialize)]
+struct Inputs {
+    files: u64,
+    skipped_files: u64,
+    records_read: u64,
+    records_folded: u64,
+    by_shape: Vec<ShapeOut>,
+}
+
+#[derive(Serialize)]
+struct ShapeOut {
+    shape: &'static str,
+    read: u64,
+    folded: u64,
+}
+
+impl Inputs {
+    fn of(t: &crate::pipeline::Tally) -> Inputs {
+        Inputs {
+            files: t.files,
+            skipped_files: t.skipped,
+            records_read: t.records_read(),
+            records_folded: t.records_folded(),
+            by_shape: t
+                .shapes()
+                .map(|(shape, read, folded)| ShapeOut {
+                    shape: shape.name(),
+                    read,
+                    folded,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The results, serialised one row at a time.
@@ -227,6 +266,7 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
             fail: c.fail,
             error: c.error,
         },
+        inputs: Inputs::of(&meta.tally),
     }
 }
 
@@ -293,6 +333,7 @@ mod tests {
             tool: h.tool,
             accounts: h.accounts,
             summary: h.summary,
+            inputs: h.inputs,
             results: Results(rows),
             evidence: meta.evidence.as_ref().map(evidence),
         };
@@ -373,6 +414,7 @@ mod tests {
                 ],
                 digest: "cd".repeat(32),
             }),
+            tally: Default::default(),
         }
     }
 

@@ -43,6 +43,24 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "| **total** | {} |", rows.len())?;
 
+    // Records never vanish (issue 10): what each shape gave, and what a join folded into
+    // another row; every other record is one row per audited account.
+    let t = &meta.tally;
+    writeln!(out, "\n## Inputs\n")?;
+    writeln!(
+        out,
+        "{} files read, {} skipped (no export shape); {} records read, {} folded into another row by a join.\n",
+        t.files,
+        t.skipped,
+        t.records_read(),
+        t.records_folded()
+    )?;
+    writeln!(out, "| Shape | Records read | Folded by a join |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    for (shape, read, folded) in t.shapes() {
+        writeln!(out, "| {} | {read} | {folded} |", shape.name())?;
+    }
+
     let mut failing: Vec<&Row> = rows.iter().filter(|r| r.status >= Status::Fail).collect();
     // Errors first (nothing could be judged), then failures; report order within each.
     failing.sort_by_key(|r| std::cmp::Reverse(r.status));

@@ -17,6 +17,7 @@ pub mod sarif;
 pub mod table;
 
 pub use crate::evidence::Evidence;
+pub use crate::pipeline::Tally;
 
 /// Pieces formatted at a time by [`write_in_waves`].
 pub(crate) const WAVE: usize = 4;
@@ -56,6 +57,8 @@ pub struct Meta {
     pub generated: String,
     /// The inputs' digests, with `--evidence`.
     pub evidence: Option<Evidence>,
+    /// Records read and folded, per shape.
+    pub tally: Tally,
 }
 
 /// Rows counted per status.

@@ -189,6 +189,7 @@ mod tests {
             elapsed: std::time::Duration::ZERO,
             generated: String::new(),
             evidence: None,
+            tally: Default::default(),
         };
         let mut out = Vec::new();
         write(&rows, &meta, false, &mut out).expect("write");
