@@ -219,7 +219,9 @@ fn every_new_shape_gives_the_same_verdict_as_get_repository_policy() {
     )
     .file(
         "steampipe.json",
-        format!(r#"[{{"name":"sp","registry_id":"444455556666","policy":{compact}}}]"#),
+        format!(
+            r#"[{{"repository_name":"sp","registry_id":"444455556666","policy":{compact}}}]"#
+        ),
     )
     .file(
         "cq.jsonl",

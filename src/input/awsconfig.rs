@@ -8,8 +8,9 @@ use serde_json::value::RawValue;
 
 use super::Shape;
 use super::shape::{
-    At, Ctx, Emit, Field, Item, Kind, Probe, account, describe, elements, error, fill_from_arn,
-    invalid, item_text, kind, lazy_literal, present, string, trim_json_ws,
+    At, Ctx, Emit, Field, Item, Kind, Probe, account_field, describe, elements, error,
+    fill_from_arn, invalid, item_text, kind, lazy_literal, name_field, present, string,
+    trim_json_ws,
 };
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
@@ -192,12 +193,25 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
         return Some(Item::Skip);
     }
     let mut repo = RepoId {
-        registry: account(p.aws_account_id).or_else(|| account(p.account_id)),
         region: string(p.aws_region),
-        repository: string(p.resource_name),
         arn: string(p.arn_upper).or_else(|| string(p.arn)),
-        name_from_path: false,
+        ..RepoId::default()
     };
+    let fields = account_field(p.aws_account_id, "awsAccountId", at)
+        .and_then(|r| match r {
+            Some(r) => Ok(Some(r)),
+            None => account_field(p.account_id, "accountId", at),
+        })
+        .and_then(|registry| {
+            name_field(p.resource_name, "resourceName", at).map(|name| (registry, name))
+        });
+    match fields {
+        Ok((registry, name)) => {
+            repo.registry = registry;
+            repo.repository = name;
+        }
+        Err(body) => return Some(Item::Record(Shape::AwsConfig, repo, body)),
+    }
     if let Some(Ok(c)) = &config {
         if repo.repository.is_none() {
             repo.repository.clone_from(&c.name);

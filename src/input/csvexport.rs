@@ -1,17 +1,22 @@
 //! CSV exports: Steampipe's `steampipe query --output csv` of `aws_ecr_repository` (the policy
-//! as JSON text in the `policy` cell), and CloudQuery's CSV of `aws_ecr_repository_policies`.
-//! Each data row is turned into the object the JSON export would have had and read as one; an
-//! empty cell is a missing value (an empty `policy` cell is `null`: no policy).
+//! as JSON text in the `policy` cell), and CloudQuery's CSV of `aws_ecr_repository_policies` /
+//! `aws_ecr_repositories`. Each data row is turned into the object the JSON export would have had
+//! and read as one row (see `rows.rs`); an empty cell is a missing value (an empty policy cell is
+//! `null`: no policy). CSV files are few and small next to the JSON estate, so a row's object is
+//! built as a `serde_json` value.
 
 use super::Shape;
-use super::shape::{At, Ctx, Emit, error, item_text};
+use super::rows;
+use super::shape::{At, Ctx, Emit, Item, Probe, error, invalid};
 use crate::finding::Code;
 use crate::record::RepoId;
 
-const POLICY_COLUMNS: [&str; 3] = ["policy", "policy_json", "policy_text"];
-const NAME_COLUMNS: [&str; 2] = ["name", "repository_name"];
+const POLICY_COLUMNS: [&str; 4] = ["policy", "policy_std", "policy_json", "policy_text"];
+/// Columns only CloudQuery writes.
+const CLOUDQUERY_COLUMNS: [&str; 4] = ["_cq_id", "_cq_parent_id", "policy_json", "policy_text"];
 
-/// Whether `text` starts with a CSV header naming a repository column and a policy column.
+/// Whether `text` starts with a CSV header of these tools' rows: `repository_name`, or `arn`
+/// with a policy column.
 pub(crate) fn looks_like_export(text: &str) -> bool {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -21,7 +26,7 @@ pub(crate) fn looks_like_export(text: &str) -> bool {
         return false;
     }
     let has = |names: &[&str]| first.iter().any(|h| names.contains(&h.trim()));
-    has(&POLICY_COLUMNS) && has(&NAME_COLUMNS)
+    has(&["repository_name"]) || (has(&["arn"]) && has(&POLICY_COLUMNS))
 }
 
 pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
@@ -43,6 +48,14 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
             return;
         }
     };
+    let shape = if headers
+        .iter()
+        .any(|h| CLOUDQUERY_COLUMNS.contains(&h.as_str()))
+    {
+        Shape::CloudQuery
+    } else {
+        Shape::Steampipe
+    };
     for (i, row) in reader.records().enumerate() {
         let at = At::part("row", i);
         let row = match row {
@@ -50,7 +63,7 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
             Err(e) => {
                 emit(
                     at.number(),
-                    Shape::Unrecognised,
+                    shape,
                     RepoId::default(),
                     error(
                         Code::InvalidJson,
@@ -63,7 +76,7 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
         if row.len() != headers.len() {
             emit(
                 at.number(),
-                Shape::Unrecognised,
+                shape,
                 RepoId::default(),
                 error(
                     Code::InvalidJson,
@@ -89,6 +102,29 @@ pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
             };
             obj.insert(h.clone(), value);
         }
-        item_text(&serde_json::Value::Object(obj).to_string(), at, ctx, emit);
+        let text = serde_json::Value::Object(obj).to_string();
+        let item = match serde_json::from_str::<Probe>(&text) {
+            Ok(p) => rows::row(&p, at, ctx, Some(shape)),
+            Err(e) => Some(Item::Record(
+                shape,
+                RepoId::default(),
+                error(Code::InvalidJson, invalid(at, &e)),
+            )),
+        };
+        match item {
+            Some(Item::Record(shape, repo, body)) => emit(at.number(), shape, repo, body),
+            _ => emit(
+                at.number(),
+                shape,
+                RepoId::default(),
+                error(
+                    Code::UnsupportedInput,
+                    format!(
+                        "{} names no repository: expected a `repository_name` or `arn` cell",
+                        at.subject()
+                    ),
+                ),
+            ),
+        }
     }
 }

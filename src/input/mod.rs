@@ -6,6 +6,7 @@ mod cfn;
 mod csvexport;
 mod kind;
 mod read;
+mod rows;
 mod shape;
 mod stream;
 mod terraform;

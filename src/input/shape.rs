@@ -190,8 +190,6 @@ pub(crate) struct Probe<'a> {
     )]
     pub configuration: Field<'a>,
     // Shapes of issue 3 (see `tools.rs`, `terraform.rs`, `cfn.rs`).
-    #[serde(rename = "name", default, borrow, deserialize_with = "present")]
-    pub name: Field<'a>,
     #[serde(rename = "registry_id", default, borrow, deserialize_with = "present")]
     pub registry_id_snake: Field<'a>,
     #[serde(
@@ -243,6 +241,24 @@ pub(crate) struct Probe<'a> {
     pub resource_changes: Field<'a>,
     #[serde(rename = "Resources", default, borrow, deserialize_with = "present")]
     pub cfn_resources: Field<'a>,
+    // Steampipe's and CloudQuery's own columns (see `rows.rs`).
+    #[serde(rename = "policy_std", default, borrow, deserialize_with = "present")]
+    pub policy_std: Field<'a>,
+    #[serde(rename = "akas", default, borrow, deserialize_with = "present")]
+    pub akas: Field<'a>,
+    #[serde(rename = "title", default, borrow, deserialize_with = "present")]
+    pub title: Field<'a>,
+    #[serde(rename = "partition", default, borrow, deserialize_with = "present")]
+    pub partition: Field<'a>,
+    #[serde(rename = "_cq_id", default, borrow, deserialize_with = "present")]
+    pub cq_id: Field<'a>,
+    #[serde(
+        rename = "_cq_parent_id",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    pub cq_parent_id: Field<'a>,
 }
 
 /// Keeps `null` as a present value (serde's `Option` would turn it into `None`).
@@ -294,16 +310,103 @@ pub(crate) fn string(raw: Field<'_>) -> Option<String> {
     serde_json::from_str(raw.get()).ok()
 }
 
-/// An account id: a string, or a number (hand-made exports; AWS account ids are 12 digits, so a
-/// number that lost its leading zeros gets them back).
-pub(crate) fn account(raw: Field<'_>) -> Option<String> {
-    let raw = raw?;
+/// Whether `text` is an AWS account ID: exactly 12 ASCII digits.
+pub(crate) fn is_account(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An identity field that holds an AWS account ID (`registryId`, `awsAccountId`, `account_id`,
+/// …): a string of exactly 12 ASCII digits, or a JSON integer of at most 12 digits (a
+/// hand-made export that lost the leading zeros gets them back). `null` or `""` is an unknown
+/// registry. Anything else (`-5`, `1.5e3`, `1e400`, 22 digits, `"12345"`, `true`) is refused
+/// with a message naming the field and the record: a wrong registry would join the record to
+/// the wrong registry policy and inventory, and an empty one would hide the mistake.
+pub(crate) fn identity_account(
+    raw: &RawValue,
+    field: &str,
+    at: At,
+) -> Result<Option<String>, Body> {
+    let refuse = |what: String| {
+        Err(error(
+            Code::UnsupportedInput,
+            format!(
+                "`{field}` of {} is {what}; expected a 12-digit AWS account ID",
+                at.subject()
+            ),
+        ))
+    };
     match kind(raw) {
-        Kind::String => string(Some(raw)),
-        Kind::Number if raw.get().bytes().all(|b| b.is_ascii_digit()) => {
-            Some(format!("{:0>12}", raw.get()))
+        Kind::Null => Ok(None),
+        Kind::String => match string(Some(raw)) {
+            Some(text) if text.is_empty() => Ok(None),
+            Some(text) if is_account(&text) => Ok(Some(text)),
+            Some(text) => refuse(format!("the string {}", shown(&text))),
+            None => refuse(NOT_UTF8.to_owned()),
+        },
+        Kind::Number => {
+            let digits = raw.get();
+            if !digits.is_empty()
+                && digits.len() <= 12
+                && digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                Ok(Some(format!("{digits:0>12}")))
+            } else {
+                refuse(format!("the number {}", shown(digits)))
+            }
         }
-        _ => None,
+        _ => refuse(describe(raw.get())),
+    }
+}
+
+/// [`identity_account`] of an optional field.
+pub(crate) fn account_field(raw: Field<'_>, field: &str, at: At) -> Result<Option<String>, Body> {
+    match raw {
+        Some(raw) => identity_account(raw, field, at),
+        None => Ok(None),
+    }
+}
+
+/// What a JSON string is when it does not decode: a lone surrogate escape (`"\ud800x"`), the one
+/// escape JSON's grammar accepts that is no Unicode text.
+pub(crate) const NOT_UTF8: &str = "a JSON string that is not valid UTF-8 text (it holds a lone surrogate escape such as `\\ud800`)";
+
+/// A name field (`repositoryName`, `resourceName`, `repository_name`, …): a string that decodes
+/// to text. A name that is no text, or no string, is refused with a message naming the field.
+pub(crate) fn name_string(raw: &RawValue, field: &str, at: At) -> Result<String, Body> {
+    match (kind(raw), string(Some(raw))) {
+        (Kind::String, Some(name)) => Ok(name),
+        (Kind::String, None) => Err(error(
+            Code::InvalidJson,
+            format!(
+                "`{field}` of {} is {NOT_UTF8}; expected the repository's name",
+                at.subject()
+            ),
+        )),
+        _ => Err(error(
+            Code::UnsupportedInput,
+            format!(
+                "`{field}` of {} is {}; expected a string",
+                at.subject(),
+                describe(raw.get())
+            ),
+        )),
+    }
+}
+
+/// [`name_string`] of an optional field; `null` is no name.
+pub(crate) fn name_field(raw: Field<'_>, field: &str, at: At) -> Result<Option<String>, Body> {
+    match raw {
+        Some(raw) if kind(raw) != Kind::Null => name_string(raw, field, at).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A value quoted for a message, cut short when long.
+pub(crate) fn shown(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("`{}…`", &text[..cut]),
+        None => format!("`{text}`"),
     }
 }
 
@@ -487,7 +590,7 @@ pub(crate) fn classify(p: &Probe, raw: &str, at: At, ctx: &Ctx) -> Item {
     if p.statement.is_some() {
         return bare_policy(raw, at, ctx);
     }
-    if let Some(item) = tools::item(p, at) {
+    if let Some(item) = tools::item(p, at, ctx) {
         return item;
     }
     if let Some(item) = awsconfig::item(p, at) {
@@ -596,27 +699,22 @@ fn repository(p: &Probe, name: &RawValue, key: &str, policy: &RawValue, at: At) 
         (At::File, "policyText") => Shape::GetRepositoryPolicy,
         _ => Shape::Bulk,
     };
-    let Some(name) = string(Some(name)) else {
-        return Item::Record(
-            shape,
-            RepoId::default(),
-            error(
-                Code::UnsupportedInput,
-                format!(
-                    "`repositoryName` of {} is {}; expected a string",
-                    at.subject(),
-                    describe(name.get())
-                ),
-            ),
-        );
+    let name = match name_string(name, "repositoryName", at) {
+        Ok(name) => name,
+        Err(body) => return Item::Record(shape, RepoId::default(), body),
     };
     let mut repo = RepoId {
-        registry: account(p.registry_id),
+        registry: None,
         region: string(p.region).or_else(|| string(p.aws_region)),
         repository: Some(name),
         arn: string(p.arn).or_else(|| string(p.repository_arn)),
         name_from_path: false,
     };
+    match account_field(p.registry_id, "registryId", at) {
+        Ok(registry) => repo.registry = registry,
+        // The row keeps the name, so that the person can find the record.
+        Err(body) => return Item::Record(shape, repo, body),
+    }
     fill_from_arn(&mut repo);
     Item::Record(shape, repo, policy_body(key, policy, at))
 }
@@ -708,13 +806,17 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
     // The raw API may namespace the type: `com.amazonaws.ecr#RepositoryPolicyNotFoundException`.
     let short = code.rsplit(['#', ':']).next().unwrap_or(&code);
     if short == NOT_FOUND {
-        let repo = not_found_identity(
-            string(p.repository_name),
-            account(p.registry_id),
-            message.as_deref(),
-            ctx,
-        );
-        return Some(Item::Record(Shape::NoPolicyMarker, repo, Body::NoPolicy));
+        let fields = name_field(p.repository_name, "repositoryName", at).and_then(|name| {
+            account_field(p.registry_id, "registryId", at).map(|registry| (name, registry))
+        });
+        return Some(match fields {
+            Ok((name, registry)) => Item::Record(
+                Shape::NoPolicyMarker,
+                not_found_identity(name, registry, message.as_deref(), ctx),
+                Body::NoPolicy,
+            ),
+            Err(body) => Item::Record(Shape::NoPolicyMarker, RepoId::default(), body),
+        });
     }
     Some(Item::Unknown(format!(
         "{} is an AWS error response ({short}{}), not a repository policy",

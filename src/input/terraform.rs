@@ -11,13 +11,15 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::Shape;
-use super::shape::{At, Emit, error, fill_from_arn, invalid};
+use super::shape::{At, Emit, error, fill_from_arn, invalid, is_account, shown};
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
 
 const REPOSITORY: &str = "aws_ecr_repository";
 const POLICY: &str = "aws_ecr_repository_policy";
 const REGISTRY: &str = "aws_ecr_registry_policy";
+/// A resource already reported as an error record.
+const INVALID: &str = "invalid";
 
 /// One ECR resource found in the document, in document order.
 struct Resource {
@@ -149,8 +151,39 @@ fn key(registry: Option<&str>, name: &str) -> String {
     format!("{}/{name}", registry.unwrap_or("*"))
 }
 
-fn records(found: Vec<Resource>, emit: &mut Emit) {
+/// A `registry_id` that is set must be an AWS account ID (12 digits; an integer of at most 12
+/// digits gets its leading zeros back): anything else would join the record to the wrong
+/// registry. `Err` names the resource.
+fn check_registry(r: &Resource, n: u64) -> Result<(), Body> {
+    let shown = match r.values.get("registry_id") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::String(s)) if s.is_empty() || is_account(s) => return Ok(()),
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v < 1_000_000_000_000) => {
+            return Ok(());
+        }
+        Some(Value::String(s)) => format!("the string {}", shown(s)),
+        Some(Value::Number(n)) => format!("the number {}", shown(&n.to_string())),
+        Some(other) => format!("`{other}`"),
+    };
+    Err(error(
+        Code::UnsupportedInput,
+        format!(
+            "`registry_id` of {} (record {n}) is {shown}; expected a 12-digit AWS account ID",
+            r.address
+        ),
+    ))
+}
+
+fn records(mut found: Vec<Resource>, emit: &mut Emit) {
     let mut out = Vec::new();
+    for (i, r) in found.iter_mut().enumerate() {
+        let n = i as u64 + 1;
+        if let Err(body) = check_registry(r, n) {
+            out.push((n, Shape::Terraform, RepoId::default(), body));
+            // Keeps its number; read no further.
+            r.kind = INVALID;
+        }
+    }
     collect(&found, &mut |n, shape, repo, body| {
         out.push((n, shape, repo, body))
     });

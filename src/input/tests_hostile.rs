@@ -264,7 +264,7 @@ fn numbers_where_strings_belong() {
         r#"[{"repositoryName": 5, "policyText": "{}"},
             {"registryId": 44455556666, "repositoryName": "a", "policyText": 6},
             {"registryId": 44455556666, "policyText": 7},
-            {"name": 8, "registry_id": "444455556666", "policy": null},
+            {"repository_name": 8, "registry_id": "444455556666", "policy": null},
             {"repository_name": 9, "policy_text": "x"}]"#,
     );
     assert_eq!(records.len(), 5, "{records:#?}");
@@ -282,6 +282,134 @@ fn numbers_where_strings_belong() {
     let r = one(records);
     assert_eq!(r.repo, label_repo("R"));
     assert!(err(&r).1.contains("is a number"), "{:?}", r.body);
+}
+
+#[test]
+fn a_registry_id_must_be_twelve_digits_in_every_shape() {
+    // Each bad value in each shape's account field: an error row naming the field and the record,
+    // never a silently empty (or wrong) registry.
+    let bad = [
+        "-5",
+        "1.5e3",
+        "1e400",
+        "4444555566667777888899",
+        "0.0",
+        r#""12345""#,
+        r#""4444555566667""#,
+        r#""44445555666a""#,
+        "true",
+        "[]",
+    ];
+    type Make = fn(&str) -> String;
+    let shapes: [(&str, &str, Make); 6] = [
+        ("registryId", "get-repository-policy", |v| {
+            format!(r#"{{"registryId":{v},"repositoryName":"a","policyText":"{{}}"}}"#)
+        }),
+        ("registryId", "get-registry-policy", |v| {
+            format!(r#"{{"registryId":{v},"policyText":"{{}}"}}"#)
+        }),
+        ("registryId", "describe-repositories", |v| {
+            format!(r#"{{"repositories":[{{"registryId":{v},"repositoryName":"a"}}]}}"#)
+        }),
+        ("awsAccountId", "aws-config", |v| {
+            format!(
+                r#"{{"configurationItems":[{{"resourceType":"AWS::ECR::Repository","awsAccountId":{v},"resourceName":"a","configuration":{{"RepositoryName":"a"}}}}]}}"#
+            )
+        }),
+        ("registry_id", "steampipe", |v| {
+            format!(r#"{{"rows":[{{"repository_name":"a","registry_id":{v},"policy":null}}]}}"#)
+        }),
+        ("registryId", "no-policy-marker", |v| {
+            format!(
+                r#"{{"__type":"RepositoryPolicyNotFoundException","registryId":{v},"repositoryName":"a"}}"#
+            )
+        }),
+    ];
+    for (field, shape, make) in shapes {
+        for v in bad {
+            let text = make(v);
+            let (records, _) = read_any("id.json", &text);
+            let r = one(records);
+            let (code, message) = err(&r);
+            assert_eq!(code, Code::UnsupportedInput, "{text}: {message}");
+            assert!(
+                message.starts_with(&format!("`{field}` of "))
+                    && message.ends_with("expected a 12-digit AWS account ID"),
+                "{shape} {v}: {message}"
+            );
+            assert_eq!(r.shape.name(), shape, "{text}");
+            assert_eq!(r.repo.registry, None, "{text}");
+        }
+    }
+    // What is accepted: 12 digits as a string, an integer of at most 12 digits (leading zeros
+    // restored), and null or "" (the registry is unknown).
+    for (v, registry) in [
+        (r#""044455556666""#, Some("044455556666")),
+        ("44455556666", Some("044455556666")),
+        ("null", None),
+        (r#""""#, None),
+    ] {
+        let text = format!(r#"{{"registryId":{v},"repositoryName":"a","policyText":"{{}}"}}"#);
+        let (records, _) = read_any("id.json", &text);
+        let r = one(records);
+        assert!(matches!(r.body, Body::Policy(_)), "{text}: {:?}", r.body);
+        assert_eq!(r.repo.registry.as_deref(), registry, "{text}");
+    }
+}
+
+#[test]
+fn a_terraform_registry_id_must_be_twelve_digits() {
+    let text = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
+        {"address":"aws_ecr_repository.a","mode":"managed","type":"aws_ecr_repository","values":{"name":"a","registry_id":-5}},
+        {"address":"aws_ecr_repository.b","mode":"managed","type":"aws_ecr_repository","values":{"name":"b","registry_id":"4444555566667777"}},
+        {"address":"aws_ecr_repository.c","mode":"managed","type":"aws_ecr_repository","values":{"name":"c","registry_id":"444455556666"}}]}}}"#;
+    let (records, _) = read_any("state.json", text);
+    assert_eq!(records.len(), 3, "{records:#?}");
+    for (r, address) in records[..2]
+        .iter()
+        .zip(["aws_ecr_repository.a", "aws_ecr_repository.b"])
+    {
+        let (code, message) = err(r);
+        assert_eq!(code, Code::UnsupportedInput);
+        assert!(
+            message.starts_with(&format!("`registry_id` of {address} (record ")),
+            "{message}"
+        );
+    }
+    assert_eq!(records[2].body, Body::NoPolicy);
+    assert_eq!(records[2].record, 3);
+}
+
+#[test]
+fn a_name_that_is_no_utf8_text_says_so() {
+    for (text, field) in [
+        (
+            r#"{"registryId":"444455556666","repositoryName":"\ud800x","policyText":"{}"}"#,
+            "repositoryName",
+        ),
+        (
+            r#"{"rows":[{"repository_name":"\ud800x","policy":null}]}"#,
+            "repository_name",
+        ),
+        (
+            r#"{"repositories":[{"repositoryName":"\udfffx"}]}"#,
+            "repositoryName",
+        ),
+        (
+            r#"{"configurationItems":[{"resourceType":"AWS::ECR::Repository","resourceName":"\ud800","configuration":{"RepositoryName":"a"}}]}"#,
+            "resourceName",
+        ),
+    ] {
+        let (records, _) = read_any("name.json", text);
+        let r = one(records);
+        let (code, message) = err(&r);
+        assert_eq!(code, Code::InvalidJson, "{message}");
+        assert!(
+            message.starts_with(&format!("`{field}` of "))
+                && message.contains("not valid UTF-8 text"),
+            "{message}"
+        );
+    }
 }
 
 #[test]

@@ -192,49 +192,116 @@ fn walked_yaml_that_is_no_template_is_still_skipped() {
     assert!(matches!(outcome, Outcome::Skipped(_)));
 }
 
-#[test]
-fn steampipe_rows_and_bare_arrays_are_read() {
-    let row = |name: &str, policy: &str| {
-        format!(
-            r#"{{"name":"{name}","registry_id":"444455556666","region":"us-east-1","arn":"arn:aws:ecr:us-east-1:444455556666:repository/{name}","policy":{policy}}}"#
-        )
+/// A Steampipe `select * from aws_ecr_repository` row, with the plugin's columns
+/// (`aws/table_aws_ecr_repository.go` plus the regional `partition`, `region`, `account_id`).
+/// `policy_std` is lower-cased on purpose: it must never be what is judged.
+fn steampipe_row(name: &str, policy: &str) -> String {
+    let std = if policy == "null" {
+        "null".to_owned()
+    } else {
+        r#"{"statement":[{"effect":"deny","principal":{"aws":["*"]},"action":["ecr:*"]}]}"#
+            .to_owned()
     };
-    let rows = [row("a", GITPOD), row("b", "null")].join(",");
+    format!(
+        r#"{{"repository_name":"{name}","registry_id":"444455556666","arn":"arn:aws:ecr:us-east-1:444455556666:repository/{name}","repository_uri":"444455556666.dkr.ecr.us-east-1.amazonaws.com/{name}","created_at":"2024-03-01T10:00:00Z","image_tag_mutability":"MUTABLE","image_scanning_configuration":{{"ScanOnPush":false}},"policy":{policy},"policy_std":{std},"tags_src":[],"tags":{{}},"title":"{name}","akas":["arn:aws:ecr:us-east-1:444455556666:repository/{name}"],"partition":"aws","region":"us-east-1","account_id":"444455556666"}}"#
+    )
+}
+
+#[test]
+fn steampipe_select_star_is_judged_by_its_policy_column_in_every_json_layout() {
+    let rows = [
+        steampipe_row("a", GITPOD),
+        steampipe_row("b", "null"),
+        steampipe_row("c", &quoted(GITPOD)),
+    ]
+    .join(",");
     for text in [
-        format!(r#"{{"columns":[{{"name":"name","data_type":"text"}}],"rows":[{rows}]}}"#),
+        // Steampipe v0.24 and later: `columns` and `rows`.
+        format!(
+            r#"{{"columns":[{{"name":"repository_name","data_type":"text"}},{{"name":"policy","data_type":"jsonb"}}],"rows":[{rows}]}}"#
+        ),
+        // Earlier: `rows` alone, or a bare array.
+        format!(r#"{{"rows":[{rows}]}}"#),
         format!("[{rows}]"),
     ] {
-        let records = read_named("steampipe.json", text);
-        assert_eq!(records.len(), 2);
+        let records = read_named("steampipe.json", &text);
+        assert_eq!(records.len(), 3, "{text}: {records:#?}");
+        for r in &records {
+            assert_eq!(r.shape, Shape::Steampipe);
+        }
         assert_eq!(
-            records[0].repo.arn.as_deref(),
-            Some("arn:aws:ecr:us-east-1:444455556666:repository/a")
+            records[0].repo,
+            RepoId {
+                arn: Some("arn:aws:ecr:us-east-1:444455556666:repository/a".into()),
+                ..repo(Some("444455556666"), Some("us-east-1"), "a")
+            }
         );
-        assert_eq!(records[0].repo.region.as_deref(), Some("us-east-1"));
         assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
         assert_eq!(records[1].body, Body::NoPolicy);
         assert_eq!(records[1].record, 2);
+        assert_eq!(records[2].body, Body::Policy(GITPOD.into()));
     }
 }
 
 #[test]
+fn a_steampipe_row_with_a_policy_column_is_never_an_inventory_entry() {
+    let text = r#"{"rows":[
+        {"repository_name":"a","registry_id":"444455556666","region":"us-east-1","policy":null},
+        {"repository_name":"b","registry_id":"444455556666","region":"us-east-1","policy_std":null},
+        {"repository_name":"c","registry_id":"444455556666","region":"us-east-1","policy_std":{"statement":[]}},
+        {"repository_name":"d","registry_id":"444455556666","region":"us-east-1"},
+        {"arn":"arn:aws:ecr:us-east-1:444455556666:repository/e","policy":null},
+        {"registry_id":"444455556666"}
+    ]}"#;
+    let records = read_named("narrow.json", text);
+    assert_eq!(records.len(), 6, "{records:#?}");
+    assert_eq!(records[0].body, Body::NoPolicy);
+    assert_eq!(records[1].body, Body::NoPolicy);
+    let (code, message) = err(&records[2]);
+    assert_eq!(code, Code::UnsupportedInput);
+    assert!(message.contains("`policy_std`") && message.contains("select the `policy` column"));
+    // No policy column at all: `select repository_name, registry_id, region`.
+    assert_eq!(records[3].body, Body::Inventory);
+    assert_eq!(records[3].shape, Shape::Steampipe);
+    assert_eq!(records[4].repo.repository.as_deref(), Some("e"));
+    assert_eq!(records[4].body, Body::NoPolicy);
+    assert_eq!(err(&records[5]).0, Code::UnsupportedInput);
+    assert_eq!(records[5].record, 6);
+}
+
+#[test]
 fn steampipe_csv_reads_json_text_in_the_policy_cell() {
-    let cell = format!("\"{}\"", GITPOD.replace('"', "\"\""));
+    let cell = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
     let text = format!(
-        "name,registry_id,region,policy\r\na,444455556666,us-east-1,{cell}\r\nb,444455556666,us-east-1,\r\nc,444455556666\r\n"
+        "repository_name,registry_id,arn,region,account_id,policy,policy_std,title\r\n\
+         a,444455556666,arn:aws:ecr:us-east-1:444455556666:repository/a,us-east-1,444455556666,{},{},a\r\n\
+         b,444455556666,arn:aws:ecr:us-east-1:444455556666:repository/b,us-east-1,444455556666,,,b\r\n\
+         c,444455556666\r\n",
+        cell(GITPOD),
+        cell(r#"{"statement":[]}"#)
     );
     let (records, outcome) = read_walked("ecr.csv", text);
     assert_eq!(outcome, Outcome::Read);
     assert_eq!(records.len(), 3, "{records:#?}");
-    assert_eq!(
-        records[0].repo,
-        repo(Some("444455556666"), Some("us-east-1"), "a")
-    );
+    assert_eq!(records[0].shape, Shape::Steampipe);
+    assert_eq!(records[0].repo.registry.as_deref(), Some("444455556666"));
+    assert_eq!(records[0].repo.repository.as_deref(), Some("a"));
     assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].body, Body::NoPolicy);
     let (code, message) = err(&records[2]);
     assert_eq!(code, Code::InvalidJson);
     assert!(message.starts_with("row 3 has 2 cells"), "{message}");
+    assert_eq!(records[2].shape, Shape::Steampipe);
+}
+
+#[test]
+fn a_narrow_steampipe_csv_without_a_policy_column_is_an_inventory() {
+    let text = "repository_name,registry_id,region\na,444455556666,us-east-1\n";
+    let (records, outcome) = read_walked("repos.csv", text);
+    assert_eq!(outcome, Outcome::Read);
+    let r = one(records);
+    assert_eq!(r.body, Body::Inventory);
+    assert_eq!(r.repo, repo(Some("444455556666"), Some("us-east-1"), "a"));
 }
 
 #[test]
@@ -253,6 +320,7 @@ fn cloudquery_lines_prefer_policy_json_then_policy_text() {
     .join("\n");
     let records = read_named("cq.jsonl", text);
     assert_eq!(records.len(), 4);
+    assert!(records.iter().all(|r| r.shape == Shape::CloudQuery));
     assert_eq!(records[0].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[1].body, Body::Policy(GITPOD.into()));
     assert_eq!(records[2].body, Body::NoPolicy);

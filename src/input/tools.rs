@@ -7,10 +7,10 @@ use serde_json::value::RawValue;
 
 use super::Shape;
 use super::shape::{
-    At, Ctx, Emit, Field, Item, Kind, Probe, Rejected, account, describe, elements, error,
-    fill_from_arn, item_text, kind, policy_body, string,
+    At, Ctx, Emit, Field, Item, Kind, Probe, Rejected, account_field, describe, elements, error,
+    fill_from_arn, identity_account, kind, name_field, string,
 };
-use super::{cfn, terraform};
+use super::{cfn, rows, terraform};
 use crate::finding::Code;
 use crate::record::{Body, RepoId};
 
@@ -37,20 +37,10 @@ pub(crate) fn document(
     }
     if let Some(rows) = p.rows.filter(|r| kind(r) == Kind::Array) {
         // `steampipe query --output json`: `{"columns": […], "rows": […]}`.
-        each(rows, "row", ctx, emit);
+        rows::steampipe_document(rows, ctx, emit);
         return Some(Ok(()));
     }
     None
-}
-
-/// Each element of an array, as an item numbered by its 1-based index.
-fn each(list: &RawValue, noun: &'static str, ctx: &Ctx, emit: &mut Emit) {
-    let Some(items) = elements(list, emit) else {
-        return;
-    };
-    for (i, raw) in items.iter().enumerate() {
-        item_text(raw.get(), At::part(noun, i), ctx, emit);
-    }
 }
 
 /// `aws ecr describe-repositories`: every repository of the registry, without policies. Each is
@@ -64,19 +54,29 @@ fn inventory(list: &RawValue, emit: &mut Emit) {
         let repo = serde_json::from_str::<Probe>(raw.get())
             .ok()
             .filter(|_| kind(raw) == Kind::Object)
-            .and_then(|p| {
+            .map(|p| {
                 let mut repo = RepoId {
-                    registry: account(p.registry_id),
+                    registry: account_field(p.registry_id, "registryId", at)?,
                     region: None,
-                    repository: string(p.repository_name),
+                    repository: name_field(p.repository_name, "repositoryName", at)?,
                     arn: string(p.repository_arn),
                     name_from_path: false,
                 };
                 fill_from_arn(&mut repo);
-                (repo.repository.is_some() || repo.arn.is_some()).then_some(repo)
+                Ok(repo)
+            })
+            .filter(|r| {
+                r.as_ref()
+                    .map_or(true, |r| r.repository.is_some() || r.arn.is_some())
             });
         match repo {
-            Some(repo) => emit(
+            Some(Err(body)) => emit(
+                at.number(),
+                Shape::DescribeRepositories,
+                RepoId::default(),
+                body,
+            ),
+            Some(Ok(repo)) => emit(
                 at.number(),
                 Shape::DescribeRepositories,
                 repo,
@@ -100,14 +100,19 @@ fn inventory(list: &RawValue, emit: &mut Emit) {
 }
 
 /// One object of these tools' shapes, or `None`.
-pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
+pub(crate) fn item(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
     // `aws ecr get-registry-policy`: `registryId` + `policyText`, no `repositoryName`.
-    if let (None, Some(_), Some(text)) = (p.repository_name, p.registry_id, p.policy_text) {
+    if let (None, Some(registry), Some(text)) = (p.repository_name, p.registry_id, p.policy_text) {
         let repo = RepoId {
-            registry: account(p.registry_id),
             region: string(p.region).or_else(|| string(p.aws_region)),
             ..RepoId::default()
         };
+        let shape = Shape::GetRegistryPolicy;
+        let registry = match identity_account(registry, "registryId", at) {
+            Ok(registry) => registry,
+            Err(body) => return Some(Item::Record(shape, repo, body)),
+        };
+        let repo = RepoId { registry, ..repo };
         let body = match string(Some(text)) {
             Some(text) => Body::RegistryPolicy(text),
             None => error(
@@ -119,68 +124,7 @@ pub(crate) fn item(p: &Probe, at: At) -> Option<Item> {
                 ),
             ),
         };
-        return Some(Item::Record(Shape::GetRegistryPolicy, repo, body));
+        return Some(Item::Record(shape, repo, body));
     }
-    // CloudQuery `aws_ecr_repository_policies`: `policy_json` (JSON) and/or `policy_text`.
-    if let Some(name) = p.repository_name_snake {
-        let repo = snake_identity(p, name, Shape::CloudQuery);
-        let policy = [
-            ("policy_json", p.policy_json),
-            ("policy_text", p.policy_text_snake),
-        ]
-        .into_iter()
-        .filter_map(|(key, raw)| raw.map(|r| (key, r)))
-        .find(|(_, r)| kind(r) != Kind::Null)
-        .or_else(|| {
-            p.policy_json
-                .map(|r| ("policy_json", r))
-                .or(p.policy_text_snake.map(|r| ("policy_text", r)))
-        });
-        return Some(match (repo, policy) {
-            (Err(item), _) => *item,
-            (Ok(repo), Some((key, raw))) => {
-                Item::Record(Shape::CloudQuery, repo, policy_body(key, raw, at))
-            }
-            // CloudQuery `aws_ecr_repositories`: an inventory of repositories.
-            (Ok(repo), None) => Item::Record(Shape::CloudQuery, repo, Body::Inventory),
-        });
-    }
-    // Steampipe `aws_ecr_repository`: `name`, `registry_id`/`account_id`, `arn`, `policy`.
-    let steampipe = p.registry_id_snake.is_some()
-        || p.repository_uri_snake.is_some()
-        || p.account_id_snake.is_some()
-        || p.arn.is_some();
-    if let (Some(name), Some(policy), true) = (p.name, p.policy_lower, steampipe) {
-        return Some(match snake_identity(p, name, Shape::Steampipe) {
-            Ok(repo) => Item::Record(Shape::Steampipe, repo, policy_body("policy", policy, at)),
-            Err(item) => *item,
-        });
-    }
-    None
-}
-
-/// The identity of a Steampipe or CloudQuery row (snake-case columns).
-fn snake_identity(p: &Probe, name: &RawValue, shape: Shape) -> Result<RepoId, Box<Item>> {
-    let Some(name) = string(Some(name)) else {
-        return Err(Box::new(Item::Record(
-            shape,
-            RepoId::default(),
-            error(
-                Code::UnsupportedInput,
-                format!(
-                    "the repository name is {}; expected a string",
-                    describe(name.get())
-                ),
-            ),
-        )));
-    };
-    let mut repo = RepoId {
-        registry: account(p.registry_id_snake).or_else(|| account(p.account_id_snake)),
-        region: string(p.region),
-        repository: Some(name),
-        arn: string(p.arn).or_else(|| string(p.repository_arn_snake)),
-        name_from_path: false,
-    };
-    fill_from_arn(&mut repo);
-    Ok(repo)
+    rows::row(p, at, ctx, None)
 }
