@@ -133,14 +133,18 @@ codes! {
         "A required pull action is explicitly denied.";
     ActionNotGranted = "action-not-granted", Fail,
         "A required pull action is not granted to the account.";
+    PublicAccess = "public-access", Fail,
+        "An Allow covers every AWS principal with no condition that certainly narrows who the principal is.";
     ConditionalDeny = "conditional-deny", Warn,
         "A Deny may block a required action, depending on facts not known offline.";
     ConditionalAllow = "conditional-allow", Warn,
         "A required action is allowed only under conditions that cannot be decided offline.";
-    PublicAccess = "public-access", Warn,
-        "An Allow covers every AWS principal with no condition narrowing who the principal is.";
     ExcessAccess = "excess-access", Warn,
         "The account is granted Write, Permissions management or Tagging actions; pulling needs none.";
+    CrossAccountWrite = "cross-account-write", Warn,
+        "An account other than the audited one and the registry's owner is granted Write, Permissions management or Tagging actions.";
+    RegistryPolicyScopeUnknown = "registry-policy-scope-unknown", Warn,
+        "A pull rests on the registry policy, whose scope (V1 or V2) is not known.";
     UnknownAction = "unknown-action", Warn,
         "An action pattern names no ECR action, or is not of the ecr: service.";
     UnresolvedPolicy = "unresolved-policy", Warn,
@@ -153,6 +157,10 @@ codes! {
         "Version is missing or 2008-10-17.";
     RegistryPolicy = "registry-policy", Note,
         "The registry policy of the repository's registry was judged together with the repository policy.";
+    RegistryPolicyV1 = "registry-policy-v1", Note,
+        "The registry's policy is in ECR's V1 scope: it neither grants nor denies pulls.";
+    DuplicateRecord = "duplicate-record", Note,
+        "Another record names the same repository (registry, region and name).";
 }
 
 impl Code {
@@ -195,10 +203,22 @@ impl Code {
                 "Pass the facts with --context KEY=VALUE to decide the conditions, or grant the account without them."
             }
             Code::PublicAccess => {
-                "Name the account instead of \"*\", or add a condition on aws:PrincipalOrgID or aws:PrincipalAccount."
+                "Name the account instead of \"*\", or add a StringEquals condition on aws:PrincipalOrgID or aws:PrincipalAccount with a value that is not a wildcard."
             }
             Code::ExcessAccess => {
                 "Grant the account only the three pull actions; move write and policy actions to a separate, narrower statement."
+            }
+            Code::CrossAccountWrite => {
+                "Grant the other account only what it needs (pulling needs the three pull actions), or remove it if it should not write to the repository."
+            }
+            Code::RegistryPolicyScopeUnknown => {
+                "Export the registry's scope with aws ecr get-account-setting --name REGISTRY_POLICY_SCOPE beside its registry policy, or pass --registry-policy-scope v1|v2."
+            }
+            Code::RegistryPolicyV1 => {
+                "Grant the pull in the repository policy, or move the registry to the V2 scope (aws ecr put-account-setting --name REGISTRY_POLICY_SCOPE --value V2)."
+            }
+            Code::DuplicateRecord => {
+                "Check which record is current; scan one export per repository, or keep the records and read the rows together."
             }
             Code::UnresolvedPolicy => {
                 "Resolve the deploy-time value (terraform apply, or a rendered CloudFormation template) and scan the result."
@@ -281,7 +301,8 @@ mod tests {
             assert!(
                 c.id()
                     .chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+                    && c.id().starts_with(|ch: char| ch.is_ascii_lowercase()),
                 "{c}"
             );
             assert_eq!(Code::from_id(c.id()), Some(*c));
@@ -305,8 +326,12 @@ mod tests {
             (ActionDenied, Severity::Fail),
             (ConditionalAllow, Severity::Warn),
             (ConditionalDeny, Severity::Warn),
-            (PublicAccess, Severity::Warn),
+            (PublicAccess, Severity::Fail),
             (ExcessAccess, Severity::Warn),
+            (CrossAccountWrite, Severity::Warn),
+            (RegistryPolicyScopeUnknown, Severity::Warn),
+            (RegistryPolicyV1, Severity::Note),
+            (DuplicateRecord, Severity::Note),
             (UnknownAction, Severity::Warn),
             (UnresolvedPolicy, Severity::Warn),
             (RegistryPolicy, Severity::Note),
@@ -328,8 +353,12 @@ mod tests {
         assert_eq!(Status::worst(&[]), Status::Pass);
         assert_eq!(Status::worst(&[f(Code::LegacyVersion)]), Status::Pass);
         assert_eq!(
-            Status::worst(&[f(Code::LegacyVersion), f(Code::PublicAccess)]),
+            Status::worst(&[f(Code::LegacyVersion), f(Code::ExcessAccess)]),
             Status::Warn
+        );
+        assert_eq!(
+            Status::worst(&[f(Code::ExcessAccess), f(Code::PublicAccess)]),
+            Status::Fail
         );
         assert_eq!(
             Status::worst(&[

@@ -233,24 +233,88 @@ pub fn block(conditions: &[Condition], puller: &Puller) -> Tri {
 
 /// Keys that tell one principal of the account from another. What the puller's role session
 /// says of them does not hold for the account's other principals.
-const IDENTITY_KEYS: [&str; 4] = [
-    "aws:principalarn",
-    "aws:principaltype",
-    "aws:userid",
-    "aws:username",
-];
+const IDENTITY_KEYS: [&str; 3] = ["aws:principaltype", "aws:userid", "aws:username"];
 
 /// A condition block for *some* principal of the puller's account rather than the puller:
-/// conditions on who the principal is are unknown (unless `--context` says), the others as for
-/// the puller. `excess-access` asks this: is the account granted more than pulling?
+/// `aws:PrincipalArn` is judged with what holds for every principal of the account (its ARN is
+/// `arn:<partition>:iam::A:…` or, for a federated user, `arn:<partition>:sts::A:…`), other
+/// conditions on who the principal is are unknown (unless `--context` says), the rest as for the
+/// puller. `excess-access` and `cross-account-write` ask this: is the account granted more than
+/// pulling?
+///
+/// True means every principal of the account meets the block, false that none does, unknown
+/// that some may.
 pub fn block_for_account(conditions: &[Condition], puller: &Puller) -> Tri {
     Tri::all(conditions.iter().map(|c| {
-        let identity = IDENTITY_KEYS.contains(&c.key_lower())
-            || c.key_lower().starts_with("aws:principaltag/");
-        if identity && !puller.context.contains_key(c.key_lower()) {
+        let key = c.key_lower();
+        if puller.context.contains_key(key) {
+            eval(c, puller)
+        } else if key == "aws:principalarn" {
+            principal_arn_of_account(c, puller)
+        } else if IDENTITY_KEYS.contains(&key) || key.starts_with("aws:principaltag/") {
             Tri::Unknown
         } else {
             eval(c, puller)
         }
     }))
+}
+
+/// `aws:PrincipalArn` for every principal of the account: present on every signed request, one
+/// value, `arn:<partition>:iam::A:<root|user/…|role/…>` or `arn:<partition>:sts::A:federated-user/…`
+/// (AWS global condition context keys, aws:PrincipalArn). A pattern naming another account or
+/// service matches none of them.
+fn principal_arn_of_account(c: &Condition, puller: &Puller) -> Tri {
+    let op = c.operator();
+    if op.base == Base::Null {
+        // The key is present: `Null: true` is false, `Null: false` true.
+        return Tri::any(c.values().iter().map(|v| match v.typed() {
+            Typed::Bool(b) => Tri::from(!b),
+            _ => Tri::False,
+        }));
+    }
+    let partition = puller.partition.as_str();
+    let account = puller.account.as_str();
+    let of = |service: &'static str| -> [Part<'_>; 6] {
+        [
+            Part::known("arn"),
+            Part::known(partition),
+            Part::known(service),
+            Part::known(""),
+            Part::known(account),
+            Part::unknown(),
+        ]
+    };
+    let prefixes = [
+        format!("arn:{partition}:iam::{account}:"),
+        format!("arn:{partition}:sts::{account}:"),
+    ];
+    // How one policy value relates to the account's principal ARNs: every, none, or some.
+    let one = |v: &CondValue| -> Tri {
+        let per = |i: usize| -> Tri {
+            use Base::*;
+            let (fold, wild) = match op.base {
+                StringEquals | StringNotEquals | BinaryEquals => (false, false),
+                StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => (true, false),
+                StringLike | StringNotLike => (false, true),
+                ArnEquals | ArnNotEquals | ArnLike | ArnNotLike => {
+                    return arn::like(v.text(), &of(if i == 0 { "iam" } else { "sts" }));
+                }
+                _ => return Tri::False,
+            };
+            match glob::extension_cached(v.text(), &prefixes[i], fold, wild) {
+                Extension::Every => Tri::True,
+                Extension::Some => Tri::Unknown,
+                Extension::None => Tri::False,
+            }
+        };
+        match (per(0), per(1)) {
+            (Tri::True, Tri::True) => Tri::True,
+            (Tri::False, Tri::False) => Tri::False,
+            _ => Tri::Unknown,
+        }
+    };
+    // Values are ORed; a negated operator needs the value to match none (every principal that
+    // matches none of them: the complement of "every", "none" or "some").
+    let any = Tri::any(c.values().iter().map(one));
+    if op.base.is_negated() { !any } else { any }
 }

@@ -5,20 +5,7 @@ use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding};
 use crate::policy::{Effect, Policy, Resources, Version};
 
-use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, condition, principal};
-
-/// Condition keys that narrow who the principal is, when under a plain operator (SPEC 4.6).
-const NARROWING_KEYS: [&str; 9] = [
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourceip",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-];
+use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition, principal};
 
 /// How many excess actions a message names before it says "and N more".
 const EXCESS_SHOWN: usize = 4;
@@ -26,6 +13,7 @@ const EXCESS_SHOWN: usize = 4;
 pub(super) fn collect(
     policy: &Policy,
     puller: &Puller,
+    owner: Option<&str>,
     views: &[View<'_>],
     actions: &[ActionState; 3],
 ) -> Vec<Finding> {
@@ -88,8 +76,10 @@ pub(super) fn collect(
                         s.reference(),
                     ));
                 }
-                let maybe =
-                    names(|j| on(j) == Tri::Unknown && actions[j] == ActionState::Conditional);
+                // Whether or not the action is granted today: the person who adds the grant
+                // needs to know that this Deny may take it away (issue 10). An action another
+                // Deny certainly takes away is action-denied already.
+                let maybe = names(|j| on(j) == Tri::Unknown && actions[j] != ActionState::Denied);
                 if !maybe.is_empty() {
                     out.push(Finding::at(
                         Code::ConditionalDeny,
@@ -143,6 +133,7 @@ pub(super) fn collect(
                 {
                     excess_access(v, account, denied_mask, &mut out);
                 }
+                cross_account_write(v, puller, owner, views, &mut out);
             }
         }
         unknown_actions(v, &mut out);
@@ -212,53 +203,165 @@ fn undecided(v: &View<'_>, puller: &Puller) -> String {
     list(&items)
 }
 
-/// An Allow to every AWS principal without a plain operator on a key that narrows who the
-/// principal is.
+/// An Allow to every AWS principal without a condition that certainly narrows who the
+/// principal is (see [`audience::narrows`]).
 fn public_access(v: &View<'_>, out: &mut Vec<Finding>) {
     let s = v.stmt;
     let crate::policy::Who::Principal(p) = s.who() else {
         return;
     };
-    if !p.is_everyone() {
+    if !p.is_everyone() || s.conditions().iter().any(audience::narrows) {
         return;
     }
-    let narrowed = s
+    let wide = s
         .conditions()
         .iter()
-        .any(|c| c.operator().is_plain() && NARROWING_KEYS.contains(&c.key_lower()));
-    if !narrowed {
-        out.push(Finding::at(
-            Code::PublicAccess,
-            format!(
-                "{} allows every AWS principal (\"*\") with no condition on who the principal is; add a condition such as StringEquals on aws:PrincipalOrgID or aws:PrincipalAccount, or name the account",
-                s.label()
-            ),
-            s.reference(),
+        .find(|c| c.operator().is_plain())
+        .map(|c| format!(" (its {} on {} excludes no one)", c.operator(), c.key()))
+        .unwrap_or_default();
+    out.push(Finding::at(
+        Code::PublicAccess,
+        format!(
+            "{} allows every AWS principal (\"*\") with no condition that narrows who the principal is{wide}; name the account, or add StringEquals on aws:PrincipalOrgID or aws:PrincipalAccount with a literal value",
+            s.label()
+        ),
+        s.reference(),
+    ));
+}
+
+/// Write, Permissions management and Tagging actions that an Allow grants (certainly or
+/// possibly) to accounts other than the audited one and the registry's owner. Each named
+/// account is judged as "some principal of that account": its conditions for that account, and
+/// the actions a Deny certainly takes from every principal of it left out.
+fn cross_account_write(
+    v: &View<'_>,
+    puller: &Puller,
+    owner: Option<&str>,
+    views: &[View<'_>],
+    out: &mut Vec<Finding>,
+) {
+    let s = v.stmt;
+    let excess = s.coverage() & excess_mask();
+    if excess == 0 || v.resource == Tri::False {
+        return;
+    }
+    let mut granted: Vec<String> = Vec::new();
+    for other in audience::named_accounts(s) {
+        if other == puller.account || Some(other) == owner {
+            continue;
+        }
+        let them = Puller {
+            account: other.to_owned(),
+            partition: puller.partition,
+            context: Default::default(),
+        };
+        let cond = condition::block_for_account(s.conditions(), &them);
+        if cond == Tri::False {
+            continue;
+        }
+        let denied = views
+            .iter()
+            .filter(|d| d.stmt.effect() == Effect::Deny && d.resource == Tri::True)
+            .filter(|d| denies_every_principal_of(d, &them))
+            .fold(0u128, |m, d| m | d.stmt.coverage());
+        let actions = excess & !denied;
+        if actions == 0 {
+            continue;
+        }
+        let n = actions.count_ones();
+        let certainly = if cond == Tri::True && v.resource == Tri::True {
+            ""
+        } else {
+            "possibly "
+        };
+        granted.push(format!(
+            "{certainly}account {other} {n} action{} ({})",
+            if n == 1 { "" } else { "s" },
+            shortened(actions)
         ));
     }
+    if granted.is_empty() {
+        return;
+    }
+    let owner = match owner {
+        Some(o) => format!("the registry's owner {o}"),
+        None => "the registry's owner (not known from the input)".to_owned(),
+    };
+    out.push(Finding::at(
+        Code::CrossAccountWrite,
+        format!(
+            "{} grants {} beyond pulling, to {} neither the audited account {} nor {owner}; grant {} only what {} needs",
+            s.label(),
+            list(&granted),
+            if granted.len() == 1 { "an account that is" } else { "accounts that are" },
+            puller.account,
+            if granted.len() == 1 { "it" } else { "each" },
+            if granted.len() == 1 { "it" } else { "each" }
+        ),
+        s.reference(),
+    ));
+}
+
+/// Whether a Deny certainly applies to every principal of the account `them` stands for.
+fn denies_every_principal_of(d: &View<'_>, them: &Puller) -> bool {
+    let crate::policy::Who::Principal(p) = d.stmt.who() else {
+        // NotPrincipal: applies to every principal it does not list.
+        let crate::policy::Who::NotPrincipal(np) = d.stmt.who() else {
+            return false;
+        };
+        return !np
+            .aws()
+            .iter()
+            .any(|a| audience::account_of(a) == Some(&them.account))
+            && !np.is_everyone()
+            && condition::block_for_account(d.stmt.conditions(), them) == Tri::True;
+    };
+    let covers = p.is_everyone()
+        || p.aws().iter().any(|a| {
+            matches!(
+                principal::name(a, them),
+                principal::Named::Account | principal::Named::Everyone
+            )
+        });
+    covers && condition::block_for_account(d.stmt.conditions(), them) == Tri::True
+}
+
+/// The mask of catalog actions of access level Write, Permissions management or Tagging.
+fn excess_mask() -> u128 {
+    ACTIONS
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.level.is_excess())
+        .fold(0, |m, (i, _)| m | (1 << i))
+}
+
+/// The actions of `mask` as `ecr:` names, the first few and "N more".
+fn shortened(mask: u128) -> String {
+    let names: Vec<&str> = ACTIONS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, a)| a.name)
+        .collect();
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(EXCESS_SHOWN)
+        .map(|n| format!("{}:{n}", catalog::SERVICE))
+        .collect();
+    if names.len() > EXCESS_SHOWN {
+        shown.push(format!("{} more", names.len() - EXCESS_SHOWN));
+    }
+    list(&shown)
 }
 
 /// Write, Permissions management and Tagging actions granted to the account by an Allow.
 fn excess_access(v: &View<'_>, account: &str, denied_mask: u128, out: &mut Vec<Finding>) {
     let s = v.stmt;
-    let granted = s.coverage() & !denied_mask;
-    let excess: Vec<&str> = ACTIONS
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| a.level.is_excess() && granted & (1 << i) != 0)
-        .map(|(_, a)| a.name)
-        .collect();
-    if excess.is_empty() {
+    let excess = s.coverage() & !denied_mask & excess_mask();
+    if excess == 0 {
         return;
     }
-    let mut shown: Vec<String> = excess
-        .iter()
-        .take(EXCESS_SHOWN)
-        .map(|n| format!("{}:{n}", catalog::SERVICE))
-        .collect();
-    if excess.len() > EXCESS_SHOWN {
-        shown.push(format!("{} more", excess.len() - EXCESS_SHOWN));
-    }
+    let n = excess.count_ones();
     let certainly = if v.applies == Tri::True {
         ""
     } else {
@@ -267,11 +370,10 @@ fn excess_access(v: &View<'_>, account: &str, denied_mask: u128, out: &mut Vec<F
     out.push(Finding::at(
         Code::ExcessAccess,
         format!(
-            "{} {certainly}grants account {account} {} action{} beyond pulling ({}); grant only {}",
+            "{} {certainly}grants account {account} {n} action{} beyond pulling ({}); grant only {}",
             s.label(),
-            excess.len(),
-            if excess.len() == 1 { "" } else { "s" },
-            list(&shown),
+            if n == 1 { "" } else { "s" },
+            shortened(excess),
             list(&catalog::REQUIRED)
         ),
         s.reference(),

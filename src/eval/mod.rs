@@ -2,6 +2,7 @@
 //! the three pull actions, and is the policy safe? Pure functions over the model; no I/O.
 
 mod arn;
+mod audience;
 pub mod condition;
 mod findings;
 pub mod principal;
@@ -124,7 +125,13 @@ fn judged<R>(
         .collect();
     let required = *REQUIRED_INDEX;
     let actions = required.map(|i| state(&views, i));
-    let findings = findings::collect(policy, puller, &views, &actions);
+    let owner = repo.registry.as_deref().or_else(|| {
+        repo.arn
+            .as_deref()
+            .and_then(|a| a.split(':').nth(4))
+            .filter(|a| audience::is_account_id(a))
+    });
+    let findings = findings::collect(policy, puller, owner, &views, &actions);
     then(&views, Judgement { actions, findings })
 }
 

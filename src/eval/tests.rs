@@ -1340,9 +1340,9 @@ fn findings_are_sorted_by_code_then_statement_without_duplicates() {
     assert_eq!(
         got,
         [
-            (Code::ConditionalDeny, Some(2)),
             (Code::PublicAccess, Some(0)),
             (Code::PublicAccess, Some(1)),
+            (Code::ConditionalDeny, Some(2)),
             (Code::ExcessAccess, Some(0)),
             (Code::ExcessAccess, Some(1)),
             (Code::UnknownAction, Some(0)),
@@ -1442,4 +1442,266 @@ fn without_a_registry_policy_the_judgement_is_unchanged() {
         judge_with_registry(&p, None, &puller(), &RepoId::default()),
         judge(&p, &puller(), &RepoId::default())
     );
+}
+
+// ---- the safety half of the verdict (issue 11) and conditional-deny (issue 10) ----
+
+const OWNER: &str = "444455556666";
+const THIRD: &str = "999988887777";
+
+/// A repository of the registry `OWNER`, so that its owner is known.
+fn owned() -> RepoId {
+    repo(Some(OWNER), Some("us-east-1"), Some("app"))
+}
+
+fn run_owned(text: &str) -> Judgement {
+    run_with(text, &puller(), &owned())
+}
+
+fn status(j: &Judgement) -> crate::finding::Status {
+    crate::finding::Status::worst(&j.findings)
+}
+
+#[test]
+fn public_access_fails_for_ecr_star_or_set_repository_policy_to_everyone() {
+    use crate::finding::Status;
+    for action in [r#""ecr:*""#, r#""ecr:SetRepositoryPolicy""#, PULL] {
+        let j = run(&allow_actions(action).replace(r#"{"AWS": "111122223333"}"#, r#""*""#));
+        assert!(codes(&j).contains(&Code::PublicAccess), "{action}");
+        assert_eq!(status(&j), Status::Fail, "{action}");
+    }
+}
+
+#[test]
+fn public_access_when_no_condition_value_excludes_anyone() {
+    // Each of these "narrows" nobody: a wildcard for the whole value, an organization or account
+    // wildcard, any address, a set qualifier or IfExists that is true without the key.
+    for block in [
+        r#"{"StringLike": {"aws:PrincipalOrgID": "*"}}"#,
+        r#"{"StringLike": {"aws:PrincipalOrgID": ["o-abc123", "?*"]}}"#,
+        r#"{"StringLike": {"aws:PrincipalOrgID": "o-*"}}"#,
+        r#"{"StringLike": {"aws:PrincipalAccount": "*"}}"#,
+        r#"{"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "*"}}"#,
+        r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/gitpod"}}"#,
+        r#"{"ArnLike": {"aws:PrincipalArn": "*"}}"#,
+        r#"{"StringLike": {"aws:PrincipalArn": "arn:aws:*"}}"#,
+        r#"{"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}"#,
+        r#"{"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}"#,
+        r#"{"StringEqualsIfExists": {"aws:PrincipalAccount": "111122223333"}}"#,
+        r#"{"StringNotEquals": {"aws:PrincipalAccount": "444455556666"}}"#,
+    ] {
+        let j = run(&policy(&[allow(
+            r#""*""#,
+            &format!(r#", "Condition": {block}"#),
+        )]));
+        assert!(codes(&j).contains(&Code::PublicAccess), "{block}");
+    }
+}
+
+#[test]
+fn public_access_is_quiet_when_a_value_excludes_someone() {
+    for block in [
+        r#"{"StringLike": {"aws:PrincipalOrgID": "o-abc*"}}"#,
+        r#"{"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc123/*"}}"#,
+        r#"{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:*"}}"#,
+        r#"{"StringEquals": {"aws:PrincipalOrgID": "*"}}"#,
+        r#"{"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}"#,
+    ] {
+        let j = run(&policy(&[allow(
+            r#""*""#,
+            &format!(r#", "Condition": {block}"#),
+        )]));
+        assert!(!codes(&j).contains(&Code::PublicAccess), "{block}");
+    }
+}
+
+#[test]
+fn public_access_message_says_which_condition_excludes_no_one() {
+    let j = run(&policy(&[allow(
+        r#""*""#,
+        r#", "Condition": {"StringLike": {"aws:PrincipalOrgID": "*"}}"#,
+    )]));
+    let f = finding(&j, Code::PublicAccess);
+    assert!(
+        f.message
+            .contains("StringLike on aws:PrincipalOrgID excludes no one"),
+        "{}",
+        f.message
+    );
+}
+
+/// An Allow of `actions` to the `AWS` principal `who`, with `extra` elements.
+fn grant(who: &str, actions: &str, extra: &str) -> String {
+    format!(
+        r#"{{"Sid": "Other", "Effect": "Allow", "Principal": {{"AWS": "{who}"}}, "Action": {actions}{extra}}}"#
+    )
+}
+
+#[test]
+fn cross_account_write_names_a_third_party_granted_ecr_star() {
+    let text = policy(&[
+        allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), ""),
+        grant(THIRD, r#""ecr:*""#, ""),
+    ]);
+    let j = run_owned(&text);
+    assert_eq!(j.actions, ALL);
+    assert_eq!(codes(&j), [Code::CrossAccountWrite]);
+    let f = finding(&j, Code::CrossAccountWrite);
+    assert_eq!(f.statement, at(1, "Other"));
+    assert!(
+        f.message.contains("grants account 999988887777 35 actions")
+            && f.message.contains("ecr:BatchDeleteImage")
+            && f.message.contains(OWNER)
+            && !f.message.contains("possibly"),
+        "{}",
+        f.message
+    );
+    assert_eq!(status(&j), crate::finding::Status::Warn);
+}
+
+#[test]
+fn cross_account_write_names_accounts_by_arn_and_by_condition() {
+    let arn = format!("arn:aws:iam::{THIRD}:role/ci");
+    let j = run_owned(&policy(&[grant(&arn, r#""ecr:PutImage""#, "")]));
+    assert!(
+        finding(&j, Code::CrossAccountWrite)
+            .message
+            .contains("account 999988887777 1 action (ecr:PutImage)")
+    );
+    // A grant to "*" that a condition gives to one account: that account is named.
+    let j = run_owned(&policy(&[format!(
+        r#"{{"Effect": "Allow", "Principal": "*", "Action": "ecr:TagResource", "Condition": {{"StringEquals": {{"aws:PrincipalAccount": "{THIRD}"}}}}}}"#
+    )]));
+    assert!(!codes(&j).contains(&Code::PublicAccess));
+    assert!(
+        finding(&j, Code::CrossAccountWrite)
+            .message
+            .contains("ecr:TagResource")
+    );
+}
+
+#[test]
+fn cross_account_write_is_possibly_under_an_undecided_condition() {
+    let j = run_owned(&policy(&[grant(
+        THIRD,
+        r#""ecr:PutImage""#,
+        r#", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}"#,
+    )]));
+    let f = finding(&j, Code::CrossAccountWrite);
+    assert!(
+        f.message.contains("possibly account 999988887777"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn cross_account_write_not_for_the_owner_the_audited_account_reads_or_excluded_grants() {
+    for text in [
+        // The registry's owner pushing to its own repository.
+        policy(&[grant(OWNER, r#""ecr:*""#, "")]),
+        // Another account that may only pull.
+        policy(&[grant(THIRD, PULL, "")]),
+        // A condition no principal of that account can meet.
+        policy(&[grant(
+            THIRD,
+            r#""ecr:PutImage""#,
+            r#", "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::555566667777:*"}}"#,
+        )]),
+        // A Deny that certainly takes the write away from everyone.
+        policy(&[
+            grant(THIRD, r#""ecr:PutImage""#, ""),
+            r#"{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage"}"#.to_string(),
+        ]),
+        // An IAM unique id names no account (a deleted principal).
+        policy(&[grant("AIDAJQABLZS4A3QDU576Q", r#""ecr:*""#, "")]),
+    ] {
+        let j = run_owned(&text);
+        assert!(!codes(&j).contains(&Code::CrossAccountWrite), "{text}");
+    }
+    // The audited account's own write is excess-access, not cross-account-write.
+    let j = run_owned(&allow_actions(r#""ecr:*""#));
+    assert_eq!(codes(&j), [Code::ExcessAccess]);
+}
+
+#[test]
+fn cross_account_write_with_an_unknown_owner_says_so() {
+    let j = run(&policy(&[grant(THIRD, r#""ecr:PutImage""#, "")]));
+    let f = finding(&j, Code::CrossAccountWrite);
+    assert!(
+        f.message.contains("not known from the input"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn excess_access_not_for_a_principal_arn_pattern_of_another_account() {
+    for cond in [
+        r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:*"}}"#,
+        r#"{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:role/*"}}"#,
+        r#"{"ArnEquals": {"aws:PrincipalArn": "arn:aws:sts::444455556666:federated-user/x"}}"#,
+        r#"{"Null": {"aws:PrincipalArn": "true"}}"#,
+    ] {
+        let text = policy(&[format!(
+            r#"{{"Sid": "Push", "Effect": "Allow", "Principal": {{"AWS": "{A}"}}, "Action": "ecr:PutImage", "Condition": {cond}}}"#
+        )]);
+        assert!(!codes(&run(&text)).contains(&Code::ExcessAccess), "{cond}");
+    }
+    // Every principal of the account, or some of them: still excess.
+    for (cond, possibly) in [
+        (
+            r#"{"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::444455556666:*"}}"#,
+            false,
+        ),
+        (
+            r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/*"}}"#,
+            true,
+        ),
+        (
+            r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:*:*:111122223333:*"}}"#,
+            false,
+        ),
+    ] {
+        let text = policy(&[format!(
+            r#"{{"Sid": "Push", "Effect": "Allow", "Principal": {{"AWS": "{A}"}}, "Action": "ecr:PutImage", "Condition": {cond}}}"#
+        )]);
+        let j = run(&text);
+        let f = finding(&j, Code::ExcessAccess);
+        assert!(f.message.contains("ecr:PutImage"), "{cond}: {}", f.message);
+        assert_eq!(
+            f.message.contains("possibly"),
+            possibly,
+            "{cond}: {}",
+            f.message
+        );
+    }
+}
+
+#[test]
+fn conditional_deny_even_when_the_action_is_not_granted() {
+    // The ECR documentation's IP-allow policy: deny everything outside a range, grant nothing.
+    let text = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "AllowIp", "Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]}"#;
+    let j = run(text);
+    assert_eq!(j.actions, [Missing; 3]);
+    assert_eq!(codes(&j), [Code::ActionNotGranted, Code::ConditionalDeny]);
+    let f = finding(&j, Code::ConditionalDeny);
+    assert!(
+        f.message.contains("aws:SourceIp")
+            && f.message.contains(
+                "ecr:BatchCheckLayerAvailability, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer"
+            ),
+        "{}",
+        f.message
+    );
+    // An action another Deny certainly takes away is action-denied, not also conditional-deny.
+    let text = policy(&[
+        deny(r#""*""#, ""),
+        deny(
+            r#""*""#,
+            r#", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}"#,
+        ),
+    ]);
+    let j = run(&text);
+    assert_eq!(codes(&j), [Code::ActionDenied]);
 }

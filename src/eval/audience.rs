@@ -1,0 +1,163 @@
+//! Who an `Allow` opens the repository to, beyond the audited account: whether a condition
+//! really narrows a grant to every AWS principal (`public-access`), and which other accounts a
+//! statement names (`cross-account-write`).
+
+use crate::policy::glob::{self, Extension};
+use crate::policy::{Base, Condition, Family, Statement, Who};
+
+/// Condition keys that can narrow who the principal is (SPEC 4.6), each with the prefix every
+/// value of the key starts with (a pattern that matches every completion of it matches every
+/// value the key can have).
+const NARROWING_KEYS: [(&str, &str); 9] = [
+    ("aws:principalaccount", ""),
+    ("aws:principalarn", "arn:"),
+    ("aws:principalorgid", "o-"),
+    ("aws:principalorgpaths", "o-"),
+    ("aws:sourcevpc", "vpc-"),
+    ("aws:sourcevpce", "vpce-"),
+    ("aws:sourceip", ""),
+    ("aws:sourceaccount", ""),
+    ("aws:sourcearn", "arn:"),
+];
+
+/// Whether a condition certainly excludes some principals from a grant to `*`: a plain
+/// operator (not negated, not `Null`, not `…IfExists`, not `ForAllValues:` — each is true for a
+/// request without the key) on a key that tells principals or networks apart, none of whose
+/// values matches every value of the key (`*`, `?*`, `o-*`, `0.0.0.0/0`, an ARN whose account is
+/// a wildcard: anyone can create an account, an organization or a role of any name).
+pub fn narrows(c: &Condition) -> bool {
+    let Some((_, prefix)) = NARROWING_KEYS.iter().find(|(k, _)| *k == c.key_lower()) else {
+        return false;
+    };
+    c.operator().is_plain()
+        && !c
+            .values()
+            .iter()
+            .any(|v| matches_every(c.operator().base, prefix, v.text()))
+}
+
+/// Whether `value` under `base` matches every value the key can have (in the sense above).
+fn matches_every(base: Base, prefix: &str, value: &str) -> bool {
+    let arn_key = prefix == "arn:";
+    match base.family() {
+        Family::String if base == Base::StringLike => {
+            glob::extension(value, prefix, false, true) == Extension::Every
+                || (arn_key && any_account(value))
+        }
+        // ArnEquals and ArnLike both take wildcards, part by part.
+        Family::Arn => value.bytes().all(|b| b == b'*') || any_account(value),
+        Family::Ip => value.trim().ends_with("/0"),
+        // Literals name one value; other families never match a string key (IAM compares false).
+        _ => false,
+    }
+}
+
+/// An ARN pattern whose account part is only wildcards, or which has fewer than six parts and a
+/// wildcard (a `StringLike` `*` runs across colons): it names no account.
+fn any_account(pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    match parts.get(4) {
+        Some(account) if parts.len() == 6 => {
+            !account.is_empty()
+                && account.bytes().all(|b| b == b'*' || b == b'?')
+                && account.contains('*')
+        }
+        _ => pattern.contains('*'),
+    }
+}
+
+/// The account a principal value names: a 12-digit id, or the account part of an IAM or STS
+/// ARN. `None` for `*` and IAM unique ids (`AIDA…`), which name no account.
+pub fn account_of(value: &str) -> Option<&str> {
+    if is_account_id(value) {
+        return Some(value);
+    }
+    let mut parts = value.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iam" | "sts"), Some(""), Some(account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    is_account_id(account).then_some(account)
+}
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The accounts an `Allow` statement names, in the order written: its `AWS` principals, and for
+/// a grant to `*`, the accounts its plain conditions on `aws:PrincipalAccount` or
+/// `aws:PrincipalArn` name (the usual way to write a cross-account grant with conditions).
+pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
+    let Who::Principal(p) = stmt.who() else {
+        return Vec::new();
+    };
+    let mut candidates: Vec<&str> = p.aws().iter().filter_map(|v| account_of(v)).collect();
+    if p.is_everyone() {
+        for c in stmt.conditions() {
+            if !c.operator().is_plain() {
+                continue;
+            }
+            match c.key_lower() {
+                "aws:principalaccount" => candidates.extend(
+                    c.values()
+                        .iter()
+                        .map(|v| v.text())
+                        .filter(|t| is_account_id(t)),
+                ),
+                "aws:principalarn" => candidates.extend(
+                    c.values()
+                        .iter()
+                        .filter_map(|v| v.text().split(':').nth(4))
+                        .filter(|t| is_account_id(t)),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let mut out: Vec<&str> = Vec::with_capacity(candidates.len());
+    for a in candidates {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_of_reads_ids_and_iam_or_sts_arns() {
+        assert_eq!(account_of("444455556666"), Some("444455556666"));
+        assert_eq!(
+            account_of("arn:aws:iam::444455556666:role/ci"),
+            Some("444455556666")
+        );
+        assert_eq!(
+            account_of("arn:aws-cn:sts::444455556666:assumed-role/ci/s"),
+            Some("444455556666")
+        );
+        assert_eq!(account_of("*"), None);
+        assert_eq!(account_of("AIDAJQABLZS4A3QDU576Q"), None);
+        assert_eq!(account_of("arn:aws:s3:::bucket"), None);
+    }
+
+    #[test]
+    fn patterns_that_name_no_account_match_every_value() {
+        assert!(any_account("arn:aws:iam::*:role/admin"));
+        assert!(any_account("arn:aws:*"));
+        assert!(!any_account("arn:aws:iam::444455556666:*"));
+        assert!(matches_every(Base::StringLike, "o-", "o-*"));
+        assert!(matches_every(Base::StringLike, "o-", "?*"));
+        assert!(!matches_every(Base::StringLike, "o-", "o-abc*"));
+        assert!(!matches_every(Base::StringEquals, "o-", "*"));
+        assert!(matches_every(Base::IpAddress, "", "0.0.0.0/0"));
+        assert!(!matches_every(Base::IpAddress, "", "10.0.0.0/8"));
+    }
+}
