@@ -162,6 +162,10 @@ impl Rows {
         self.groups.iter().flatten()
     }
 
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Row> {
+        self.groups.iter_mut().flatten()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::audit::{Audit, RegistryPolicy, Row, Rows};
-use crate::finding::Code;
+use crate::finding::{Code, Finding};
 use crate::input::{self, Source};
 use crate::pipeline::SHAPES;
 use crate::policy;
 use crate::record::{Body, Identity, PolicyText, Record};
+use rustc_hash::FxHashMap;
 
 /// What the first pass set aside instead of judging.
 #[derive(Debug, Default)]
@@ -224,4 +225,88 @@ pub fn second_pass(
     for group in again {
         rows.push_group(group);
     }
+}
+
+/// Ties together records that name the same repository (issue 11): two exports, or an export
+/// and a Terraform plan, would otherwise give a pass row and a fail row with nothing between
+/// them. The same repository is the same registry and real name (never a name taken from a
+/// path), in the same region where both records say which. Every row of such a record gets a
+/// `duplicate-record` note naming the other records (a few, then how many more). Returns how
+/// many records were tied. Rows must be in report order.
+pub fn duplicates(rows: &mut Rows) -> u64 {
+    type Key<'r> = (&'r str, &'r str);
+    /// A record: source, number, region.
+    type At<'r> = (&'r str, u64, Option<&'r str>);
+    // Each record once (its rows, one per account, are consecutive), with its registry and
+    // real name. Counted first, so that only repeated repositories cost a list.
+    let records = || {
+        let mut last: Option<(&str, u64)> = None;
+        rows.iter().filter_map(move |r| {
+            let at = (&*r.source, r.record);
+            if last == Some(at) {
+                return None;
+            }
+            last = Some(at);
+            let key: Key<'_> = (r.repo.registry.as_deref()?, r.repo.known_name()?);
+            Some((key, at, r.repo.region.as_deref()))
+        })
+    };
+    let mut count: FxHashMap<Key<'_>, u32> = FxHashMap::default();
+    for (key, _, _) in records() {
+        *count.entry(key).or_default() += 1;
+    }
+    count.retain(|_, n| *n > 1);
+    if count.is_empty() {
+        return 0;
+    }
+    let mut by_repo: FxHashMap<Key<'_>, Vec<At<'_>>> = FxHashMap::default();
+    for (key, (source, record), region) in records() {
+        if count.contains_key(&key) {
+            by_repo
+                .entry(key)
+                .or_default()
+                .push((source, record, region));
+        }
+    }
+    // (source, record) → the others, for the records that have any.
+    let mut notes: FxHashMap<(Arc<str>, u64), String> = FxHashMap::default();
+    for records in by_repo.values() {
+        for &(source, record, region) in records {
+            let others: Vec<String> = records
+                .iter()
+                .filter(|&&(s, n, reg)| {
+                    (s, n) != (source, record)
+                        && (region.is_none() || reg.is_none() || region == reg)
+                })
+                .map(|&(s, n, _)| format!("{s}:{n}"))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            const SHOWN: usize = 3;
+            let mut list = others[..others.len().min(SHOWN)].join(", ");
+            if others.len() > SHOWN {
+                list.push_str(&format!(" and {} more", others.len() - SHOWN));
+            }
+            notes.insert(
+                (Arc::from(source), record),
+                format!(
+                    "another record names the same repository: {list}; its verdict may differ, so check which record is current"
+                ),
+            );
+        }
+    }
+    if notes.is_empty() {
+        return 0;
+    }
+    let tied = notes.len() as u64;
+    for row in rows.iter_mut() {
+        if let Some(note) = notes.get(&(Arc::clone(&row.source), row.record)) {
+            let mut findings = row.findings.to_vec();
+            findings.push(Finding::new(Code::DuplicateRecord, note.as_str()));
+            findings.sort_by_key(|f| f.code);
+            row.findings = findings.into();
+        }
+    }
+    tied
 }

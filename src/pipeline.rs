@@ -68,6 +68,8 @@ pub struct Tally {
     pub skipped: u64,
     pub read: [u64; SHAPES],
     pub folded: [u64; SHAPES],
+    /// Records that name the same repository as another record (`duplicate-record`).
+    pub duplicates: u64,
 }
 
 impl Tally {
@@ -429,11 +431,13 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     rows.push_group(extra);
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows, &mut folded);
     rows.sort();
+    let duplicates = join::duplicates(&mut rows);
     let tally = Tally {
         files: sources.len() as u64,
         skipped,
         read: read.map(AtomicU64::into_inner),
         folded,
+        duplicates,
     };
     Ok(Judged {
         rows,

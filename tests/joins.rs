@@ -336,3 +336,71 @@ fn every_record_read_is_a_row_per_account_or_counted_as_folded() {
         "{text}"
     );
 }
+
+/// Issue 11: two records of the same repository (two exports, an export and a plan) are tied
+/// together: each row names the other record, and the JSON summary counts them. A region known
+/// on one side only still matches; another region or a name taken from a path does not.
+#[test]
+fn records_of_the_same_repository_are_tied_together() {
+    let t = Tree::new();
+    let grant = documented_policy(ACCOUNT);
+    t.file(
+        "2025/app.json",
+        serde_json::json!({"registryId": "444455556666", "repositoryName": "team/app", "policyText": grant})
+            .to_string(),
+    )
+    .file(
+        "2024/repos.jsonl",
+        [
+            serde_json::json!({"registryId": "444455556666", "region": "us-east-1", "repositoryName": "team/app", "policy": null}),
+            serde_json::json!({"registryId": "444455556666", "region": "us-east-1", "repositoryName": "team/other", "policy": null}),
+            serde_json::json!({"registryId": "444455556666", "region": "eu-west-1", "repositoryName": "team/other", "policy": null}),
+        ]
+        .map(|v| v.to_string())
+        .join("\n"),
+    )
+    .file("team/app.json", &grant);
+    let (_, rows, _) = scan_csv(&t, &[]);
+    let new = row(&rows, "2025/app.json", 1);
+    let old = row(&rows, "2024/repos.jsonl", 1);
+    assert_eq!(
+        (new["status"].as_str(), old["status"].as_str()),
+        ("pass", "fail")
+    );
+    // A note: the statuses stay each record's own.
+    for r in [new, old] {
+        assert!(
+            r["findings"].split(';').any(|c| c == "duplicate-record"),
+            "{r:?}"
+        );
+    }
+    for (suffix, n) in [
+        ("2024/repos.jsonl", 2),
+        ("2024/repos.jsonl", 3),
+        ("team/app.json", 1),
+    ] {
+        let r = row(&rows, suffix, n);
+        assert!(
+            !r["findings"].contains("duplicate-record"),
+            "{suffix}:{n} {r:?}"
+        );
+    }
+    let out = util::scan_in(t.path(), &[".", "--account", ACCOUNT, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["summary"]["duplicates"], 2);
+    let note = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["source"] == "./2025/app.json")
+        .flat_map(|r| r["findings"].as_array().expect("findings").iter())
+        .find(|f| f["code"] == "duplicate-record")
+        .expect("note");
+    assert!(
+        note["message"]
+            .as_str()
+            .expect("message")
+            .contains("./2024/repos.jsonl:1"),
+        "{note}"
+    );
+}

@@ -127,6 +127,8 @@ struct Summary {
     warn: u64,
     fail: u64,
     error: u64,
+    /// Records that name the same repository as another record (`duplicate-record`).
+    duplicates: u64,
 }
 
 #[derive(Serialize)]
@@ -265,6 +267,7 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
             warn: c.warn,
             fail: c.fail,
             error: c.error,
+            duplicates: meta.tally.duplicates,
         },
         inputs: Inputs::of(&meta.tally),
     }

@@ -31,6 +31,13 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "| Inputs | {} |", list(&meta.inputs))?;
     writeln!(out, "| Records | {} ({} rows) |", meta.records, rows.len())?;
     writeln!(out, "| Verdict | {} |", verdict(c))?;
+    if meta.tally.duplicates > 0 {
+        writeln!(
+            out,
+            "| Duplicate records | {} (records naming a repository that another record names too; see `duplicate-record`) |",
+            meta.tally.duplicates
+        )?;
+    }
     if let Some(e) = &meta.evidence {
         writeln!(out, "| Inputs digest (SHA-256) | `{}` |", e.digest)?;
     }
