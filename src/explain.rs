@@ -83,7 +83,7 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
         // An inventory entry is a row only when no policy record names its repository; explain
         // sees one file, so it judges the entry as the scan's no-policy row.
         Body::Inventory => record.body = Body::NoPolicy,
-        Body::RegistryPolicy(_) => {
+        Body::RegistryPolicy(_) | Body::RegistryPolicyScope(_) => {
             return Err(ExplainError::RegistryPolicy {
                 file: cfg.file.clone(),
                 record: record.record,
@@ -143,7 +143,7 @@ fn write(record: &Record, row: &Row, puller: &Puller, out: &mut dyn Write) -> io
                 clean(why)
             )?;
         }
-        Body::RegistryPolicy(_) => {
+        Body::RegistryPolicy(_) | Body::RegistryPolicyScope(_) => {
             writeln!(
                 out,
                 "\nThis is a registry policy: scan it together with the repositories of its \
