@@ -271,7 +271,7 @@ impl<'a> Audit<'a> {
                         .map(|_| (Status::Error, None, f.clone())),
                 );
             }
-            Body::RegistryPolicy(_) | Body::Inventory => return,
+            Body::RegistryPolicy(_) | Body::Inventory | Body::RegistryPolicyScope(_) => return,
             Body::Unresolved(message) => {
                 let f = shared_findings(vec![Finding::new(Code::UnresolvedPolicy, message)]);
                 verdicts.extend(self.pullers.iter().map(|_| (Status::Warn, None, f.clone())));

@@ -84,6 +84,12 @@ pub enum ExplainError {
     )]
     RegistryPolicy { source_name: String, record: u64 },
     #[error(
+        "{source_name} record {record} is a registry setting (REGISTRY_POLICY_SCOPE): it has no \
+         verdict of its own; it decides how its registry's policy is judged (explain a row of one \
+         of its repositories)"
+    )]
+    Setting { source_name: String, record: u64 },
+    #[error(
         "{source_name} record {record} is an inventory entry of a repository that another record \
          names ({by}): that record's row is the verdict; explain it with --record {by}"
     )]
@@ -230,6 +236,10 @@ fn folded(judged: &Judged, record: Record) -> ExplainError {
                 by,
             }
         }
+        Body::RegistryPolicyScope(_) => ExplainError::Setting {
+            source_name,
+            record: n,
+        },
         _ => ExplainError::RegistryPolicy {
             source_name,
             record: n,
@@ -299,11 +309,11 @@ fn write(
             )?;
             None
         }
-        Body::RegistryPolicy(_) => {
+        Body::RegistryPolicy(_) | Body::RegistryPolicyScope(_) => {
             writeln!(
                 out,
-                "\nThis is a registry policy: scan it together with the repositories of its \
-                 registry, which are judged with its statements."
+                "\nThis is a registry policy or setting: scan it together with the repositories \
+                 of its registry, which are judged with it."
             )?;
             None
         }

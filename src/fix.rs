@@ -301,7 +301,7 @@ fn remediate(
                 "the policy is known only at deploy time; resolve it in its template first".into(),
             );
         }
-        Body::RegistryPolicy(_) => {
+        Body::RegistryPolicy(_) | Body::RegistryPolicyScope(_) => {
             return Err("a registry policy is not remediated by ecr-audit fix".into());
         }
     };

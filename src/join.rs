@@ -24,12 +24,14 @@ pub struct Aside {
     pub registry_policies: Vec<Record>,
     /// `Body::Inventory` records.
     pub inventory: Vec<Record>,
+    /// `Body::RegistryPolicyScope` records (not joined yet: issue 11).
+    pub scopes: Vec<Record>,
 }
 
 impl Aside {
     /// Whether nothing was set aside.
     pub fn is_empty(&self) -> bool {
-        self.registry_policies.is_empty() && self.inventory.is_empty()
+        self.registry_policies.is_empty() && self.inventory.is_empty() && self.scopes.is_empty()
     }
 
     /// Takes `record` if it is one the joins need; gives it back otherwise.
@@ -37,6 +39,7 @@ impl Aside {
         match record.body {
             Body::RegistryPolicy(_) => self.registry_policies.push(record),
             Body::Inventory => self.inventory.push(record),
+            Body::RegistryPolicyScope(_) => self.scopes.push(record),
             _ => return Some(record),
         }
         None
@@ -45,6 +48,7 @@ impl Aside {
     pub fn append(&mut self, other: Aside) {
         self.registry_policies.extend(other.registry_policies);
         self.inventory.extend(other.inventory);
+        self.scopes.extend(other.scopes);
     }
 }
 
@@ -212,7 +216,12 @@ pub fn second_pass(
                     }
                 } else {
                     input::read_source(&sources[i], &mut |rec| {
-                        if !matches!(rec.body, Body::RegistryPolicy(_) | Body::Inventory) {
+                        if !matches!(
+                            rec.body,
+                            Body::RegistryPolicy(_)
+                                | Body::Inventory
+                                | Body::RegistryPolicyScope(_)
+                        ) {
                             judge(rec);
                         }
                     });

@@ -97,6 +97,10 @@ pub enum Body {
     /// A registry policy (`aws ecr get-registry-policy`): not a row of its own; it is judged
     /// with every repository of its registry (and region, where known) found in the scan.
     RegistryPolicy(String),
+    /// The registry's policy scope (`aws ecr get-account-setting --name
+    /// REGISTRY_POLICY_SCOPE`): not a row of its own; it tells how the registry policy of its
+    /// registry applies (issue 11).
+    RegistryPolicyScope(ScopeV),
     /// A repository listed by an inventory (`aws ecr describe-repositories`): not a row of its
     /// own; it becomes a `no-policy` row when no other record names the same repository.
     Inventory,
@@ -104,6 +108,15 @@ pub enum Body {
     /// `unreadable`, `unsupported-input`, and `message` says what is wrong and where (line,
     /// record), in one sentence.
     Error { code: Code, message: String },
+}
+
+/// ECR's registry policy scope (`REGISTRY_POLICY_SCOPE`): in `V1` the registry policy enforces
+/// only `ecr:ReplicateImage`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`; in `V2`
+/// it applies to every ECR action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScopeV {
+    V1,
+    V2,
 }
 
 /// A policy document's text as the input holds it: the text itself, or the JSON string literal

@@ -7,6 +7,7 @@ mod csvexport;
 mod kind;
 mod read;
 mod rows;
+mod scope;
 mod shape;
 mod stream;
 mod terraform;

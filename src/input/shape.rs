@@ -8,12 +8,12 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::Shape;
-use super::{awsconfig, cfn, csvexport, tools};
+use super::{awsconfig, cfn, csvexport, scope, tools};
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
 
 /// The tail of every `unsupported-input` message: what the tool would have read.
-pub(crate) const EXPECTED: &str = "expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output";
+pub(crate) const EXPECTED: &str = "expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories, get-registry-policy or get-account-setting output";
 
 /// ECR's answer when a repository has no policy, in JSON errors and the CLI's error line.
 const NOT_FOUND: &str = "RepositoryPolicyNotFoundException";
@@ -189,6 +189,11 @@ pub(crate) struct Probe<'a> {
         deserialize_with = "present"
     )]
     pub configuration: Field<'a>,
+    // `aws ecr get-account-setting` (see `scope.rs`).
+    #[serde(rename = "name", default, borrow, deserialize_with = "present")]
+    pub name: Field<'a>,
+    #[serde(rename = "value", default, borrow, deserialize_with = "present")]
+    pub value: Field<'a>,
     // Shapes of issue 3 (see `tools.rs`, `terraform.rs`, `cfn.rs`).
     #[serde(rename = "registry_id", default, borrow, deserialize_with = "present")]
     pub registry_id_snake: Field<'a>,
@@ -589,6 +594,9 @@ pub(crate) fn classify(p: &Probe, raw: &str, at: At, ctx: &Ctx) -> Item {
     }
     if p.statement.is_some() {
         return bare_policy(raw, at, ctx);
+    }
+    if let Some(item) = scope::item(p, at) {
+        return item;
     }
     if let Some(item) = tools::item(p, at, ctx) {
         return item;

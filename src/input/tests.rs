@@ -194,14 +194,14 @@ fn a_json_array_gives_one_record_per_element_numbered_from_one() {
         err(&records[5]),
         (
             Code::UnsupportedInput,
-            "record 6 is a JSON number; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
+            "record 6 is a JSON number; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories, get-registry-policy or get-account-setting output"
         )
     );
     assert_eq!(
         err(&records[6]),
         (
             Code::UnsupportedInput,
-            "record 7 is a JSON object with keys `foo`, `bar`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
+            "record 7 is a JSON object with keys `foo`, `bar`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories, get-registry-policy or get-account-setting output"
         )
     );
     let (code, message) = err(&records[7]);
@@ -497,7 +497,7 @@ fn an_unknown_object_says_what_it_found() {
         err(&r),
         (
             Code::UnsupportedInput,
-            "the file is a JSON object with keys `images`, `nextToken`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories or get-registry-policy output"
+            "the file is a JSON object with keys `images`, `nextToken`; expected a policy document, get-repository-policy output, a bulk export, AWS Config, Terraform show -json, a CloudFormation template, Steampipe or CloudQuery rows, describe-repositories, get-registry-policy or get-account-setting output"
         )
     );
     let r = one(read_named("n.json", "true"));
@@ -1002,6 +1002,7 @@ fn the_sample_export_reads_as_its_readme_says() {
                 Body::Unresolved(_) => "unresolved".to_owned(),
                 Body::RegistryPolicy(_) => "registry-policy".to_owned(),
                 Body::Inventory => "inventory".to_owned(),
+                Body::RegistryPolicyScope(v) => format!("scope-{v:?}"),
             };
             let rel = r.source[root.len() + 1..].to_owned();
             let repo = r.repo;

@@ -373,3 +373,71 @@ fn a_terraform_registry_policy_is_a_registry_policy_record() {
     assert_eq!(r.body, Body::RegistryPolicy(GITPOD.to_owned()));
     assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
 }
+
+#[test]
+fn get_account_setting_registry_policy_scope_is_a_scope_record() {
+    use crate::record::ScopeV;
+    let r = one(read_named(
+        "scope.json",
+        r#"{"name": "REGISTRY_POLICY_SCOPE", "value": "V1"}"#,
+    ));
+    assert_eq!(r.shape, Shape::RegistryPolicyScope);
+    assert_eq!(r.body, Body::RegistryPolicyScope(ScopeV::V1));
+    assert_eq!(r.repo, RepoId::default());
+    // An export script adds whose registry it is.
+    let r = one(read_named(
+        "scope.json",
+        r#"{"name": "REGISTRY_POLICY_SCOPE", "value": "V2", "registryId": "444455556666", "region": "eu-west-1"}"#,
+    ));
+    assert_eq!(r.body, Body::RegistryPolicyScope(ScopeV::V2));
+    assert_eq!(r.repo.registry.as_deref(), Some("444455556666"));
+    assert_eq!(r.repo.region.as_deref(), Some("eu-west-1"));
+    // Any other value is an error row naming it.
+    for (value, shown) in [
+        (r#""V3""#, "`V3`"),
+        (r#""v2""#, "`v2`"),
+        ("2", "a JSON number"),
+    ] {
+        let text = format!(r#"{{"name":"REGISTRY_POLICY_SCOPE","value":{value}}}"#);
+        let r = one(read_named("scope.json", text));
+        let (code, message) = err(&r);
+        assert_eq!(code, Code::UnsupportedInput);
+        assert!(
+            message.contains(shown) && message.contains("`V1` or `V2`"),
+            "{message}"
+        );
+    }
+    // Another setting of get-account-setting: unsupported, saying what is read.
+    let r = one(read_named(
+        "scan-type.json",
+        r#"{"name": "BASIC_SCAN_TYPE_VERSION", "value": "AWS_NATIVE"}"#,
+    ));
+    let (code, message) = err(&r);
+    assert_eq!(code, Code::UnsupportedInput);
+    assert!(
+        message.contains("only --name REGISTRY_POLICY_SCOPE is read"),
+        "{message}"
+    );
+    // A bad registry id is refused like everywhere else.
+    let r = one(read_named(
+        "scope.json",
+        r#"{"name": "REGISTRY_POLICY_SCOPE", "value": "V2", "registryId": 12.5}"#,
+    ));
+    assert!(
+        err(&r)
+            .1
+            .starts_with("`registryId` of the file is the number")
+    );
+}
+
+#[test]
+fn a_scope_record_is_set_aside_not_a_row() {
+    let r = one(read_named(
+        "scope.json",
+        r#"{"name": "REGISTRY_POLICY_SCOPE", "value": "V1", "registryId": "444455556666"}"#,
+    ));
+    let mut aside = crate::join::Aside::default();
+    assert_eq!(aside.take(r), None);
+    assert_eq!(aside.scopes.len(), 1);
+    assert!(!aside.is_empty());
+}
