@@ -22,20 +22,42 @@ pub enum ImageSpec {
     Dockerfile { file: String },
 }
 
-/// A configuration file found under the paths, or a place the walk could not enter.
+/// A file found under the paths: a configuration, a file Gitpod does not read, or a place the
+/// walk could not enter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     pub path: PathBuf,
     /// As found: the command-line argument joined with the walked part.
     pub display: String,
-    pub walk_error: Option<String>,
+    pub what: What,
 }
 
-const NAMES: [&str; 2] = [".gitpod.yml", ".gitpod.yaml"];
+/// What a found file is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    /// A configuration Gitpod reads.
+    Config,
+    /// A file with a configuration's name that Gitpod does not read (the reason), or a symbolic
+    /// link loop under the paths: a note, not a configuration.
+    Note(String),
+    /// The walk could not enter it (permissions, a broken folder).
+    WalkError(String),
+}
 
-/// Every `.gitpod.yml`/`.gitpod.yaml` under `paths` (a file named on the command line is taken
-/// whatever its name), sorted by display path. Folders are walked like `scan`'s (hidden files
-/// included, links followed with loop detection), except that `.git` folders are not entered.
+/// The configuration file names Gitpod reads at a repository's root, in its order: the first that
+/// exists is the configuration. From Gitpod's server, every repository host's
+/// `FileProvider.getGitpodFileContent` (gitpod-io/gitpod,
+/// `components/server/src/github/file-provider.ts`, likewise `gitlab/`, `bitbucket/`,
+/// `azure-devops/`): `.gitpod.yml`, then the older `.gitpod`.
+pub const NAMES: [&str; 2] = [".gitpod.yml", ".gitpod"];
+
+/// A name people give configurations that Gitpod never reads.
+const NOT_READ: &str = ".gitpod.yaml";
+
+/// Every configuration under `paths`, with the files of a configuration's name that Gitpod does
+/// not read (a file named on the command line is taken whatever its name), sorted by display
+/// path. Folders are walked like `scan`'s (hidden files included, links followed with loop
+/// detection), except that `.git` folders are not entered.
 pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
     for p in paths {
         if std::fs::metadata(p).is_err() {
@@ -52,23 +74,37 @@ pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
         for entry in walker {
             match entry {
                 Ok(e) => {
-                    let named = e.depth() == 0;
-                    let wanted = e.file_type().is_file()
-                        && (named || NAMES.iter().any(|n| e.file_name() == *n));
-                    if wanted {
+                    // A `.gitpod` folder (holding the Dockerfile, often) is no configuration.
+                    if e.file_type().is_dir() {
+                        continue;
+                    }
+                    let what = if e.depth() == 0 {
+                        Some(What::Config)
+                    } else {
+                        classify(e.path())
+                    };
+                    if let Some(what) = what {
                         out.push(Found {
                             display: display(arg, root, e.path()),
                             path: e.path().to_path_buf(),
-                            walk_error: None,
+                            what,
                         });
                     }
                 }
                 Err(err) => {
                     let path = err.path().unwrap_or(root).to_path_buf();
+                    let what = match err.loop_ancestor() {
+                        // A loop is the walk's business, not the configuration's: a note.
+                        Some(a) => What::Note(format!(
+                            "a symbolic link loop (back to {}): not walked again",
+                            display(arg, root, a)
+                        )),
+                        None => What::WalkError(format!("cannot walk into it: {err}")),
+                    };
                     out.push(Found {
                         display: display(arg, root, &path),
                         path,
-                        walk_error: Some(format!("cannot walk into it: {err}")),
+                        what,
                     });
                 }
             }
@@ -77,6 +113,36 @@ pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
     out.sort_by(|a, b| a.display.cmp(&b.display));
     out.dedup_by(|a, b| a.display == b.display);
     Ok(out)
+}
+
+/// What a walked file is, by its name and its siblings (Gitpod's order, [`NAMES`]).
+fn classify(path: &Path) -> Option<What> {
+    let name = path.file_name()?.to_str()?;
+    let sibling = |n: &str| std::fs::symlink_metadata(path.with_file_name(n)).is_ok();
+    if name == NAMES[0] {
+        Some(What::Config)
+    } else if name == NAMES[1] {
+        if sibling(NAMES[0]) {
+            Some(What::Note(format!(
+                "Gitpod reads {} first, so it never reads this older {}: not the workspace's configuration.",
+                NAMES[0], NAMES[1]
+            )))
+        } else {
+            Some(What::Config)
+        }
+    } else if name == NOT_READ {
+        let used = NAMES
+            .iter()
+            .find(|n| sibling(n))
+            .map(|n| format!(" (the workspace uses the {n} beside it)"))
+            .unwrap_or_default();
+        Some(What::Note(format!(
+            "Gitpod never reads {NOT_READ} (it reads {}, then {}): not the workspace's configuration{used}; rename it to {} if it is meant to be.",
+            NAMES[0], NAMES[1], NAMES[0]
+        )))
+    } else {
+        None
+    }
 }
 
 fn display(arg: &str, root: &Path, path: &Path) -> String {
