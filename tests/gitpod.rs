@@ -564,6 +564,11 @@ fn hostile_checkouts_never_make_it_read_outside_the_root_or_without_bound() {
         std::fs::create_dir_all(t.join("proj")).expect("mkdir");
         build(&t);
         let (status, rows) = project_rows(&t);
+        // A folder linked out of the projects is also a `link-out` note of the walk.
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r["findings"] != "link-out")
+            .collect();
         assert_eq!(status, Some(1), "{what}: {rows:#?}");
         assert_eq!(rows.len(), 1, "{what}: {rows:#?}");
         assert_eq!(rows[0]["status"], "error", "{what}");
@@ -666,4 +671,33 @@ fn nothing_to_audit_exits_2_with_one_line_and_no_report() {
     let err = String::from_utf8(out.stderr).expect("utf-8");
     let last = err.lines().last().unwrap_or_default();
     assert!(last.contains("holds no record"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_linked_out_of_the_projects_is_not_walked() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/.gitpod.yml", "image: ubuntu\n");
+    t.file("elsewhere/.gitpod.yml", "image: not-this\n");
+    std::os::unix::fs::symlink(t.join("elsewhere"), t.join("proj/other")).expect("link");
+    std::fs::create_dir_all(t.join("proj/inside")).expect("mkdir");
+    t.file("proj/inside/deep/.gitpod.yml", "image: alpine\n");
+    std::os::unix::fs::symlink(t.join("proj/inside"), t.join("proj/alias")).expect("link");
+    let (status, rows) = project_rows(&t);
+    assert_eq!(status, Some(0), "{rows:#?}");
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["config"].as_str(), r["findings"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("proj/.gitpod.yml", "not-private-ecr"),
+            ("proj/alias/deep/.gitpod.yml", "not-private-ecr"),
+            ("proj/inside/deep/.gitpod.yml", "not-private-ecr"),
+            ("proj/other", "link-out"),
+        ],
+        "a link inside the path is followed, one out of it is a note"
+    );
 }

@@ -45,6 +45,8 @@ codes! {
         "A file with a configuration's name that Gitpod does not read (.gitpod.yaml; .gitpod beside a .gitpod.yml): not the workspace's configuration.";
     LinkLoop = "link-loop", Note,
         "A symbolic link loop under the paths: not walked again.";
+    LinkOut = "link-out", Note,
+        "A symbolic link under the paths to a folder outside them: not walked, so a checkout cannot make the tool read elsewhere.";
     NotPrivateEcr = "not-private-ecr", Note,
         "The image is not in a private ECR registry (Docker Hub, public ECR, another registry): not applicable.";
 }

@@ -124,9 +124,10 @@ pub fn read_found(path: &Path) -> Result<String, ReadError> {
 
 /// Resolves every symbolic link in `path` (reading links only, never a file).
 fn resolve(path: &Path) -> Result<PathBuf, ReadError> {
+    // ELOOP: too many levels of symbolic links (Linux 40; macOS and the BSDs 62).
+    const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
     std::fs::canonicalize(path).map_err(|e| {
-        if e.raw_os_error() == Some(40) {
-            // ELOOP
+        if cfg!(unix) && e.raw_os_error() == Some(ELOOP) {
             ReadError::LinkLoop
         } else {
             io_error(&e)

@@ -749,4 +749,25 @@ COPY --from=ghcr.io/org/tool:1 /t /t
         assert_eq!(got[1], (2, false, Role::CopyFrom));
         assert_eq!(got[2], (3, true, Role::Workspace));
     }
+
+    proptest::proptest! {
+        /// Whatever the lines, the parser answers without panicking, and every image it marks
+        /// pulled or not names a line of the file.
+        #[test]
+        fn any_dockerfile_is_read_without_panicking(lines in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::string::string_regex("(FROM|from|COPY|RUN|ARG|# syntax=|# escape=) ?(--from=|--mount=type=bind,from=|--platform=)?[a-z0-9${}:/._@-]{0,20}( AS [a-z0-9]{1,4})?( <<-?EOF)?").expect("regex"),
+                proptest::string::string_regex("(EOF|\\\\|\u{feff}|#.*|\\PC{0,20})").expect("regex"),
+            ],
+            0..12,
+        )) {
+            let text = lines.join("\n");
+            let count = text.lines().count();
+            if let Ok(images) = base_images(&text) {
+                for b in images {
+                    proptest::prop_assert!(b.line >= 1 && b.line <= count.max(1));
+                }
+            }
+        }
+    }
 }

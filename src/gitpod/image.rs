@@ -472,4 +472,20 @@ mod tests {
         assert!(rule("444455556666.dkr.ecr.eu-west-1.amazonaws.com.cn/app").contains("China"));
         assert!(rule("444455556666.dkr.ecr.cn-north-1.amazonaws.com/app").contains("China"));
     }
+
+    proptest::proptest! {
+        /// Whatever the bytes, a reference parses or is refused with a rule; a private ECR
+        /// image that parses has a lower-case repository of valid path components.
+        #[test]
+        fn any_text_parses_or_names_a_rule(s in "[a-zA-Z0-9._:/@<>\\[\\]${}-]{0,60}|\\PC{0,40}") {
+            match parse(&s) {
+                Ok(Image::Ecr(e)) => {
+                    proptest::prop_assert!(e.repository.split('/').all(path_component));
+                    proptest::prop_assert_eq!(e.registry.len(), 12);
+                }
+                Ok(Image::Other { .. }) => {}
+                Err(BadImage(m)) => proptest::prop_assert!(!m.is_empty()),
+            }
+        }
+    }
 }

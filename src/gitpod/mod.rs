@@ -162,7 +162,11 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
 fn no_configuration(paths: &[String], found: &[yml::Found]) -> String {
     let notes = found
         .iter()
-        .filter(|f| matches!(f.what, What::Note(_)))
+        .filter(|f| matches!(f.what, What::NotRead(_)))
+        .count();
+    let links = found
+        .iter()
+        .filter(|f| matches!(f.what, What::LinkLoop(_) | What::LinkOut(_)))
         .count();
     let walk = found
         .iter()
@@ -171,9 +175,14 @@ fn no_configuration(paths: &[String], found: &[yml::Found]) -> String {
     let mut skipped = Vec::new();
     if notes > 0 {
         skipped.push(format!(
-            "{notes} file{} Gitpod does not read or link loop{}",
-            plural(notes),
+            "{notes} file{} Gitpod does not read",
             plural(notes)
+        ));
+    }
+    if links > 0 {
+        skipped.push(format!(
+            "{links} symbolic link{} (loops, or folders outside the path)",
+            plural(links)
         ));
     }
     if walk > 0 {
@@ -250,14 +259,9 @@ pub(crate) fn uses(found: &yml::Found) -> Vec<Use> {
     match &found.what {
         What::Config => {}
         What::WalkError(e) => return one(Code::Unreadable, format!("{}: {e}", found.display)),
-        What::Note(n) => {
-            let code = if n.contains("link loop") {
-                Code::LinkLoop
-            } else {
-                Code::ConfigNotRead
-            };
-            return one(code, format!("{}: {n}", found.display));
-        }
+        What::NotRead(n) => return one(Code::ConfigNotRead, format!("{}: {n}", found.display)),
+        What::LinkLoop(n) => return one(Code::LinkLoop, format!("{}: {n}", found.display)),
+        What::LinkOut(n) => return one(Code::LinkOut, format!("{}: {n}", found.display)),
     }
     let text = match confine::read_found(&found.path) {
         Ok(t) => t,

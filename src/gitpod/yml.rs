@@ -37,9 +37,12 @@ pub struct Found {
 pub enum What {
     /// A configuration Gitpod reads.
     Config,
-    /// A file with a configuration's name that Gitpod does not read (the reason), or a symbolic
-    /// link loop under the paths: a note, not a configuration.
-    Note(String),
+    /// A file with a configuration's name that Gitpod does not read (the reason): a note.
+    NotRead(String),
+    /// A symbolic link loop under the paths: a note, not an error.
+    LinkLoop(String),
+    /// A symbolic link to a folder outside the path given: not walked (a note).
+    LinkOut(String),
     /// The walk could not enter it (permissions, a broken folder).
     WalkError(String),
 }
@@ -67,10 +70,32 @@ pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
     let mut out = Vec::new();
     for arg in paths {
         let root = Path::new(arg);
+        let root_real = std::fs::canonicalize(root).ok();
+        // Folders reached by a symbolic link that leads outside the path: not walked, so that a
+        // checkout cannot make the tool walk (and read configurations in) the rest of the disk.
+        let links_out = std::cell::RefCell::new(Vec::new());
         let walker = WalkDir::new(root)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
+            .filter_entry(|e| {
+                if e.depth() == 0 {
+                    return true;
+                }
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                if e.path_is_symlink() && e.file_type().is_dir() {
+                    let inside = match (&root_real, std::fs::canonicalize(e.path())) {
+                        (Some(r), Ok(target)) => target.starts_with(r),
+                        _ => false,
+                    };
+                    if !inside {
+                        links_out.borrow_mut().push(e.path().to_path_buf());
+                        return false;
+                    }
+                }
+                true
+            });
         for entry in walker {
             match entry {
                 Ok(e) => {
@@ -95,7 +120,7 @@ pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
                     let path = err.path().unwrap_or(root).to_path_buf();
                     let what = match err.loop_ancestor() {
                         // A loop is the walk's business, not the configuration's: a note.
-                        Some(a) => What::Note(format!(
+                        Some(a) => What::LinkLoop(format!(
                             "a symbolic link loop (back to {}): not walked again",
                             display(arg, root, a)
                         )),
@@ -108,6 +133,15 @@ pub fn discover(paths: &[String]) -> Result<Vec<Found>, MissingPath> {
                     });
                 }
             }
+        }
+        for path in links_out.into_inner() {
+            out.push(Found {
+                display: display(arg, root, &path),
+                what: What::LinkOut(format!(
+                    "a symbolic link to a folder outside {arg}: not walked"
+                )),
+                path,
+            });
         }
     }
     out.sort_by(|a, b| a.display.cmp(&b.display));
@@ -123,7 +157,7 @@ fn classify(path: &Path) -> Option<What> {
         Some(What::Config)
     } else if name == NAMES[1] {
         if sibling(NAMES[0]) {
-            Some(What::Note(format!(
+            Some(What::NotRead(format!(
                 "Gitpod reads {} first, so it never reads this older {}: not the workspace's configuration.",
                 NAMES[0], NAMES[1]
             )))
@@ -136,7 +170,7 @@ fn classify(path: &Path) -> Option<What> {
             .find(|n| sibling(n))
             .map(|n| format!(" (the workspace uses the {n} beside it)"))
             .unwrap_or_default();
-        Some(What::Note(format!(
+        Some(What::NotRead(format!(
             "Gitpod never reads {NOT_READ} (it reads {}, then {}): not the workspace's configuration{used}; rename it to {} if it is meant to be.",
             NAMES[0], NAMES[1], NAMES[0]
         )))
