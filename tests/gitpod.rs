@@ -701,3 +701,19 @@ fn a_folder_linked_out_of_the_projects_is_not_walked() {
         "a link inside the path is followed, one out of it is a note"
     );
 }
+
+#[test]
+fn the_table_wraps_long_details_when_no_terminal_width_is_known() {
+    let out = sample("table", &[]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop(); // the summary line
+    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 160, "a table line of {widest} characters");
+    assert!(text.contains("ecr-image-in-dockerfile"), "{text}");
+    assert_eq!(
+        text.matches("not-applicable").count(),
+        12,
+        "11 rows and the summary, none broken: {text}"
+    );
+}

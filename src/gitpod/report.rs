@@ -93,8 +93,20 @@ fn plural(n: u64) -> &'static str {
 
 // ---- table --------------------------------------------------------------------------------------
 
+/// The table's width when the terminal's is not known.
+const TABLE_WIDTH: u16 = 160;
+/// The findings column: the longest code and the cell's padding.
+const FINDINGS_WIDTH: u16 = 25;
+/// The status column: `not-applicable` and the cell's padding.
+const STATUS_WIDTH: u16 = 16;
+
 fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut t = crate::report::table::new_table(color);
+    // Without a terminal to measure (a pipe, a file, `NO_COLOR`), wrap at a width a reader can
+    // follow rather than print rows of thousands of characters.
+    if t.width().is_none() {
+        t.set_width(TABLE_WIDTH);
+    }
     t.set_header([
         "Configuration",
         "Image",
@@ -104,10 +116,25 @@ fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> i
         "Findings",
         "Detail",
     ]);
-    // Paths and references may be long; the detail is what a person acts on, so it keeps the room.
-    for (column, percent) in [(0, 20), (1, 24)] {
+    // Paths and references may be long; the detail is what a person acts on, so it keeps the room,
+    // and a finding code is never broken.
+    let constraints = [
+        (0, ColumnConstraint::UpperBoundary(Width::Percentage(16))),
+        (1, ColumnConstraint::UpperBoundary(Width::Percentage(20))),
+        (
+            3,
+            ColumnConstraint::LowerBoundary(Width::Fixed(STATUS_WIDTH)),
+        ),
+        (4, ColumnConstraint::UpperBoundary(Width::Percentage(14))),
+        (
+            5,
+            ColumnConstraint::LowerBoundary(Width::Fixed(FINDINGS_WIDTH)),
+        ),
+        (6, ColumnConstraint::LowerBoundary(Width::Percentage(32))),
+    ];
+    for (column, constraint) in constraints {
         if let Some(c) = t.column_mut(column) {
-            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Percentage(percent)));
+            c.set_constraint(constraint);
         }
     }
     for r in rows {
