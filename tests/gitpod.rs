@@ -717,3 +717,35 @@ fn the_table_wraps_long_details_when_no_terminal_width_is_known() {
         "11 rows and the summary, none broken: {text}"
     );
 }
+
+#[test]
+fn the_readme_and_docs_counts_are_the_samples() {
+    let out = sample("json", &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s = &doc["summary"];
+    let rows = doc["results"].as_array().map_or(0, Vec::len);
+    let counts = format!(
+        "{rows} rows: {} not-applicable, {} pass, {} warn, {} fail, {} error",
+        s["not-applicable"], s["pass"], s["warn"], s["fail"], s["error"]
+    );
+    let flat = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .expect("doc")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let readme = flat("README.md");
+    assert!(
+        readme.contains(&format!(
+            "{} configurations and 2 files Gitpod does not read) gives {counts}",
+            s["configs"]
+        )),
+        "README does not say: {counts}"
+    );
+    let docs = flat("docs/gitpod.md").replace(',', "");
+    assert!(
+        docs.contains(&counts.replace(',', "").replace(":", "")),
+        "docs/gitpod.md does not say: {counts}"
+    );
+}
