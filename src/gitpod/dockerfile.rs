@@ -5,8 +5,9 @@
 //! anything else), line continuations (comment and empty lines inside a continued instruction are
 //! dropped), comments, case-insensitive instructions, flags such as `--platform=$BUILDPLATFORM`,
 //! `AS <stage>`, a `FROM <stage>` that names an earlier stage (not an image), `FROM scratch` (no
-//! image), and `ARG`s declared before the first `FROM` substituted into `FROM`, `COPY --from` and
-//! `RUN --mount` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`), `COPY --from=<image>`
+//! image), `ARG`s substituted as BuildKit scopes them (those before the first `FROM` into `FROM`;
+//! those declared in a stage, a bare `ARG X` taking the global default, into its `COPY --from` and
+//! `RUN --mount`) with `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`, `COPY --from=<image>`
 //! and `RUN --mount=…,from=<image>` (which pull that image unless they name a stage by name or
 //! index), and heredocs (`RUN <<EOF` … `EOF`: the body is data, never an instruction). A variable
 //! with no value to substitute is reported, never guessed: a build could pass any `--build-arg`.
@@ -81,6 +82,8 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (syntax, instrs) = instructions(text);
     let mut args: HashMap<String, Option<String>> = HashMap::new();
+    // The ARGs in scope in the current stage (for `COPY --from` and `RUN --mount`).
+    let mut stage_args: HashMap<String, Option<String>> = HashMap::new();
     let mut stages: Vec<Stage> = Vec::new();
     // Each image with the stage it belongs to (`None`: the frontend).
     let mut images: Vec<(BaseImage, Option<usize>)> = Vec::new();
@@ -114,18 +117,28 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
             Some((k, r)) => (k, r.trim()),
             None => (instr.as_str(), ""),
         };
-        if keyword.eq_ignore_ascii_case("arg") && stages.is_empty() {
-            // Only ARGs before the first FROM are in scope for FROM lines.
+        if keyword.eq_ignore_ascii_case("arg") {
+            // ARGs before the first FROM are in scope for FROM lines. Inside a stage, an ARG is
+            // in scope from its declaration to the end of the stage; declared without a value,
+            // it takes the value of the global ARG of the same name (Dockerfile reference,
+            // "Understand how ARG and FROM interact").
+            let in_stage = !stages.is_empty();
             for decl in rest.split_whitespace() {
                 let (name, value) = match decl.split_once('=') {
                     Some((n, v)) => (n, Some(unquote(v))),
                     None => (decl, None),
                 };
+                let scope = if in_stage { &stage_args } else { &args };
                 let value = match value {
-                    Some(v) => expand(&v, &args).ok(),
+                    Some(v) => expand(&v, scope).ok(),
+                    None if in_stage => args.get(name).cloned().flatten(),
                     None => None,
                 };
-                args.insert(name.to_owned(), value);
+                if in_stage {
+                    stage_args.insert(name.to_owned(), value);
+                } else {
+                    args.insert(name.to_owned(), value);
+                }
             }
         } else if (keyword.eq_ignore_ascii_case("copy") || keyword.eq_ignore_ascii_case("run"))
             && !stages.is_empty()
@@ -148,7 +161,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 continue;
             };
             let current = stages.len() - 1;
-            let resolved = expand(from, &args);
+            let resolved = expand(from, &stage_args);
             if let Ok(r) = &resolved {
                 if let Some(dep) = stage_named(&stages, r, true) {
                     stages[current].deps.push(dep);
@@ -160,7 +173,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                     line,
                     instruction,
                     written: from.to_owned(),
-                    name_only: name_only(from, &resolved, &args),
+                    name_only: name_only(from, &resolved, &stage_args),
                     resolved,
                     role: Role::CopyFrom,
                     pulled: true,
@@ -193,6 +206,7 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
                 },
                 Err(_) => (None, true),
             };
+            stage_args.clear();
             stages.push(Stage {
                 name: new_stage,
                 from_stage,
@@ -586,6 +600,7 @@ FROM ${NAME:+x}${TAG:+y}
 ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
 FROM golang:1.22 AS build
 FROM ubuntu
+ARG REG
 COPY --from=build /a /a
 COPY --from=0 /b /b
 COPY --chown=1:1 --from=${REG}/tools/renovate:1 /c /c
@@ -594,7 +609,7 @@ COPY /d /d
         let got = base_images(t).expect("valid");
         assert_eq!(got.len(), 3);
         assert_eq!(got[2].instruction, "COPY --from");
-        assert_eq!(got[2].line, 6);
+        assert_eq!(got[2].line, 7);
         assert_eq!(
             got[2].resolved,
             Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
@@ -748,6 +763,45 @@ COPY --from=ghcr.io/org/tool:1 /t /t
         assert_eq!(got[0], (1, false, Role::Builder));
         assert_eq!(got[1], (2, false, Role::CopyFrom));
         assert_eq!(got[2], (3, true, Role::Workspace));
+    }
+
+    #[test]
+    fn copy_from_sees_only_the_args_declared_in_its_stage() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+ARG TAG=1
+FROM ubuntu AS one
+COPY --from=${REG}/a:1 / /
+FROM ubuntu AS two
+ARG REG
+ARG TOOL=${REG}/b
+COPY --from=${TOOL}:${TAG} / /
+FROM ubuntu
+ARG REG=registry.local
+COPY --from=${REG}/c:1 / /
+";
+        let got = base_images(t).expect("valid");
+        let froms: Vec<_> = got
+            .iter()
+            .filter(|b| b.instruction == "COPY --from")
+            .map(|b| b.resolved.clone())
+            .collect();
+        assert_eq!(
+            froms,
+            vec![
+                Err(vec!["REG".into()]),
+                Err(vec!["TAG".into()]),
+                Ok("registry.local/c:1".into()),
+            ]
+        );
+        let tool = got.iter().find(|b| b.line == 8).expect("line 8");
+        assert_eq!(
+            tool.name_only,
+            Some((
+                "444455556666.dkr.ecr.us-east-1.amazonaws.com/b".into(),
+                ":${TAG}".into()
+            ))
+        );
     }
 
     proptest::proptest! {

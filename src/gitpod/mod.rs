@@ -327,13 +327,18 @@ pub(crate) fn uses(found: &yml::Found) -> Vec<Use> {
                     Err(Finding::new(
                         Code::UnresolvedVariable,
                         format!(
-                            "{via}: `{} {}` uses {} with no value before the first FROM; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
+                            "{via}: `{} {}` uses {} with no value {}; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
                             b.instruction,
                             b.written,
                             vars.iter()
                                 .map(|v| format!("`{v}`"))
                                 .collect::<Vec<_>>()
-                                .join(", ")
+                                .join(", "),
+                            if b.instruction == "FROM" {
+                                "before the first FROM"
+                            } else {
+                                "in its build stage (an ARG is in scope in a stage only when declared there)"
+                            }
                         ),
                     )),
                     None,
