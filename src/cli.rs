@@ -115,7 +115,8 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct GitpodArgs {
-    /// Folders (walked recursively for .gitpod.yml and .gitpod.yaml) or configuration files.
+    /// Folders (walked recursively for .gitpod.yml, then .gitpod, as Gitpod reads them) or
+    /// configuration files.
     /// Example: `~/src/`
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -147,7 +148,7 @@ pub enum GitpodFormatArg {
 impl GitpodArgs {
     /// The validated configuration: the export is judged exactly as `scan` would judge it.
     pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
-        use ecr_audit::gitpod::Format as G;
+        use ecr_audit::config::Format as G;
         ecr_audit::gitpod::GitpodConfig {
             paths: self.paths,
             exports: self.exports,

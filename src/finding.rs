@@ -257,16 +257,16 @@ pub struct StatementRef {
 }
 
 /// One finding on a row: a code, a one-sentence message and, where it comes from a statement,
-/// that statement.
+/// that statement. `gitpod` uses it with its own catalog's codes (`Finding<gitpod::catalog::Code>`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Finding {
-    pub code: Code,
+pub struct Finding<C = Code> {
+    pub code: C,
     pub message: std::sync::Arc<str>,
     pub statement: Option<StatementRef>,
 }
 
-impl Finding {
-    pub fn new(code: Code, message: impl Into<std::sync::Arc<str>>) -> Self {
+impl<C> Finding<C> {
+    pub fn new(code: C, message: impl Into<std::sync::Arc<str>>) -> Self {
         Finding {
             code,
             message: message.into(),
@@ -274,18 +274,16 @@ impl Finding {
         }
     }
 
-    pub fn at(
-        code: Code,
-        message: impl Into<std::sync::Arc<str>>,
-        statement: StatementRef,
-    ) -> Self {
+    pub fn at(code: C, message: impl Into<std::sync::Arc<str>>, statement: StatementRef) -> Self {
         Finding {
             code,
             message: message.into(),
             statement: Some(statement),
         }
     }
+}
 
+impl Finding {
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }

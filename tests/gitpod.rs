@@ -64,11 +64,11 @@ fn the_sample_projects_give_the_documented_rows() {
     let out = sample("csv", &[]);
     assert_eq!(out.status.code(), Some(1), "the sample has failing rows");
     let rows = parse_csv(&out.stdout);
-    assert_eq!(rows.len(), 12, "{rows:#?}");
+    assert_eq!(rows.len(), 24, "{rows:#?}");
     let expect = [
         ("web-app/.gitpod.yml", "gitpod/vscode-server", "pass", ""),
         (
-            "workspace-base/.gitpod.yaml",
+            "workspace-base/.gitpod",
             "gitpod/workspace-base",
             "pass",
             "region-unknown",
@@ -105,6 +105,12 @@ fn the_sample_projects_give_the_documented_rows() {
         ),
         (
             "custom-dockerfile/.gitpod.yml",
+            "docker/dockerfile:1",
+            "not-applicable",
+            "not-private-ecr",
+        ),
+        (
+            "custom-dockerfile/.gitpod.yml",
             "golang:1.22",
             "not-applicable",
             "not-private-ecr",
@@ -126,6 +132,60 @@ fn the_sample_projects_give_the_documented_rows() {
             "gitpod/workspace-full:2024.05",
             "warn",
             "ecr-image-in-dockerfile",
+        ),
+        (
+            "multi-stage/.gitpod.yml",
+            "docker/dockerfile:1.7",
+            "not-applicable",
+            "not-private-ecr",
+        ),
+        (
+            "multi-stage/.gitpod.yml",
+            "platform/go-builder",
+            "warn",
+            "ecr-image-in-dockerfile",
+        ),
+        (
+            "multi-stage/.gitpod.yml",
+            "platform/renderer",
+            "not-applicable",
+            "not-pulled",
+        ),
+        (
+            "copy-from-registry/.gitpod.yml",
+            "platform/go-toolchain",
+            "warn",
+            "ecr-image-in-dockerfile",
+        ),
+        (
+            "docs-placeholder/.gitpod.yml",
+            "<aws-ecr-url-prefix>",
+            "error",
+            "invalid-image",
+        ),
+        (
+            "china-region/.gitpod.yml",
+            "amazonaws.com.cn",
+            "error",
+            "partition-mismatch",
+        ),
+        (
+            "legacy-shadowed/.gitpod.yml",
+            "gitpod/ide-images",
+            "pass",
+            "",
+        ),
+        (
+            "legacy-shadowed/.gitpod",
+            "",
+            "not-applicable",
+            "config-not-read",
+        ),
+        (
+            "yaml-name/.gitpod.yaml",
+            "",
+            "not-applicable",
+            "config-not-read",
         ),
     ];
     for (config, image, status, findings) in expect {
@@ -151,6 +211,24 @@ fn the_sample_projects_give_the_documented_rows() {
         "testdata/gitpod/custom-dockerfile/.gitpod/Dockerfile:13"
     );
     assert_eq!(from["export_status"], "pass");
+    assert!(
+        from["detail"].contains("workspace's base image"),
+        "{from:?}"
+    );
+    // The Dockerfile starts with a byte-order mark: its directive is still line 1.
+    let builder = find(&rows, "multi-stage/.gitpod.yml", "go-builder");
+    assert_eq!(
+        builder["via"],
+        "testdata/gitpod/multi-stage/.gitpod.Dockerfile:3"
+    );
+    assert!(builder["detail"].contains("would not help"), "{builder:?}");
+    let copy = find(&rows, "copy-from-registry/.gitpod.yml", "go-toolchain");
+    assert!(copy["detail"].contains("`COPY --from`"), "{copy:?}");
+    let placeholder = find(&rows, "docs-placeholder/.gitpod.yml", "<");
+    assert!(
+        placeholder["detail"].contains("not a host name component"),
+        "{placeholder:?}"
+    );
     let broken: Vec<_> = rows
         .iter()
         .filter(|r| r["config"].contains("broken"))
@@ -186,6 +264,7 @@ fn json_report_of_the_sample_projects() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["command"], "gitpod");
     assert_eq!(doc["summary"]["fail"], 2);
+    assert_eq!(doc["summary"]["configs"], 14);
     insta::assert_json_snapshot!(doc, {".tool.version" => "[version]"});
 }
 
@@ -202,8 +281,8 @@ fn table_report_ends_with_the_counts() {
     let last = text.lines().last().expect("summary");
     assert!(
         last.starts_with(
-            "9 configurations × 1 account = 12 rows (export: 42 records): \
-4 not-applicable, 2 pass, 3 warn, 2 fail, 1 error"
+            "14 configurations × 1 account = 24 rows (export: 42 records): \
+11 not-applicable, 3 pass, 5 warn, 2 fail, 3 error"
         ),
         "{last}"
     );
@@ -332,10 +411,10 @@ fn markdown_escapes_input_text() {
         .find(|l| l.contains("gitpod.yml"))
         .expect("a row");
     assert!(
-        row.starts_with("| `./a\\|<b>/.gitpod.yml` | x\\`y |"),
+        row.starts_with("| ./a\\|\\<b\\>/.gitpod.yml | x\\`y |"),
         "{row}"
     );
-    assert!(!row.contains("<b>/.gitpod.yml |"), "{row}");
+    assert!(!row.contains("<b>"), "{row}");
 }
 
 #[test]
@@ -376,5 +455,297 @@ fn discovery_walks_hidden_folders_skips_git_and_reads_named_files() {
     assert_eq!(
         configs,
         ["elsewhere/workspace.yml", "src/.hidden/p/.gitpod.yml"]
+    );
+}
+
+#[test]
+fn markdown_uses_scans_sanitiser_mentions_links_and_images_are_inert() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("c@team ![i](u)/.gitpod.yml", "image: ubuntu\n");
+    let out = gitpod_tree(&t, &["."], "markdown", &[]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let row = text
+        .lines()
+        .find(|l| l.contains("gitpod.yml"))
+        .expect("a row");
+    assert!(
+        row.starts_with("| ./c\\@team \\!\\[i\\]\\(u\\)/.gitpod.yml |"),
+        "{row}"
+    );
+    assert_eq!(
+        ecr_audit::report::sanitize::markdown("c@team ![i](u)"),
+        "c\\@team \\!\\[i\\]\\(u\\)",
+        "the very function scan's Markdown uses"
+    );
+}
+
+/// `gitpod PROJ --export export` on a tree with one project, as CSV rows, with the exit code.
+fn project_rows(t: &Tree) -> (Option<i32>, Vec<std::collections::HashMap<String, String>>) {
+    let out = gitpod_tree(t, &["proj"], "csv", &[]);
+    (out.status.code(), parse_csv(&out.stdout))
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_checkouts_never_make_it_read_outside_the_root_or_without_bound() {
+    use std::os::unix::fs::symlink;
+    /// What the checkout is, how to build it, the code and a part of the detail expected.
+    type Case<'a> = (&'a str, &'a dyn Fn(&Tree), &'a str, &'a str);
+    let cases: [Case; 7] = [
+        (
+            "a Dockerfile linked to /dev/zero",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: .gitpod.Dockerfile}\n");
+                symlink("/dev/zero", t.join("proj/.gitpod.Dockerfile")).expect("link");
+            },
+            "outside-repository",
+            "proj/.gitpod.Dockerfile",
+        ),
+        (
+            "a configuration linked to /dev/zero",
+            &|t: &Tree| {
+                symlink("/dev/zero", t.join("proj/.gitpod.yml")).expect("link");
+            },
+            "outside-repository",
+            "proj/.gitpod.yml",
+        ),
+        (
+            "an absolute path, taken relative to the root",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: /etc/hostname}\n");
+            },
+            "unreadable",
+            "proj/etc/hostname",
+        ),
+        (
+            "a path climbing out with ..",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: ../x/Dockerfile}\n");
+                t.file("x/Dockerfile", "FROM outside\n");
+            },
+            "outside-repository",
+            "../x/Dockerfile",
+        ),
+        (
+            "a folder linked out of the repository",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: docker/Dockerfile}\n");
+                t.file("x/Dockerfile", "FROM outside\n");
+                symlink(t.join("x"), t.join("proj/docker")).expect("link");
+            },
+            "outside-repository",
+            "proj/docker/Dockerfile",
+        ),
+        (
+            "a folder named as the Dockerfile",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: docker}\n");
+                t.file("proj/docker/Dockerfile", "FROM ubuntu\n");
+            },
+            "unreadable",
+            "a folder",
+        ),
+        (
+            "an oversized Dockerfile",
+            &|t: &Tree| {
+                t.file("proj/.gitpod.yml", "image: {file: Dockerfile}\n");
+                let mut big = b"FROM ubuntu\n".to_vec();
+                big.resize(2 << 20, b'#');
+                t.file("proj/Dockerfile", big);
+            },
+            "unreadable",
+            "too large",
+        ),
+    ];
+    for (what, build, code, says) in cases {
+        let t = Tree::new();
+        t.file("export/a.json", documented_policy(ACCOUNT));
+        std::fs::create_dir_all(t.join("proj")).expect("mkdir");
+        build(&t);
+        let (status, rows) = project_rows(&t);
+        // A folder linked out of the projects is also a `link-out` note of the walk.
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r["findings"] != "link-out")
+            .collect();
+        assert_eq!(status, Some(1), "{what}: {rows:#?}");
+        assert_eq!(rows.len(), 1, "{what}: {rows:#?}");
+        assert_eq!(rows[0]["status"], "error", "{what}");
+        assert_eq!(rows[0]["findings"], code, "{what}: {:?}", rows[0]);
+        assert!(rows[0]["detail"].contains(says), "{what}: {:?}", rows[0]);
+        assert!(!rows[0]["detail"].contains("outside\n"), "{what}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_an_error_row_and_never_blocks() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/.gitpod.yml", "image: {file: Dockerfile}\n");
+    let made = std::process::Command::new("mkfifo")
+        .arg(t.join("proj/Dockerfile"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo here: nothing to test
+    }
+    let (status, rows) = project_rows(&t);
+    assert_eq!(status, Some(1));
+    assert_eq!(rows[0]["findings"], "unreadable");
+    assert!(rows[0]["detail"].contains("a FIFO"), "{:?}", rows[0]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_loop_under_the_projects_is_a_note_not_an_error() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/.gitpod.yml", "image: ubuntu\n");
+    std::os::unix::fs::symlink(t.join("proj"), t.join("proj/again")).expect("link");
+    let (status, rows) = project_rows(&t);
+    assert_eq!(status, Some(0), "{rows:#?}");
+    let notes: Vec<_> = rows
+        .iter()
+        .filter(|r| r["findings"] == "link-loop")
+        .collect();
+    assert_eq!(notes.len(), 1, "{rows:#?}");
+    assert_eq!(notes[0]["status"], "not-applicable");
+}
+
+#[test]
+fn via_paths_are_normalised() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file(
+        "proj/.gitpod.yml",
+        "image: {file: ./.gitpod/./x/../Dockerfile}\n",
+    );
+    t.file("proj/.gitpod/Dockerfile", "FROM ubuntu\n");
+    let (_, rows) = project_rows(&t);
+    assert_eq!(rows[0]["via"], "proj/.gitpod/Dockerfile:1");
+}
+
+#[test]
+fn gitpod_reads_dot_gitpod_when_walking_but_not_dot_gitpod_yaml() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/legacy/.gitpod", "image: ubuntu\n");
+    t.file("proj/yaml/.gitpod.yaml", "image: ubuntu\n");
+    let (status, rows) = project_rows(&t);
+    assert_eq!(status, Some(0));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["config"].as_str(), r["findings"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("proj/legacy/.gitpod", "not-private-ecr"),
+            ("proj/yaml/.gitpod.yaml", "config-not-read")
+        ]
+    );
+}
+
+#[test]
+fn nothing_to_audit_exits_2_with_one_line_and_no_report() {
+    // Projects without any configuration Gitpod reads.
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/.gitpod.yaml", "image: ubuntu\n");
+    t.file("proj/README.md", "# nothing\n");
+    let out = gitpod_tree(&t, &["proj"], "markdown", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no report claims a verdict");
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no Gitpod configuration"), "{err}");
+    assert!(err.contains("skipped: 1 file"), "{err}");
+    // An export without a record.
+    let t = Tree::new();
+    t.file("export/notes.yaml", "not: an export\n");
+    t.file("proj/.gitpod.yml", "image: ubuntu\n");
+    let out = gitpod_tree(&t, &["proj"], "json", &["-o", "r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!t.join("r.json").exists(), "no report file");
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.contains("holds no record"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_linked_out_of_the_projects_is_not_walked() {
+    let t = Tree::new();
+    t.file("export/a.json", documented_policy(ACCOUNT));
+    t.file("proj/.gitpod.yml", "image: ubuntu\n");
+    t.file("elsewhere/.gitpod.yml", "image: not-this\n");
+    std::os::unix::fs::symlink(t.join("elsewhere"), t.join("proj/other")).expect("link");
+    std::fs::create_dir_all(t.join("proj/inside")).expect("mkdir");
+    t.file("proj/inside/deep/.gitpod.yml", "image: alpine\n");
+    std::os::unix::fs::symlink(t.join("proj/inside"), t.join("proj/alias")).expect("link");
+    let (status, rows) = project_rows(&t);
+    assert_eq!(status, Some(0), "{rows:#?}");
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["config"].as_str(), r["findings"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("proj/.gitpod.yml", "not-private-ecr"),
+            ("proj/alias/deep/.gitpod.yml", "not-private-ecr"),
+            ("proj/inside/deep/.gitpod.yml", "not-private-ecr"),
+            ("proj/other", "link-out"),
+        ],
+        "a link inside the path is followed, one out of it is a note"
+    );
+}
+
+#[test]
+fn the_table_wraps_long_details_when_no_terminal_width_is_known() {
+    let out = sample("table", &[]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop(); // the summary line
+    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 160, "a table line of {widest} characters");
+    assert!(text.contains("ecr-image-in-dockerfile"), "{text}");
+    assert_eq!(
+        text.matches("not-applicable").count(),
+        12,
+        "11 rows and the summary, none broken: {text}"
+    );
+}
+
+#[test]
+fn the_readme_and_docs_counts_are_the_samples() {
+    let out = sample("json", &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s = &doc["summary"];
+    let rows = doc["results"].as_array().map_or(0, Vec::len);
+    let counts = format!(
+        "{rows} rows: {} not-applicable, {} pass, {} warn, {} fail, {} error",
+        s["not-applicable"], s["pass"], s["warn"], s["fail"], s["error"]
+    );
+    let flat = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .expect("doc")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let readme = flat("README.md");
+    assert!(
+        readme.contains(&format!(
+            "{} configurations and 2 files Gitpod does not read) gives {counts}",
+            s["configs"]
+        )),
+        "README does not say: {counts}"
+    );
+    let docs = flat("docs/gitpod.md").replace(',', "");
+    assert!(
+        docs.contains(&counts.replace(',', "").replace(":", "")),
+        "docs/gitpod.md does not say: {counts}"
     );
 }

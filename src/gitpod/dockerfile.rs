@@ -1,22 +1,50 @@
-//! The base images of a Dockerfile: its `FROM` lines, as Docker's parser reads them.
+//! The images a Dockerfile build pulls, as BuildKit (Docker's builder) reads the file.
 //!
-//! Handled: the `# escape=` parser directive, line continuations (comment and empty lines inside a
-//! continued instruction are dropped), comments, case-insensitive instructions, flags such as
-//! `--platform=$BUILDPLATFORM`, `AS <stage>`, a `FROM <stage>` that names an earlier stage (not an
-//! image), `FROM scratch` (no image), and `ARG`s declared before the first `FROM` substituted into
-//! `FROM` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`), `COPY --from=<image>` and
-//! `RUN --mount=…,from=<image>` (which pull that image unless it names a stage), and heredocs
-//! (`RUN <<EOF` … `EOF`: the body is data, never an instruction). A variable with no value to
-//! substitute is reported, never guessed: a build could pass any `--build-arg`.
+//! Handled: a UTF-8 byte-order mark at the start (dropped, as BuildKit's parser does), the
+//! `# escape=` and `# syntax=` parser directives (the `syntax` frontend image is pulled before
+//! anything else), line continuations (comment and empty lines inside a continued instruction are
+//! dropped), comments, case-insensitive instructions, flags such as `--platform=$BUILDPLATFORM`,
+//! `AS <stage>`, a `FROM <stage>` that names an earlier stage (not an image), `FROM scratch` (no
+//! image), `ARG`s substituted as BuildKit scopes them (those before the first `FROM` into `FROM`;
+//! those declared in a stage, a bare `ARG X` taking the global default, into its `COPY --from` and
+//! `RUN --mount`) with `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`, `COPY --from=<image>`
+//! and `RUN --mount=…,from=<image>` (which pull that image unless they name a stage by name or
+//! index), and heredocs (`RUN <<EOF` … `EOF`: the body is data, never an instruction). A variable
+//! with no value to substitute is reported, never guessed: a build could pass any `--build-arg`.
+//!
+//! BuildKit builds only what the target stage needs: the target (without `--target`, as Gitpod
+//! builds, the last stage) and, transitively, the stages its `FROM`, `COPY --from` and
+//! `RUN --mount from=` name. An image used only by another stage is not pulled (Docker's
+//! documentation, "Multi-stage builds": "BuildKit only builds the stages that the target stage
+//! depends on").
+//!
+//! Why a hand parser: the Dockerfile crates read the syntax but not this. `dockerfile-parser`
+//! (HewlettPackard/dockerfile-parser-rs) states in its README that BuildKit parser directives are
+//! not handled, and has no heredocs; `parse-dockerfile` (taiki-e) gives instructions and
+//! directives but neither variable substitution nor which stages a target needs, which is the
+//! part this module exists for.
 
 use std::collections::HashMap;
 
-/// One image a `FROM` line pulls.
+/// Where in the build an image is used: the advice for a private ECR image differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The base of the stage the workspace image is (the target's `FROM`, through stages).
+    Workspace,
+    /// The `FROM` of another stage the target needs (a builder).
+    Builder,
+    /// `COPY --from=<image>` or `RUN --mount=…,from=<image>`.
+    CopyFrom,
+    /// The `# syntax=` frontend.
+    Frontend,
+}
+
+/// One image a Dockerfile names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseImage {
     /// 1-based line where the instruction starts.
     pub line: usize,
-    /// `FROM`, or `COPY --from` (which pulls an image when it names no stage).
+    /// `FROM`, `COPY --from`, `RUN --mount` or `# syntax`.
     pub instruction: &'static str,
     /// The reference as written.
     pub written: String,
@@ -25,6 +53,11 @@ pub struct BaseImage {
     /// When `resolved` fails only in the `:tag` or `@digest`: the resolved name without it,
     /// and the tag or digest as written. The repository is then known; only the tag is not.
     pub name_only: Option<(String, String)>,
+    pub role: Role,
+    /// Whether building the target pulls it; `false` for an image of a stage the target does not
+    /// need, with that stage's name or index in `stage`.
+    pub pulled: bool,
+    pub stage: String,
 }
 
 /// Why a Dockerfile cannot be read for its base images.
@@ -32,31 +65,84 @@ pub struct BaseImage {
 #[error("{0}")]
 pub struct BadDockerfile(pub String);
 
-/// The images that the `FROM` lines of `text` pull, in file order.
+/// A build stage: what its `FROM` is, and which stages and images it uses.
+#[derive(Default)]
+struct Stage {
+    name: Option<String>,
+    /// The earlier stage its `FROM` names.
+    from_stage: Option<usize>,
+    /// The stages its `COPY --from`/`RUN --mount from=` name.
+    deps: Vec<usize>,
+}
+
+/// The images `text` names, in file order (the `# syntax=` frontend first), each marked with
+/// whether building the last stage pulls it.
 pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
+    // BuildKit drops a UTF-8 byte-order mark before parsing.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (syntax, instrs) = instructions(text);
     let mut args: HashMap<String, Option<String>> = HashMap::new();
-    let mut stages: Vec<String> = Vec::new();
-    let mut images = Vec::new();
-    let mut seen_from = false;
-    for (line, instr) in instructions(text) {
+    // The ARGs in scope in the current stage (for `COPY --from` and `RUN --mount`).
+    let mut stage_args: HashMap<String, Option<String>> = HashMap::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    // Each image with the stage it belongs to (`None`: the frontend).
+    let mut images: Vec<(BaseImage, Option<usize>)> = Vec::new();
+    if let Some((line, value)) = syntax {
+        images.push((
+            BaseImage {
+                line,
+                instruction: "# syntax",
+                resolved: Ok(value.clone()),
+                written: value,
+                name_only: None,
+                role: Role::Frontend,
+                pulled: true,
+                stage: String::new(),
+            },
+            None,
+        ));
+    }
+    // A stage named by `name` (case-insensitive) or, where `by_index`, by its number.
+    let stage_named = |stages: &[Stage], name: &str, by_index: bool| -> Option<usize> {
+        let lc = name.to_ascii_lowercase();
+        if by_index && !lc.is_empty() && lc.bytes().all(|b| b.is_ascii_digit()) {
+            return lc.parse().ok().filter(|i| *i < stages.len());
+        }
+        stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lc.as_str()))
+    };
+    for (line, instr) in instrs {
         let (keyword, rest) = match instr.split_once(char::is_whitespace) {
             Some((k, r)) => (k, r.trim()),
             None => (instr.as_str(), ""),
         };
-        if keyword.eq_ignore_ascii_case("arg") && !seen_from {
-            // Only ARGs before the first FROM are in scope for FROM lines.
+        if keyword.eq_ignore_ascii_case("arg") {
+            // ARGs before the first FROM are in scope for FROM lines. Inside a stage, an ARG is
+            // in scope from its declaration to the end of the stage; declared without a value,
+            // it takes the value of the global ARG of the same name (Dockerfile reference,
+            // "Understand how ARG and FROM interact").
+            let in_stage = !stages.is_empty();
             for decl in rest.split_whitespace() {
                 let (name, value) = match decl.split_once('=') {
                     Some((n, v)) => (n, Some(unquote(v))),
                     None => (decl, None),
                 };
+                let scope = if in_stage { &stage_args } else { &args };
                 let value = match value {
-                    Some(v) => expand(&v, &args).ok(),
+                    Some(v) => expand(&v, scope).ok(),
+                    None if in_stage => args.get(name).cloned().flatten(),
                     None => None,
                 };
-                args.insert(name.to_owned(), value);
+                if in_stage {
+                    stage_args.insert(name.to_owned(), value);
+                } else {
+                    args.insert(name.to_owned(), value);
+                }
             }
-        } else if keyword.eq_ignore_ascii_case("copy") || keyword.eq_ignore_ascii_case("run") {
+        } else if (keyword.eq_ignore_ascii_case("copy") || keyword.eq_ignore_ascii_case("run"))
+            && !stages.is_empty()
+        {
             // `COPY --from=<image>` and `RUN --mount=…,from=<image>` pull that image;
             // `<stage name or index>` does not.
             let flags = rest.split_whitespace().take_while(|w| w.starts_with("--"));
@@ -74,22 +160,28 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
             let Some(from) = from else {
                 continue;
             };
-            let resolved = expand(from, &args);
+            let current = stages.len() - 1;
+            let resolved = expand(from, &stage_args);
             if let Ok(r) = &resolved {
-                let lc = r.to_ascii_lowercase();
-                if stages.contains(&lc) || lc.bytes().all(|b| b.is_ascii_digit()) {
+                if let Some(dep) = stage_named(&stages, r, true) {
+                    stages[current].deps.push(dep);
                     continue;
                 }
             }
-            images.push(BaseImage {
-                line,
-                instruction,
-                written: from.to_owned(),
-                name_only: name_only(from, &resolved, &args),
-                resolved,
-            });
+            images.push((
+                BaseImage {
+                    line,
+                    instruction,
+                    written: from.to_owned(),
+                    name_only: name_only(from, &resolved, &stage_args),
+                    resolved,
+                    role: Role::CopyFrom,
+                    pulled: true,
+                    stage: String::new(),
+                },
+                Some(current),
+            ));
         } else if keyword.eq_ignore_ascii_case("from") {
-            seen_from = true;
             let mut words = rest.split_whitespace().skip_while(|w| w.starts_with("--"));
             let Some(written) = words.next() else {
                 return Err(BadDockerfile(format!("line {line}: FROM names no image")));
@@ -107,30 +199,66 @@ pub fn base_images(text: &str) -> Result<Vec<BaseImage>, BadDockerfile> {
             };
             let resolved = expand(written, &args);
             // Only earlier stages count: `FROM node AS node` pulls node.
-            let is_image = match &resolved {
-                Ok(r) => {
-                    let lc = r.to_ascii_lowercase();
-                    lc != "scratch" && !stages.contains(&lc)
-                }
-                Err(_) => true,
+            let (from_stage, is_image) = match &resolved {
+                Ok(r) => match stage_named(&stages, r, false) {
+                    Some(s) => (Some(s), false),
+                    None => (None, !r.eq_ignore_ascii_case("scratch")),
+                },
+                Err(_) => (None, true),
             };
-            stages.extend(new_stage);
-            if !is_image {
-                continue;
-            }
-            images.push(BaseImage {
-                line,
-                instruction: "FROM",
-                written: written.to_owned(),
-                name_only: name_only(written, &resolved, &args),
-                resolved,
+            stage_args.clear();
+            stages.push(Stage {
+                name: new_stage,
+                from_stage,
+                deps: Vec::new(),
             });
+            if is_image {
+                images.push((
+                    BaseImage {
+                        line,
+                        instruction: "FROM",
+                        written: written.to_owned(),
+                        name_only: name_only(written, &resolved, &args),
+                        resolved,
+                        role: Role::Builder,
+                        pulled: true,
+                        stage: String::new(),
+                    },
+                    Some(stages.len() - 1),
+                ));
+            }
         }
     }
-    if !seen_from {
+    let Some(target) = stages.len().checked_sub(1) else {
         return Err(BadDockerfile("no FROM instruction".into()));
+    };
+    // The stages the target needs, and the stage whose FROM image the workspace is built on.
+    let mut needed = vec![false; stages.len()];
+    let mut todo = vec![target];
+    while let Some(i) = todo.pop() {
+        if std::mem::replace(&mut needed[i], true) {
+            continue;
+        }
+        todo.extend(stages[i].from_stage);
+        todo.extend(stages[i].deps.iter().copied());
     }
-    Ok(images)
+    let mut base = target;
+    while let Some(s) = stages[base].from_stage {
+        base = s;
+    }
+    Ok(images
+        .into_iter()
+        .map(|(mut img, stage)| {
+            if let Some(s) = stage {
+                img.pulled = needed[s];
+                img.stage = stages[s].name.clone().unwrap_or_else(|| s.to_string());
+                if img.instruction == "FROM" && s == base {
+                    img.role = Role::Workspace;
+                }
+            }
+            img
+        })
+        .collect())
 }
 
 /// For a reference that did not resolve: the resolved name and the written `:tag`/`@digest`, when
@@ -161,10 +289,15 @@ fn name_only(
     Some((name, format!("{tag}{digest}")))
 }
 
-/// The logical instructions of a Dockerfile with the line each starts on: comments, parser
-/// directives and blank lines dropped, continuations joined.
-fn instructions(text: &str) -> Vec<(usize, String)> {
+/// A 1-based line number and the text that starts there.
+type Line = (usize, String);
+
+/// The `# syntax=` directive (line and value), and the logical instructions of a Dockerfile with
+/// the line each starts on: comments, parser directives and blank lines dropped, continuations
+/// joined.
+fn instructions(text: &str) -> (Option<Line>, Vec<Line>) {
     let mut escape = '\\';
+    let mut syntax = None;
     let mut directives = true;
     let mut out = Vec::new();
     let mut current: Option<(usize, String)> = None;
@@ -190,6 +323,9 @@ fn instructions(text: &str) -> Vec<(usize, String)> {
             if let Some((key, value)) = directive(trimmed) {
                 if key == "escape" && matches!(value.as_str(), "`" | "\\") {
                     escape = if value == "`" { '`' } else { '\\' };
+                }
+                if key == "syntax" && syntax.is_none() && !value.is_empty() {
+                    syntax = Some((n, value));
                 }
                 continue;
             }
@@ -218,7 +354,7 @@ fn instructions(text: &str) -> Vec<(usize, String)> {
     if let Some(last) = current {
         out.push(last);
     }
-    out
+    (syntax, out)
 }
 
 /// The heredocs a `RUN`, `COPY` or `ADD` opens (BuildKit's Dockerfile syntax, Docker's default
@@ -464,6 +600,7 @@ FROM ${NAME:+x}${TAG:+y}
 ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
 FROM golang:1.22 AS build
 FROM ubuntu
+ARG REG
 COPY --from=build /a /a
 COPY --from=0 /b /b
 COPY --chown=1:1 --from=${REG}/tools/renovate:1 /c /c
@@ -472,7 +609,7 @@ COPY /d /d
         let got = base_images(t).expect("valid");
         assert_eq!(got.len(), 3);
         assert_eq!(got[2].instruction, "COPY --from");
-        assert_eq!(got[2].line, 6);
+        assert_eq!(got[2].line, 7);
         assert_eq!(
             got[2].resolved,
             Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/tools/renovate:1".into())
@@ -559,5 +696,132 @@ FROM ${REG}/app:${T%/*}
         assert!(base_images("").is_err());
         assert!(base_images("FROM --platform=linux/amd64\n").is_err());
         assert!(base_images("FROM a b c\n").is_err());
+    }
+
+    fn pulls(text: &str) -> Vec<(usize, bool, Role)> {
+        base_images(text)
+            .expect("valid Dockerfile")
+            .into_iter()
+            .map(|b| (b.line, b.pulled, b.role))
+            .collect()
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        assert_eq!(images("\u{feff}FROM ubuntu\n"), vec![ok(1, "ubuntu")]);
+        assert_eq!(
+            images("\u{feff}# syntax=docker/dockerfile:1\nFROM ubuntu\n"),
+            vec![ok(1, "docker/dockerfile:1"), ok(2, "ubuntu")]
+        );
+    }
+
+    #[test]
+    fn the_syntax_frontend_is_pulled_but_only_as_a_leading_directive() {
+        let got = base_images("#syntax = docker/dockerfile:1.7\nFROM ubuntu\n").expect("valid");
+        assert_eq!(got[0].instruction, "# syntax");
+        assert_eq!(got[0].role, Role::Frontend);
+        assert_eq!(got[0].resolved, Ok("docker/dockerfile:1.7".into()));
+        assert_eq!(
+            images("FROM ubuntu\n# syntax=docker/dockerfile:1\n"),
+            vec![ok(1, "ubuntu")],
+            "after an instruction it is a comment"
+        );
+    }
+
+    #[test]
+    fn only_the_stages_the_last_stage_needs_are_pulled() {
+        let t = "\
+FROM golang:1.22 AS build
+FROM node:20 AS unused
+FROM alpine AS tools
+FROM rust AS mounted
+FROM ubuntu AS base
+FROM base
+COPY --from=build /a /a
+RUN --mount=type=bind,from=mounted,target=/m true
+COPY --from=ghcr.io/org/tool:1 /t /t
+";
+        assert_eq!(
+            pulls(t),
+            vec![
+                (1, true, Role::Builder),
+                (2, false, Role::Builder),
+                (3, false, Role::Builder),
+                (4, true, Role::Builder),
+                (5, true, Role::Workspace),
+                (9, true, Role::CopyFrom),
+            ]
+        );
+        let got = base_images(t).expect("valid");
+        assert_eq!(got[1].stage, "unused");
+    }
+
+    #[test]
+    fn an_image_copied_from_in_an_unused_stage_is_not_pulled() {
+        let t = "FROM a AS x\nCOPY --from=b:1 / /\nFROM c\n";
+        let got = pulls(t);
+        assert_eq!(got[0], (1, false, Role::Builder));
+        assert_eq!(got[1], (2, false, Role::CopyFrom));
+        assert_eq!(got[2], (3, true, Role::Workspace));
+    }
+
+    #[test]
+    fn copy_from_sees_only_the_args_declared_in_its_stage() {
+        let t = "\
+ARG REG=444455556666.dkr.ecr.us-east-1.amazonaws.com
+ARG TAG=1
+FROM ubuntu AS one
+COPY --from=${REG}/a:1 / /
+FROM ubuntu AS two
+ARG REG
+ARG TOOL=${REG}/b
+COPY --from=${TOOL}:${TAG} / /
+FROM ubuntu
+ARG REG=registry.local
+COPY --from=${REG}/c:1 / /
+";
+        let got = base_images(t).expect("valid");
+        let froms: Vec<_> = got
+            .iter()
+            .filter(|b| b.instruction == "COPY --from")
+            .map(|b| b.resolved.clone())
+            .collect();
+        assert_eq!(
+            froms,
+            vec![
+                Err(vec!["REG".into()]),
+                Err(vec!["TAG".into()]),
+                Ok("registry.local/c:1".into()),
+            ]
+        );
+        let tool = got.iter().find(|b| b.line == 8).expect("line 8");
+        assert_eq!(
+            tool.name_only,
+            Some((
+                "444455556666.dkr.ecr.us-east-1.amazonaws.com/b".into(),
+                ":${TAG}".into()
+            ))
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the lines, the parser answers without panicking, and every image it marks
+        /// pulled or not names a line of the file.
+        #[test]
+        fn any_dockerfile_is_read_without_panicking(lines in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::string::string_regex("(FROM|from|COPY|RUN|ARG|# syntax=|# escape=) ?(--from=|--mount=type=bind,from=|--platform=)?[a-z0-9${}:/._@-]{0,20}( AS [a-z0-9]{1,4})?( <<-?EOF)?").expect("regex"),
+                proptest::string::string_regex("(EOF|\\\\|\u{feff}|#.*|\\PC{0,20})").expect("regex"),
+            ],
+            0..12,
+        )) {
+            let text = lines.join("\n");
+            let count = text.lines().count();
+            if let Ok(images) = base_images(&text) {
+                for b in images {
+                    proptest::prop_assert!(b.line >= 1 && b.line <= count.max(1));
+                }
+            }
+        }
     }
 }

@@ -1,12 +1,16 @@
 //! `ecr-audit gitpod`: cross-checks the images that Gitpod configurations use against the
 //! verdicts of a scanned export.
 //!
-//! The export is judged by the same engine as `scan` (`pipeline::run`); every `.gitpod.yml` found
-//! under the paths gives the images it uses (its `image`, or the `FROM` lines of the Dockerfile
-//! it builds); each private ECR image is looked up by (registry, region, repository) among the
-//! export's rows for the account, and one row per (configuration, image, account) is reported.
+//! The export is judged by the same engine as `scan` (`pipeline::run`); every configuration found
+//! under the paths (the names Gitpod reads, in its order) gives the images it uses (its `image`,
+//! or what building the Dockerfile it names pulls), read only inside its repository root and
+//! only up to a size (`confine`); each private ECR image is looked up by (partition, registry,
+//! region, repository) among the export's rows for the account, and one row per (configuration,
+//! image, account) is reported. Rows, findings, statuses and formats are the scan's types; only
+//! the codes are gitpod's own (`catalog`).
 
 pub mod catalog;
+pub mod confine;
 pub mod dockerfile;
 pub mod image;
 pub mod report;
@@ -18,31 +22,27 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::audit::Row;
-use crate::config::RunConfig;
+use crate::config::{Format, RunConfig};
+use crate::eval::Puller;
+use crate::finding::Status;
 use crate::pipeline::{self, Judged, Request};
 use crate::run::{self, RunError};
 
-use catalog::{Code, Finding, Status};
+use catalog::{Code, Finding};
+use confine::ReadError;
+use dockerfile::Role;
 use image::{EcrImage, Image};
-use yml::{DEFAULT_IMAGE, ImageSpec};
-
-/// Report format of the gitpod command.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    #[default]
-    Table,
-    Csv,
-    Json,
-    Markdown,
-}
+use yml::{DEFAULT_IMAGE, ImageSpec, What};
 
 /// Everything `gitpod` needs, validated.
 #[derive(Clone, Debug)]
 pub struct GitpodConfig {
-    /// Where to look for `.gitpod.yml` files.
+    /// Where to look for configurations.
     pub paths: Vec<String>,
     /// The export to scan, with `scan`'s path semantics.
     pub exports: Vec<String>,
+    /// The scan's format type; `gitpod` writes every format but SARIF (whose rules are the
+    /// scan's policy findings).
     pub format: Format,
     pub run: RunConfig,
 }
@@ -50,7 +50,7 @@ pub struct GitpodConfig {
 /// The export's verdict on a repository, carried onto a gitpod row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    pub status: crate::finding::Status,
+    pub status: Status,
     /// Where in the export: `source` and `record`.
     pub source: Arc<str>,
     pub record: u64,
@@ -62,16 +62,17 @@ pub struct Verdict {
 /// One line of the gitpod report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GitpodRow {
-    /// The `.gitpod.yml` as found.
+    /// The configuration as found.
     pub config: String,
     /// The image reference (after `ARG` substitution; as written when a variable is unresolved);
     /// `None` when the configuration could not be read.
     pub image: Option<String>,
-    /// `Dockerfile:LINE` when the image is a `FROM` of the Dockerfile the configuration builds.
+    /// `Dockerfile:LINE` when the image is pulled by the Dockerfile the configuration builds.
     pub via: Option<String>,
     pub ecr: Option<EcrImage>,
     pub account: Arc<str>,
-    pub status: Status,
+    /// `None`: not applicable (the export has nothing to say about the image).
+    pub status: Option<Status>,
     pub verdict: Option<Verdict>,
     /// In `Code` order.
     pub findings: Vec<Finding>,
@@ -89,17 +90,40 @@ pub struct GitpodOutcome {
 #[derive(Clone, Debug)]
 pub struct Meta {
     pub accounts: Vec<String>,
+    /// Configurations read (or tried).
     pub configs: usize,
     pub export_records: u64,
     pub elapsed: std::time::Duration,
 }
 
-pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
+/// Why a gitpod run did not report.
+#[derive(Debug, thiserror::Error)]
+pub enum GitpodError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Nothing to audit: no configuration, or an export without a record. No report claims a
+    /// verdict then (exit 2); the message says what was found and skipped.
+    #[error("nothing to audit: {0}")]
+    NothingToAudit(String),
+}
+
+pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
     let start = Instant::now();
     // Find the configurations first: a missing path is a usage error before any work.
-    let found = yml::discover(&cfg.paths)?;
+    let found = yml::discover(&cfg.paths).map_err(RunError::from)?;
+    let configs = found.iter().filter(|f| f.what == What::Config).count();
+    if configs == 0 {
+        return Err(GitpodError::NothingToAudit(no_configuration(
+            &cfg.paths, &found,
+        )));
+    }
     let workers = run::pool(cfg.run.jobs)?;
-    let Judged { rows, records, .. } = pipeline::run(
+    let Judged {
+        rows,
+        records,
+        sources,
+        ..
+    } = pipeline::run(
         &Request {
             paths: &cfg.exports,
             pullers: &cfg.run.pullers,
@@ -108,27 +132,30 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
         },
         &workers,
     )?;
+    if records == 0 {
+        return Err(GitpodError::NothingToAudit(format!(
+            "the export ({}) holds no record ({} file{} read), so no image can be checked; {configs} configuration{} found",
+            cfg.exports.join(", "),
+            sources.len(),
+            plural(sources.len()),
+            plural(configs),
+        )));
+    }
     let index = Index::new(&rows);
-    let accounts: Vec<Arc<str>> = cfg
-        .run
-        .pullers
-        .iter()
-        .map(|p| Arc::from(p.account.as_str()))
-        .collect();
     let mut out = Vec::new();
     for f in &found {
         for use_ in uses(f) {
-            for account in &accounts {
-                out.push(judge(&f.display, &use_, account, &index));
+            for puller in &cfg.run.pullers {
+                out.push(judge(&f.display, &use_, puller, &index));
             }
         }
     }
     let failed = out
         .iter()
-        .any(|r| cfg.run.fail_on.trips(r.status.for_fail_on()));
+        .any(|r| r.status.is_some_and(|s| cfg.run.fail_on.trips(s)));
     let meta = Meta {
         accounts: cfg.run.pullers.iter().map(|p| p.account.clone()).collect(),
-        configs: found.len(),
+        configs,
         export_records: records,
         elapsed: start.elapsed(),
     };
@@ -141,6 +168,56 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, RunError> {
     })
 }
 
+/// The one line saying what was found when no configuration was.
+fn no_configuration(paths: &[String], found: &[yml::Found]) -> String {
+    let notes = found
+        .iter()
+        .filter(|f| matches!(f.what, What::NotRead(_)))
+        .count();
+    let links = found
+        .iter()
+        .filter(|f| matches!(f.what, What::LinkLoop(_) | What::LinkOut(_)))
+        .count();
+    let walk = found
+        .iter()
+        .filter(|f| matches!(f.what, What::WalkError(_)))
+        .count();
+    let mut skipped = Vec::new();
+    if notes > 0 {
+        skipped.push(format!(
+            "{notes} file{} Gitpod does not read",
+            plural(notes)
+        ));
+    }
+    if links > 0 {
+        skipped.push(format!(
+            "{links} symbolic link{} (loops, or folders outside the path)",
+            plural(links)
+        ));
+    }
+    if walk > 0 {
+        skipped.push(format!(
+            "{walk} place{} that could not be walked",
+            plural(walk)
+        ));
+    }
+    let skipped = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; skipped: {}", skipped.join(", "))
+    };
+    format!(
+        "no Gitpod configuration ({} or {}) under {}{skipped}",
+        yml::NAMES[0],
+        yml::NAMES[1],
+        paths.join(", ")
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// One image a configuration uses, or a problem reading it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Use {
@@ -151,122 +228,144 @@ pub(crate) struct Use {
     /// When only the tag or digest is unresolved: it, as written (`image` is then the name
     /// alone), for the report's `reference`.
     tag_written: Option<String>,
-    /// `Dockerfile:LINE` for a `FROM` (or `COPY --from`), and the instruction.
+    /// `Dockerfile:LINE` for an image the Dockerfile pulls, and the instruction.
     via: Option<String>,
     instruction: &'static str,
+    /// Where in the Dockerfile build; `None` for an image named in the configuration.
+    role: Option<Role>,
+    /// The image is in a stage the target does not need (the stage): not pulled.
+    not_pulled: Option<String>,
     /// The configuration names no image: Gitpod's default is used.
     default: bool,
 }
 
-/// The images a configuration uses, in file order; reading problems become error uses.
-pub(crate) fn uses(found: &Found) -> Vec<Use> {
-    let error = |code, message: String| Use {
-        image: Err(Finding::new(code, message)),
-        written: None,
-        tag_written: None,
-        via: None,
-        instruction: "",
-        default: false,
-    };
-    if let Some(e) = &found.walk_error {
-        return vec![error(Code::Unreadable, format!("{}: {e}", found.display))];
-    }
-    let text = match read_text(&found.path) {
-        Ok(t) => t,
-        Err(e) => return vec![error(Code::Unreadable, format!("{}: {e}", found.display))],
-    };
-    let spec = match yml::image_spec(&text) {
-        Ok(s) => s,
-        Err(e) => {
-            return vec![error(
-                Code::InvalidGitpodConfig,
-                format!("{}: {e}", found.display),
-            )];
-        }
-    };
-    match spec {
-        ImageSpec::Default => vec![Use {
-            image: Ok(DEFAULT_IMAGE.into()),
+impl Use {
+    fn named(image: Result<String, Finding>) -> Use {
+        Use {
+            image,
             written: None,
             tag_written: None,
             via: None,
             instruction: "",
-            default: true,
-        }],
-        ImageSpec::Reference(r) => vec![Use {
-            image: Ok(r),
-            written: None,
-            tag_written: None,
-            via: None,
-            instruction: "",
+            role: None,
+            not_pulled: None,
             default: false,
-        }],
-        ImageSpec::Dockerfile { file } => {
-            // `file` is relative to the repository root, the folder of `.gitpod.yml`.
-            let dir = found.path.parent().unwrap_or(Path::new(""));
-            let shown = match found.display.rfind('/') {
-                Some(i) => format!("{}/{file}", &found.display[..i]),
-                None => file.clone(),
-            };
-            let text = match read_text(&dir.join(&file)) {
-                Ok(t) => t,
-                Err(e) => {
-                    return vec![error(
-                        Code::Unreadable,
-                        format!("{shown} (the Dockerfile named by `image.file`): {e}"),
-                    )];
-                }
-            };
-            match dockerfile::base_images(&text) {
-                Err(e) => vec![error(Code::InvalidDockerfile, format!("{shown}: {e}"))],
-                Ok(images) => images
-                    .into_iter()
-                    .map(|b| {
-                        let via = format!("{shown}:{}", b.line);
-                        let (image, tag_written) = match (b.resolved, b.name_only) {
-                            (Ok(r), _) => (Ok(r), None),
-                            (Err(_), Some((name, tag))) => (Ok(name), Some(tag)),
-                            (Err(vars), None) => (
-                                Err(Finding::new(
-                                    Code::UnresolvedVariable,
-                                    format!(
-                                        "{via}: `{} {}` uses {} with no value before the first FROM; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
-                                        b.instruction,
-                                        b.written,
-                                        vars.iter()
-                                            .map(|v| format!("`{v}`"))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    ),
-                                )),
-                                None,
-                            ),
-                        };
-                        Use {
-                            image,
-                            written: Some(b.written),
-                            tag_written,
-                            via: Some(via),
-                            instruction: b.instruction,
-                            default: false,
-                        }
-                    })
-                    .collect(),
-            }
         }
     }
 }
 
-/// Reads a text file, refusing what is not UTF-8 or is too large to be a configuration.
-fn read_text(path: &Path) -> Result<String, String> {
-    const MAX: u64 = 8 << 20;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX {
-        return Err(format!("larger than {} MiB", MAX >> 20));
+/// The finding for a file that was not read.
+fn not_read(shown: &str, what: &str, e: &ReadError) -> Finding {
+    let code = match e {
+        ReadError::DotDotOutside | ReadError::LinkOutside => Code::OutsideRepository,
+        _ => Code::Unreadable,
+    };
+    Finding::new(code, format!("{shown}{what}: {e}."))
+}
+
+/// The images a configuration uses, in file order; reading problems become error uses.
+pub(crate) fn uses(found: &yml::Found) -> Vec<Use> {
+    let one = |code, message: String| vec![Use::named(Err(Finding::new(code, message)))];
+    match &found.what {
+        What::Config => {}
+        What::WalkError(e) => return one(Code::Unreadable, format!("{}: {e}", found.display)),
+        What::NotRead(n) => return one(Code::ConfigNotRead, format!("{}: {n}", found.display)),
+        What::LinkLoop(n) => return one(Code::LinkLoop, format!("{}: {n}", found.display)),
+        What::LinkOut(n) => return one(Code::LinkOut, format!("{}: {n}", found.display)),
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+    let text = match confine::read_found(&found.path) {
+        Ok(t) => t,
+        Err(e) => return vec![Use::named(Err(not_read(&found.display, "", &e)))],
+    };
+    let spec = match yml::image_spec(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            return one(Code::InvalidGitpodConfig, format!("{}: {e}", found.display));
+        }
+    };
+    let file = match spec {
+        ImageSpec::Default => {
+            return vec![Use {
+                default: true,
+                ..Use::named(Ok(DEFAULT_IMAGE.into()))
+            }];
+        }
+        ImageSpec::Reference(r) => return vec![Use::named(Ok(r))],
+        ImageSpec::Dockerfile { file } => file,
+    };
+    // `file` is relative to the repository root, the folder of the configuration; shown
+    // normalised (`./.gitpod/Dockerfile` is `.gitpod/Dockerfile`).
+    let dir = found.path.parent().unwrap_or(Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = match found.display.rfind('/') {
+        Some(i) => &found.display[..=i],
+        None => "",
+    };
+    let shown = match confine::normalise(&file) {
+        Ok(parts) => format!("{prefix}{}", parts.join("/")),
+        Err(_) => format!("{prefix}{file}"),
+    };
+    let text = match confine::read(dir, &file) {
+        Ok(t) => t,
+        Err(e) => {
+            let what = if file.starts_with('/') {
+                format!(
+                    " (the Dockerfile named by `image.file` `{file}`, taken relative to the repository root as Gitpod does)"
+                )
+            } else {
+                format!(" (the Dockerfile named by `image.file` `{file}`)")
+            };
+            return vec![Use::named(Err(not_read(&shown, &what, &e)))];
+        }
+    };
+    let images = match dockerfile::base_images(&text) {
+        Ok(images) => images,
+        Err(e) => return one(Code::InvalidDockerfile, format!("{shown}: {e}")),
+    };
+    images
+        .into_iter()
+        .map(|b| {
+            let via = format!("{shown}:{}", b.line);
+            let (image, tag_written) = match (b.resolved, b.name_only) {
+                (Ok(r), _) => (Ok(r), None),
+                (Err(_), Some((name, tag))) => (Ok(name), Some(tag)),
+                (Err(vars), None) => (
+                    Err(Finding::new(
+                        Code::UnresolvedVariable,
+                        format!(
+                            "{via}: `{} {}` uses {} with no value {}; the image cannot be checked (give the ARG a default, or name the image in .gitpod.yml).",
+                            b.instruction,
+                            b.written,
+                            vars.iter()
+                                .map(|v| format!("`{v}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            if b.instruction == "FROM" {
+                                "before the first FROM"
+                            } else {
+                                "in its build stage (an ARG is in scope in a stage only when declared there)"
+                            }
+                        ),
+                    )),
+                    None,
+                ),
+            };
+            Use {
+                image,
+                written: Some(b.written),
+                tag_written,
+                via: Some(via),
+                instruction: b.instruction,
+                role: Some(b.role),
+                not_pulled: (!b.pulled).then_some(b.stage),
+                default: false,
+            }
+        })
+        .collect()
 }
 
 /// The export's rows by (account, registry, region, repository); rows without a region are found
@@ -300,7 +399,10 @@ impl<'a> Index<'a> {
         Index { exact, regionless }
     }
 
-    /// The worst matching row, and whether it was matched without a region.
+    /// The worst matching row, whether it was matched without a region, and how many matched.
+    /// A regionless row matches only in the image's partition: the one its ARN names or, without
+    /// an ARN, the one the export was judged for (`--partition`, which the caller has checked is
+    /// the image's).
     fn find(&self, account: &str, e: &EcrImage) -> Option<(&'a Row, bool, usize)> {
         let key = (
             account,
@@ -308,11 +410,15 @@ impl<'a> Index<'a> {
             e.region.as_str(),
             e.repository.as_str(),
         );
-        let (rows, regionless) = match self.exact.get(&key) {
-            Some(rows) => (rows, false),
+        let (rows, regionless): (Vec<&Row>, bool) = match self.exact.get(&key) {
+            Some(rows) => (rows.clone(), false),
             None => (
                 self.regionless
-                    .get(&(account, e.registry.as_str(), e.repository.as_str()))?,
+                    .get(&(account, e.registry.as_str(), e.repository.as_str()))?
+                    .iter()
+                    .copied()
+                    .filter(|r| arn_partition(r).is_none_or(|p| p == e.partition.as_str()))
+                    .collect(),
                 true,
             ),
         };
@@ -322,18 +428,60 @@ impl<'a> Index<'a> {
     }
 }
 
-fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> GitpodRow {
+/// The partition a row's ARN names (`arn:<partition>:ecr:…`), if it has one.
+fn arn_partition(r: &Row) -> Option<&str> {
+    let arn = r.repo.arn.as_deref()?;
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.next())
+        .flatten()
+}
+
+/// The advice for a private ECR image pulled by a Dockerfile, by where the build uses it.
+fn dockerfile_advice(via: &str, instruction: &str, role: Role) -> String {
+    let unsupported = "in a custom Dockerfile that the installation builds, which Gitpod Dedicated has documented as not supported";
+    match role {
+        Role::Workspace => format!(
+            "{via}: the workspace's base image is a private ECR image pulled by `{instruction}` {unsupported}; build the image elsewhere (for example in CI), push it to ECR, and name it in .gitpod.yml `image:` directly."
+        ),
+        Role::Builder => format!(
+            "{via}: the `{instruction}` of a build stage the workspace image needs pulls a private ECR image {unsupported}; naming it in .gitpod.yml would not help (it is not the workspace image): build the workspace image outside Gitpod and name the result in `image:`, or vendor what the stage produces."
+        ),
+        Role::CopyFrom => format!(
+            "{via}: `{instruction}` pulls a private ECR image {unsupported}; build the workspace image outside Gitpod, where it can copy from a published image, and name the result in `image:`, or vendor the files it copies into the repository."
+        ),
+        Role::Frontend => format!(
+            "{via}: the `# syntax=` frontend is a private ECR image {unsupported}; use the public docker/dockerfile frontend or remove the directive."
+        ),
+    }
+}
+
+fn judge(config: &str, u: &Use, puller: &Puller, index: &Index<'_>) -> GitpodRow {
+    let account: Arc<str> = Arc::from(puller.account.as_str());
     let mut row = GitpodRow {
         config: config.to_owned(),
         image: None,
         via: u.via.clone(),
         ecr: None,
-        account: Arc::clone(account),
-        status: Status::NotApplicable,
+        account: Arc::clone(&account),
+        status: None,
         verdict: None,
         findings: Vec::new(),
         detail: String::new(),
     };
+    if let Some(stage) = &u.not_pulled {
+        // Not pulled: whatever the reference is, nothing depends on it.
+        row.image = u.image.clone().ok().or_else(|| u.written.clone());
+        row.findings.push(Finding::new(
+            Code::NotPulled,
+            format!(
+                "{}: `{}` is in build stage `{stage}`, which the target (last) stage does not need: BuildKit does not pull it.",
+                u.via.as_deref().unwrap_or(config),
+                u.instruction
+            ),
+        ));
+        return finish(row);
+    }
     let reference = match &u.image {
         Err(f) => {
             row.image = u.written.clone();
@@ -360,7 +508,7 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
         Err(e) => {
             let at = u.via.as_deref().unwrap_or(config);
             row.findings
-                .push(Finding::new(Code::InvalidImage, format!("{at}: {e}")));
+                .push(Finding::new(Code::InvalidImage, format!("{at}: {e}.")));
             return finish(row);
         }
         Ok(Image::Other { registry }) => {
@@ -384,85 +532,91 @@ fn judge(config: &str, u: &Use, account: &Arc<str>, index: &Index<'_>) -> Gitpod
         }
     };
     let repo = format!("{}/{}/{}", ecr.registry, ecr.region, ecr.repository);
-    match index.find(account, &ecr) {
-        None => row.findings.push(Finding::new(
-            Code::ImageNotInExport,
+    if ecr.partition != puller.partition {
+        row.findings.push(Finding::new(
+            Code::PartitionMismatch,
             format!(
-                "Repository {repo} is not in the export: nothing shows that account {account} can pull it; export its repository policy and scan again."
+                "{repo} is in partition {}, but the export was judged for partition {} (--partition): its verdicts do not apply; scan with --partition {}.",
+                ecr.partition.as_str(),
+                puller.partition.as_str(),
+                ecr.partition.as_str()
             ),
-        )),
-        Some((found, regionless, n)) => {
-            if regionless {
-                row.findings.push(Finding::new(
-                    Code::RegionUnknown,
-                    format!(
-                        "The export gives no region for {}/{} ({}:{}): matched by registry and name, assuming region {}.",
-                        ecr.registry, ecr.repository, found.source, found.record, ecr.region
-                    ),
-                ));
-            }
-            let more = if n > 1 {
-                format!(" (worst of {n} records)")
-            } else {
-                String::new()
-            };
-            row.verdict = Some(Verdict {
-                status: found.status,
-                source: Arc::clone(&found.source),
-                record: found.record,
-                codes: found.codes(),
-                detail: format!(
-                    "{repo}: {} in the export ({}:{}{more}): {}",
-                    found.status, found.source, found.record, found.detail()
+        ));
+    } else {
+        match index.find(&account, &ecr) {
+            None => row.findings.push(Finding::new(
+                Code::ImageNotInExport,
+                format!(
+                    "Repository {repo} is not in the export: nothing shows that account {account} can pull it; export its repository policy and scan again."
                 ),
-            });
+            )),
+            Some((found, regionless, n)) => {
+                if regionless {
+                    row.findings.push(Finding::new(
+                        Code::RegionUnknown,
+                        format!(
+                            "The export gives no region for {}/{} ({}:{}): matched by registry and name, assuming region {}.",
+                            ecr.registry, ecr.repository, found.source, found.record, ecr.region
+                        ),
+                    ));
+                }
+                let more = if n > 1 {
+                    format!(" (worst of {n} records)")
+                } else {
+                    String::new()
+                };
+                row.verdict = Some(Verdict {
+                    status: found.status,
+                    source: Arc::clone(&found.source),
+                    record: found.record,
+                    codes: found.codes(),
+                    detail: format!(
+                        "{repo}: {} in the export ({}:{}{more}): {}",
+                        found.status,
+                        found.source,
+                        found.record,
+                        found.detail()
+                    ),
+                });
+            }
         }
     }
-    if let Some(via) = &u.via {
+    if let (Some(via), Some(role)) = (&u.via, u.role) {
         row.findings.push(Finding::new(
             Code::EcrImageInDockerfile,
-            format!(
-                "{via}: a private ECR image pulled by `{}` in a custom Dockerfile that the installation builds, which Gitpod Dedicated has documented as not supported; name the image in .gitpod.yml `image:` directly.",
-                u.instruction
-            ),
+            dockerfile_advice(via, u.instruction, role),
         ));
     }
     row.ecr = Some(ecr);
     finish(row)
 }
 
-/// Sorts the findings, and sets the status (the carried verdict and the worst finding) and the
-/// detail (the worst finding's message, or the carried verdict's).
+/// Sorts the findings, and sets the status (the carried verdict and the worst finding; `None`
+/// when neither gives one) and the detail (the worst finding's message, or the carried
+/// verdict's).
 fn finish(mut row: GitpodRow) -> GitpodRow {
     row.findings.sort_by_key(|f| f.code);
     let from_findings = row
         .findings
         .iter()
-        .map(|f| f.code.severity().status())
-        .max()
-        .unwrap_or(Status::NotApplicable);
-    let carried = row
-        .verdict
-        .as_ref()
-        .map(|v| Status::carried(v.status))
-        .unwrap_or(Status::NotApplicable);
+        .filter_map(|f| catalog::status_of(f.code))
+        .max();
+    let carried = row.verdict.as_ref().map(|v| v.status);
     row.status = from_findings.max(carried);
     let worst_finding = row
         .findings
         .iter()
-        .filter(|f| f.code.severity() != catalog::Severity::Note)
-        .max_by_key(|f| (f.code.severity(), std::cmp::Reverse(f.code)));
+        .filter_map(|f| Some((catalog::status_of(f.code)?, f)))
+        .max_by_key(|(s, f)| (*s, std::cmp::Reverse(f.code)));
     row.detail = match (worst_finding, &row.verdict) {
         // The verdict speaks first when it is at least as bad as the worst finding.
-        (Some(f), Some(v)) if Status::carried(v.status) >= f.code.severity().status() => {
-            v.detail.clone()
-        }
-        (Some(f), _) => f.message.clone(),
+        (Some((s, _)), Some(v)) if v.status >= s => v.detail.clone(),
+        (Some((_, f)), _) => f.message.to_string(),
         (None, Some(v)) => v.detail.clone(),
         (None, None) => row
             .findings
             .first()
-            .map(|f| f.message.clone())
+            .map(|f| f.message.to_string())
             .unwrap_or_default(),
     };
     row

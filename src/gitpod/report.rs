@@ -4,14 +4,16 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, Color};
+use comfy_table::{Cell, Color, ColumnConstraint, Width};
 use serde::Serialize;
 
+use crate::config::Format;
+use crate::finding::Status;
 use crate::report::json::Tool;
-use crate::report::table::clean;
+use crate::report::sanitize::{clean, markdown as md};
 
-use super::catalog::Status;
-use super::{Format, GitpodRow, Meta};
+use super::catalog::status_str;
+use super::{GitpodRow, Meta};
 
 pub fn write(
     format: Format,
@@ -25,12 +27,25 @@ pub fn write(
         Format::Csv => csv(rows, out),
         Format::Json => json(rows, meta, out),
         Format::Markdown => markdown(rows, meta, out),
+        Format::Sarif => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the gitpod command has no SARIF report (its rules are scan's policy findings)",
+        )),
     }
 }
 
-/// Rows counted per status, in `Status::ALL` order.
-fn counts(rows: &[GitpodRow]) -> [(Status, u64); 5] {
-    Status::ALL.map(|s| (s, rows.iter().filter(|r| r.status == s).count() as u64))
+/// Every row status, best first: not applicable, then the scan's.
+const STATUSES: [Option<Status>; 5] = [
+    None,
+    Some(Status::Pass),
+    Some(Status::Warn),
+    Some(Status::Fail),
+    Some(Status::Error),
+];
+
+/// Rows counted per status, in [`STATUSES`] order.
+fn counts(rows: &[GitpodRow]) -> [(Option<Status>, u64); 5] {
+    STATUSES.map(|s| (s, rows.iter().filter(|r| r.status == s).count() as u64))
 }
 
 fn codes(r: &GitpodRow) -> Vec<&'static str> {
@@ -56,7 +71,7 @@ fn export_source(r: &GitpodRow) -> Option<String> {
 fn summary_line(rows: &[GitpodRow], meta: &Meta) -> String {
     let c = counts(rows)
         .iter()
-        .map(|(s, n)| format!("{n} {s}"))
+        .map(|(s, n)| format!("{n} {}", status_str(*s)))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
@@ -78,8 +93,20 @@ fn plural(n: u64) -> &'static str {
 
 // ---- table --------------------------------------------------------------------------------------
 
+/// The table's width when the terminal's is not known.
+const TABLE_WIDTH: u16 = 160;
+/// The findings column: the longest code and the cell's padding.
+const FINDINGS_WIDTH: u16 = 25;
+/// The status column: `not-applicable` and the cell's padding.
+const STATUS_WIDTH: u16 = 16;
+
 fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut t = crate::report::table::new_table(color);
+    // Without a terminal to measure (a pipe, a file, `NO_COLOR`), wrap at a width a reader can
+    // follow rather than print rows of thousands of characters.
+    if t.width().is_none() {
+        t.set_width(TABLE_WIDTH);
+    }
     t.set_header([
         "Configuration",
         "Image",
@@ -89,15 +116,36 @@ fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> i
         "Findings",
         "Detail",
     ]);
+    // Paths and references may be long; the detail is what a person acts on, so it keeps the room,
+    // and a finding code is never broken.
+    let constraints = [
+        (0, ColumnConstraint::UpperBoundary(Width::Percentage(16))),
+        (1, ColumnConstraint::UpperBoundary(Width::Percentage(20))),
+        (
+            3,
+            ColumnConstraint::LowerBoundary(Width::Fixed(STATUS_WIDTH)),
+        ),
+        (4, ColumnConstraint::UpperBoundary(Width::Percentage(14))),
+        (
+            5,
+            ColumnConstraint::LowerBoundary(Width::Fixed(FINDINGS_WIDTH)),
+        ),
+        (6, ColumnConstraint::LowerBoundary(Width::Percentage(32))),
+    ];
+    for (column, constraint) in constraints {
+        if let Some(c) = t.column_mut(column) {
+            c.set_constraint(constraint);
+        }
+    }
     for r in rows {
-        let mut status = Cell::new(r.status.as_str());
+        let mut status = Cell::new(status_str(r.status));
         if color {
             status = status.fg(match r.status {
-                Status::NotApplicable => Color::DarkGrey,
-                Status::Pass => Color::Green,
-                Status::Warn => Color::Yellow,
-                Status::Fail => Color::Red,
-                Status::Error => Color::Magenta,
+                None => Color::DarkGrey,
+                Some(Status::Pass) => Color::Green,
+                Some(Status::Warn) => Color::Yellow,
+                Some(Status::Fail) => Color::Red,
+                Some(Status::Error) => Color::Magenta,
             });
         }
         let mut image = r.image.clone().unwrap_or_else(|| "-".into());
@@ -172,7 +220,7 @@ fn csv(rows: &[GitpodRow], out: &mut dyn Write) -> io::Result<()> {
             ecr.map(|e| e.region.clone()).unwrap_or_default(),
             ecr.map(|e| e.repository.clone()).unwrap_or_default(),
             r.account.to_string(),
-            r.status.as_str().into(),
+            status_str(r.status).into(),
             r.verdict
                 .as_ref()
                 .map(|v| v.status.as_str().to_owned())
@@ -274,7 +322,7 @@ fn json(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> 
                     repository: ecr.map(|e| e.repository.as_str()),
                     reference: ecr.and_then(|e| e.reference.as_deref()),
                     account: &r.account,
-                    status: r.status.as_str(),
+                    status: status_str(r.status),
                     export: r.verdict.as_ref().map(|v| ExportOut {
                         status: v.status.as_str(),
                         source: &v.source,
@@ -316,15 +364,15 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for r in rows {
-        let mut image = r.image.as_deref().map_or_else(|| "–".to_owned(), md_code);
+        let mut image = r.image.as_deref().map_or_else(|| "–".to_owned(), md);
         if let Some(via) = &r.via {
-            image.push_str(&format!(" (in {})", md_code(via)));
+            image.push_str(&format!(" (in {})", md(via)));
         }
         let export = match &r.verdict {
             Some(v) => format!(
                 "{} ({})",
                 v.status,
-                md_code(&format!("{}:{}", v.source, v.record))
+                md(&format!("{}:{}", v.source, v.record))
             ),
             None => "–".into(),
         };
@@ -336,57 +384,14 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
         writeln!(
             out,
             "| {} | {} | {} | **{}** | {} | {} | {} |",
-            md_code(&r.config),
+            md(&r.config),
             image,
             md(&r.account),
-            r.status,
+            status_str(r.status),
             export,
             findings,
             md(&r.detail)
         )?;
     }
     Ok(())
-}
-
-/// Input text made safe inside a Markdown table cell: no line breaks, `|` and the characters that
-/// start markup or HTML escaped.
-fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in clean(&s.replace(['\n', '\r'], " ")).chars() {
-        match c {
-            '|' | '`' | '*' | '_' | '[' | ']' | '\\' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
-/// A code span for input text. Backticks cannot be escaped inside a code span, so text holding
-/// one is written escaped instead; `|` must still be escaped inside a table cell (GFM).
-fn md_code(s: &str) -> String {
-    let flat = clean(&s.replace(['\n', '\r'], " "));
-    if flat.contains('`') || flat.is_empty() {
-        return md(&flat);
-    }
-    format!("`{}`", flat.replace('|', "\\|"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_cells_escape_pipes_backticks_html_and_newlines() {
-        assert_eq!(md("a|b\n<x>`y`"), "a\\|b &lt;x&gt;\\`y\\`");
-        assert_eq!(md_code("team/.gitpod.yml"), "`team/.gitpod.yml`");
-        assert_eq!(md_code("a|b"), "`a\\|b`");
-        assert_eq!(md_code("a`b"), "a\\`b");
-        assert_eq!(md_code("x\ny"), "`x y`");
-    }
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::eval::Partition;
 use crate::finding::Status as ScanStatus;
 use crate::record::RepoId;
+use dockerfile::Role;
 
 const A: &str = "111122223333";
 
@@ -43,18 +45,23 @@ fn export_row(registry: &str, region: Option<&str>, name: &str, status: ScanStat
 }
 
 fn direct(image: &str) -> Use {
-    Use {
-        image: Ok(image.into()),
-        written: None,
-        tag_written: None,
-        via: None,
-        instruction: "",
-        default: false,
+    Use::named(Ok(image.into()))
+}
+
+fn puller(partition: Partition) -> Puller {
+    Puller {
+        account: A.into(),
+        partition,
+        context: Default::default(),
     }
 }
 
 fn check(rows: &[Row], u: &Use) -> GitpodRow {
-    judge("p/.gitpod.yml", u, &Arc::from(A), &Index::new(rows))
+    check_in(Partition::Aws, rows, u)
+}
+
+fn check_in(partition: Partition, rows: &[Row], u: &Use) -> GitpodRow {
+    judge("p/.gitpod.yml", u, &puller(partition), &Index::new(rows))
 }
 
 fn codes(r: &GitpodRow) -> Vec<Code> {
@@ -66,10 +73,10 @@ const BASE: &str = "444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspac
 #[test]
 fn the_repositorys_verdict_is_carried_over() {
     for (scan, want) in [
-        (ScanStatus::Pass, Status::Pass),
-        (ScanStatus::Warn, Status::Warn),
-        (ScanStatus::Fail, Status::Fail),
-        (ScanStatus::Error, Status::Error),
+        (ScanStatus::Pass, Some(Status::Pass)),
+        (ScanStatus::Warn, Some(Status::Warn)),
+        (ScanStatus::Fail, Some(Status::Fail)),
+        (ScanStatus::Error, Some(Status::Error)),
     ] {
         let rows = [export_row(
             "444455556666",
@@ -96,7 +103,7 @@ fn a_repository_missing_from_the_export_fails() {
     let r = check(&rows, &direct(BASE));
     assert_eq!(
         r.status,
-        Status::Fail,
+        Some(Status::Fail),
         "another region is another repository"
     );
     assert_eq!(codes(&r), vec![Code::ImageNotInExport]);
@@ -125,7 +132,11 @@ fn a_repository_without_region_matches_by_registry_and_name_and_says_so() {
         ScanStatus::Pass,
     )];
     let r = check(&rows, &direct(BASE));
-    assert_eq!(r.status, Status::Pass, "a note does not change the status");
+    assert_eq!(
+        r.status,
+        Some(Status::Pass),
+        "a note does not change the status"
+    );
     assert_eq!(codes(&r), vec![Code::RegionUnknown]);
 }
 
@@ -146,7 +157,7 @@ fn the_exact_region_wins_over_a_regionless_record() {
         ),
     ];
     let r = check(&rows, &direct(BASE));
-    assert_eq!(r.status, Status::Pass);
+    assert_eq!(r.status, Some(Status::Pass));
     assert!(codes(&r).is_empty());
 }
 
@@ -167,7 +178,7 @@ fn several_records_of_one_repository_give_the_worst_verdict() {
         ),
     ];
     let r = check(&rows, &direct(BASE));
-    assert_eq!(r.status, Status::Warn);
+    assert_eq!(r.status, Some(Status::Warn));
     assert!(r.detail.contains("worst of 2 records"), "{}", r.detail);
 }
 
@@ -195,10 +206,11 @@ fn an_ecr_image_in_a_dockerfile_warns_on_top_of_the_verdict() {
     let u = Use {
         via: Some("p/.gitpod.Dockerfile:3".into()),
         instruction: "FROM",
+        role: Some(Role::Workspace),
         ..direct(BASE)
     };
     let r = check(&rows, &u);
-    assert_eq!(r.status, Status::Warn);
+    assert_eq!(r.status, Some(Status::Warn));
     assert_eq!(codes(&r), vec![Code::EcrImageInDockerfile]);
     assert!(r.detail.contains("not supported"), "{}", r.detail);
     // A failing verdict stays the status, and speaks first.
@@ -209,7 +221,7 @@ fn an_ecr_image_in_a_dockerfile_warns_on_top_of_the_verdict() {
         ScanStatus::Fail,
     )];
     let r = check(&rows, &u);
-    assert_eq!(r.status, Status::Fail);
+    assert_eq!(r.status, Some(Status::Fail));
     assert!(r.detail.contains(": fail in the export"), "{}", r.detail);
 }
 
@@ -220,7 +232,7 @@ fn docker_hub_public_ecr_and_the_default_image_are_not_applicable() {
         "public.ecr.aws/docker/library/node:20",
     ] {
         let r = check(&[], &direct(image));
-        assert_eq!(r.status, Status::NotApplicable, "{image}");
+        assert_eq!(r.status, None, "{image}");
         assert_eq!(codes(&r), vec![Code::NotPrivateEcr]);
     }
     let r = check(
@@ -230,7 +242,7 @@ fn docker_hub_public_ecr_and_the_default_image_are_not_applicable() {
             ..direct(yml::DEFAULT_IMAGE)
         },
     );
-    assert_eq!(r.status, Status::NotApplicable);
+    assert_eq!(r.status, None);
     assert!(r.detail.contains("default"), "{}", r.detail);
 }
 
@@ -240,22 +252,24 @@ fn a_malformed_ecr_reference_is_an_error() {
         &[],
         &direct("44445555666.dkr.ecr.us-east-1.amazonaws.com/app"),
     );
-    assert_eq!(r.status, Status::Error);
+    assert_eq!(r.status, Some(Status::Error));
     assert_eq!(codes(&r), vec![Code::InvalidImage]);
 }
 
 #[test]
 fn an_unresolved_variable_warns_and_keeps_the_reference_as_written() {
     let u = Use {
-        image: Err(Finding::new(Code::UnresolvedVariable, "BASE has no value")),
         written: Some("${BASE}".into()),
-        tag_written: None,
         via: Some("p/Dockerfile:2".into()),
         instruction: "FROM",
-        default: false,
+        role: Some(Role::Workspace),
+        ..Use::named(Err(Finding::new(
+            Code::UnresolvedVariable,
+            "BASE has no value",
+        )))
     };
     let r = check(&[], &u);
-    assert_eq!(r.status, Status::Warn);
+    assert_eq!(r.status, Some(Status::Warn));
     assert_eq!(r.image.as_deref(), Some("${BASE}"));
     assert_eq!(codes(&r), vec![Code::UnresolvedVariable]);
 }
@@ -269,17 +283,17 @@ fn an_unresolved_tag_still_checks_the_repository_with_a_note() {
         ScanStatus::Pass,
     )];
     let u = Use {
-        image: Ok("444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base".into()),
         written: Some("${REG}/gitpod/workspace-base:${TAG}".into()),
         tag_written: Some(":${TAG}".into()),
         via: Some("p/Dockerfile:4".into()),
         instruction: "FROM",
-        default: false,
+        role: Some(Role::Workspace),
+        ..direct("444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base")
     };
     let r = check(&rows, &u);
     assert_eq!(
         r.status,
-        Status::Warn,
+        Some(Status::Warn),
         "the Dockerfile warning, not the tag"
     );
     assert_eq!(
@@ -291,4 +305,90 @@ fn an_unresolved_tag_still_checks_the_repository_with_a_note() {
         Some("444455556666.dkr.ecr.us-east-1.amazonaws.com/gitpod/workspace-base:${TAG}")
     );
     assert_eq!(r.ecr.and_then(|e| e.reference).as_deref(), Some(":${TAG}"));
+}
+
+fn in_dockerfile(image: &str, role: Role, instruction: &'static str) -> Use {
+    Use {
+        via: Some("p/Dockerfile:7".into()),
+        instruction,
+        role: Some(role),
+        ..direct(image)
+    }
+}
+
+#[test]
+fn the_dockerfile_advice_fits_where_the_image_is_used() {
+    let rows = [export_row(
+        "444455556666",
+        Some("us-east-1"),
+        "gitpod/workspace-base",
+        ScanStatus::Pass,
+    )];
+    let msg = |u: Use| {
+        let r = check(&rows, &u);
+        assert_eq!(codes(&r), vec![Code::EcrImageInDockerfile]);
+        r.findings[0].message.to_string()
+    };
+    let base = msg(in_dockerfile(BASE, Role::Workspace, "FROM"));
+    assert!(base.contains("workspace's base image"), "{base}");
+    assert!(base.contains("name it in .gitpod.yml `image:`"), "{base}");
+    let builder = msg(in_dockerfile(BASE, Role::Builder, "FROM"));
+    assert!(builder.contains("would not help"), "{builder}");
+    let copy = msg(in_dockerfile(BASE, Role::CopyFrom, "COPY --from"));
+    assert!(copy.contains("vendor the files it copies"), "{copy}");
+    assert!(!copy.contains("name it in .gitpod.yml"), "{copy}");
+    let frontend = msg(in_dockerfile(BASE, Role::Frontend, "# syntax"));
+    assert!(frontend.contains("frontend"), "{frontend}");
+}
+
+#[test]
+fn an_image_of_an_unused_stage_is_a_note_and_not_looked_up() {
+    let u = Use {
+        not_pulled: Some("tools".into()),
+        ..in_dockerfile(BASE, Role::Builder, "FROM")
+    };
+    let r = check(&[], &u);
+    assert_eq!(r.status, None);
+    assert_eq!(codes(&r), vec![Code::NotPulled]);
+    assert!(r.detail.contains("stage `tools`"), "{}", r.detail);
+}
+
+#[test]
+fn the_image_partition_must_be_the_audited_one() {
+    let cn = "444455556666.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1";
+    let regionless = export_row("444455556666", None, "app", ScanStatus::Pass);
+    // Judged for `aws`: a China image's verdict cannot be carried.
+    let r = check(std::slice::from_ref(&regionless), &direct(cn));
+    assert_eq!(r.status, Some(Status::Error));
+    assert_eq!(codes(&r), vec![Code::PartitionMismatch]);
+    assert!(r.detail.contains("--partition aws-cn"), "{}", r.detail);
+    // Judged for `aws-cn`, a regionless record without an ARN is in the judged partition.
+    let r = check_in(
+        Partition::AwsCn,
+        std::slice::from_ref(&regionless),
+        &direct(cn),
+    );
+    assert_eq!(r.status, Some(Status::Pass));
+    // A regionless record whose ARN names another partition is another repository.
+    let mut commercial = regionless;
+    commercial.repo.arn = Some("arn:aws:ecr:us-east-1:444455556666:repository/app".into());
+    let r = check_in(Partition::AwsCn, &[commercial], &direct(cn));
+    assert_eq!(codes(&r), vec![Code::ImageNotInExport]);
+    let gov = "444455556666.dkr.ecr.us-gov-west-1.amazonaws.com/app";
+    assert_eq!(
+        codes(&check(&[], &direct(gov))),
+        vec![Code::PartitionMismatch]
+    );
+}
+
+#[test]
+fn docker_rejected_references_are_invalid_images() {
+    for image in [
+        "<aws-ecr-url-prefix>.amazonaws.com/<your-image-name:tag>",
+        "Node:Buster",
+    ] {
+        let r = check(&[], &direct(image));
+        assert_eq!(r.status, Some(Status::Error), "{image}");
+        assert_eq!(codes(&r), vec![Code::InvalidImage], "{image}");
+    }
 }

@@ -4,9 +4,8 @@
 //!
 //! It sticks to the Markdown that GitHub, GitLab and Jira render alike: ATX headings, pipe
 //! tables, bullet lists, bold and code spans. Text that comes from the input (paths, names, Sids
-//! in messages) goes through [`text`], which drops control characters and backslash-escapes
-//! every character with a meaning in Markdown or HTML, so it can neither break a table nor inject
-//! a link, an image, HTML or a mention. No line starts with input text.
+//! in messages) goes through the one sanitiser, `report::sanitize::markdown` (here [`text`]), which
+//! `gitpod`'s Markdown report uses too. No line starts with input text.
 
 use std::io::{self, Write};
 
@@ -14,6 +13,7 @@ use crate::audit::{Row, Rows};
 use crate::eval::ActionState;
 use crate::finding::{Severity, Status};
 
+pub use super::sanitize::markdown as text;
 use super::{Counts, Meta};
 
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
@@ -217,45 +217,5 @@ fn actions(r: &Row, state: ActionState) -> String {
         "—".into()
     } else {
         names.join(", ")
-    }
-}
-
-/// Input-derived text made inert for a Markdown table cell or list item: line breaks and tabs
-/// become spaces, other control and bidirectional-override characters are dropped, and every
-/// character that Markdown, GFM tables, HTML or mentions give a meaning is backslash-escaped
-/// (CommonMark lets any ASCII punctuation be escaped, and GitHub, GitLab and Jira honour it).
-/// `-`, `+`, `=` and `.` only mean something at the start of a line, where input text never is.
-/// `{`/`}` are GitLab's inline diff, `$` its math, `@` a mention, `~` strikethrough.
-pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if super::table::is_hidden(c) => {}
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '<' | '>' | '#' | '!'
-            | '|' | '~' | '&' | '@' | '$' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_text_cannot_break_a_table_or_inject_markup() {
-        assert_eq!(text("a|b"), "a\\|b");
-        assert_eq!(
-            text("[x](http://evil) <img src=x> @team"),
-            "\\[x\\]\\(http://evil\\) \\<img src=x\\> \\@team"
-        );
-        assert_eq!(text("line\nbreak\u{1b}[31m"), "line break\\[31m");
-        assert_eq!(text("`code` **b** # h"), "\\`code\\` \\*\\*b\\*\\* \\# h");
-        assert_eq!(text("rtl\u{202e}x"), "rtlx");
     }
 }

@@ -13,6 +13,7 @@ use crate::finding::Status;
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod sanitize;
 pub mod sarif;
 pub mod table;
 

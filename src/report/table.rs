@@ -12,6 +12,7 @@ use crate::catalog::REQUIRED;
 use crate::eval::ActionState;
 use crate::finding::Status;
 
+pub(crate) use super::sanitize::clean;
 use super::{Counts, Meta, write_in_waves};
 
 /// A terminal table in the house style, styled only when `color` (scan and gitpod share it).
@@ -141,22 +142,6 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Removes control characters (which include ESC and the C1 controls) and bidirectional
-/// overrides from input-derived text.
-pub(crate) fn clean(s: &str) -> String {
-    s.chars().filter(|c| !is_hidden(*c)).collect()
-}
-
-/// Characters a report never shows from the input: control characters (ESC and the C1 controls
-/// among them) and the bidirectional controls that reorder what a reader sees ("Trojan Source").
-pub(crate) fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,11 +200,5 @@ mod tests {
             "{}",
             &text[text.len() - 200..]
         );
-    }
-
-    #[test]
-    fn clean_strips_escape_sequences_and_controls() {
-        assert_eq!(clean("repo\u{1b}[31mred\r\n\u{9b}x"), "repo[31mredx");
-        assert_eq!(clean("abc\u{202e}fed\u{2066}"), "abcfed");
     }
 }
