@@ -8,7 +8,7 @@ use crate::catalog::REQUIRED;
 use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
 use crate::policy::{self, Policy};
-use crate::record::{Body, Identity, PolicyText, Record, RepoId};
+use crate::record::{Body, Identity, PolicyText, Record, RepoId, ScopeV};
 use crate::textcache::TextCache;
 
 /// A row's repository identity, kept compact: rows are what a scan's memory grows with.
@@ -262,6 +262,11 @@ impl<'a> Audit<'a> {
             ..
         } = record;
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(self.pullers.len());
+        // In ECR's V1 scope the registry policy applies only to ReplicateImage,
+        // BatchImportUpstreamImage and CreateRepository: it neither grants nor denies a pull, so
+        // the repository is judged without it, and the row says why (issue 11).
+        let v1 = registry.filter(|r| r.scope == Some(ScopeV::V1));
+        let registry = registry.filter(|r| r.scope != Some(ScopeV::V1));
         match body {
             Body::Error { code, message } => {
                 let f = shared_findings(vec![Finding::new(code, message)]);
@@ -299,6 +304,22 @@ impl<'a> Audit<'a> {
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
         }
+        if let Some(r) = v1 {
+            let note = Finding::new(
+                Code::RegistryPolicyV1,
+                format!(
+                    "the registry policy of {} (from {}) is in ECR's V1 scope: it applies only to ecr:ReplicateImage, ecr:BatchImportUpstreamImage and ecr:CreateRepository, so the repository was judged on its own policy",
+                    r.describe(),
+                    r.source
+                ),
+            );
+            for v in &mut verdicts {
+                let mut findings = v.2.to_vec();
+                findings.push(note.clone());
+                findings.sort_by_key(|f| f.code);
+                v.2 = shared_findings(findings);
+            }
+        }
         // One compact identity: the last account's row takes it, the others copy it.
         let last = verdicts.len().saturating_sub(1);
         let mut repo = Some(RowRepo::compact(repo));
@@ -333,6 +354,32 @@ impl Audit<'_> {
     ) {
         for p in self.pullers {
             let mut j = eval::judge_with_registry(policy, registry.map(|r| &r.policy), p, repo);
+            if let Some(r) = registry.filter(|r| r.scope.is_none()) {
+                // Unknown scope: judged as V2, but a pull that only the registry policy grants
+                // would not be granted in V1 (issue 11).
+                let alone = eval::judge(policy, p, repo);
+                let resting: Vec<&str> = REQUIRED
+                    .iter()
+                    .zip(j.actions.iter().zip(alone.actions))
+                    .filter(|(_, (with, without))| {
+                        matches!(with, ActionState::Allowed | ActionState::Conditional)
+                            && *without == ActionState::Missing
+                    })
+                    .map(|(a, _)| *a)
+                    .collect();
+                if !resting.is_empty() {
+                    j.findings.push(Finding::new(
+                        Code::RegistryPolicyScopeUnknown,
+                        format!(
+                            "{} {} granted only by the registry policy of {} (from {}), whose scope is unknown: in ECR's V1 scope a registry policy grants no pull; run aws ecr get-account-setting --name REGISTRY_POLICY_SCOPE for the registry and scan its output with the export, or pass --registry-policy-scope",
+                            resting.join(", "),
+                            if resting.len() == 1 { "is" } else { "are" },
+                            r.describe(),
+                            r.source
+                        ),
+                    ));
+                }
+            }
             if let Some(r) = registry {
                 let own = if policy.statements().is_empty() {
                     "this repository has no policy of its own, so it was judged on the registry policy alone"
@@ -423,6 +470,8 @@ pub struct RegistryPolicy {
     pub source: Arc<str>,
     /// Parsed with [`Policy::into_registry`].
     pub policy: Policy,
+    /// Its ECR policy scope (`REGISTRY_POLICY_SCOPE`), when the export or the command line says.
+    pub scope: Option<ScopeV>,
 }
 
 impl RegistryPolicy {
@@ -433,6 +482,11 @@ impl RegistryPolicy {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             }
+    }
+
+    /// Whether it takes part in judging a pull: not in ECR's V1 scope.
+    pub fn judges_pulls(&self) -> bool {
+        self.scope != Some(ScopeV::V1)
     }
 
     fn describe(&self) -> String {
@@ -771,7 +825,64 @@ mod issue3_tests {
             region: region.map(str::to_owned),
             source: Arc::from("registry.json"),
             policy: policy::parse(text).expect("policy").into_registry(),
+            scope: Some(ScopeV::V2),
         }
+    }
+
+    /// Issue 11: the registry policy's scope decides whether it takes part in a pull.
+    #[test]
+    fn a_registry_policy_grants_a_pull_in_v2_not_in_v1_and_warns_when_the_scope_is_unknown() {
+        let pullers = [Puller {
+            account: "111122223333".into(),
+            ..Puller::default()
+        }];
+        let audit = Audit::new(&pullers);
+        let judged = |scope: Option<ScopeV>, body: Body| {
+            let r = RegistryPolicy {
+                scope,
+                ..registry(Some("us-east-1"))
+            };
+            let mut out = Vec::new();
+            audit.rows_with(record(body), Some(&r), &mut out);
+            out.pop().expect("row")
+        };
+        for body in [
+            Body::NoPolicy,
+            Body::Policy(PolicyText::plain(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"999988887777"},"Action":"ecr:BatchGetImage"}]}"#,
+            )),
+        ] {
+            let v2 = judged(Some(ScopeV::V2), body.clone());
+            assert_eq!(v2.status, Status::Warn, "excess-access only: {v2:?}");
+            assert!(v2.codes().contains(&Code::RegistryPolicy));
+            assert!(!v2.codes().contains(&Code::RegistryPolicyScopeUnknown));
+
+            let v1 = judged(Some(ScopeV::V1), body.clone());
+            assert_eq!(v1.status, Status::Fail, "{v1:?}");
+            assert!(v1.codes().contains(&Code::RegistryPolicyV1));
+            assert!(!v1.codes().contains(&Code::RegistryPolicy));
+            assert!(
+                !v1.codes().contains(&Code::ExcessAccess),
+                "V1 grants nothing"
+            );
+
+            let unknown = judged(None, body);
+            assert_eq!(unknown.actions, v2.actions, "judged as V2");
+            assert!(
+                unknown.codes().contains(&Code::RegistryPolicyScopeUnknown),
+                "{unknown:?}"
+            );
+            assert_eq!(unknown.status, Status::Warn);
+        }
+        // A pull the repository policy grants by itself does not rest on the registry policy.
+        let own = Body::Policy(PolicyText::plain(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#,
+        ));
+        let unknown = judged(None, own);
+        assert!(
+            !unknown.codes().contains(&Code::RegistryPolicyScopeUnknown),
+            "{unknown:?}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use ecr_audit::config::{FailOn, Format, Progress, RunConfig, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
 use ecr_audit::explain::{ExplainConfig, RecordRef};
 use ecr_audit::fix::FixConfig;
+use ecr_audit::record::ScopeV;
 
 const ABOUT: &str = "Offline audit of Amazon ECR repository policies: can the Gitpod \
 installation's AWS account pull, and is the policy safe?";
@@ -219,11 +220,30 @@ pub struct PullerArgs {
     /// ARN partition of the account principal. Example: `--partition aws-cn`
     #[arg(long, value_enum, default_value_t = PartitionArg::Aws)]
     pub partition: PartitionArg,
+
+    /// ECR's registry policy scope (`aws ecr get-account-setting --name
+    /// REGISTRY_POLICY_SCOPE`) of every registry whose setting the export does not hold: `v2`
+    /// the registry policy applies to pulls, `v1` it does not. Unset: unknown, and a pull that
+    /// rests on a registry policy alone is a warning. Example: `--registry-policy-scope v2`
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub registry_policy_scope: Option<ScopeArg>,
+}
+
+/// `--registry-policy-scope`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScopeArg {
+    V1,
+    V2,
 }
 
 impl PullerArgs {
-    fn pullers(self) -> Vec<Puller> {
-        pullers(self.accounts, self.context, self.partition)
+    /// The pullers, and the registry policy scope the command line gives.
+    fn split(self) -> (Vec<Puller>, Option<ScopeV>) {
+        let scope = self.registry_policy_scope.map(|s| match s {
+            ScopeArg::V1 => ScopeV::V1,
+            ScopeArg::V2 => ScopeV::V2,
+        });
+        (pullers(self.accounts, self.context, self.partition), scope)
     }
 }
 
@@ -253,8 +273,10 @@ pub struct RunArgs {
 impl RunArgs {
     /// The run configuration both report commands share.
     fn into_config(self, who: PullerArgs, color: bool) -> RunConfig {
+        let (pullers, registry_scope) = who.split();
         RunConfig {
-            pullers: who.pullers(),
+            pullers,
+            registry_scope,
             fail_on: self.fail_on(),
             progress: self.progress(),
             jobs: self.jobs.map(usize::from),
@@ -367,11 +389,13 @@ fn pullers(
 
 impl ExplainArgs {
     pub fn into_config(self) -> ExplainConfig {
+        let (pullers, registry_scope) = self.who.split();
         ExplainConfig {
             paths: self.paths,
             record: self.record,
-            pullers: self.who.pullers(),
+            pullers,
             jobs: None,
+            registry_scope,
         }
     }
 }
@@ -382,10 +406,12 @@ fn parse_record(s: &str) -> Result<RecordRef, String> {
 
 impl FixArgs {
     pub fn into_config(self) -> FixConfig {
+        let (pullers, registry_scope) = self.who.split();
         FixConfig {
             paths: self.paths,
-            pullers: self.who.pullers(),
+            pullers,
             out_dir: self.out_dir,
+            registry_scope,
         }
     }
 }

@@ -60,6 +60,8 @@ pub struct RunConfig {
     pub progress: Progress,
     /// Colour the table's status column.
     pub color: bool,
+    /// `--registry-policy-scope`: the scope of registry policies the export gives no setting of.
+    pub registry_scope: Option<crate::record::ScopeV>,
 }
 
 /// Everything a scan needs, validated.

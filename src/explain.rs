@@ -25,6 +25,8 @@ pub struct ExplainConfig {
     pub record: Option<RecordRef>,
     pub pullers: Vec<Puller>,
     pub jobs: Option<usize>,
+    /// As for `scan`.
+    pub registry_scope: Option<crate::record::ScopeV>,
 }
 
 /// A record as the reports name it: `SOURCE:N` (the `source` and `record` columns), or `N` alone
@@ -112,6 +114,7 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
             pullers: &cfg.pullers,
             progress: Progress::Never,
             keep_stdin: true,
+            registry_scope: cfg.registry_scope,
         },
         &workers,
     )?;
@@ -139,7 +142,11 @@ pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainEr
         body => body,
     };
     let registry = match &record.body {
-        Body::Policy(_) | Body::NoPolicy => judged.registry_for(&record.repo),
+        // In ECR's V1 scope the registry policy takes no part in a pull (the row's
+        // `registry-policy-v1` note says so).
+        Body::Policy(_) | Body::NoPolicy => judged
+            .registry_for(&record.repo)
+            .filter(|r| r.judges_pulls()),
         _ => None,
     };
     let mut worst = Status::Pass;

@@ -38,6 +38,8 @@ pub struct FixConfig {
     pub paths: Vec<String>,
     pub pullers: Vec<Puller>,
     pub out_dir: PathBuf,
+    /// As for `scan`.
+    pub registry_scope: Option<crate::record::ScopeV>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,7 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
             pullers: &cfg.pullers,
             progress: Progress::Never,
             keep_stdin: true,
+            registry_scope: cfg.registry_scope,
         },
         &workers,
     )?;

@@ -14,7 +14,7 @@ use crate::finding::{Code, Finding};
 use crate::input::{self, Source};
 use crate::pipeline::SHAPES;
 use crate::policy;
-use crate::record::{Body, Identity, PolicyText, Record};
+use crate::record::{Body, Identity, PolicyText, Record, ScopeV};
 use rustc_hash::FxHashMap;
 
 /// What the first pass set aside instead of judging.
@@ -52,12 +52,52 @@ impl Aside {
     }
 }
 
+/// What is known of the registries' policy scopes (`REGISTRY_POLICY_SCOPE`, issue 11): the
+/// settings found in the export, and `--registry-policy-scope` for every other registry.
+#[derive(Clone, Copy, Debug)]
+pub struct Scopes<'a> {
+    /// `Body::RegistryPolicyScope` records.
+    pub records: &'a [Record],
+    /// `--registry-policy-scope`, for registries the export gives no setting of.
+    pub default: Option<ScopeV>,
+}
+
+impl Scopes<'_> {
+    /// The scope of the registry policy of `registry` (and `region`, where known) found in
+    /// `source`: a setting naming the registry (same region where both say), else a setting
+    /// without a registry id in the same folder as the policy (as `get-account-setting` output
+    /// saved beside `get-registry-policy` output), else the command line's, else unknown.
+    pub fn of(&self, registry: &str, region: Option<&str>, source: &str) -> Option<ScopeV> {
+        let value = |r: &Record| match r.body {
+            Body::RegistryPolicyScope(v) => Some(v),
+            _ => None,
+        };
+        let named = self.records.iter().find(|r| {
+            r.repo.registry.as_deref() == Some(registry)
+                && match (region, r.repo.region.as_deref()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        });
+        let folder = |p: &str| std::path::Path::new(p).parent().map(|d| d.to_path_buf());
+        let beside = || {
+            self.records.iter().find(|r| {
+                r.repo.registry.is_none()
+                    && &*r.source != "-"
+                    && folder(&r.source) == folder(source)
+            })
+        };
+        named.or_else(beside).and_then(value).or(self.default)
+    }
+}
+
 /// Parses each registry policy once. A valid one is returned; one that is not (bad JSON, no
 /// registry id) is an error row of its own, so it is not lost. Returns the number of records
 /// that became rows.
 pub fn registry_policies(
     audit: &Audit<'_>,
     records: Vec<Record>,
+    scopes: Scopes<'_>,
     rows: &mut Vec<Row>,
     folded: &mut [u64; SHAPES],
 ) -> (Vec<RegistryPolicy>, u64) {
@@ -92,11 +132,13 @@ pub fn registry_policies(
         match policy::parse(text) {
             Ok(policy) => {
                 folded[rec.shape as usize] += 1;
+                let scope = scopes.of(&registry, rec.repo.region.as_deref(), &rec.source);
                 out.push(RegistryPolicy {
                     registry,
                     region: rec.repo.region.clone(),
                     source: Arc::clone(&rec.source),
                     policy: policy.into_registry(),
+                    scope,
                 })
             }
             Err(findings) => {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::input::{self, Outcome, Shape, Source};
 use crate::join;
-use crate::record::{Identity, Record};
+use crate::record::{Identity, Record, ScopeV};
 use crate::run::RunError;
 
 /// How many "skipped" notes are printed one by one before the rest are only counted.
@@ -32,6 +32,9 @@ pub struct Request<'a> {
     /// Keep every record read from standard input, so that [`Judged::record`] can give it back
     /// (`explain`, `fix`); a scan keeps only those a join may need.
     pub keep_stdin: bool,
+    /// `--registry-policy-scope`: the scope of every registry policy the export gives no
+    /// setting of (`None`: unknown).
+    pub registry_scope: Option<ScopeV>,
 }
 
 /// Everything the pipeline found and judged.
@@ -93,6 +96,8 @@ impl Tally {
 impl Judged {
     /// The registry policy that the joins applied to `repo`, if any: the one place that decides
     /// it, for the scan's rows and for the commands that judge a record again.
+    /// (In ECR's V1 scope it is returned too: [`crate::audit::Audit::rows_with`] then judges the
+    /// pull without it, and says so.)
     pub fn registry_for(&self, repo: &impl Identity) -> Option<&RegistryPolicy> {
         join::registry_for(&self.registries, repo)
     }
@@ -243,6 +248,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         pullers,
         progress,
         keep_stdin,
+        registry_scope,
     } = *req;
     // A single folder is walked on a thread of its own while the workers judge what it has
     // found so far; other inputs are discovered first (they are few, or need a global sort).
@@ -424,8 +430,20 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     }
     let mut extra = Vec::new();
     let mut folded = [0u64; SHAPES];
-    let (registries, n) =
-        join::registry_policies(&audit, aside.registry_policies, &mut extra, &mut folded);
+    let (registries, n) = join::registry_policies(
+        &audit,
+        aside.registry_policies,
+        join::Scopes {
+            records: &aside.scopes,
+            default: registry_scope,
+        },
+        &mut extra,
+        &mut folded,
+    );
+    // A registry setting is never a row of its own: it tells how its registry's policy applies.
+    for s in &aside.scopes {
+        folded[s.shape as usize] += 1;
+    }
     records += n;
     join::second_pass(pool, &audit, &sources, &registries, &mut rows, &kept);
     rows.push_group(extra);

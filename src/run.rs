@@ -52,6 +52,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
                 pullers: &cfg.run.pullers,
                 progress: cfg.run.progress,
                 keep_stdin: false,
+                registry_scope: cfg.run.registry_scope,
             },
             &workers,
         )?;

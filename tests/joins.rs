@@ -42,6 +42,11 @@ fn an_allow_in_the_registry_policy_is_enough_and_the_row_says_so() {
     .file(
         "other-registry.json",
         get_repository_policy("777788889999", "b", &documented_policy(OTHER)),
+    )
+    // `get-account-setting` output saved beside the registry policy: the scope of its registry.
+    .file(
+        "registry-scope.json",
+        r#"{"name": "REGISTRY_POLICY_SCOPE", "value": "V2"}"#,
     );
     let (code, rows, _) = scan_csv(&tree, &[]);
     // The registry policy gives no row of its own.
@@ -103,7 +108,7 @@ fn a_repository_without_its_own_policy_is_judged_on_the_registry_policy() {
         "registry.json",
         registry_policy("444455556666", &documented_policy(ACCOUNT)),
     );
-    let (_, rows, _) = scan_csv(&tree, &[]);
+    let (_, rows, _) = scan_csv(&tree, &["--registry-policy-scope", "v2"]);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["status"], "pass");
     assert!(rows[0]["detail"].contains("can pull"));
@@ -152,7 +157,8 @@ fn standard_input_records_get_the_registry_policy_too() {
     );
     let mut cmd = ecr_audit();
     cmd.current_dir(tree.path())
-        .args(["scan", "-", ".", "--account", ACCOUNT, "--format", "csv"]);
+        .args(["scan", "-", ".", "--account", ACCOUNT, "--format", "csv"])
+        .args(["--registry-policy-scope", "v2"]);
     let input = format!(
         "[{}, {}]",
         get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
@@ -255,7 +261,7 @@ fn of_two_registry_policies_of_a_registry_the_first_in_report_order_applies_howe
     );
     std::os::unix::fs::symlink(outside.path(), tree.join("s")).expect("symlink");
     for jobs in ["1", "2"] {
-        let (_, rows, _) = scan_csv(&tree, &["-j", jobs]);
+        let (_, rows, _) = scan_csv(&tree, &["-j", jobs, "--registry-policy-scope", "v2"]);
         let app = row(&rows, "app.json", 1);
         assert_eq!(app["status"], "pass", "-j{jobs}: {app:#?}");
         assert!(app["detail"].contains("can pull"), "{app:#?}");
@@ -403,4 +409,78 @@ fn records_of_the_same_repository_are_tied_together() {
             .contains("./2024/repos.jsonl:1"),
         "{note}"
     );
+}
+
+/// Issue 11: the registry policy's scope, through the join. `get-account-setting` output naming
+/// the registry (as the export script writes it), or saved beside the registry policy, or
+/// `--registry-policy-scope`: V2 the registry policy grants the pull; V1 it does not (note
+/// `registry-policy-v1`); unknown, a pull that rests on it alone is a warning saying which
+/// command tells.
+#[test]
+fn the_registry_policy_scope_decides_whether_the_registry_policy_grants_the_pull() {
+    let setting = |value: &str, registry: Option<&str>| {
+        let mut v = serde_json::json!({"name": "REGISTRY_POLICY_SCOPE", "value": value});
+        if let Some(r) = registry {
+            v["registryId"] = r.into();
+        }
+        v.to_string()
+    };
+    let tree = |scope: Option<(&str, &str, Option<&str>)>| {
+        let t = Tree::new();
+        t.file(
+            "repos/a.json",
+            get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+        )
+        .file(
+            "registry/policy.json",
+            registry_policy("444455556666", &documented_policy(ACCOUNT)),
+        );
+        if let Some((path, value, registry)) = scope {
+            t.file(path, setting(value, registry));
+        }
+        t
+    };
+    let status = |t: &Tree, extra: &[&str]| {
+        let (_, rows, _) = scan_csv(t, extra);
+        assert_eq!(rows.len(), 1, "{rows:#?}");
+        let r = row(&rows, "repos/a.json", 1);
+        (
+            r["status"].clone(),
+            r["findings"].clone(),
+            r["detail"].clone(),
+        )
+    };
+    // Named by registry id, anywhere in the export.
+    let v2 = tree(Some(("elsewhere/scope.json", "V2", Some("444455556666"))));
+    let (s, f, _) = status(&v2, &[]);
+    assert_eq!((s.as_str(), f.as_str()), ("pass", "registry-policy"));
+    let v1 = tree(Some(("elsewhere/scope.json", "V1", Some("444455556666"))));
+    let (s, f, _) = status(&v1, &[]);
+    assert_eq!(s, "fail");
+    assert!(
+        f.contains("action-not-granted") && f.contains("registry-policy-v1"),
+        "{f}"
+    );
+    assert!(!f.split(';').any(|c| c == "registry-policy"), "{f}");
+    // Beside the registry policy, without a registry id.
+    let beside = tree(Some(("registry/scope.json", "V1", None)));
+    assert_eq!(status(&beside, &[]).0, "fail");
+    // A setting of another registry, or in another folder without an id, says nothing.
+    for t in [
+        tree(Some(("elsewhere/scope.json", "V1", Some("777788889999")))),
+        tree(Some(("repos/scope.json", "V1", None))),
+        tree(None),
+    ] {
+        let (s, f, d) = status(&t, &[]);
+        assert_eq!(s, "warn", "{f}");
+        assert!(f.contains("registry-policy-scope-unknown"), "{f}");
+        assert!(
+            d.contains("get-account-setting --name REGISTRY_POLICY_SCOPE"),
+            "{d}"
+        );
+        assert_eq!(status(&t, &["--registry-policy-scope", "v2"]).0, "pass");
+        assert_eq!(status(&t, &["--registry-policy-scope", "v1"]).0, "fail");
+    }
+    // The export's own setting wins over the command line's.
+    assert_eq!(status(&v1, &["--registry-policy-scope", "v2"]).0, "fail");
 }

@@ -129,6 +129,7 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
             pullers: &cfg.run.pullers,
             progress: cfg.run.progress,
             keep_stdin: false,
+            registry_scope: cfg.run.registry_scope,
         },
         &workers,
     )?;

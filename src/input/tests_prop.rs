@@ -149,6 +149,7 @@ proptest! {
                 pullers: &pullers,
                 progress: crate::config::Progress::Never,
                 keep_stdin: false,
+                registry_scope: None,
             },
             &pool,
         )
