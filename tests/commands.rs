@@ -320,8 +320,9 @@ fn fix_says_when_a_remediated_policy_would_exceed_ecrs_limit() {
 }
 
 /// Issue 10: every command is a consumer of one pipeline, so over the whole sample export
-/// (registry policy, inventory and Steampipe rows included) `explain` gives every row's verdict
-/// and findings exactly as `scan` does, and `fix` remediates exactly the rows that fail for want
+/// (registry policies of both scopes, inventory and Steampipe rows included) `explain` gives
+/// every row's verdict and findings exactly as `scan` does, `gitpod` reports the scan's status
+/// of the row it looks an image up in, and `fix` remediates exactly the rows that fail for want
 /// of an Allow and lists every other failing or error row for a person.
 #[test]
 fn explain_and_fix_agree_with_the_scan_on_every_row_of_the_sample_export() {
@@ -363,6 +364,43 @@ fn explain_and_fix_agree_with_the_scan_on_every_row_of_the_sample_export() {
         for code in r["findings"].split(';').filter(|c| !c.is_empty()) {
             assert!(text.contains(code), "{at}: {code} missing from\n{text}");
         }
+    }
+
+    // gitpod looks each image up among the same rows: the export status it reports for an
+    // image is the scan's status of the row it names.
+    let mut args = vec![
+        "gitpod",
+        "testdata/gitpod",
+        "--export",
+        "testdata/export",
+        "--format",
+        "csv",
+        "--fail-on",
+        "never",
+    ];
+    args.extend(accounts);
+    let gitpod = run_in(root, &args);
+    assert_eq!(
+        gitpod.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&gitpod.stderr)
+    );
+    let looked_up: Vec<_> = util::parse_csv(&gitpod.stdout)
+        .into_iter()
+        .filter(|g| !g["export_source"].is_empty())
+        .collect();
+    assert!(looked_up.len() >= 4, "{looked_up:#?}");
+    for g in &looked_up {
+        let scan_row = rows
+            .iter()
+            .find(|r| {
+                format!("{}:{}", r["source"], r["record"]) == g["export_source"]
+                    && r["account"] == g["account"]
+            })
+            .unwrap_or_else(|| panic!("gitpod names a row scan does not have: {g:#?}"));
+        assert_eq!(g["export_status"], scan_row["status"], "{g:#?}");
+        assert_eq!(g["export_findings"], scan_row["findings"], "{g:#?}");
     }
 
     let t = Tree::new();
