@@ -1705,3 +1705,20 @@ fn conditional_deny_even_when_the_action_is_not_granted() {
     let j = run(&text);
     assert_eq!(codes(&j), [Code::ActionDenied]);
 }
+
+#[test]
+fn unique_ids_name_nobody_who_can_pull() {
+    // What IAM stores in place of a deleted user (AIDA…) or role (AROA…).
+    let j = run_owned(&policy(&[
+        allow(r#"{"AWS": "AIDAJQABLZS4A3QDU576Q"}"#, ""),
+        grant("AROADBQP57FF2AEXAMPLE", r#""ecr:*""#, ""),
+    ]));
+    assert_eq!(j.actions, [Missing; 3]);
+    assert_eq!(codes(&j), [Code::ActionNotGranted]);
+    // In a Deny they never cover the puller either.
+    let j = run_owned(&policy(&[
+        allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), ""),
+        deny(r#"{"AWS": "AROADBQP57FF2AEXAMPLE"}"#, ""),
+    ]));
+    assert_eq!((j.actions, j.findings), (ALL, vec![]));
+}
