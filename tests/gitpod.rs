@@ -202,7 +202,7 @@ fn table_report_ends_with_the_counts() {
     let last = text.lines().last().expect("summary");
     assert!(
         last.starts_with(
-            "9 configurations × 1 account = 12 rows (export: 42 records): \
+            "9 configurations × 1 account = 12 rows (export: 49 records): \
 4 not-applicable, 2 pass, 3 warn, 2 fail, 1 error"
         ),
         "{last}"
