@@ -1,6 +1,8 @@
 //! SPEC 4.6: turning per-statement verdicts and per-action states into findings, each with a
 //! one-sentence message a person can act on and, where it has one, its statement.
 
+use std::sync::LazyLock;
+
 use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding};
 use crate::policy::{Effect, Policy, Resources, Version};
@@ -328,11 +330,14 @@ fn denies_every_principal_of(d: &View<'_>, them: &Puller) -> bool {
 
 /// The mask of catalog actions of access level Write, Permissions management or Tagging.
 fn excess_mask() -> u128 {
-    ACTIONS
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.level.is_excess())
-        .fold(0, |m, (i, _)| m | (1 << i))
+    static MASK: LazyLock<u128> = LazyLock::new(|| {
+        ACTIONS
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.level.is_excess())
+            .fold(0, |m, (i, _)| m | (1 << i))
+    });
+    *MASK
 }
 
 /// The actions of `mask` as `ecr:` names, the first few and "N more".
