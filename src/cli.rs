@@ -343,7 +343,20 @@ fn parse_account(s: &str) -> Result<String, String> {
 
 fn parse_context(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        Some((k, v)) if !k.trim().is_empty() => {
+            let k = k.trim();
+            // A misspelt key would be accepted and change nothing (issue 11).
+            ecr_audit::eval::keys::check(k).map_err(|e| {
+                let hint = e
+                    .suggestion
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                format!(
+                    "`{k}` is not an IAM global condition key or an ecr: key{hint}; see docs/judgement.md for the list"
+                )
+            })?;
+            Ok((k.to_owned(), v.to_owned()))
+        }
         _ => Err(format!(
             "`{s}` is not KEY=VALUE (e.g. aws:PrincipalOrgID=o-abc123, or aws:SourceVpce= for an absent key)"
         )),

@@ -373,10 +373,16 @@ fn write(
     if row.findings.is_empty() {
         writeln!(out, "  none")?;
     }
+    // Codes line up; a longer code (cross-account-write) widens the column for this row.
+    let width = row
+        .findings
+        .iter()
+        .map(|f| f.code.id().len())
+        .fold(18, usize::max);
     for f in row.findings.iter() {
         writeln!(
             out,
-            "  {:<5} {:<18} {}",
+            "  {:<5} {:<width$} {}",
             f.severity().as_str(),
             f.code.id(),
             clean(&f.message)

@@ -343,6 +343,43 @@ fn usage_errors_exit_two() {
 }
 
 #[test]
+fn a_misspelt_context_key_exits_two_with_the_nearest_key() {
+    let t = Tree::new();
+    t.file("a.json", documented_policy(ACCOUNT));
+    let out = scan_in(
+        t.path(),
+        &[
+            ".",
+            "--account",
+            ACCOUNT,
+            "--context",
+            "aws:PrincipleOrgID=o-abc123",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("aws:PrincipleOrgID") && err.contains("did you mean aws:PrincipalOrgID?"),
+        "{err}"
+    );
+    // Key names are case-insensitive, as IAM's are; tag keys and ecr: keys are accepted.
+    for key in [
+        "AWS:SOURCEVPCE=vpce-1",
+        "aws:PrincipalTag/team=a",
+        "ecr:ResourceTag/env=x",
+    ] {
+        let out = scan_in(t.path(), &[".", "--account", ACCOUNT, "--context", key]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn accounts_come_from_the_environment_and_give_one_row_each() {
     let t = Tree::new();
     t.file("a.json", documented_policy(ACCOUNT));

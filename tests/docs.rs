@@ -42,3 +42,22 @@ fn readme_starts_with_the_two_commands() {
         "CI runs the README's test command"
     );
 }
+
+#[test]
+fn judgement_doc_lists_every_context_key_with_the_date_taken() {
+    use ecr_audit::eval::keys::{GLOBAL_KEYS, KEYS_DATE, TAG_KEY_PREFIXES};
+    let doc = read("docs/judgement.md");
+    assert!(doc.contains(&format!("taken on {KEYS_DATE}")), "date");
+    for key in GLOBAL_KEYS {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/judgement.md lacks {key}"
+        );
+    }
+    for prefix in TAG_KEY_PREFIXES {
+        assert!(
+            doc.contains(&format!("`{prefix}…`")),
+            "docs/judgement.md lacks {prefix}"
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! SPEC 4.6: turning per-statement verdicts and per-action states into findings, each with a
 //! one-sentence message a person can act on and, where it has one, its statement.
 
+use std::sync::LazyLock;
+
 use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding};
-use crate::policy::{Effect, Policy, Resources, Version};
+use crate::policy::{Effect, Policy, Resources, Version, Who};
 
 use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition, principal};
 
@@ -207,7 +209,7 @@ fn undecided(v: &View<'_>, puller: &Puller) -> String {
 /// principal is (see [`audience::narrows`]).
 fn public_access(v: &View<'_>, out: &mut Vec<Finding>) {
     let s = v.stmt;
-    let crate::policy::Who::Principal(p) = s.who() else {
+    let Who::Principal(p) = s.who() else {
         return;
     };
     if !p.is_everyone() || s.conditions().iter().any(audience::narrows) {
@@ -304,35 +306,36 @@ fn cross_account_write(
 
 /// Whether a Deny certainly applies to every principal of the account `them` stands for.
 fn denies_every_principal_of(d: &View<'_>, them: &Puller) -> bool {
-    let crate::policy::Who::Principal(p) = d.stmt.who() else {
-        // NotPrincipal: applies to every principal it does not list.
-        let crate::policy::Who::NotPrincipal(np) = d.stmt.who() else {
-            return false;
-        };
-        return !np
-            .aws()
-            .iter()
-            .any(|a| audience::account_of(a) == Some(&them.account))
-            && !np.is_everyone()
-            && condition::block_for_account(d.stmt.conditions(), them) == Tri::True;
+    let covers = match d.stmt.who() {
+        Who::Principal(p) => {
+            p.is_everyone()
+                || p.aws()
+                    .iter()
+                    .any(|a| principal::name(a, them) == principal::Named::Account)
+        }
+        // NotPrincipal denies everyone it does not list: every principal of the account only if
+        // nothing of the account is listed.
+        Who::NotPrincipal(p) => {
+            !p.is_everyone()
+                && !p
+                    .aws()
+                    .iter()
+                    .any(|a| audience::account_of(a) == Some(them.account.as_str()))
+        }
     };
-    let covers = p.is_everyone()
-        || p.aws().iter().any(|a| {
-            matches!(
-                principal::name(a, them),
-                principal::Named::Account | principal::Named::Everyone
-            )
-        });
     covers && condition::block_for_account(d.stmt.conditions(), them) == Tri::True
 }
 
 /// The mask of catalog actions of access level Write, Permissions management or Tagging.
 fn excess_mask() -> u128 {
-    ACTIONS
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.level.is_excess())
-        .fold(0, |m, (i, _)| m | (1 << i))
+    static MASK: LazyLock<u128> = LazyLock::new(|| {
+        ACTIONS
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.level.is_excess())
+            .fold(0, |m, (i, _)| m | (1 << i))
+    });
+    *MASK
 }
 
 /// The actions of `mask` as `ecr:` names, the first few and "N more".

@@ -5,6 +5,7 @@ mod arn;
 mod audience;
 pub mod condition;
 mod findings;
+pub mod keys;
 pub mod principal;
 mod resource;
 mod trace;

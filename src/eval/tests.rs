@@ -1613,6 +1613,19 @@ fn cross_account_write_not_for_the_owner_the_audited_account_reads_or_excluded_g
             grant(THIRD, r#""ecr:PutImage""#, ""),
             r#"{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage"}"#.to_string(),
         ]),
+        // A Deny naming that account, or a NotPrincipal Deny that does not list it.
+        policy(&[
+            grant(THIRD, r#""ecr:PutImage""#, ""),
+            format!(
+                r#"{{"Effect": "Deny", "Principal": {{"AWS": "{THIRD}"}}, "Action": "ecr:PutImage"}}"#
+            ),
+        ]),
+        policy(&[
+            grant(THIRD, r#""ecr:PutImage""#, ""),
+            format!(
+                r#"{{"Effect": "Deny", "NotPrincipal": {{"AWS": "{ROOT}"}}, "Action": "ecr:PutImage"}}"#
+            ),
+        ]),
         // An IAM unique id names no account (a deleted principal).
         policy(&[grant("AIDAJQABLZS4A3QDU576Q", r#""ecr:*""#, "")]),
     ] {
@@ -1622,6 +1635,17 @@ fn cross_account_write_not_for_the_owner_the_audited_account_reads_or_excluded_g
     // The audited account's own write is excess-access, not cross-account-write.
     let j = run_owned(&allow_actions(r#""ecr:*""#));
     assert_eq!(codes(&j), [Code::ExcessAccess]);
+}
+
+#[test]
+fn cross_account_write_stays_when_a_deny_may_not_apply_to_every_principal_of_the_account() {
+    for deny in [
+        format!(r#"{{"Effect": "Deny", "NotPrincipal": {{"AWS": "arn:aws:iam::{THIRD}:role/ci"}}, "Action": "ecr:PutImage"}}"#),
+        r#"{"Effect": "Deny", "Principal": "*", "Action": "ecr:PutImage", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}"#.to_owned(),
+    ] {
+        let j = run_owned(&policy(&[grant(THIRD, r#""ecr:PutImage""#, ""), deny.clone()]));
+        assert!(codes(&j).contains(&Code::CrossAccountWrite), "{deny}");
+    }
 }
 
 #[test]
@@ -1704,4 +1728,21 @@ fn conditional_deny_even_when_the_action_is_not_granted() {
     ]);
     let j = run(&text);
     assert_eq!(codes(&j), [Code::ActionDenied]);
+}
+
+#[test]
+fn unique_ids_name_nobody_who_can_pull() {
+    // What IAM stores in place of a deleted user (AIDA…) or role (AROA…).
+    let j = run_owned(&policy(&[
+        allow(r#"{"AWS": "AIDAJQABLZS4A3QDU576Q"}"#, ""),
+        grant("AROADBQP57FF2AEXAMPLE", r#""ecr:*""#, ""),
+    ]));
+    assert_eq!(j.actions, [Missing; 3]);
+    assert_eq!(codes(&j), [Code::ActionNotGranted]);
+    // In a Deny they never cover the puller either.
+    let j = run_owned(&policy(&[
+        allow(&format!(r#"{{"AWS": "{ROOT}"}}"#), ""),
+        deny(r#"{"AWS": "AROADBQP57FF2AEXAMPLE"}"#, ""),
+    ]));
+    assert_eq!((j.actions, j.findings), (ALL, vec![]));
 }

@@ -265,6 +265,64 @@ fn wildcard_inside_principal_arn_is_invalid() {
 }
 
 #[test]
+fn malformed_aws_principal_is_invalid_and_named() {
+    // Seen in public Terraform and CloudFormation code; IAM refuses each when the policy is set.
+    for (value, why) in [
+        ("1111222233334", "13 digits"),
+        ("1111222233", "10 digits"),
+        ("xxxxxxxx", "not an account id"),
+        ("aws:ecr", "not an account id"),
+        ("arn:aws:iam::1111222233334:root", "not 12 digits"),
+        ("arn:aws:iam:us-east-1:111122223333:root", "region"),
+        ("arn:aws:iam::111122223333:group/devs", "no principal"),
+        ("arn:aws:iam::111122223333:role/", "no principal"),
+        ("arn:aws:sts::111122223333:assumed-role/ci", "no principal"),
+        (
+            "arn:aws:ecr:us-east-1:111122223333:repository/app",
+            "service",
+        ),
+        ("arn:aws:iam::111122223333", "six parts"),
+        ("arn:azure:iam::111122223333:root", "partition"),
+        ("aidajqablzs4a3qdu576q", "not an account id"),
+    ] {
+        for element in ["Principal", "NotPrincipal"] {
+            let f = only_error(
+                &statement(&format!(
+                    r#"{{"Effect": "Deny", "{element}": {{"AWS": ["111122223333", "{value}"]}}, {PULL}}}"#
+                )),
+                Code::InvalidPolicy,
+            );
+            assert!(
+                f.message.contains(&format!("{value:?}")) && f.message.contains(why),
+                "{value}: {}",
+                f.message
+            );
+        }
+    }
+}
+
+#[test]
+fn well_formed_aws_principals_and_unique_ids_are_valid() {
+    for value in [
+        "*",
+        "111122223333",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws-cn:iam::111122223333:user/division/bob",
+        "arn:aws-us-gov:iam::111122223333:role/path/ci",
+        "arn:aws:sts::111122223333:assumed-role/ci/session-1",
+        "arn:aws:sts::111122223333:federated-user/alice",
+        // What IAM shows for a deleted user or role: names nobody, but IAM keeps it.
+        "AIDAJQABLZS4A3QDU576Q",
+        "AROADBQP57FF2AEXAMPLE",
+    ] {
+        let text = statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": {{"AWS": "{value}"}}, {PULL}}}"#
+        ));
+        assert!(parse(&text).is_ok(), "{value}: {:?}", parse(&text).err());
+    }
+}
+
+#[test]
 fn unknown_condition_operator_is_invalid() {
     let f = only_error(
         &ok_statement(r#", "Condition": {"StringEqual": {"aws:PrincipalOrgID": "o-1"}}"#),

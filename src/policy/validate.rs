@@ -399,6 +399,16 @@ impl Validator {
                                 ),
                             );
                         } else if kind == PrincipalKind::Aws {
+                            if let Err(why) = aws_principal(&v) {
+                                ok = false;
+                                self.error(
+                                    at,
+                                    format_args!(
+                                        "{place} {v:?} {why}; IAM accepts only \"*\", a 12-digit account id, an IAM or STS ARN (arn:aws:iam::<account>:root, …:user/…, …:role/…, arn:aws:sts::<account>:assumed-role/…) or an IAM unique id"
+                                    ),
+                                );
+                                continue;
+                            }
                             p.aws.push(v);
                         } else {
                             p.others.push((kind, v));
@@ -841,3 +851,100 @@ mod known {
 
 #[cfg(test)]
 pub(super) use known::{forget as forget_known_statements, parse as parse_known};
+
+/// Checks one `AWS` principal value as IAM does when the policy is set: `"*"`, a 12-digit
+/// account id, an IAM ARN of the account root, a user or a role, an STS ARN of an assumed-role
+/// or federated-user session, or an IAM unique id (which IAM shows in a stored policy in place
+/// of a principal that was deleted). Sources: IAM User Guide, "AWS JSON policy elements:
+/// Principal" and "IAM identifiers" (unique identifier prefixes).
+fn aws_principal(v: &str) -> Result<(), String> {
+    if v == "*" {
+        return Ok(());
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return if v.len() == 12 {
+            Ok(())
+        } else {
+            Err(format!(
+                "has {} digits, and an AWS account id has 12",
+                v.len()
+            ))
+        };
+    }
+    if is_unique_id(v) {
+        return Ok(());
+    }
+    let Some(rest) = v.strip_prefix("arn:") else {
+        return Err("is not an account id, an ARN or an IAM unique id".to_owned());
+    };
+    let mut parts = rest.splitn(5, ':');
+    let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(
+            "is not an ARN of six parts (arn:partition:service:region:account:resource)".to_owned(),
+        );
+    };
+    let partition_ok = partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|p| {
+            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        });
+    if !partition_ok {
+        return Err(format!(
+            "has the partition {partition:?}, which is no AWS partition"
+        ));
+    }
+    if service != "iam" && service != "sts" {
+        return Err(format!(
+            "is an ARN of the service {service:?}; an AWS principal is an IAM or STS ARN"
+        ));
+    }
+    if !region.is_empty() {
+        return Err("has a region, which IAM and STS ARNs do not".to_owned());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "has the account {account:?}, which is not 12 digits"
+        ));
+    }
+    let named = |prefix: &str| {
+        resource
+            .strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && !n.ends_with('/') && !n.contains(char::is_whitespace))
+    };
+    let ok = match service {
+        "iam" => resource == "root" || named("user/") || named("role/"),
+        "sts" => {
+            named("federated-user/")
+                || resource
+                    .strip_prefix("assumed-role/")
+                    .and_then(|r| r.split_once('/'))
+                    .is_some_and(|(role, session)| !role.is_empty() && !session.is_empty())
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "names {resource:?}, which is no principal (root, user/…, role/…, assumed-role/…/…, federated-user/…)"
+        ))
+    }
+}
+
+/// An IAM unique id: a four-letter prefix that says what it identifies (`AIDA` a user, `AROA` a
+/// role, …), then upper-case letters and digits (IAM User Guide, "IAM identifiers").
+fn is_unique_id(v: &str) -> bool {
+    const PREFIXES: [&str; 12] = [
+        "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "AKIA", "ANPA", "ANVA", "APKA", "AROA", "ASCA",
+        "ASIA",
+    ];
+    (16..=128).contains(&v.len())
+        && PREFIXES.iter().any(|p| v.starts_with(p))
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
