@@ -694,11 +694,24 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
         );
         return Some(Item::Record(repo, Body::NoPolicy));
     }
-    Some(Item::Unknown(format!(
+    let message = format!(
         "{} is an AWS error response ({short}{}), not a repository policy",
         at.subject(),
         message.map(|m| format!(": {m}")).unwrap_or_default()
-    )))
+    );
+    // An error that names its repository (scripts/export-ecr.sh writes one for a policy it could
+    // not read, e.g. AccessDeniedException) is that repository's error row, so that the
+    // inventory join does not take the repository for one without a policy.
+    if let Some(name) = string(p.repository_name) {
+        let repo = RepoId {
+            registry: account(p.registry_id),
+            region: string(p.region),
+            repository: Some(name),
+            ..RepoId::default()
+        };
+        return Some(Item::Record(repo, error(Code::UnsupportedInput, message)));
+    }
+    Some(Item::Unknown(message))
 }
 
 /// Who a `RepositoryPolicyNotFoundException` is about: the fields if given, else the message
