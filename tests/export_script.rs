@@ -200,6 +200,12 @@ fn scenario() -> Value {
                     "repositories": [{"name": "tools/builder", "policy": policy(ACCOUNT)}],
                     "registry_policy": policy(ACCOUNT),
                     "scope": "V1"
+                },
+                // The same name in another region is another repository, without a policy;
+                // us-west-2's registry policy is not its registry policy.
+                "us-east-2": {
+                    "repositories": [{"name": "tools/builder", "policy": null}],
+                    "registry_policy": null
                 }
             }
         }
@@ -207,11 +213,24 @@ fn scenario() -> Value {
 }
 
 fn row<'a>(rows: &'a [HashMap<String, String>], repository: &str) -> &'a HashMap<String, String> {
+    row_in(rows, repository, "")
+}
+
+/// The one row of `repository` (in `region`, unless empty).
+fn row_in<'a>(
+    rows: &'a [HashMap<String, String>],
+    repository: &str,
+    region: &str,
+) -> &'a HashMap<String, String> {
     let found: Vec<_> = rows
         .iter()
-        .filter(|r| r["repository"] == repository)
+        .filter(|r| r["repository"] == repository && (region.is_empty() || r["region"] == region))
         .collect();
-    assert_eq!(found.len(), 1, "one row for {repository}: {rows:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "one row for {repository} {region}: {rows:#?}"
+    );
     found[0]
 }
 
@@ -361,7 +380,19 @@ fn exports_every_profile_and_enabled_region_and_the_scan_reads_it() {
         "{vault:?}"
     );
     assert_eq!(vault["registry"], PROD);
-    assert_eq!(row(&rows, "tools/builder")["status"], "pass");
+    assert_eq!(
+        row_in(&rows, "tools/builder", "us-west-2")["status"],
+        "pass"
+    );
+    let other_region = row_in(&rows, "tools/builder", "us-east-2");
+    assert_eq!(
+        (
+            other_region["status"].as_str(),
+            other_region["findings"].as_str()
+        ),
+        ("fail", "no-policy"),
+        "a name in two regions is two repositories"
+    );
     // The region whose repositories could not be listed is an error row of its own.
     let listing: Vec<_> = rows
         .iter()
@@ -370,7 +401,7 @@ fn exports_every_profile_and_enabled_region_and_the_scan_reads_it() {
     assert_eq!(listing.len(), 1, "{rows:#?}");
     assert_eq!(listing[0]["status"], "error");
     assert!(listing[0]["detail"].contains("AccessDeniedException"));
-    assert_eq!(rows.len(), 7, "{rows:#?}");
+    assert_eq!(rows.len(), 8, "{rows:#?}");
 }
 
 #[test]
@@ -421,4 +452,36 @@ fn the_script_passes_shellcheck_as_posix_sh() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn a_repository_name_in_another_region_does_not_hide_an_inventory_entry() {
+    // A policy for `app` in us-east-1, and an inventory of eu-west-1 that lists its own `app`,
+    // which has no policy file: that one is a `no-policy` row, not lost.
+    let t = util::Tree::new();
+    t.file(
+        "a/us-east-1/repositories/app.json",
+        json!({"registryId": PROD, "repositoryName": "app", "region": "us-east-1",
+               "policyText": documented_policy(ACCOUNT)})
+        .to_string(),
+    );
+    t.file(
+        "a/eu-west-1/describe-repositories.json",
+        json!({"repositories": [{
+            "repositoryArn": format!("arn:aws:ecr:eu-west-1:{PROD}:repository/app"),
+            "registryId": PROD, "repositoryName": "app"}]})
+        .to_string(),
+    );
+    // Listed again in us-east-1: named there by the policy, so no second row.
+    t.file(
+        "a/us-east-1/describe-repositories.json",
+        json!({"repositories": [{
+            "repositoryArn": format!("arn:aws:ecr:us-east-1:{PROD}:repository/app"),
+            "registryId": PROD, "repositoryName": "app"}]})
+        .to_string(),
+    );
+    let (_, rows, _) = util::scan_csv(&t, &[]);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(row_in(&rows, "app", "us-east-1")["status"], "pass");
+    assert_eq!(row_in(&rows, "app", "eu-west-1")["findings"], "no-policy");
 }

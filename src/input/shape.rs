@@ -686,12 +686,14 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
     // The raw API may namespace the type: `com.amazonaws.ecr#RepositoryPolicyNotFoundException`.
     let short = code.rsplit(['#', ':']).next().unwrap_or(&code);
     if short == NOT_FOUND {
-        let repo = not_found_identity(
+        let mut repo = not_found_identity(
             string(p.repository_name),
             account(p.registry_id),
             message.as_deref(),
             ctx,
         );
+        // ECR's error has no region; scripts/export-ecr.sh adds it.
+        repo.region = string(p.region);
         return Some(Item::Record(repo, Body::NoPolicy));
     }
     let message = format!(
