@@ -277,7 +277,7 @@ const SCAN_EXAMPLES: &str = "\
 Exit status: 0 no row at or above --fail-on; 1 some row is; 2 usage error or a missing path.
 
 Examples:
-  ecr-audit scan testdata --account 111122223333
+  ecr-audit scan testdata/export --account 111122223333
   ecr-audit scan export/ policies.jsonl.gz --account 111122223333 --account 999988887777
   ecr-audit scan export/ --account 111122223333 --context aws:PrincipalOrgID=o-abc123
   ECR_AUDIT_ACCOUNT=111122223333 ecr-audit scan export/ --format json -o report.json";
