@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use ecr_audit::config::{FailOn, Format, Progress, RunConfig, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
@@ -22,7 +22,13 @@ Examples:
   aws ecr get-repository-policy --repository-name app | ecr-audit scan - --account 111122223333";
 
 #[derive(Debug, Parser)]
-#[command(name = "ecr-audit", version, about = ABOUT, after_help = EXAMPLES)]
+#[command(
+    name = "ecr-audit",
+    version,
+    long_version = long_version(),
+    about = ABOUT,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,6 +51,104 @@ pub enum Command {
     Fix(FixArgs),
     /// List every finding code with its severity and description.
     Rules(RulesArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    ///
+    /// Example: `ecr-audit completions bash > ~/.local/share/bash-completion/completions/ecr-audit`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), made from the same definitions as `--help`.
+    ///
+    /// Example: `ecr-audit man | man -l -`
+    Man,
+}
+
+/// `--version`: the version, the commit it was built from (when built from a git checkout), and
+/// what its verdicts rest on: the date of the ECR action catalog and the JSON report's schema.
+pub fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let commit = match env!("ECR_AUDIT_GIT_COMMIT") {
+            "" => "unknown (not built from a git checkout)",
+            c => c,
+        };
+        format!(
+            "{}\ncommit: {commit}\nECR action catalog: {}\nreport schema version: {}",
+            env!("CARGO_PKG_VERSION"),
+            ecr_audit::catalog::CATALOG_DATE,
+            ecr_audit::report::json::SCHEMA_VERSION,
+        )
+    })
+}
+
+/// The completion script for `shell`, made from the same definitions as `--help`. It is made in
+/// memory first: clap_complete panics on a write error, and `| head` closes the pipe.
+pub fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if shell != clap_complete::Shell::Bash {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "ecr-audit", &mut script);
+        return out.write_all(&script);
+    }
+    // clap_complete's bash script never completes past a subcommand when the program's name has a
+    // hyphen (clap-rs/clap issue 6421: the state it computes and the `case` arms it writes spell
+    // the name differently). So the script is made for `ecr_audit` and registered for
+    // `ecr-audit`: the function finds the program's name in its first argument, not in the text.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ecr_audit", &mut script);
+    let script = String::from_utf8_lossy(&script).replace(" ecr_audit\n", " ecr-audit\n");
+    out.write_all(script.as_bytes())
+}
+
+/// One man page for the whole tool: the top-level sections as clap_mangen renders them, then
+/// one section per subcommand with its synopsis, description, options and examples (so that
+/// `man ecr-audit` lists every option, not only the subcommands' names), then the examples and
+/// the version.
+pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap_mangen::roff::{Roff, roman};
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let top = clap_mangen::Man::new(cmd.clone());
+    top.render_title(out)?;
+    top.render_name_section(out)?;
+    top.render_synopsis_section(out)?;
+    top.render_description_section(out)?;
+    top.render_options_section(out)?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("ecr-audit {}", sub.get_name());
+        let mut head = Roff::default();
+        head.control("SH", [name.to_uppercase().as_str()]);
+        if let Some(about) = sub.get_long_about().or_else(|| sub.get_about()) {
+            head.text([roman(about.to_string())]);
+        }
+        head.to_writer(out)?;
+        let page = clap_mangen::Man::new(sub.clone());
+        let mut body = Vec::new();
+        page.render_synopsis_section(&mut body)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            page.render_options_section(&mut body)?;
+        }
+        if sub.get_after_help().is_some() {
+            page.render_extra_section(&mut body)?;
+        }
+        // The subcommand's sections become subsections of its own section.
+        let body = String::from_utf8_lossy(&body)
+            .replace(".SH EXTRA", ".SS NOTES")
+            .replace(".SH ", ".SS ");
+        out.write_all(body.as_bytes())?;
+    }
+    let mut tail = Vec::new();
+    top.render_extra_section(&mut tail)?;
+    top.render_version_section(&mut tail)?;
+    let tail = String::from_utf8_lossy(&tail).replace(".SH EXTRA", ".SH EXAMPLES");
+    out.write_all(tail.as_bytes())
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for. Example: `bash`
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\
@@ -168,7 +272,7 @@ const SCAN_EXAMPLES: &str = "\
 Exit status: 0 no row at or above --fail-on; 1 some row is; 2 usage error or a missing path.
 
 Examples:
-  ecr-audit scan testdata --account 111122223333
+  ecr-audit scan testdata/export --account 111122223333
   ecr-audit scan export/ policies.jsonl.gz --account 111122223333 --account 999988887777
   ecr-audit scan export/ --account 111122223333 --context aws:PrincipalOrgID=o-abc123
   ECR_AUDIT_ACCOUNT=111122223333 ecr-audit scan export/ --format json -o report.json";

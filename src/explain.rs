@@ -231,11 +231,11 @@ fn folded(judged: &Judged, record: Record) -> ExplainError {
     let (source_name, n) = (record.source.to_string(), record.record);
     match record.body {
         Body::Inventory => {
-            let keys: Vec<String> = record.repo.join_keys().collect();
+            let keys: Vec<String> = record.repo.join_lookup();
             let by = judged
                 .rows
                 .iter()
-                .find(|r| r.repo.join_keys().any(|k| keys.contains(&k)))
+                .find(|r| r.repo.join_keys().iter().any(|k| keys.contains(k)))
                 .map_or_else(String::new, |r| format!("{}:{}", r.source, r.record));
             ExplainError::Folded {
                 source_name,

@@ -186,12 +186,11 @@ pub fn inventory(
     let mut n = 0;
     let mut added = Vec::new();
     for rec in inventory {
-        let keys: Vec<String> = rec.repo.join_keys().collect();
-        if keys.iter().any(|k| seen.contains(k)) {
+        if rec.repo.join_lookup().iter().any(|k| seen.contains(k)) {
             folded[rec.shape as usize] += 1;
             continue;
         }
-        seen.extend(keys);
+        seen.extend(rec.repo.join_keys());
         n += 1;
         let registry = registry_for(registries, &rec.repo);
         audit.rows_with(

@@ -69,6 +69,20 @@ fn main() -> ExitCode {
                 _ => ExitCode::SUCCESS,
             }
         }
+        cli::Command::Completions(args) => {
+            let mut out = std::io::stdout().lock();
+            match cli::completions(args.shell, &mut out) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => usage(e),
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        cli::Command::Man => {
+            let mut out = std::io::stdout().lock();
+            match cli::man_page(&mut out) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => usage(e),
+                _ => ExitCode::SUCCESS,
+            }
+        }
     }
 }
 

@@ -57,14 +57,33 @@ pub trait Identity {
     fn known_name(&self) -> Option<&str>;
     fn arn(&self) -> Option<&str>;
 
-    /// The keys under which another record may name the same repository: (registry, name) and
-    /// the ARN, each when known. Used by the inventory join.
-    fn join_keys(&self) -> impl Iterator<Item = String> {
-        let by_name = match (self.registry(), self.known_name()) {
-            (Some(registry), Some(name)) => Some(format!("{registry}/{name}")),
-            _ => None,
-        };
-        by_name.into_iter().chain(self.arn().map(str::to_owned))
+    /// The keys under which this record names its repository, for the inventory join: the ARN,
+    /// and (registry, region, name) — a repository of one name may exist in several regions of
+    /// a registry, each its own. A record of unknown region names the repository of every
+    /// region (`*`); every record is also found by a lookup of unknown region (`?`).
+    fn join_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.arn().map(str::to_owned).into_iter().collect();
+        if let (Some(registry), Some(name)) = (self.registry(), self.known_name()) {
+            keys.push(format!(
+                "{}|{registry}/{name}",
+                self.region().unwrap_or("*")
+            ));
+            keys.push(format!("?|{registry}/{name}"));
+        }
+        keys
+    }
+
+    /// The keys under which another record may name this repository (see `join_keys`).
+    fn join_lookup(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.arn().map(str::to_owned).into_iter().collect();
+        if let (Some(registry), Some(name)) = (self.registry(), self.known_name()) {
+            keys.push(format!("*|{registry}/{name}"));
+            keys.push(format!(
+                "{}|{registry}/{name}",
+                self.region().unwrap_or("?")
+            ));
+        }
+        keys
     }
 }
 

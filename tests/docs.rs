@@ -34,7 +34,9 @@ fn readme_starts_with_the_two_commands() {
         .skip(1)
         .take(2)
         .collect();
-    assert!(block[0].starts_with("cargo run --release -- scan testdata --account 111122223333"));
+    assert!(
+        block[0].starts_with("cargo run --release -- scan testdata/export --account 111122223333")
+    );
     assert!(block[1].starts_with("cargo test"));
     let ci = read(".ci/run");
     assert!(

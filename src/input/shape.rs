@@ -818,19 +818,39 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
             account_field(p.registry_id, "registryId", at).map(|registry| (name, registry))
         });
         return Some(match fields {
-            Ok((name, registry)) => Item::Record(
-                Shape::NoPolicyMarker,
-                not_found_identity(name, registry, message.as_deref(), ctx),
-                Body::NoPolicy,
-            ),
+            Ok((name, registry)) => {
+                let mut repo = not_found_identity(name, registry, message.as_deref(), ctx);
+                // ECR's error has no region; scripts/export-ecr.sh adds it.
+                repo.region = string(p.region);
+                Item::Record(Shape::NoPolicyMarker, repo, Body::NoPolicy)
+            }
             Err(body) => Item::Record(Shape::NoPolicyMarker, RepoId::default(), body),
         });
     }
-    Some(Item::Unknown(format!(
+    let message = format!(
         "{} is an AWS error response ({short}{}), not a repository policy",
         at.subject(),
         message.map(|m| format!(": {m}")).unwrap_or_default()
-    )))
+    );
+    // An error that names its repository (scripts/export-ecr.sh writes one for a policy it could
+    // not read, e.g. AccessDeniedException) is that repository's error row, so that the
+    // inventory join does not take the repository for one without a policy.
+    if let Some(name) = string(p.repository_name) {
+        let repo = RepoId {
+            registry: account_field(p.registry_id, "registryId", at)
+                .ok()
+                .flatten(),
+            region: string(p.region),
+            repository: Some(name),
+            ..RepoId::default()
+        };
+        return Some(Item::Record(
+            Shape::Unrecognised,
+            repo,
+            error(Code::UnsupportedInput, message),
+        ));
+    }
+    Some(Item::Unknown(message))
 }
 
 /// Who a `RepositoryPolicyNotFoundException` is about: the fields if given, else the message

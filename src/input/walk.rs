@@ -152,14 +152,15 @@ fn join(base: &str, rel: &str) -> String {
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     // What the walk gives is already clean: the root joined with names.
-    if std::path::MAIN_SEPARATOR == '/'
-        && let Some(clean) = rel.to_str().filter(|r| {
-            !r.starts_with('/')
-                && !r.ends_with('/')
-                && !r.contains("//")
-                && r.split('/').all(|c| c != "." && c != "..")
-        })
-    {
+    // (No `let` chain: they need Rust 1.88, and the crate promises 1.85.)
+    let clean = rel.to_str().filter(|r| {
+        std::path::MAIN_SEPARATOR == '/'
+            && !r.starts_with('/')
+            && !r.ends_with('/')
+            && !r.contains("//")
+            && r.split('/').all(|c| c != "." && c != "..")
+    });
+    if let Some(clean) = clean {
         return clean.to_owned();
     }
     let parts: Vec<_> = rel
