@@ -6,37 +6,142 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::Shape;
-use super::shape::{
-    At, Ctx, Emit, Field, Item, Kind, Probe, account_field, describe, elements, error,
-    fill_from_arn, invalid, item_text, kind, lazy_literal, name_field, present, string,
-    trim_json_ws,
+use super::common::{
+    At, Ctx, Emit, Field, Format, Input, Item, Kind, Probe, Rejected, account_field, describe,
+    elements, error, fill_from_arn, invalid, kind, kind_of, lazy_literal, name_field, present,
+    string, trim_json_ws, unknown_message,
 };
+use super::kind::Shape;
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
 
 const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 
+/// A whole file of items: a snapshot or history file (`configurationItems`),
+/// `batch-get-resource-config` output (`baseConfigurationItems`), or `select-resource-config`
+/// output (`Results` of JSON strings).
+pub(crate) struct ConfigFile;
+
+impl ConfigFile {
+    fn list<'a>(p: &Probe<'a>) -> Option<(&'a RawValue, &'static str)> {
+        let is_array = |f: Field<'a>| f.filter(|r| kind(r) == Kind::Array);
+        is_array(p.configuration_items.or(p.base_configuration_items))
+            .map(|l| (l, "configuration item"))
+            .or_else(|| is_array(p.results).map(|l| (l, "result")))
+    }
+}
+
+impl Format for ConfigFile {
+    fn detect(&self, input: &Input<'_>, at: At) -> bool {
+        matches!((input, at), (Input::Object { probe, .. }, At::File) if ConfigFile::list(probe).is_some())
+    }
+
+    fn read(
+        &self,
+        input: &Input<'_>,
+        _at: At,
+        _ctx: &Ctx,
+        emit: &mut Emit,
+    ) -> Result<(), Rejected> {
+        let Some((list, noun)) = (match input {
+            Input::Object { probe, .. } => ConfigFile::list(probe),
+            Input::Text(_) => None,
+        }) else {
+            return Err(Rejected::Declined);
+        };
+        container(list, noun, emit);
+        Ok(())
+    }
+}
+
+/// One configuration item on its own (a file, an array element, a line).
+pub(crate) struct ConfigItem;
+
+impl Format for ConfigItem {
+    fn detect(&self, input: &Input<'_>, _at: At) -> bool {
+        matches!(input, Input::Object { probe, .. }
+            if probe.resource_type.is_some() || probe.configuration.is_some())
+    }
+
+    fn read(&self, input: &Input<'_>, at: At, _ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        let Input::Object { probe, .. } = input else {
+            return Err(Rejected::Declined);
+        };
+        match item(probe, at) {
+            Some(item) => super::common::emit_item(item, at, emit),
+            None => Err(Rejected::Declined),
+        }
+    }
+}
+
 /// Reads a `configurationItems` or `Results` array: each element is an item (an object, or a
-/// JSON string of one), numbered by its 1-based index.
-pub(crate) fn container(items: &RawValue, noun: &'static str, ctx: &Ctx, emit: &mut Emit) {
+/// JSON string of one), numbered by its 1-based index. An element that is no configuration item
+/// is an error record of its own.
+fn container(items: &RawValue, noun: &'static str, emit: &mut Emit) {
     let Some(items) = elements(items, emit) else {
         return;
     };
     for (i, raw) in items.iter().enumerate() {
         let at = At::part(noun, i);
-        if kind(raw) == Kind::String {
+        let n = at.number();
+        let owned;
+        let text = if kind(raw) == Kind::String {
             match serde_json::from_str::<String>(raw.get()) {
-                Ok(text) => item_text(&text, at, ctx, emit),
+                Ok(text) => {
+                    owned = text;
+                    trim_json_ws(&owned)
+                }
+                Err(e) => {
+                    emit(
+                        n,
+                        Shape::Unrecognised,
+                        RepoId::default(),
+                        error(Code::InvalidJson, invalid(at, &e)),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            raw.get()
+        };
+        let unknown = |emit: &mut Emit| {
+            emit(
+                n,
+                Shape::Unrecognised,
+                RepoId::default(),
+                error(Code::UnsupportedInput, unknown_message(text, at)),
+            )
+        };
+        if kind_of(text) != Kind::Object {
+            match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => unknown(emit),
                 Err(e) => emit(
-                    at.number(),
+                    n,
                     Shape::Unrecognised,
                     RepoId::default(),
                     error(Code::InvalidJson, invalid(at, &e)),
                 ),
             }
-        } else {
-            item_text(raw.get(), at, ctx, emit);
+            continue;
+        }
+        match serde_json::from_str::<Probe>(text) {
+            Ok(p) => match item(&p, at) {
+                Some(Item::Record(shape, repo, body)) => emit(n, shape, repo, body),
+                Some(Item::Skip) => {}
+                Some(Item::Unknown(message)) => emit(
+                    n,
+                    Shape::Unrecognised,
+                    RepoId::default(),
+                    error(Code::UnsupportedInput, message),
+                ),
+                None => unknown(emit),
+            },
+            Err(e) => emit(
+                n,
+                Shape::Unrecognised,
+                RepoId::default(),
+                error(Code::InvalidJson, invalid(at, &e)),
+            ),
         }
     }
 }

@@ -12,15 +12,48 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::Shape;
-use super::shape::{At, Ctx, Emit, Rejected, error, invalid};
+use super::common::{At, Ctx, Emit, Format, Input, Kind, Rejected, error, invalid, kind};
+use super::kind::Shape;
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
 
 const REPOSITORY: &str = "AWS::ECR::Repository";
 
-/// A JSON template (the probe saw a `Resources` object).
-pub(crate) fn json(raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+/// A JSON template: a `Resources` object.
+pub(crate) struct CloudFormationJson;
+
+impl Format for CloudFormationJson {
+    fn detect(&self, input: &Input<'_>, at: At) -> bool {
+        matches!((input, at), (Input::Object { probe, .. }, At::File)
+            if probe.cfn_resources.is_some_and(|r| kind(r) == Kind::Object))
+    }
+
+    fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        match input {
+            Input::Object { raw, .. } => json(raw, ctx, emit),
+            Input::Text(_) => Err(Rejected::Declined),
+        }
+    }
+}
+
+/// A YAML template: text that is not JSON, with a `Resources:` or `AWSTemplateFormatVersion:`
+/// line.
+pub(crate) struct CloudFormationYaml;
+
+impl Format for CloudFormationYaml {
+    fn detect(&self, input: &Input<'_>, _at: At) -> bool {
+        matches!(input, Input::Text(text) if looks_like_yaml_template(text))
+    }
+
+    fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        match input {
+            Input::Text(text) => yaml(text, ctx, emit).unwrap_or(Err(Rejected::Declined)),
+            Input::Object { .. } => Err(Rejected::Declined),
+        }
+    }
+}
+
+fn json(raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
     #[derive(serde::Deserialize)]
     struct Template<'a> {
         #[serde(rename = "Resources", borrow)]
@@ -40,7 +73,7 @@ pub(crate) fn json(raw: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected
 
 /// A YAML template; `None` when the text is not YAML of a template (the caller goes on with its
 /// other readings of the file).
-pub(crate) fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), Rejected>> {
+fn yaml(text: &str, ctx: &Ctx, emit: &mut Emit) -> Option<Result<(), Rejected>> {
     // libyaml scans a whole flow collection before serde's recursion limit can stop it, and
     // that scan grows with the square of the nesting: 1 MB of `[` takes minutes. So the depth is
     // checked first, in one pass. CloudFormation itself takes templates of at most 1 MB.
@@ -113,7 +146,7 @@ fn too_deep(text: &str) -> Option<usize> {
 
 /// Whether a file that is not JSON is worth reading as a YAML template: a line that starts a
 /// top-level `Resources:` or `AWSTemplateFormatVersion:` key.
-pub(crate) fn looks_like_yaml_template(text: &str) -> bool {
+fn looks_like_yaml_template(text: &str) -> bool {
     text.lines()
         .any(|l| l.starts_with("Resources:") || l.starts_with("AWSTemplateFormatVersion:"))
 }

@@ -5,9 +5,9 @@
 //! `null`: no policy). CSV files are few and small next to the JSON estate, so a row's object is
 //! built as a `serde_json` value.
 
-use super::Shape;
+use super::common::{At, Ctx, Emit, Format, Input, Item, Probe, Rejected, error, invalid};
+use super::kind::Shape;
 use super::rows;
-use super::shape::{At, Ctx, Emit, Item, Probe, error, invalid};
 use crate::finding::Code;
 use crate::record::RepoId;
 
@@ -15,9 +15,28 @@ const POLICY_COLUMNS: [&str; 4] = ["policy", "policy_std", "policy_json", "polic
 /// Columns only CloudQuery writes.
 const CLOUDQUERY_COLUMNS: [&str; 4] = ["_cq_id", "_cq_parent_id", "policy_json", "policy_text"];
 
+/// Text that is not JSON and starts with a CSV header of these tools' rows.
+pub(crate) struct Csv;
+
+impl Format for Csv {
+    fn detect(&self, input: &Input<'_>, _at: At) -> bool {
+        matches!(input, Input::Text(text) if looks_like_export(text))
+    }
+
+    fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        match input {
+            Input::Text(text) => {
+                read(text, ctx, emit);
+                Ok(())
+            }
+            Input::Object { .. } => Err(Rejected::Declined),
+        }
+    }
+}
+
 /// Whether `text` starts with a CSV header of these tools' rows: `repository_name`, or `arn`
 /// with a policy column.
-pub(crate) fn looks_like_export(text: &str) -> bool {
+fn looks_like_export(text: &str) -> bool {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -29,7 +48,7 @@ pub(crate) fn looks_like_export(text: &str) -> bool {
     has(&["repository_name"]) || (has(&["arn"]) && has(&POLICY_COLUMNS))
 }
 
-pub(crate) fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
+fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());

@@ -3,15 +3,20 @@
 
 mod awsconfig;
 mod cfn;
+mod common;
 mod csvexport;
+mod document;
+mod inventory;
 mod kind;
+mod marker;
 mod read;
+mod registry;
+mod repository;
 mod rows;
 mod scope;
 mod shape;
 mod stream;
 mod terraform;
-mod tools;
 mod walk;
 
 #[cfg(test)]
@@ -269,15 +274,15 @@ pub(crate) fn read_source_capped(
             return Outcome::Read;
         }
     };
-    let ctx = shape::Ctx {
+    let ctx = common::Ctx {
         label: source.label(),
         json_lines: matches!(ext, Some("jsonl" | "ndjson")),
     };
     match shape::parse(text.body(), &ctx, &mut emit) {
         Ok(()) => Outcome::Read,
-        Err(shape::Rejected::Empty) if skippable => skipped("empty"),
-        Err(shape::Rejected::NotJson(_)) if skippable => skipped("not JSON"),
-        Err(shape::Rejected::Unsupported(_)) if skippable => {
+        Err(common::Rejected::Empty) if skippable => skipped("empty"),
+        Err(common::Rejected::NotJson(_)) if skippable => skipped("not JSON"),
+        Err(common::Rejected::Unsupported(_)) if skippable => {
             skipped("no export shape ecr-audit knows")
         }
         Err(rejected) => {

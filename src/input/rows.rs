@@ -17,17 +17,59 @@
 
 use serde_json::value::RawValue;
 
-use super::Shape;
-use super::shape::{
-    At, Ctx, Emit, Item, Kind, Probe, describe, elements, error, fill_from_arn, identity_account,
-    invalid, kind, name_string, policy_body, string,
+use super::common::{
+    At, Ctx, Emit, Format, Input, Item, Kind, Probe, Rejected, describe, elements, emit_item,
+    error, fill_from_arn, identity_account, invalid, kind, name_string, policy_body, string,
 };
+use super::kind::Shape;
 use crate::finding::Code;
 use crate::record::{Body, RepoId};
 
+/// `steampipe query --output json`: a file with a `rows` array.
+pub(crate) struct SteampipeDocument;
+
+impl Format for SteampipeDocument {
+    fn detect(&self, input: &Input<'_>, at: At) -> bool {
+        matches!((input, at), (Input::Object { probe, .. }, At::File)
+            if probe.rows.is_some_and(|r| kind(r) == Kind::Array))
+    }
+
+    fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        match input {
+            Input::Object { probe, .. } => match probe.rows {
+                Some(rows) => {
+                    steampipe_document(rows, ctx, emit);
+                    Ok(())
+                }
+                None => Err(Rejected::Declined),
+            },
+            Input::Text(_) => Err(Rejected::Declined),
+        }
+    }
+}
+
+/// One row on its own (an element of a bare array, a line of JSON Lines, a whole file).
+pub(crate) struct Row;
+
+impl Format for Row {
+    fn detect(&self, input: &Input<'_>, _at: At) -> bool {
+        matches!(input, Input::Object { probe, .. } if is_row(probe))
+    }
+
+    fn read(&self, input: &Input<'_>, at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        let Input::Object { probe, .. } = input else {
+            return Err(Rejected::Declined);
+        };
+        match row(probe, at, ctx, None) {
+            Some(item) => emit_item(item, at, emit),
+            None => Err(Rejected::Declined),
+        }
+    }
+}
+
 /// `steampipe query --output json`: `{"columns": […], "rows": […]}` (Steampipe v0.24 and
 /// later), `{"rows": […]}` (earlier); each row is read as a Steampipe row.
-pub(crate) fn steampipe_document(rows: &RawValue, ctx: &Ctx, emit: &mut Emit) {
+fn steampipe_document(rows: &RawValue, ctx: &Ctx, emit: &mut Emit) {
     let Some(items) = elements(rows, emit) else {
         return;
     };

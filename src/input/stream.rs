@@ -4,9 +4,11 @@
 
 use std::io::{self, BufRead, Read};
 
+use super::common::{Ctx, Emit, error};
+use super::kind::Shape;
 use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
-use super::shape::{self, Ctx, Emit, error};
-use super::{Outcome, Shape, Source};
+use super::shape;
+use super::{Outcome, Source};
 use crate::finding::Code;
 use crate::record::RepoId;
 

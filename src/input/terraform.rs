@@ -10,8 +10,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::Shape;
-use super::shape::{At, Emit, error, fill_from_arn, invalid, is_account, shown};
+use super::common::{
+    At, Ctx, Emit, Format, Input, Kind, Rejected, error, fill_from_arn, invalid, is_account, kind,
+    shown,
+};
+use super::kind::Shape;
 use crate::finding::Code;
 use crate::record::{Body, PolicyText, RepoId};
 
@@ -31,7 +34,38 @@ struct Resource {
     unknown: Value,
 }
 
-pub(crate) fn read(raw: &str, emit: &mut Emit) {
+/// A `show -json` document: `format_version` with a `values` object (a state) or a
+/// `resource_changes` array (a plan).
+pub(crate) struct Terraform;
+
+impl Format for Terraform {
+    fn detect(&self, input: &Input<'_>, at: At) -> bool {
+        let (Input::Object { probe: p, .. }, At::File) = (input, at) else {
+            return false;
+        };
+        p.format_version.is_some()
+            && (p.tf_values.is_some_and(|r| kind(r) == Kind::Object)
+                || p.resource_changes.is_some_and(|r| kind(r) == Kind::Array))
+    }
+
+    fn read(
+        &self,
+        input: &Input<'_>,
+        _at: At,
+        _ctx: &Ctx,
+        emit: &mut Emit,
+    ) -> Result<(), Rejected> {
+        match input {
+            Input::Object { raw, .. } => {
+                read(raw, emit);
+                Ok(())
+            }
+            Input::Text(_) => Err(Rejected::Declined),
+        }
+    }
+}
+
+fn read(raw: &str, emit: &mut Emit) {
     let doc: Value = match serde_json::from_str(raw) {
         Ok(doc) => doc,
         Err(e) => {

@@ -1177,7 +1177,7 @@ fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {
 
 #[test]
 fn a_policy_in_a_json_string_is_kept_encoded_only_when_it_decodes_for_sure() {
-    use super::shape::lazy_literal;
+    use super::common::lazy_literal;
     assert!(lazy_literal(r#""{\"Version\":\"2012-10-17\"}""#));
     // Blank, or no document: decoded now, so that "" and blanks are `no-policy`.
     assert!(!lazy_literal(r#""""#));
