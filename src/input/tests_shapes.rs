@@ -441,3 +441,90 @@ fn a_scope_record_is_set_aside_not_a_row() {
     assert_eq!(aside.scopes.len(), 1);
     assert!(!aside.is_empty());
 }
+
+#[test]
+fn every_registered_format_is_reached_and_tags_its_records() {
+    // One input per entry of `shape::FORMATS`, in its order, with the shape of its first record:
+    // a format added to the list without a case here fails the count below.
+    let cases: [(&str, String, Shape); 14] = [
+        (
+            "config.json",
+            r#"{"configurationItems":[{"resourceType":"AWS::ECR::Repository","resourceName":"a","configuration":{"RepositoryName":"a"}}]}"#.into(),
+            Shape::AwsConfig,
+        ),
+        (
+            "state.json",
+            r#"{"format_version":"1.0","values":{"root_module":{"resources":[{"address":"aws_ecr_repository.a","mode":"managed","type":"aws_ecr_repository","values":{"name":"a"}}]}}}"#.into(),
+            Shape::Terraform,
+        ),
+        (
+            "t.json",
+            r#"{"Resources":{"R":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":"a"}}}}"#.into(),
+            Shape::CloudFormation,
+        ),
+        (
+            "describe.json",
+            r#"{"repositories":[{"repositoryName":"a","registryId":"444455556666"}]}"#.into(),
+            Shape::DescribeRepositories,
+        ),
+        (
+            "sp.json",
+            r#"{"rows":[{"repository_name":"a","policy":null}]}"#.into(),
+            Shape::Steampipe,
+        ),
+        (
+            "grp.json",
+            format!(r#"{{"registryId":"444455556666","repositoryName":"a","policyText":{}}}"#, quoted(GITPOD)),
+            Shape::GetRepositoryPolicy,
+        ),
+        ("doc.json", GITPOD.to_owned(), Shape::PolicyDocument),
+        (
+            "scope.json",
+            r#"{"name":"REGISTRY_POLICY_SCOPE","value":"V2"}"#.into(),
+            Shape::RegistryPolicyScope,
+        ),
+        (
+            "registry.json",
+            format!(r#"{{"registryId":"444455556666","policyText":{}}}"#, quoted(GITPOD)),
+            Shape::GetRegistryPolicy,
+        ),
+        (
+            "cq.json",
+            r#"{"_cq_id":"x","repository_name":"a","registry_id":"444455556666"}"#.into(),
+            Shape::CloudQuery,
+        ),
+        (
+            "item.json",
+            r#"{"resourceType":"AWS::ECR::Repository","resourceName":"a","configuration":{"RepositoryName":"a"}}"#.into(),
+            Shape::AwsConfig,
+        ),
+        (
+            "marker.json",
+            r#"{"__type":"RepositoryPolicyNotFoundException","message":"Repository policy does not exist for the repository with name 'a' in the registry with id '444455556666'"}"#.into(),
+            Shape::NoPolicyMarker,
+        ),
+        (
+            "t.yaml",
+            "Resources:\n  R:\n    Type: AWS::ECR::Repository\n    Properties:\n      RepositoryName: a\n".into(),
+            Shape::CloudFormation,
+        ),
+        (
+            "sp.csv",
+            "repository_name,registry_id,policy\na,444455556666,\n".into(),
+            Shape::Steampipe,
+        ),
+    ];
+    assert_eq!(cases.len(), shape::FORMATS.len());
+    for (name, text, shape) in cases {
+        let records = read_named(name, &text);
+        let first = records
+            .first()
+            .unwrap_or_else(|| panic!("{name}: no record"));
+        assert_eq!(first.shape, shape, "{name}: {records:#?}");
+        assert!(
+            !matches!(first.body, Body::Error { .. }),
+            "{name}: {:?}",
+            first.body
+        );
+    }
+}
