@@ -281,7 +281,7 @@ fn table_report_ends_with_the_counts() {
     let last = text.lines().last().expect("summary");
     assert!(
         last.starts_with(
-            "14 configurations × 1 account = 24 rows (export: 49 records): \
+            "14 configurations × 1 account = 24 rows (export: 50 records): \
 11 not-applicable, 3 pass, 5 warn, 2 fail, 3 error"
         ),
         "{last}"

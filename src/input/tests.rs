@@ -1043,6 +1043,7 @@ fn the_sample_export_reads_as_its_readme_says() {
         "cloudformation/workspace-images.yaml #3 cloudformation //tools/cfn-scratch no-policy".to_owned(),
         "cloudquery/aws_ecr_repository_policies.jsonl #1 cloudquery 555566667777/ap-southeast-2/data/ingest policy".to_owned(),
         "cloudquery/aws_ecr_repository_policies.jsonl #2 cloudquery 555566667777/ap-southeast-2/data/reports policy".to_owned(),
+        "duplicates/2024-q4/platform-build-images.json #1 get-repository-policy 444455556666//platform/build-images policy".to_owned(),
         "get-repository-policy/gitpod-workspace-base.json #1 get-repository-policy 444455556666//gitpod/workspace-base policy".to_owned(),
         "get-repository-policy/platform-build-images.json #1 get-repository-policy 444455556666//platform/build-images policy".to_owned(),
         "get-repository-policy/platform-ci-runner.json #1 get-repository-policy 777788889999//platform/ci-runner policy".to_owned(),
