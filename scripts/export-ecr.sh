@@ -36,8 +36,8 @@
 set -u
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
-    exit 2
+    sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+    exit "${1:-2}"
 }
 
 # --- One request, retried while AWS throttles it -------------------------------------------------
@@ -252,6 +252,7 @@ while getopts o:p:r:j:n:h opt; do
     r) REGIONS="$REGIONS $OPTARG" ;;
     j) JOBS=$OPTARG ;;
     n) ATTEMPTS=$OPTARG ;;
+    h) usage 0 ;;
     *) usage ;;
     esac
 done

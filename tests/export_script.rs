@@ -438,6 +438,9 @@ fn usage_errors_exit_two() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(e.calls().is_empty(), "{args:?}: no call made");
     }
+    let help = e.run(&["-h"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stderr).contains("-j JOBS"));
 }
 
 #[test]

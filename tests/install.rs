@@ -398,3 +398,23 @@ fn sources_keep_to_the_minimum_rust_version() {
     }
     assert!(chains.is_empty(), "`let` chains need Rust 1.88: {chains:?}");
 }
+
+#[test]
+fn completions_and_man_end_quietly_on_a_closed_pipe() {
+    // clap_complete panics on a write error; `| head` must not show a panic.
+    for args in [&["completions", "bash"][..], &["man"]] {
+        let child = ecr_audit()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the reading end at once, before anything is read.
+        let mut child = child;
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
