@@ -24,7 +24,7 @@ pub struct Aside {
     pub registry_policies: Vec<Record>,
     /// `Body::Inventory` records.
     pub inventory: Vec<Record>,
-    /// `Body::RegistryPolicyScope` records (not joined yet: issue 11).
+    /// `Body::RegistryPolicyScope` records: the registry policies' scopes (see [`Scopes`]).
     pub scopes: Vec<Record>,
 }
 
