@@ -181,7 +181,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub who: PullerArgs,
 
-    /// Report format. Example: `--format csv`
+    /// Report format (`html`: one self-contained page for a browser or a ticket).
+    /// Example: `--format csv`
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
@@ -286,6 +287,8 @@ pub enum FormatArg {
     Json,
     Markdown,
     Sarif,
+    /// One self-contained HTML page (inline style, charts and filter; no network).
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -400,6 +403,7 @@ impl ScanArgs {
                 FormatArg::Json => Format::Json,
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Sarif => Format::Sarif,
+                FormatArg::Html => Format::Html,
             },
             evidence: self.evidence,
             run: self.run.into_config(self.who, color),

@@ -15,6 +15,8 @@ pub enum Format {
     Json,
     Markdown,
     Sarif,
+    /// One self-contained page for a browser (scan only).
+    Html,
 }
 
 /// `--fail-on`: the status at or above which the run exits 1.

@@ -11,6 +11,7 @@ use crate::config::Format;
 use crate::finding::Status;
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -107,6 +108,7 @@ pub fn write(
         Format::Json => json::write(rows, meta, out),
         Format::Markdown => markdown::write(rows, meta, out),
         Format::Sarif => sarif::write(rows, out),
+        Format::Html => html::write(rows, meta, out),
     }
 }
 
