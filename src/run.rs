@@ -106,9 +106,31 @@ pub(crate) fn generated_at() -> String {
 }
 
 fn write_report(cfg: &ScanConfig, rows: &Rows, meta: &Meta) -> Result<(), RunError> {
+    let width = match cfg.run.output {
+        None => terminal_width(),
+        Some(_) => None,
+    };
     emit(cfg.run.output.as_deref(), cfg.run.color, |out, color| {
-        report::write(cfg.format, rows, meta, color, out)
+        report::write(cfg.format, rows, meta, color, width, out)
     })
+}
+
+/// The width of the terminal standard output is, if it is one: `COLUMNS` when set (as shells
+/// and `COLUMNS=100 ecr-audit …` tell it), else what the terminal says, else 80.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    Some(
+        columns
+            .or_else(|| comfy_table::Table::new().width().map(usize::from))
+            .unwrap_or(80),
+    )
 }
 
 /// Writes a report to `output` (atomically, never coloured) or to standard output (coloured if

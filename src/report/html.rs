@@ -11,7 +11,6 @@
 //! bidirectional-override characters and escapes the five characters HTML gives a meaning
 //! (`& < > " '`), in text and in attribute values alike: a repository named `<script>` is text.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
@@ -21,7 +20,7 @@ use crate::catalog::{CATALOG_DATE, REQUIRED};
 use crate::eval::ActionState;
 use crate::finding::{Finding, Status};
 
-use super::{Counts, Meta};
+use super::{Breakdown, Counts, Meta};
 
 /// The page's style sheet (allowed by its hash in the CSP).
 const STYLE: &str = r#"
@@ -192,15 +191,12 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "</div>")?;
     writeln!(out, "<div class=\"charts\">")?;
-    chart(out, "account", "By audited account", rows, |r| {
-        r.account.to_string()
-    })?;
-    chart(out, "registry", "By registry", rows, |r| {
-        r.repo.registry.as_deref().unwrap_or("(unknown)").to_owned()
-    })?;
-    chart(out, "region", "By region", rows, |r| {
-        r.repo.region.as_deref().unwrap_or("(unknown)").to_owned()
-    })?;
+    for (id, b) in ["account", "registry", "region"]
+        .into_iter()
+        .zip(super::breakdowns(rows, CHART_GROUPS))
+    {
+        chart(out, id, &b)?;
+    }
     writeln!(out, "</div>\n</section>")?;
 
     writeln!(
@@ -497,44 +493,18 @@ fn findings(findings: &[Finding]) -> String {
 
 /// A horizontal stacked bar per group (the groups with the most rows first), one segment per
 /// status, with the counts written out so the chart reads without colour and without script.
-fn chart(
-    out: &mut dyn Write,
-    id: &str,
-    title: &str,
-    rows: &Rows,
-    key: impl Fn(&Row) -> String,
-) -> io::Result<()> {
-    let mut groups: BTreeMap<String, Counts> = BTreeMap::new();
-    for r in rows.iter() {
-        let c = groups.entry(key(r)).or_default();
-        match r.status {
-            Status::Pass => c.pass += 1,
-            Status::Warn => c.warn += 1,
-            Status::Fail => c.fail += 1,
-            Status::Error => c.error += 1,
-        }
+fn chart(out: &mut dyn Write, id: &str, b: &Breakdown) -> io::Result<()> {
+    let mut groups: Vec<(String, Counts)> = b.groups.clone();
+    if let Some((n, c)) = b.more {
+        groups.push((format!("{n} more"), c));
     }
-    let total = |c: &Counts| c.pass + c.warn + c.fail + c.error;
-    let mut groups: Vec<(String, Counts)> = groups.into_iter().collect();
-    // Most rows first; ties by name, so the chart is the same from run to run.
-    groups.sort_by(|a, b| total(&b.1).cmp(&total(&a.1)).then_with(|| a.0.cmp(&b.0)));
-    if groups.len() > CHART_GROUPS {
-        let rest = groups.split_off(CHART_GROUPS - 1);
-        let mut sum = Counts::default();
-        for (_, c) in &rest {
-            sum.pass += c.pass;
-            sum.warn += c.warn;
-            sum.fail += c.fail;
-            sum.error += c.error;
-        }
-        groups.push((format!("{} more", rest.len()), sum));
-    }
-    let max = groups.iter().map(|g| total(&g.1)).max().unwrap_or(0).max(1);
+    let max = groups.iter().map(|g| g.1.total()).max().unwrap_or(0).max(1);
     const W: u64 = 560;
     const LABEL: u64 = 150;
     const BAR: u64 = W - LABEL - 48;
     let row_h = 26;
     let height = 28 + groups.len() as u64 * row_h;
+    let title = b.title;
     writeln!(out, "<figure class=\"chart\" id=\"chart-{id}\">")?;
     writeln!(out, "<h3>{title}</h3>")?;
     writeln!(
@@ -595,7 +565,7 @@ fn chart(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#59636e\">{}</text></g>",
             (x + 4).min(W - 4),
             y + 13,
-            total(c)
+            c.total()
         )?;
     }
     writeln!(out, "</svg>\n</figure>")

@@ -16,6 +16,9 @@ use crate::finding::{Severity, Status};
 
 use super::{Counts, Meta};
 
+/// Groups listed per breakdown; the rest are summed on one line.
+const BREAKDOWN_GROUPS: usize = 20;
+
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let c = Counts::of(rows);
     writeln!(out, "# ECR repository policy audit\n")?;
@@ -138,6 +141,29 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             text(&r.account),
             source(r)
         )?;
+    }
+
+    writeln!(out, "\n## Summary by account, registry and region")?;
+    for b in super::breakdowns(rows, BREAKDOWN_GROUPS) {
+        writeln!(out, "\n| {} | Rows | error | fail | warn | pass |", b.title)?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+        let line = |out: &mut dyn Write, name: &str, c: &Counts| {
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} |",
+                c.total(),
+                c.error,
+                c.fail,
+                c.warn,
+                c.pass
+            )
+        };
+        for (name, c) in &b.groups {
+            line(out, &text(name), c)?;
+        }
+        if let Some((n, c)) = &b.more {
+            line(out, &format!("{n} more"), c)?;
+        }
     }
 
     if let Some(e) = &meta.evidence {

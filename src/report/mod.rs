@@ -92,18 +92,96 @@ impl Counts {
     pub fn get(mut self, s: Status) -> u64 {
         *self.slot(s)
     }
+
+    pub fn total(self) -> u64 {
+        self.pass + self.warn + self.fail + self.error
+    }
+
+    fn add(&mut self, other: Counts) {
+        self.pass += other.pass;
+        self.warn += other.warn;
+        self.fail += other.fail;
+        self.error += other.error;
+    }
 }
 
+/// Rows per status for each value of one dimension (account, registry or region): how the
+/// table, the Markdown and the HTML report close.
+#[derive(Clone, Debug)]
+pub(crate) struct Breakdown {
+    /// `By account`, `By registry`, `By region`.
+    pub title: &'static str,
+    /// The groups with the most rows first (ties by name), at most the limit asked for.
+    pub groups: Vec<(String, Counts)>,
+    /// How many groups were left out, and their rows summed.
+    pub more: Option<(usize, Counts)>,
+}
+
+/// The breakdowns by account, registry and region (`(unknown)` where the input does not say),
+/// each listing at most `limit` groups.
+pub(crate) fn breakdowns(rows: &Rows, limit: usize) -> [Breakdown; 3] {
+    use std::collections::HashMap;
+    let mut maps: [HashMap<&str, Counts>; 3] = Default::default();
+    for r in rows.iter() {
+        let keys = [
+            &*r.account,
+            r.repo.registry.as_deref().unwrap_or(UNKNOWN),
+            r.repo.region.as_deref().unwrap_or(UNKNOWN),
+        ];
+        for (map, key) in maps.iter_mut().zip(keys) {
+            *map.entry(key).or_default().slot(r.status) += 1;
+        }
+    }
+    let [a, g, r] = maps.map(|m| {
+        let mut groups: Vec<(String, Counts)> =
+            m.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
+        groups.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(&b.0)));
+        let more = if groups.len() > limit {
+            let rest = groups.split_off(limit.saturating_sub(1));
+            let mut sum = Counts::default();
+            for (_, c) in &rest {
+                sum.add(*c);
+            }
+            Some((rest.len(), sum))
+        } else {
+            None
+        };
+        (groups, more)
+    });
+    [
+        Breakdown {
+            title: "By account",
+            groups: a.0,
+            more: a.1,
+        },
+        Breakdown {
+            title: "By registry",
+            groups: g.0,
+            more: g.1,
+        },
+        Breakdown {
+            title: "By region",
+            groups: r.0,
+            more: r.1,
+        },
+    ]
+}
+
+/// The name of a registry or region the input does not give.
+pub(crate) const UNKNOWN: &str = "(unknown)";
+
 /// Writes `rows` (already in report order) in `format`.
+/// `width`: the terminal's width when the table goes to a terminal (`None`: plain lines).
 pub fn write(
     format: Format,
     rows: &Rows,
     meta: &Meta,
     color: bool,
+    width: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Table => table::write(rows, meta, color, out),
+        Format::Table => table::write(rows, meta, color, width, out),
         Format::Csv => csv::write(rows, out),
         Format::Json => json::write(rows, meta, out),
         Format::Markdown => markdown::write(rows, meta, out),
