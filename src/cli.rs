@@ -231,7 +231,7 @@ impl PullerArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Write the report to FILE (atomically: a temporary file, then rename) instead of standard
-    /// output. Example: `-o verdicts.csv`
+    /// output; `-` is standard output. Example: `-o verdicts.csv`
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -248,6 +248,11 @@ pub struct RunArgs {
     /// Example: `--progress never`
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+
+    /// No summary line on standard error (it is printed when the report goes to a file, or is
+    /// not the table). Example: `--format json -o report.json --quiet`
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 impl RunArgs {
@@ -260,6 +265,7 @@ impl RunArgs {
             jobs: self.jobs.map(usize::from),
             output: self.output,
             color,
+            quiet: self.quiet,
         }
     }
 

@@ -19,6 +19,20 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Html => "html",
+        }
+    }
+}
+
 /// `--fail-on`: the status at or above which the run exits 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FailOn {
@@ -62,6 +76,8 @@ pub struct RunConfig {
     pub progress: Progress,
     /// Colour the table's status column.
     pub color: bool,
+    /// `--quiet`: no summary line on standard error.
+    pub quiet: bool,
 }
 
 /// Everything a scan needs, validated.
