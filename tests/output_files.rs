@@ -28,8 +28,13 @@ fn scan_sh(t: &Tree, prelude: &str, args: &[&str]) -> Output {
     cmd.arg("-c")
         .arg(format!("{prelude} exec \"$0\" \"$@\""))
         .arg(bin)
-        .args(["scan", "in", "--account", ACCOUNT, "--progress", "never"])
+        .args(["scan", "in", "--account", ACCOUNT])
         .args(args)
+        .args(if args.contains(&"--progress") {
+            &[][..]
+        } else {
+            &["--progress", "never"][..]
+        })
         .current_dir(t.path())
         .env("NO_COLOR", "1")
         .env_remove("ECR_AUDIT_ACCOUNT");
@@ -189,4 +194,25 @@ fn one_summary_line_on_stderr_unless_the_table_goes_to_the_terminal_or_quiet() {
     let quiet = scan_sh(&t, "", &["--format", "csv", "-o", "q.csv", "--quiet"]);
     assert!(summary(&quiet).is_empty(), "{}", stderr(&quiet));
     assert!(t.join("q.csv").exists());
+}
+
+#[test]
+fn progress_always_into_a_log_writes_no_carriage_return_frames() {
+    let t = sample();
+    for i in 0..300 {
+        t.file(&format!("in/many/r{i}.json"), documented_policy(ACCOUNT));
+    }
+    let out = scan_sh(
+        &t,
+        "",
+        &["--format", "csv", "-o", "r.csv", "--progress", "always"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\r'), "{err:?}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    // Any progress line is a whole line with the counts and a rounded rate.
+    for line in err.lines().filter(|l| l.contains("files done")) {
+        assert!(line.contains(" files/s"), "{line}");
+    }
 }
