@@ -346,3 +346,68 @@ fn sarif_gives_every_result_a_region_and_a_stable_fingerprint() {
     };
     assert_eq!(fps(&doc), fps(&again));
 }
+
+#[test]
+fn what_to_do_gives_every_findings_advice_most_severe_first() {
+    // Fails (a Deny of BatchGetImage) and over-grants (PutImage): both pieces of advice, the
+    // failure's first.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+{{"Sid":"Grant","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},
+  "Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:PutImage"]}},
+{{"Sid":"Freeze","Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage"}}]}}"#
+    );
+    let t = Tree::new();
+    t.file("team/app.json", &policy);
+    let (_, rows, _) = util::scan_csv(&t, &[]);
+    let detail = &rows[0]["detail"];
+    let denied = detail
+        .find("(1) statement 1 (Sid \"Freeze\") denies")
+        .expect("deny first");
+    let excess = detail
+        .find("(2) statement 0 (Sid \"Grant\")")
+        .expect("excess second");
+    assert!(denied < excess, "{detail}");
+    assert!(detail.contains("PutImage"), "{detail}");
+    let md = scan_in(
+        t.path(),
+        &[".", "--account", ACCOUNT, "--format", "markdown"],
+    );
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("\\(1\\) statement 1") && md.contains("\\(2\\) statement 0"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_name_from_a_path_says_so_and_is_relative_to_the_scanned_folder_from_any_folder() {
+    let t = Tree::new();
+    t.file("export/team/app.json", documented_policy(ACCOUNT));
+    t.file(
+        "export/cli.json",
+        serde_json::json!({"registryId": "123456789012", "repositoryName": "team/cli",
+            "policyText": documented_policy(ACCOUNT)})
+        .to_string(),
+    );
+    std::fs::create_dir_all(t.join("elsewhere/deeper")).expect("mkdir");
+    for (cwd, arg) in [
+        (t.path().to_path_buf(), "export"),
+        (t.join("export"), "."),
+        (t.join("elsewhere/deeper"), "../../export"),
+    ] {
+        let out = scan_in(&cwd, &[arg, "--account", ACCOUNT, "--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let results = doc["results"].as_array().expect("results");
+        let by_path = results
+            .iter()
+            .find(|r| r["name_from"] == "path")
+            .expect("a path-named row");
+        assert_eq!(by_path["repository"], "team/app", "from {}", cwd.display());
+        let named = results
+            .iter()
+            .find(|r| r["repository"] == "team/cli")
+            .expect("named row");
+        assert_eq!(named["name_from"], "record");
+    }
+}

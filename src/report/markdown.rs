@@ -87,7 +87,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 source(r),
                 actions(r, ActionState::Missing),
                 actions(r, ActionState::Denied),
-                text(&r.detail())
+                text(&super::what_to_do(r))
             )?;
         }
     }
@@ -117,7 +117,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 text(&r.account),
                 source(r),
                 text(&codes.join(", ")),
-                text(&r.detail())
+                text(&super::what_to_do(r))
             )?;
         }
     }

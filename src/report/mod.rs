@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::audit::Rows;
+use crate::audit::{Row, Rows};
 use crate::config::Format;
+use crate::finding::Finding;
 use crate::finding::Status;
 
 pub mod csv;
@@ -188,6 +189,35 @@ pub fn write(
         Format::Sarif => sarif::write(rows, out),
         Format::Html => html::write(rows, meta, out),
     }
+}
+
+/// What to do about a row, for the reports' `detail`: with one finding (or none), its sentence
+/// (the row's [`Row::detail`]); with more, every finding's sentence, most severe first (then in
+/// catalog order), numbered — so the advice of a warning is not lost when the row also fails.
+pub(crate) fn what_to_do(r: &Row) -> String {
+    // The registry-policy note tells what was judged, and asks nothing.
+    let mut findings: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.code != crate::finding::Code::RegistryPolicy)
+        .collect();
+    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
+    let mut messages: Vec<&str> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let m = f.message.trim().trim_end_matches('.');
+        if !messages.contains(&m) {
+            messages.push(m);
+        }
+    }
+    if messages.len() <= 1 {
+        return r.detail();
+    }
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("({}) {m}.", i + 1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `;`-joined list, the separator of the CSV list cells.

@@ -188,7 +188,7 @@ impl Layout {
         if acts != "all allowed" && acts != "-" {
             under.push(format!("actions: {}", acts.replace('\n', "; ")));
         }
-        under.push(clean(&r.detail()));
+        under.push(clean(&super::what_to_do(r)));
         for text in under {
             for line in wrap(&text, room, &['/', '_', '-']) {
                 s.push_str(&pad);
@@ -214,7 +214,7 @@ fn plain_row(r: &Row, color: bool, s: &mut String) {
             codes.join(",")
         },
         clean(&format!("{}:{}", r.source, r.record)),
-        clean(&r.detail())
+        clean(&super::what_to_do(r))
     ));
 }
 
@@ -513,7 +513,17 @@ mod tests {
             .collect();
         assert_eq!(row_lines.len(), 2);
         assert!(row_lines[0].contains("conditional-deny,excess-access,unresolved-policy"));
-        assert!(row_lines[0].ends_with("or narrow the Deny"));
+        // Every finding's advice, most severe first, numbered.
+        assert!(
+            row_lines[0].contains("  (1) statement 1 (Sid"),
+            "{}",
+            row_lines[0]
+        );
+        assert!(
+            row_lines[0].ends_with("(2) grants more. (3) unresolved."),
+            "{}",
+            row_lines[0]
+        );
         assert!(row_lines[1].contains("999988887777  -  invalid-json  b.json:1  not JSON"));
     }
 
