@@ -446,6 +446,9 @@ fn actions(r: &Row) -> String {
             .actions_in(state)
             .map(|a| a.trim_start_matches("ecr:"))
             .collect();
+        if names.len() == REQUIRED.len() {
+            return format!("all {} {}", REQUIRED.len(), state.as_str());
+        }
         if !names.is_empty() {
             parts.push(format!("{}: {}", state.as_str(), names.join(", ")));
         }
