@@ -287,7 +287,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub who: PullerArgs,
 
-    /// Report format. Example: `--format csv`
+    /// Report format (`html`: one self-contained page for a browser or a ticket).
+    /// Example: `--format csv`
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
@@ -355,7 +356,7 @@ impl PullerArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Write the report to FILE (atomically: a temporary file, then rename) instead of standard
-    /// output. Example: `-o verdicts.csv`
+    /// output; `-` is standard output. Example: `-o verdicts.csv`
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -372,6 +373,11 @@ pub struct RunArgs {
     /// Example: `--progress never`
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+
+    /// No summary line on standard error (it is printed when the report goes to a file, or is
+    /// not the table). Example: `--format json -o report.json --quiet`
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 impl RunArgs {
@@ -386,6 +392,7 @@ impl RunArgs {
             jobs: self.jobs.map(usize::from),
             output: self.output,
             color,
+            quiet: self.quiet,
         }
     }
 
@@ -413,6 +420,8 @@ pub enum FormatArg {
     Json,
     Markdown,
     Sarif,
+    /// One self-contained HTML page (inline style, charts and filter; no network).
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -544,6 +553,7 @@ impl ScanArgs {
                 FormatArg::Json => Format::Json,
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Sarif => Format::Sarif,
+                FormatArg::Html => Format::Html,
             },
             evidence: self.evidence,
             run: self.run.into_config(self.who, color),

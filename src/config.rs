@@ -15,6 +15,22 @@ pub enum Format {
     Json,
     Markdown,
     Sarif,
+    /// One self-contained page for a browser (scan only).
+    Html,
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Html => "html",
+        }
+    }
 }
 
 /// `--fail-on`: the status at or above which the run exits 1.
@@ -62,6 +78,8 @@ pub struct RunConfig {
     pub color: bool,
     /// `--registry-policy-scope`: the scope of registry policies the export gives no setting of.
     pub registry_scope: Option<crate::record::ScopeV>,
+    /// `--quiet`: no summary line on standard error.
+    pub quiet: bool,
 }
 
 /// Everything a scan needs, validated.

@@ -6,7 +6,7 @@
 
 use std::io::{self, IsTerminal};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use rayon::prelude::*;
 
 use crate::audit::{Audit, RegistryPolicy, Row, Rows};
@@ -468,6 +468,9 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     })
 }
 
+/// The progress display: a bar and an ETA when the files are known up front (`len` > 0),
+/// counts and a rate while a folder is walked (its total grows as the walk goes); on a
+/// non-terminal with `always`, a plain line every few seconds.
 fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     let show = match mode {
         Progress::Never => false,
@@ -480,13 +483,11 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     let target = if io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
-        crate::progress::forced_stderr()
+        crate::progress::log_lines()
     };
     let bar = ProgressBar::with_draw_target(Some(len), target);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} files, {msg} [{bar:30}] {per_sec} eta {eta}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
+    if let Some(style) = crate::progress::style(len > 0) {
+        bar.set_style(style);
     }
     bar
 }

@@ -92,7 +92,7 @@ fn bash_completion_offers_the_subcommands() {
 fn bash_completion_offers_the_format_values_after_a_subcommand() {
     assert_eq!(
         bash_complete(&["ecr-audit", "scan", "--format", ""]),
-        ["table", "csv", "json", "markdown", "sarif"]
+        ["table", "csv", "json", "markdown", "sarif", "html"]
     );
     assert_eq!(
         bash_complete(&["ecr-audit", "scan", "export/", "--format", "m"]),

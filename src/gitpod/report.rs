@@ -31,6 +31,10 @@ pub fn write(
             io::ErrorKind::Unsupported,
             "the gitpod command has no SARIF report (its rules are scan's policy findings)",
         )),
+        Format::Html => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the gitpod command has no HTML report yet",
+        )),
     }
 }
 

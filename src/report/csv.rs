@@ -88,7 +88,7 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
         );
         let (codes, detail) = derived.entry(key).or_insert_with(|| {
             let codes = r.codes();
-            (join(codes.iter().map(|c| c.id())), r.detail())
+            (join(codes.iter().map(|c| c.id())), super::what_to_do(r))
         });
         let record = r.record.to_string();
         let cells: [&str; 12] = [

@@ -138,6 +138,10 @@ struct Result<'a> {
     registry: Option<&'a str>,
     region: Option<&'a str>,
     repository: Option<&'a str>,
+    /// Where `repository` comes from: `record` (the input names it) or `path` (a bare policy
+    /// document: its path relative to the scanned folder, without the extension); null when
+    /// there is no name.
+    name_from: Option<&'static str>,
     arn: Option<&'a str>,
     account: &'a str,
     status: &'static str,
@@ -174,6 +178,13 @@ fn result(r: &Row) -> Result<'_> {
         registry: r.repo.registry.as_deref(),
         region: r.repo.region.as_deref(),
         repository: r.repo.repository.as_deref(),
+        name_from: r.repo.repository.as_ref().map(|_| {
+            if r.repo.name_from_path {
+                "path"
+            } else {
+                "record"
+            }
+        }),
         arn: r.repo.arn.as_deref(),
         account: &r.account,
         status: r.status.as_str(),
@@ -201,7 +212,7 @@ fn result(r: &Row) -> Result<'_> {
                 }),
             })
             .collect(),
-        detail: r.detail(),
+        detail: super::what_to_do(r),
     }
 }
 

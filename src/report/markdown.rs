@@ -16,6 +16,9 @@ use crate::finding::{Severity, Status};
 pub use super::sanitize::markdown as text;
 use super::{Counts, Meta};
 
+/// Groups listed per breakdown; the rest are summed on one line.
+const BREAKDOWN_GROUPS: usize = 20;
+
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let c = Counts::of(rows);
     writeln!(out, "# ECR repository policy audit\n")?;
@@ -91,7 +94,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 source(r),
                 actions(r, ActionState::Missing),
                 actions(r, ActionState::Denied),
-                text(&r.detail())
+                text(&super::what_to_do(r))
             )?;
         }
     }
@@ -121,7 +124,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
                 text(&r.account),
                 source(r),
                 text(&codes.join(", ")),
-                text(&r.detail())
+                text(&super::what_to_do(r))
             )?;
         }
     }
@@ -145,6 +148,29 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             text(&r.account),
             source(r)
         )?;
+    }
+
+    writeln!(out, "\n## Summary by account, registry and region")?;
+    for b in super::breakdowns(rows, BREAKDOWN_GROUPS) {
+        writeln!(out, "\n| {} | Rows | error | fail | warn | pass |", b.title)?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+        let line = |out: &mut dyn Write, name: &str, c: &Counts| {
+            writeln!(
+                out,
+                "| {name} | {} | {} | {} | {} | {} |",
+                c.total(),
+                c.error,
+                c.fail,
+                c.warn,
+                c.pass
+            )
+        };
+        for (name, c) in &b.groups {
+            line(out, &text(name), c)?;
+        }
+        if let Some((n, c)) = &b.more {
+            line(out, &format!("{n} more"), c)?;
+        }
     }
 
     if let Some(e) = &meta.evidence {

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::audit::Rows;
+use crate::audit::{Row, Rows};
 use crate::config::Format;
+use crate::finding::Finding;
 use crate::finding::Status;
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sanitize;
@@ -92,23 +94,131 @@ impl Counts {
     pub fn get(mut self, s: Status) -> u64 {
         *self.slot(s)
     }
+
+    pub fn total(self) -> u64 {
+        self.pass + self.warn + self.fail + self.error
+    }
+
+    fn add(&mut self, other: Counts) {
+        self.pass += other.pass;
+        self.warn += other.warn;
+        self.fail += other.fail;
+        self.error += other.error;
+    }
 }
 
+/// Rows per status for each value of one dimension (account, registry or region): how the
+/// table, the Markdown and the HTML report close.
+#[derive(Clone, Debug)]
+pub(crate) struct Breakdown {
+    /// `By account`, `By registry`, `By region`.
+    pub title: &'static str,
+    /// The groups with the most rows first (ties by name), at most the limit asked for.
+    pub groups: Vec<(String, Counts)>,
+    /// How many groups were left out, and their rows summed.
+    pub more: Option<(usize, Counts)>,
+}
+
+/// The breakdowns by account, registry and region (`(unknown)` where the input does not say),
+/// each listing at most `limit` groups.
+pub(crate) fn breakdowns(rows: &Rows, limit: usize) -> [Breakdown; 3] {
+    use std::collections::HashMap;
+    let mut maps: [HashMap<&str, Counts>; 3] = Default::default();
+    for r in rows.iter() {
+        let keys = [
+            &*r.account,
+            r.repo.registry.as_deref().unwrap_or(UNKNOWN),
+            r.repo.region.as_deref().unwrap_or(UNKNOWN),
+        ];
+        for (map, key) in maps.iter_mut().zip(keys) {
+            *map.entry(key).or_default().slot(r.status) += 1;
+        }
+    }
+    let [a, g, r] = maps.map(|m| {
+        let mut groups: Vec<(String, Counts)> =
+            m.into_iter().map(|(k, c)| (k.to_owned(), c)).collect();
+        groups.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(&b.0)));
+        let more = if groups.len() > limit {
+            let rest = groups.split_off(limit.saturating_sub(1));
+            let mut sum = Counts::default();
+            for (_, c) in &rest {
+                sum.add(*c);
+            }
+            Some((rest.len(), sum))
+        } else {
+            None
+        };
+        (groups, more)
+    });
+    [
+        Breakdown {
+            title: "By account",
+            groups: a.0,
+            more: a.1,
+        },
+        Breakdown {
+            title: "By registry",
+            groups: g.0,
+            more: g.1,
+        },
+        Breakdown {
+            title: "By region",
+            groups: r.0,
+            more: r.1,
+        },
+    ]
+}
+
+/// The name of a registry or region the input does not give.
+pub(crate) const UNKNOWN: &str = "(unknown)";
+
 /// Writes `rows` (already in report order) in `format`.
+/// `width`: the terminal's width when the table goes to a terminal (`None`: plain lines).
 pub fn write(
     format: Format,
     rows: &Rows,
     meta: &Meta,
     color: bool,
+    width: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Table => table::write(rows, meta, color, out),
+        Format::Table => table::write(rows, meta, color, width, out),
         Format::Csv => csv::write(rows, out),
         Format::Json => json::write(rows, meta, out),
         Format::Markdown => markdown::write(rows, meta, out),
         Format::Sarif => sarif::write(rows, out),
+        Format::Html => html::write(rows, meta, out),
     }
+}
+
+/// What to do about a row, for the reports' `detail`: with one finding (or none), its sentence
+/// (the row's [`Row::detail`]); with more, every finding's sentence, most severe first (then in
+/// catalog order), numbered — so the advice of a warning is not lost when the row also fails.
+pub(crate) fn what_to_do(r: &Row) -> String {
+    // The registry-policy note tells what was judged, and asks nothing.
+    let mut findings: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.code != crate::finding::Code::RegistryPolicy)
+        .collect();
+    findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
+    let mut messages: Vec<&str> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let m = f.message.trim().trim_end_matches('.');
+        if !messages.contains(&m) {
+            messages.push(m);
+        }
+    }
+    if messages.len() <= 1 {
+        return r.detail();
+    }
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("({}) {m}.", i + 1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `;`-joined list, the separator of the CSV list cells.
