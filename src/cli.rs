@@ -234,35 +234,40 @@ pub struct GitpodArgs {
     #[command(flatten)]
     pub who: PullerArgs,
 
-    /// Report format. Example: `--format markdown`
-    #[arg(long, value_enum, default_value_t = GitpodFormatArg::Table)]
-    pub format: GitpodFormatArg,
+    /// Report format (the scan's formats but SARIF and HTML). Example: `--format markdown`
+    #[arg(long, default_value = "table", value_parser = gitpod_format())]
+    pub format: FormatArg,
 
     #[command(flatten)]
     pub run: RunArgs,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum GitpodFormatArg {
-    Table,
-    Csv,
-    Json,
-    Markdown,
+/// The one report-format value type (issue 10: one `ValueEnum` per concept), narrowed to the
+/// formats `gitpod` writes.
+fn gitpod_format() -> impl clap::builder::TypedValueParser<Value = FormatArg> {
+    use clap::builder::TypedValueParser as _;
+    const GITPOD: [FormatArg; 4] = [
+        FormatArg::Table,
+        FormatArg::Csv,
+        FormatArg::Json,
+        FormatArg::Markdown,
+    ];
+    clap::builder::PossibleValuesParser::new(GITPOD.iter().filter_map(ValueEnum::to_possible_value))
+        .map(|s| {
+            GITPOD
+                .into_iter()
+                .find(|f| f.to_possible_value().is_some_and(|v| v.matches(&s, false)))
+                .unwrap_or(FormatArg::Table)
+        })
 }
 
 impl GitpodArgs {
     /// The validated configuration: the export is judged exactly as `scan` would judge it.
     pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
-        use ecr_audit::config::Format as G;
         ecr_audit::gitpod::GitpodConfig {
             paths: self.paths,
             exports: self.exports,
-            format: match self.format {
-                GitpodFormatArg::Table => G::Table,
-                GitpodFormatArg::Csv => G::Csv,
-                GitpodFormatArg::Json => G::Json,
-                GitpodFormatArg::Markdown => G::Markdown,
-            },
+            format: self.format.into(),
             run: self.run.into_config(self.who, color),
         }
     }
@@ -424,6 +429,19 @@ pub enum FormatArg {
     Html,
 }
 
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Html => Format::Html,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FailOnArg {
     Fail,
@@ -547,14 +565,7 @@ impl ScanArgs {
     pub fn into_config(self, color: bool) -> ScanConfig {
         ScanConfig {
             paths: self.paths,
-            format: match self.format {
-                FormatArg::Table => Format::Table,
-                FormatArg::Csv => Format::Csv,
-                FormatArg::Json => Format::Json,
-                FormatArg::Markdown => Format::Markdown,
-                FormatArg::Sarif => Format::Sarif,
-                FormatArg::Html => Format::Html,
-            },
+            format: self.format.into(),
             evidence: self.evidence,
             run: self.run.into_config(self.who, color),
         }
