@@ -234,7 +234,7 @@ pub struct GitpodArgs {
     #[command(flatten)]
     pub who: PullerArgs,
 
-    /// Report format (the scan's formats but SARIF and HTML). Example: `--format markdown`
+    /// Report format (the scan's formats but SARIF). Example: `--format html`
     #[arg(long, default_value = "table", value_parser = gitpod_format())]
     pub format: FormatArg,
 
@@ -246,11 +246,12 @@ pub struct GitpodArgs {
 /// formats `gitpod` writes.
 fn gitpod_format() -> impl clap::builder::TypedValueParser<Value = FormatArg> {
     use clap::builder::TypedValueParser as _;
-    const GITPOD: [FormatArg; 4] = [
+    const GITPOD: [FormatArg; 5] = [
         FormatArg::Table,
         FormatArg::Csv,
         FormatArg::Json,
         FormatArg::Markdown,
+        FormatArg::Html,
     ];
     clap::builder::PossibleValuesParser::new(GITPOD.iter().filter_map(ValueEnum::to_possible_value))
         .map(|s| {

@@ -237,3 +237,72 @@ fn a_repository_name_with_markup_stays_text_in_the_browser() {
     assert!(r.dom.contains("&lt;b id=\"injected\"&gt;bold&lt;/b&gt;"));
     assert!(!r.dom.contains("<title>pwned"));
 }
+
+/// Issue 14: `gitpod --format html` in the browser: its rows and counts are the JSON report's,
+/// the filter narrows them (not-applicable rows included), the documentation's placeholder
+/// image stays text, and the page logs no script error or CSP violation.
+#[test]
+fn gitpod_report_renders_the_json_reports_rows_and_its_filter_narrows_them() {
+    let Some(browser) = chromium() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tree = Tree::new();
+    let page = tree.join("gitpod.html");
+    let gitpod = |format: &str, out: Option<&Path>| {
+        let mut cmd = util::ecr_audit();
+        cmd.current_dir(root).args([
+            "gitpod",
+            "testdata/gitpod",
+            "--export",
+            "testdata/export",
+            "--account",
+            ACCOUNT,
+            "--format",
+            format,
+            "--fail-on",
+            "never",
+            "--progress",
+            "never",
+        ]);
+        if let Some(out) = out {
+            cmd.arg("-o").arg(out);
+        }
+        cmd.output().expect("gitpod")
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(&gitpod("json", None).stdout).expect("gitpod json");
+    let results = json["results"].as_array().expect("results");
+    let run = gitpod("html", Some(&page));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let all = render(&browser, &page, "");
+    assert!(all.console.is_empty(), "{:#?}", all.console);
+    let shown = rows(&all.dom);
+    assert_eq!(shown.len(), results.len());
+    assert!(shown.iter().all(|(_, visible)| *visible));
+    for status in ["error", "fail", "warn", "pass", "not-applicable"] {
+        let want = results.iter().filter(|r| r["status"] == status).count();
+        let got = shown.iter().filter(|(s, _)| s == status).count();
+        assert_eq!(got, want, "{status}");
+    }
+    assert!(
+        all.dom.contains("&lt;aws-ecr-url-prefix&gt;"),
+        "placeholder escaped"
+    );
+    assert!(!all.dom.contains("<aws-ecr-url-prefix>"));
+
+    let failing = render(&browser, &page, "status=fail,error");
+    assert!(failing.console.is_empty(), "{:#?}", failing.console);
+    let visible: Vec<_> = rows(&failing.dom).into_iter().filter(|(_, v)| *v).collect();
+    let want = results
+        .iter()
+        .filter(|r| r["status"] == "fail" || r["status"] == "error")
+        .count();
+    assert_eq!(visible.len(), want);
+    assert!(want > 0 && want < results.len());
+    assert_eq!(number_after(&failing.dom, "id=\"shown\""), want as u64);
+}

@@ -31,10 +31,7 @@ pub fn write(
             io::ErrorKind::Unsupported,
             "the gitpod command has no SARIF report (its rules are scan's policy findings)",
         )),
-        Format::Html => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the gitpod command has no HTML report yet",
-        )),
+        Format::Html => html(rows, meta, out),
     }
 }
 
@@ -398,4 +395,133 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
         )?;
     }
     Ok(())
+}
+
+/// One self-contained page (issue 14), with the scan report's style sheet, filter script and
+/// Content-Security-Policy (both allowed by hash, nothing else), and its escaping: every piece
+/// of input text goes through `esc`. Rows are listed worst first; the filter and the search box
+/// narrow them, and without script every row is shown.
+fn html(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    use crate::report::html::{SCRIPT, STYLE, csp_hash, esc};
+    let generated = crate::run::generated_at();
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+    )?;
+    writeln!(
+        out,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'\">",
+        csp_hash(STYLE),
+        csp_hash(SCRIPT)
+    )?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Gitpod images cross-checked against the ECR export — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        esc(&generated)
+    )?;
+    writeln!(
+        out,
+        "<h1>Gitpod images cross-checked against the ECR export</h1>\n<p class=\"muted\">Can the installation pull every image the Gitpod configurations use, according to the exported repository policies?</p>"
+    )?;
+    let counts = counts(rows);
+    let worst = rows.iter().filter_map(|r| r.status).max();
+    let (class, text) = match worst {
+        Some(Status::Error | Status::Fail) => (
+            "fail",
+            "FAIL: some image cannot be pulled, or could not be checked",
+        ),
+        Some(Status::Warn) => (
+            "warn",
+            "WARN: every checked image can be pulled, with warnings",
+        ),
+        _ => ("pass", "PASS: every private ECR image can be pulled"),
+    };
+    writeln!(out, "<div class=\"verdict {class}\">{text}</div>")?;
+    writeln!(out, "<h2>About this run</h2>\n<table class=\"meta\">")?;
+    for (k, v) in [
+        ("Generated (UTC)", esc(&generated)),
+        ("Tool", format!("ecr-audit {}", env!("CARGO_PKG_VERSION"))),
+        ("Audited accounts", esc(&meta.accounts.join(", "))),
+        ("Configurations", meta.configs.to_string()),
+        ("Export records", meta.export_records.to_string()),
+    ] {
+        writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>")?;
+    }
+    writeln!(out, "</table>\n<h2>Verdicts</h2>\n<div class=\"tiles\">")?;
+    for (s, n) in counts.iter().rev() {
+        let s = status_str(*s);
+        writeln!(
+            out,
+            "<div class=\"tile {s}\"><span class=\"n\">{n}</span>{s}</div>"
+        )?;
+    }
+    writeln!(out, "</div>")?;
+    writeln!(
+        out,
+        "<div class=\"controls\" id=\"controls\" hidden><strong>Show</strong>"
+    )?;
+    for (s, _) in counts.iter().rev() {
+        let s = status_str(*s);
+        writeln!(
+            out,
+            "<label><input type=\"checkbox\" name=\"status\" value=\"{s}\" checked> <span class=\"st {s}\">{s}</span></label>"
+        )?;
+    }
+    writeln!(
+        out,
+        "<input type=\"search\" id=\"q\" placeholder=\"Search image, configuration, finding…\" aria-label=\"Search\"> <span class=\"muted\"><span id=\"shown\">{}</span> of {} rows shown</span></div>",
+        rows.len(),
+        rows.len()
+    )?;
+    writeln!(
+        out,
+        "<section data-rows>\n<h2>Images ({})</h2>\n<table class=\"rows\">\n<thead><tr><th class=\"c-st\">Status</th><th class=\"c-repo\">Image</th><th class=\"c-acct\">Account</th><th class=\"c-act\">In the export</th><th>Findings and what to do</th></tr></thead>\n<tbody>",
+        rows.len()
+    )?;
+    let mut sorted: Vec<&GitpodRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| std::cmp::Reverse(r.status));
+    for r in sorted {
+        let s = status_str(r.status);
+        let image = r.image.as_deref().map_or_else(|| "—".to_owned(), esc);
+        let place = match &r.via {
+            Some(via) => format!("{} (in {})", esc(&r.config), esc(via)),
+            None => esc(&r.config),
+        };
+        let export = match &r.verdict {
+            Some(v) => format!(
+                "<span class=\"st {0}\">{0}</span><br><code>{1}</code>",
+                v.status.as_str(),
+                esc(&format!("{}:{}", v.source, v.record))
+            ),
+            None => "<span class=\"muted\">—</span>".to_owned(),
+        };
+        let mut findings = String::from("<ul class=\"findings\">");
+        for f in &r.findings {
+            let sev = f.code.severity().as_str();
+            findings.push_str(&format!(
+                "<li><span class=\"st {sev}\">{sev}</span> <code>{}</code> {}</li>",
+                f.code.id(),
+                esc(&f.message)
+            ));
+        }
+        findings.push_str("</ul>");
+        // The row's sentence, unless it only repeats a finding's message.
+        if !r.findings.iter().any(|f| *f.message == *r.detail) {
+            findings.push_str(&format!("<span class=\"todo\">{}</span>", esc(&r.detail)));
+        }
+        writeln!(
+            out,
+            "<tr data-status=\"{s}\"><td><span class=\"st {s}\">{s}</span></td><td><div class=\"repo\">{image}</div><code>{place}</code></td><td><code class=\"nw\">{}</code></td><td>{export}</td><td>{findings}</td></tr>",
+            esc(&r.account)
+        )?;
+    }
+    writeln!(
+        out,
+        "</tbody>\n</table>\n<p class=\"none-shown muted\" hidden>No row matches the filter.</p>\n</section>"
+    )?;
+    writeln!(
+        out,
+        "<footer>Made by ecr-audit {} offline, from the export and the configurations named above; no network was used.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    )
 }

@@ -23,7 +23,7 @@ use crate::finding::{Finding, Status};
 use super::{Breakdown, Counts, Meta};
 
 /// The page's style sheet (allowed by its hash in the CSP).
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root{--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--error:#8250df;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1200px;padding:24px}
@@ -40,7 +40,8 @@ th{background:var(--bg);font-weight:600}
 .tile .n{font-size:24px;font-weight:700;display:block}
 .tile.pass{border-left-color:var(--pass)}.tile.warn{border-left-color:var(--warn)}.tile.fail{border-left-color:var(--fail)}.tile.error{border-left-color:var(--error)}
 .st{display:inline-block;font-weight:700;text-transform:uppercase;font-size:11px;padding:1px 6px;border-radius:10px;color:#fff}
-.st.pass{background:var(--pass)}.st.warn{background:var(--warn)}.st.fail{background:var(--fail)}.st.error{background:var(--error)}.st.note{background:var(--muted)}
+.st.pass{background:var(--pass)}.st.warn{background:var(--warn)}.st.fail{background:var(--fail)}.st.error{background:var(--error)}.st.note,.st.not-applicable{background:var(--muted)}
+.tile.not-applicable{border-left-color:var(--muted)}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px 24px}
 .chart{margin:0}.chart svg{width:100%;max-width:640px;height:auto}
 .nw{white-space:nowrap}
@@ -65,7 +66,7 @@ tr{break-inside:avoid}h2{break-after:avoid}
 /// The filter and the search box (allowed by its hash in the CSP). The filter can also be set
 /// in the address's fragment, e.g. `report.html#status=fail,error&q=payments`, and is kept there
 /// so a filtered view can be shared.
-const SCRIPT: &str = r##"
+pub(crate) const SCRIPT: &str = r##"
 (function(){
 var rows=[].slice.call(document.querySelectorAll("tr[data-status]"));
 var boxes=[].slice.call(document.querySelectorAll("input[name=status]"));
@@ -314,7 +315,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The CSP source expression allowing exactly `text` as an inline `<style>` or `<script>`.
-fn csp_hash(text: &str) -> String {
+pub(crate) fn csp_hash(text: &str) -> String {
     format!("sha256-{}", base64(&Sha256::digest(text.as_bytes())))
 }
 
