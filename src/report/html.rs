@@ -162,9 +162,10 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Records",
         &format!(
-            "{} records × {} accounts = <span id=\"total\">{}</span> rows; {} files read, {} skipped (no export shape), {} records folded into another row by a join",
+            "{} records × {} account{} = <span id=\"total\">{}</span> rows; {} files read, {} skipped (no export shape), {} records folded into another row by a join",
             meta.records,
             meta.accounts.len(),
+            if meta.accounts.len() == 1 { "" } else { "s" },
             rows.len(),
             t.files,
             t.skipped,
