@@ -309,10 +309,11 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             Made::One(rows)
         };
         let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
+        // The file first, then its records: the display never counts records ahead of files.
+        bar.inc(1);
         if !bar.is_hidden() {
             bar.set_message(format!("{} records", done + records));
         }
-        bar.inc(1);
         // A million sources wait here until the last is read: only what most have
         // (rows, a count) is held inline; the rare rest is boxed.
         let skipped = match outcome {
@@ -392,20 +393,28 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     };
     match folder {
         Some(folder) => std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Source>>(2);
+            // Each chunk says whether the walk is over: from then on the total is known, and
+            // the display turns from counts into a bar.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Source>, bool)>(2);
             scope.spawn(move || {
                 let mut found = Vec::with_capacity(CHUNK);
                 input::walk_folder(folder, &mut |src| {
                     found.push(src);
                     if found.len() == CHUNK {
                         // The receiver only goes away when the scan does.
-                        let _ = tx.send(std::mem::replace(&mut found, Vec::with_capacity(CHUNK)));
+                        let full = std::mem::replace(&mut found, Vec::with_capacity(CHUNK));
+                        let _ = tx.send((full, false));
                     }
                 });
-                let _ = tx.send(found);
+                let _ = tx.send((found, true));
             });
-            for (c, chunk) in rx.into_iter().enumerate() {
+            for (c, (chunk, last)) in rx.into_iter().enumerate() {
                 bar.inc_length(chunk.len() as u64);
+                if last && !bar.is_hidden() {
+                    if let Some(style) = crate::progress::style(true) {
+                        bar.set_style(style);
+                    }
+                }
                 judge_chunk(c, &chunk);
                 sources.extend(chunk);
             }
@@ -489,5 +498,6 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
     if let Some(style) = crate::progress::style(len > 0) {
         bar.set_style(style);
     }
+    bar.set_message("0 records");
     bar
 }
