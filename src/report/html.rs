@@ -17,10 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{Row, Rows};
 use crate::catalog::{CATALOG_DATE, REQUIRED};
-use crate::eval::ActionState;
 use crate::finding::{Finding, Status};
 
-use super::{Breakdown, Counts, Meta};
+use super::{ActionSummary, Breakdown, Counts, Meta};
 
 /// The page's style sheet (allowed by its hash in the CSP).
 pub(crate) const STYLE: &str = r#"
@@ -435,30 +434,10 @@ fn detailed_section(
 
 /// The required actions that are not plainly allowed, by state.
 fn actions(r: &Row) -> String {
-    if r.actions.is_none() {
-        return "<span class=\"muted\">not judged</span>".into();
-    }
-    let mut parts = Vec::new();
-    for state in [
-        ActionState::Denied,
-        ActionState::Missing,
-        ActionState::Conditional,
-    ] {
-        let names: Vec<&str> = r
-            .actions_in(state)
-            .map(|a| a.trim_start_matches("ecr:"))
-            .collect();
-        if names.len() == REQUIRED.len() {
-            return format!("all {} {}", REQUIRED.len(), state.as_str());
-        }
-        if !names.is_empty() {
-            parts.push(format!("{}: {}", state.as_str(), names.join(", ")));
-        }
-    }
-    if parts.is_empty() {
-        format!("all {} allowed", REQUIRED.len())
-    } else {
-        parts.join("<br>")
+    match ActionSummary::of(r) {
+        ActionSummary::NotJudged => "<span class=\"muted\">not judged</span>".into(),
+        ActionSummary::All(state) => format!("all {} {}", REQUIRED.len(), state.as_str()),
+        ActionSummary::Parts(parts) => ActionSummary::join_parts(&parts, "<br>"),
     }
 }
 

@@ -232,3 +232,52 @@ pub(crate) fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     }
     s
 }
+
+/// What a row's required actions come to, for the reports that summarise them (table, HTML):
+/// not judged, all three in one state, or the states that need attention with their actions
+/// (`ecr:` left out), denied first.
+pub(crate) enum ActionSummary {
+    NotJudged,
+    All(crate::eval::ActionState),
+    Parts(Vec<(crate::eval::ActionState, Vec<&'static str>)>),
+}
+
+impl ActionSummary {
+    pub(crate) fn of(r: &crate::audit::Row) -> ActionSummary {
+        use crate::eval::ActionState;
+        if r.actions.is_none() {
+            return ActionSummary::NotJudged;
+        }
+        let mut parts = Vec::new();
+        for state in [
+            ActionState::Denied,
+            ActionState::Missing,
+            ActionState::Conditional,
+        ] {
+            let names: Vec<&str> = r
+                .actions_in(state)
+                .map(|a| a.trim_start_matches("ecr:"))
+                .collect();
+            if names.len() == crate::catalog::REQUIRED.len() {
+                return ActionSummary::All(state);
+            }
+            if !names.is_empty() {
+                parts.push((state, names));
+            }
+        }
+        if parts.is_empty() {
+            ActionSummary::All(ActionState::Allowed)
+        } else {
+            ActionSummary::Parts(parts)
+        }
+    }
+
+    /// `denied: BatchGetImage` lines joined with `sep`.
+    pub(crate) fn join_parts(parts: &[(crate::eval::ActionState, Vec<&str>)], sep: &str) -> String {
+        parts
+            .iter()
+            .map(|(state, names)| format!("{}: {}", state.as_str(), names.join(", ")))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}

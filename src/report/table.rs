@@ -9,12 +9,10 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::audit::{Row, Rows};
-use crate::catalog::REQUIRED;
-use crate::eval::ActionState;
 use crate::finding::Status;
 
 pub(crate) use super::sanitize::clean;
-use super::{Counts, Meta, write_in_waves};
+use super::{ActionSummary, Counts, Meta, write_in_waves};
 
 /// A terminal table in the house style, styled only when `color` (scan and gitpod share it).
 pub(crate) fn new_table(color: bool) -> Table {
@@ -324,31 +322,11 @@ fn write_breakdown(b: &super::Breakdown, out: &mut dyn Write) -> io::Result<()> 
 
 /// The states that need attention, e.g. `missing: BatchGetImage`; `all allowed` otherwise.
 fn actions(r: &Row) -> String {
-    if r.actions.is_none() {
-        return "-".into();
-    }
-    let mut parts = Vec::new();
-    for state in [
-        ActionState::Denied,
-        ActionState::Missing,
-        ActionState::Conditional,
-    ] {
-        let names: Vec<&str> = r
-            .actions_in(state)
-            .map(|a| a.trim_start_matches("ecr:"))
-            .collect();
-        if names.len() == REQUIRED.len() {
-            // All three alike: say so, and leave the width to the detail.
-            return format!("all {}", state.as_str());
-        }
-        if !names.is_empty() {
-            parts.push(format!("{}: {}", state.as_str(), names.join(", ")));
-        }
-    }
-    if parts.is_empty() {
-        "all allowed".into()
-    } else {
-        parts.join("\n")
+    match ActionSummary::of(r) {
+        ActionSummary::NotJudged => "-".into(),
+        // All three alike: say so, and leave the width to the detail.
+        ActionSummary::All(state) => format!("all {}", state.as_str()),
+        ActionSummary::Parts(parts) => ActionSummary::join_parts(&parts, "\n"),
     }
 }
 
@@ -381,6 +359,7 @@ mod tests {
     use super::*;
 
     use crate::audit::RowRepo;
+    use crate::eval::ActionState;
     use crate::finding::{Code, Finding, StatementRef};
     use std::sync::Arc;
 
