@@ -1150,6 +1150,9 @@ mod hostile;
 #[path = "tests_prop.rs"]
 mod prop;
 
+#[path = "tests_linear.rs"]
+mod linear;
+
 #[test]
 fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {
     use std::path::PathBuf;
