@@ -54,14 +54,35 @@ enum Capped {
     Io(io::Error),
 }
 
-fn read_capped(reader: impl Read, hint: u64, limit: u64) -> Result<Vec<u8>, Capped> {
+/// Reads at most `limit` bytes. The buffer grows by doubling but never past `limit` + 1 (one byte
+/// over the limit tells "exactly at the limit" from "over it"), so refusing an oversized input
+/// (a gzip bomb) holds at most the cap, not twice it as `read_to_end`'s doubling would.
+fn read_capped(mut reader: impl Read, hint: u64, limit: u64) -> Result<Vec<u8>, Capped> {
+    let most = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
     let capacity = usize::try_from(hint.min(limit)).unwrap_or(0);
-    let mut buf = Vec::with_capacity(capacity.saturating_add(1));
-    // One byte over the limit tells "exactly at the limit" from "over it".
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(Capped::Io)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(capacity.saturating_add(1).min(most));
+    loop {
+        if buf.len() == buf.capacity() {
+            if buf.len() >= most {
+                break;
+            }
+            let grown = buf
+                .capacity()
+                .saturating_mul(2)
+                .clamp(SMALL_FILE as usize, most);
+            buf.reserve_exact(grown - buf.len());
+        }
+        // Read into the room there is: `read_to_end` of a reader that ends at the capacity
+        // never grows the buffer itself.
+        let room = buf.capacity() - buf.len();
+        let n = (&mut reader)
+            .take(room as u64)
+            .read_to_end(&mut buf)
+            .map_err(Capped::Io)?;
+        if n < room {
+            break;
+        }
+    }
     if buf.len() as u64 > limit {
         return Err(Capped::TooLarge);
     }
