@@ -40,8 +40,50 @@ impl Rng {
     }
 }
 
-fn statement(rng: &mut Rng, i: usize) -> String {
+/// Values that vary per repository in a non-templated estate (`--distinct`): organisation,
+/// VPC endpoints and team accounts.
+struct Vary {
+    org: String,
+    vpce: [String; 2],
+    account: String,
+}
+
+impl Vary {
+    /// The templated values, the same for every repository.
+    fn templated() -> Self {
+        Vary {
+            org: "o-abc123def4".to_owned(),
+            vpce: ["vpce-0a1b2c3d".to_owned(), "vpce-4e5f6a7b".to_owned()],
+            account: String::new(),
+        }
+    }
+
+    fn distinct(rng: &mut Rng) -> Self {
+        Vary {
+            org: format!("o-{:010x}", rng.next() & 0xff_ffff_ffff),
+            vpce: [
+                format!("vpce-{:08x}", rng.next() as u32),
+                format!("vpce-{:08x}", rng.next() as u32),
+            ],
+            account: format!("{:012}", rng.next() % 1_000_000_000_000),
+        }
+    }
+}
+
+fn statement(rng: &mut Rng, i: usize, v: &Vary) -> String {
+    let Vary { org, vpce, account } = v;
+    // A registry account of the template, or the repository's own team account.
+    let other = |rng: &mut Rng| {
+        if account.is_empty() {
+            REGISTRIES[rng.below(REGISTRIES.len())].to_owned()
+        } else {
+            account.clone()
+        }
+    };
     match rng.below(9) {
+        0 | 1 if !account.is_empty() => format!(
+            r#"{{"Sid":"Gitpod{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{GITPOD}:root","arn:aws:iam::{account}:role/team-ci"]}},"Action":{PULL}}}"#
+        ),
         0 | 1 => format!(
             r#"{{"Sid":"Gitpod{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{GITPOD}:root"]}},"Action":{PULL}}}"#
         ),
@@ -49,31 +91,32 @@ fn statement(rng: &mut Rng, i: usize) -> String {
             r#"{{"Sid":"Short{i}","Effect":"Allow","Principal":{{"AWS":"{GITPOD}"}},"Action":["ecr:BatchGet*","ecr:GetDownloadUrlForLayer","ecr:batchchecklayeravailability"]}}"#
         ),
         3 => format!(
-            r#"{{"Sid":"Org{i}","Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"o-abc123def4"}}}}}}"#
+            r#"{{"Sid":"Org{i}","Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{org}"}}}}}}"#
         ),
         4 => format!(
             r#"{{"Sid":"CI{i}","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:role/ci-push"}},"Action":["ecr:PutImage","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload"]}}"#,
-            REGISTRIES[rng.below(REGISTRIES.len())]
+            other(rng)
         ),
         5 => format!(
             r#"{{"Sid":"NoDelete{i}","Effect":"Deny","Principal":"*","Action":["ecr:Delete*","ecr:BatchDeleteImage"],"Condition":{{"StringNotLike":{{"aws:PrincipalArn":"arn:aws:iam::*:role/admin-*"}}}}}}"#
         ),
         6 => format!(
-            r#"{{"Sid":"Vpce{i}","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"StringNotEquals":{{"aws:SourceVpce":["vpce-0a1b2c3d","vpce-4e5f6a7b"]}},"Bool":{{"aws:PrincipalIsAWSService":"false"}}}}}}"#
+            r#"{{"Sid":"Vpce{i}","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"StringNotEquals":{{"aws:SourceVpce":["{}","{}"]}},"Bool":{{"aws:PrincipalIsAWSService":"false"}}}}}}"#,
+            vpce[0], vpce[1]
         ),
         7 => format!(
             r#"{{"Sid":"Tls{i}","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#
         ),
         _ => format!(
             r#"{{"Sid":"Other{i}","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{}:root"]}},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}}"#,
-            REGISTRIES[rng.below(REGISTRIES.len())]
+            other(rng)
         ),
     }
 }
 
-fn policy(rng: &mut Rng) -> String {
+fn policy(rng: &mut Rng, v: &Vary) -> String {
     let n = 1 + rng.below(5);
-    let statements: Vec<String> = (0..n).map(|i| statement(rng, i)).collect();
+    let statements: Vec<String> = (0..n).map(|i| statement(rng, i, v)).collect();
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
         statements.join(",")
@@ -81,9 +124,11 @@ fn policy(rng: &mut Rng) -> String {
 }
 
 fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let distinct = args.iter().any(|a| a == "--distinct");
+    args.retain(|a| a != "--distinct");
     if args.len() < 3 {
-        eprintln!("usage: gen_export <OUT_DIR> <N> [SEED]");
+        eprintln!("usage: gen_export <OUT_DIR> <N> [SEED] [--distinct]");
         std::process::exit(2);
     }
     let out = PathBuf::from(&args[1]);
@@ -96,12 +141,19 @@ fn main() -> std::io::Result<()> {
     fs::create_dir_all(&tree)?;
     let mut jsonl = BufWriter::new(fs::File::create(out.join("export.jsonl"))?);
     let mut unique = BufWriter::new(fs::File::create(out.join("export-unique.jsonl"))?);
+    let mut texts = std::collections::HashSet::new();
     for i in 0..n {
+        let vary = if distinct {
+            Vary::distinct(&mut rng)
+        } else {
+            Vary::templated()
+        };
         let registry = REGISTRIES[rng.below(REGISTRIES.len())];
         let region = REGIONS[rng.below(REGIONS.len())];
         let team = TEAMS[rng.below(TEAMS.len())];
         let name = format!("{team}/app-{i:07}");
-        let text = policy(&mut rng);
+        let text = policy(&mut rng, &vary);
+        texts.insert(text.clone());
         // At most 1,000 files per folder, as exports usually shard.
         let dir = tree
             .join(registry)
@@ -134,6 +186,10 @@ fn main() -> std::io::Result<()> {
     }
     jsonl.flush()?;
     unique.flush()?;
-    eprintln!("wrote {n} repositories under {}", out.display());
+    eprintln!(
+        "wrote {n} repositories under {} ({} distinct policy texts)",
+        out.display(),
+        texts.len()
+    );
     Ok(())
 }

@@ -119,13 +119,10 @@ pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
             }
         }
     }
-    let mut out: Vec<&str> = Vec::with_capacity(candidates.len());
-    for a in candidates {
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out
+    // Once each, in order; a set, so that a statement of many principals stays linear.
+    let mut seen = rustc_hash::FxHashSet::default();
+    candidates.retain(|a| seen.insert(*a));
+    candidates
 }
 
 #[cfg(test)]

@@ -189,21 +189,30 @@ fn undecided(v: &View<'_>, puller: &Puller) -> String {
     if v.resource == Tri::Unknown {
         items.push("whether its resource pattern matches the repository".to_owned());
     }
+    // Keys named once whatever their case (a set, so that a statement of many keys stays
+    // linear); the message names the first few and counts the rest.
     let mut keys: Vec<&str> = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     for c in v.stmt.conditions() {
-        if condition::eval(c, puller) == Tri::Unknown
-            && !keys.iter().any(|k| k.eq_ignore_ascii_case(c.key()))
-        {
+        if condition::eval(c, puller) == Tri::Unknown && seen.insert(c.key_lower()) {
             keys.push(c.key());
         }
     }
     match keys.len() {
         0 => {}
         1 => items.push(format!("the condition key {}", keys[0])),
-        _ => items.push(format!("the condition keys {}", list(&keys))),
+        n if n <= NAMED => items.push(format!("the condition keys {}", list(&keys))),
+        n => {
+            let mut named: Vec<String> = keys[..NAMED].iter().map(|k| (*k).to_owned()).collect();
+            named.push(format!("{} more", n - NAMED));
+            items.push(format!("the condition keys {}", list(&named)));
+        }
     }
     list(&items)
 }
+
+/// How many items a message names before it counts the rest ("… and 39,995 more").
+const NAMED: usize = 8;
 
 /// An Allow to every AWS principal without a condition that certainly narrows who the
 /// principal is (see [`audience::narrows`]).
@@ -284,6 +293,12 @@ fn cross_account_write(
     }
     if granted.is_empty() {
         return;
+    }
+    let more = granted.len().saturating_sub(NAMED);
+    if more > 0 {
+        // A statement may name thousands of accounts: name the first few, count the rest.
+        granted.truncate(NAMED);
+        granted.push(format!("{more} more accounts"));
     }
     let owner = match owner {
         Some(o) => format!("the registry's owner {o}"),

@@ -18,15 +18,22 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// The buffer a file is first read into.
 const SMALL_FILE: u64 = 8 << 10;
 
+/// Deflate inflates at most about 1,032 times: a gzip smaller than this many bytes cannot inflate
+/// past 64 MiB, so it is inflated at once; a larger one is first inflated into nothing to learn
+/// its size, so that one over the cap (a gzip bomb) is refused without holding any of it.
+const GZIP_ONE_PASS: usize = 64 << 10;
+
 /// Reads the whole source, gunzipped when it starts with the gzip magic bytes.
 pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
     let raw = match source.path() {
-        None => read_capped(io::stdin().lock(), 0, limit),
+        None => read_capped(io::stdin().lock(), 0, limit, || None),
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
-            // No `stat` for a size hint: exports are mostly small files, which one read of a
-            // page-sized buffer takes whole (a syscall less per file); larger ones grow it.
-            read_capped(file, SMALL_FILE, limit)
+            // No `stat` up front: exports are mostly small files, which one read of a
+            // page-sized buffer takes whole (a syscall less per file); a larger one is sized by
+            // `stat` once the first read fills the buffer.
+            let size = || file.metadata().ok().map(|m| m.len());
+            read_capped(&file, SMALL_FILE, limit, size)
         }
     }
     .map_err(|e| match e {
@@ -36,16 +43,32 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
     if !raw.starts_with(&GZIP_MAGIC) {
         return Ok(raw);
     }
+    let too_large = || format!("decompressed size exceeds {}", human(limit));
+    let damaged = |e: io::Error| format!("damaged gzip data: {e}");
     // `MultiGzDecoder`: `cat a.gz b.gz` (and pigz/bgzip output) is several members; the plain
     // decoder would silently stop after the first.
+    let size = if raw.len() < GZIP_ONE_PASS {
+        None
+    } else {
+        let inflated = io::copy(
+            &mut MultiGzDecoder::new(raw.as_slice()).take(limit.saturating_add(1)),
+            &mut io::sink(),
+        )
+        .map_err(damaged)?;
+        if inflated > limit {
+            return Err(too_large());
+        }
+        Some(inflated)
+    };
     read_capped(
         MultiGzDecoder::new(raw.as_slice()),
-        raw.len() as u64 * 4,
+        size.unwrap_or(raw.len() as u64 * 4),
         limit,
+        || size,
     )
     .map_err(|e| match e {
-        Capped::TooLarge => format!("decompressed size exceeds {}", human(limit)),
-        Capped::Io(e) => format!("damaged gzip data: {e}"),
+        Capped::TooLarge => too_large(),
+        Capped::Io(e) => damaged(e),
     })
 }
 
@@ -54,14 +77,51 @@ enum Capped {
     Io(io::Error),
 }
 
-fn read_capped(reader: impl Read, hint: u64, limit: u64) -> Result<Vec<u8>, Capped> {
+/// Reads at most `limit` bytes. `size` is asked once, when the first buffer (`hint`) is full:
+/// the size the whole input will have, if known (a file's length), so that an input over the cap
+/// is refused without reading it and one under it is read into a buffer of its size. Otherwise
+/// the buffer grows by doubling but never past `limit` + 1 (one byte over the limit tells
+/// "exactly at the limit" from "over it").
+fn read_capped(
+    mut reader: impl Read,
+    hint: u64,
+    limit: u64,
+    size: impl FnOnce() -> Option<u64>,
+) -> Result<Vec<u8>, Capped> {
+    let most = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
     let capacity = usize::try_from(hint.min(limit)).unwrap_or(0);
-    let mut buf = Vec::with_capacity(capacity.saturating_add(1));
-    // One byte over the limit tells "exactly at the limit" from "over it".
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(Capped::Io)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(capacity.saturating_add(1).min(most));
+    let mut size = Some(size);
+    loop {
+        if buf.len() == buf.capacity() {
+            if buf.len() >= most {
+                break;
+            }
+            let known = size.take().and_then(|f| f());
+            if known.is_some_and(|k| k > limit) {
+                return Err(Capped::TooLarge);
+            }
+            let grown = match known {
+                // Its size and one byte more, to see the end (or that it grew meanwhile).
+                Some(k) if k as usize >= buf.len() => (k as usize).saturating_add(1).min(most),
+                _ => buf
+                    .capacity()
+                    .saturating_mul(2)
+                    .clamp(SMALL_FILE as usize, most),
+            };
+            buf.reserve_exact(grown - buf.len());
+        }
+        // Read into the room there is: `read_to_end` of a reader that ends at the capacity
+        // never grows the buffer itself.
+        let room = buf.capacity() - buf.len();
+        let n = (&mut reader)
+            .take(room as u64)
+            .read_to_end(&mut buf)
+            .map_err(Capped::Io)?;
+        if n < room {
+            break;
+        }
+    }
     if buf.len() as u64 > limit {
         return Err(Capped::TooLarge);
     }

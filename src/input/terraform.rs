@@ -6,7 +6,7 @@
 //! A state is one file per workspace, so it is read as a `serde_json::Value` tree (serde_json's
 //! recursion limit keeps a hostile one from overflowing the stack).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -245,6 +245,15 @@ fn collect(found: &[Resource], emit: &mut Emit) {
             (i, repo)
         })
         .collect();
+    let mut named: HashMap<&str, Named<'_>> = HashMap::new();
+    for (at, (_, k)) in repos.iter().enumerate() {
+        if let Some(name) = k.repository.as_deref() {
+            named
+                .entry(name)
+                .or_insert_with(|| Named::new(at))
+                .add(at, k.registry.as_deref());
+        }
+    }
     let mut covered = HashSet::new();
     for (i, r) in found.iter().enumerate() {
         if r.kind == REGISTRY {
@@ -265,10 +274,11 @@ fn collect(found: &[Resource], emit: &mut Emit) {
         };
         if let Some(name) = &name {
             // The repository resource of that name (same registry when both say).
-            if let Some((_, known)) = repos.iter().find(|(_, k)| {
-                k.repository.as_deref() == Some(name)
-                    && (registry.is_none() || k.registry.is_none() || k.registry == registry)
-            }) {
+            if let Some((_, known)) = named
+                .get(name.as_str())
+                .and_then(|n| n.first_for(registry.as_deref()))
+                .map(|i| &repos[i])
+            {
                 covered.insert(key(known.registry.as_deref(), name));
                 repo.registry = repo.registry.or_else(|| known.registry.clone());
                 repo.region = repo.region.or_else(|| known.region.clone());
@@ -318,6 +328,52 @@ fn collect(found: &[Resource], emit: &mut Emit) {
                 repo
             };
             emit(i as u64 + 1, Shape::Terraform, repo, Body::NoPolicy);
+        }
+    }
+}
+
+/// The repository resources of one name, so that a policy finds its repository without a scan
+/// over all of them (a state may hold tens of thousands, in as many modules).
+struct Named<'a> {
+    /// The first of that name (in `repos`).
+    first: usize,
+    /// The first that names no registry.
+    first_unknown: Option<usize>,
+    /// The first of each registry.
+    by_registry: HashMap<&'a str, usize>,
+}
+
+impl<'a> Named<'a> {
+    fn new(first: usize) -> Self {
+        Named {
+            first,
+            first_unknown: None,
+            by_registry: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, at: usize, registry: Option<&'a str>) {
+        match registry {
+            None => {
+                self.first_unknown.get_or_insert(at);
+            }
+            Some(r) => {
+                self.by_registry.entry(r).or_insert(at);
+            }
+        }
+    }
+
+    /// The first repository of this name that a policy of `registry` belongs to: any when the
+    /// policy names no registry, else one of the same registry or of none.
+    fn first_for(&self, registry: Option<&str>) -> Option<usize> {
+        #[cfg(test)]
+        crate::policy::steps::add(1);
+        let Some(registry) = registry else {
+            return Some(self.first);
+        };
+        match (self.first_unknown, self.by_registry.get(registry)) {
+            (Some(a), Some(&b)) => Some(a.min(b)),
+            (a, b) => a.or(b.copied()),
         }
     }
 }

@@ -677,6 +677,43 @@ fn decompressed_size_is_capped() {
 }
 
 #[test]
+fn a_large_gzip_is_sized_before_it_is_held() {
+    // Compressed past the one-pass size, so it is inflated once into nothing to learn its size:
+    // read whole under the cap, refused over it.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let items: Vec<String> = (0..4000)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!(
+                "{{\"registryId\":\"444455556666\",\"repositoryName\":\"r{i}-{x:016x}{:016x}\",\"policyText\":{}}}",
+                x.rotate_left(29),
+                quoted(GITPOD)
+            )
+        })
+        .collect();
+    let text = format!("[{}]", items.join(","));
+    let packed = gzip(text.as_bytes());
+    assert!(packed.len() > 64 << 10, "{}", packed.len());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bulk.json.gz");
+    fs::write(&path, packed).expect("write");
+    let source = named_source(&path);
+    let (records, _) = read_capped(&source, text.len() as u64);
+    assert_eq!(records.len(), 4000);
+    assert!(records.iter().all(|r| matches!(r.body, Body::Policy(_))));
+    let (records, _) = read_capped(&source, text.len() as u64 - 1);
+    assert_eq!(
+        err(&one(records)),
+        (
+            Code::Unreadable,
+            format!("decompressed size exceeds {} bytes", text.len() - 1).as_str()
+        )
+    );
+}
+
+#[test]
 fn plain_file_size_is_capped() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("big.json");
@@ -1149,6 +1186,9 @@ mod hostile;
 
 #[path = "tests_prop.rs"]
 mod prop;
+
+#[path = "tests_linear.rs"]
+mod linear;
 
 #[test]
 fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {

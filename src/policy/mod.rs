@@ -355,3 +355,17 @@ pub fn parse_whole(text: &str) -> Result<Policy, Vec<Finding>> {
 
 #[cfg(test)]
 mod tests;
+
+/// Work counted by tests that check a cost grows linearly with the input (counts, not time).
+#[cfg(test)]
+pub(crate) mod steps {
+    use std::cell::Cell;
+    thread_local!(static STEPS: Cell<u64> = const { Cell::new(0) });
+    pub(crate) fn add(n: u64) {
+        STEPS.with(|s| s.set(s.get() + n));
+    }
+    /// The steps counted on this thread so far; `reset` starts again from zero.
+    pub(crate) fn take() -> u64 {
+        STEPS.with(|s| s.replace(0))
+    }
+}

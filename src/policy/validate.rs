@@ -1,6 +1,7 @@
 //! Raw → validated: checks a loosely read document against the IAM policy grammar, collecting
 //! every problem with its place, and builds the typed model only when there is none.
 
+use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
 use crate::catalog::{self, ACTIONS};
@@ -675,22 +676,46 @@ fn unknown_action(pattern: &str) -> UnknownAction {
     }
 }
 
-/// The first name that `names` holds twice (ignoring ASCII case when `fold`).
+/// The first name that `names` holds twice (ignoring ASCII case when `fold`). Linear in the
+/// names: a few are compared directly, more go through a hash set (a statement may carry tens of
+/// thousands of condition keys).
 fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a str> {
+    const FEW: usize = 8;
     let mut seen: Vec<&str> = Vec::new();
+    let mut set: rustc_hash::FxHashSet<Cow<'a, str>> = rustc_hash::FxHashSet::default();
     for n in names {
-        if seen.iter().any(|s| {
-            if fold {
-                s.eq_ignore_ascii_case(n)
-            } else {
-                *s == n
+        #[cfg(test)]
+        super::steps::add(1);
+        if seen.len() < FEW {
+            if seen.iter().any(|s| {
+                if fold {
+                    s.eq_ignore_ascii_case(n)
+                } else {
+                    *s == n
+                }
+            }) {
+                return Some(n);
             }
-        }) {
+            seen.push(n);
+            continue;
+        }
+        if set.is_empty() {
+            set.extend(seen.iter().map(|s| folded(s, fold)));
+        }
+        if !set.insert(folded(n, fold)) {
             return Some(n);
         }
-        seen.push(n);
     }
     None
+}
+
+/// `name` as compared by [`duplicate`]: as is, or in ASCII lower case when `fold`.
+fn folded(name: &str, fold: bool) -> Cow<'_, str> {
+    if fold && name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 /// The short way for the common document: `Version`, maybe `Id`, and `Statement`, with
