@@ -62,6 +62,8 @@ pub struct RunConfig {
     pub color: bool,
     /// `--registry-policy-scope`: the scope of registry policies the export gives no setting of.
     pub registry_scope: Option<crate::record::ScopeV>,
+    /// The configuration file's `[[suppress]]` entries (issue 15), in the file's order.
+    pub suppress: Vec<crate::suppress::Suppression>,
 }
 
 /// Everything a scan needs, validated.

@@ -22,4 +22,6 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod settings;
+pub mod suppress;
 pub mod textcache;

@@ -13,6 +13,7 @@ use crate::evidence;
 use crate::input::MissingPath;
 use crate::pipeline::{self, Judged, Request};
 use crate::report::{self, Meta};
+use crate::suppress;
 
 /// What a scan came to.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let start = Instant::now();
     let workers = pool(cfg.run.jobs)?;
     let Judged {
-        rows,
+        mut rows,
         records,
         sources,
         tally,
@@ -59,6 +60,14 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         judged.require_rows()?;
         judged
     };
+    // Accepted findings (issue 15) no longer count toward a row's status or the exit code.
+    let applied = suppress::apply(&mut rows, &cfg.run.suppress, suppress::today());
+    for s in applied.stale(&cfg.run.suppress) {
+        eprintln!(
+            "warning: the suppression at {} matched no finding; remove it if it is no longer needed",
+            s.source
+        );
+    }
     let failed = rows.iter().any(|r| cfg.run.fail_on.trips(r.status));
     let evidence = if cfg.evidence {
         Some(workers.install(|| evidence::of(&sources)))

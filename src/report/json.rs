@@ -129,6 +129,8 @@ struct Summary {
     error: u64,
     /// Records that name the same repository as another record (`duplicate-record`).
     duplicates: u64,
+    /// Findings accepted by a `[[suppress]]` entry of the configuration file (issue 15).
+    suppressed: u64,
 }
 
 #[derive(Serialize)]
@@ -156,6 +158,17 @@ struct FindingOut<'a> {
     severity: &'static str,
     message: &'a str,
     statement: Option<StatementOut<'a>>,
+    /// The suppression that accepts the finding, or null (issue 15).
+    suppressed: Option<SuppressedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    reason: &'a str,
+    ticket: Option<&'a str>,
+    expires: Option<&'a str>,
+    /// `FILE:LINE` of the `[[suppress]]` entry.
+    source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -198,6 +211,12 @@ fn result(r: &Row) -> Result<'_> {
                     index: s.index,
                     sid: s.sid.as_deref(),
                     document: document(s),
+                }),
+                suppressed: f.suppressed.as_deref().map(|s| SuppressedOut {
+                    reason: &s.reason,
+                    ticket: s.ticket.as_deref(),
+                    expires: s.expires.as_deref(),
+                    source: &s.source,
                 }),
             })
             .collect(),
@@ -268,6 +287,10 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
             fail: c.fail,
             error: c.error,
             duplicates: meta.tally.duplicates,
+            suppressed: rows
+                .iter()
+                .map(|r| r.findings.iter().filter(|f| f.suppressed.is_some()).count() as u64)
+                .sum(),
         },
         inputs: Inputs::of(&meta.tally),
     }

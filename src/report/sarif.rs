@@ -88,7 +88,19 @@ struct SarifResult<'a> {
     message: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<Location>,
+    /// An accepted finding (issue 15): SARIF 2.1.0 §3.35 `suppression`, kind `external` (the
+    /// configuration file), with the reason as its justification.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    location: Location,
 }
 
 #[derive(Serialize)]
@@ -242,6 +254,35 @@ fn results(r: &Row) -> impl Iterator<Item = SarifResult<'_>> {
                 text: format!("{subject} (account {}): {}", r.account, f.message),
             },
             locations,
+            suppressions: f
+                .suppressed
+                .as_deref()
+                .map(|s| SarifSuppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: match &s.ticket {
+                        Some(t) => format!("{} ({t})", s.reason),
+                        None => s.reason.clone(),
+                    },
+                    location: Location {
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation {
+                                uri: s
+                                    .source
+                                    .rsplit_once(':')
+                                    .map_or(&*s.source, |(f, _)| f)
+                                    .replace('\\', "/"),
+                            },
+                            region: s
+                                .source
+                                .rsplit_once(':')
+                                .and_then(|(_, l)| l.parse().ok())
+                                .map(|start_line| Region { start_line }),
+                        },
+                    },
+                })
+                .into_iter()
+                .collect(),
             properties: ResultProperties {
                 source: &r.source,
                 record: r.record,
