@@ -57,6 +57,10 @@ pub enum Command {
     ///
     /// Example: `ecr-audit completions bash > ~/.local/share/bash-completion/completions/ecr-audit`
     Completions(CompletionsArgs),
+    /// Compare two JSON reports (`scan --format json`) of two snapshots: new, fixed, worsened,
+    /// improved, removed and unchanged rows, matched by repository and account.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
     /// Print the configuration in effect (command line, environment, ecr-audit.toml, defaults)
     /// and where each value came from.
     #[command(after_help = CONFIG_EXAMPLES)]
@@ -822,5 +826,72 @@ impl ConfigArgs {
             .map_err(io)?;
         }
         Ok(())
+    }
+}
+
+const DIFF_EXAMPLES: &str = "\
+Exit status: 0, or with --fail-on-new 1 when a new or worsened row is at or above --fail-on;
+2 usage error or a report that cannot be read.
+
+Examples:
+  ecr-audit diff last-quarter.json today.json
+  ecr-audit diff old.json new.json --format json -o changes.json
+  ecr-audit diff old.json new.json --fail-on-new";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older JSON report. Example: `last-quarter.json`
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+
+    /// The newer JSON report. Example: `today.json`
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+
+    /// Output format. Example: `--format csv`
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+
+    /// Write the diff to FILE (atomically) instead of standard output. Example: `-o changes.json`
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when some new or worsened row is at or above --fail-on.
+    #[arg(long)]
+    pub fail_on_new: bool,
+
+    /// The level --fail-on-new gates at. Example: `--fail-on warn`
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+impl DiffArgs {
+    pub fn into_config(self) -> ecr_audit::diff::DiffConfig {
+        use ecr_audit::diff::DiffFormat as D;
+        ecr_audit::diff::DiffConfig {
+            old: self.old,
+            new: self.new,
+            format: match self.format {
+                DiffFormatArg::Table => D::Table,
+                DiffFormatArg::Csv => D::Csv,
+                DiffFormatArg::Json => D::Json,
+                DiffFormatArg::Markdown => D::Markdown,
+            },
+            output: self.output,
+            fail_on: match self.fail_on {
+                FailOnArg::Fail => FailOn::Fail,
+                FailOnArg::Warn => FailOn::Warn,
+                FailOnArg::Never => FailOn::Never,
+            },
+            fail_on_new: self.fail_on_new,
+        }
     }
 }

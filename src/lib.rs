@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod config;
+pub mod diff;
 pub mod eval;
 pub mod evidence;
 pub mod explain;

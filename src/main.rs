@@ -96,6 +96,11 @@ fn main() -> ExitCode {
                 _ => ExitCode::SUCCESS,
             }
         }
+        cli::Command::Diff(args) => match ecr_audit::diff::run(&args.into_config()) {
+            Ok(true) => ExitCode::from(1),
+            Ok(false) => ExitCode::SUCCESS,
+            Err(e) => usage(e),
+        },
         cli::Command::Config(args) => {
             let mut out = std::io::stdout().lock();
             match args.print(&sub, &mut out) {
