@@ -313,6 +313,33 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// Show only rows of these statuses (comma-separated); the summary still counts every row,
+    /// and the exit status still follows every row. Example: `--only fail,error`
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS")]
+    pub only: Vec<StatusArg>,
+
+    /// Audit only repositories whose `registry/region/name` (as reports print it) matches this
+    /// glob (`*` spans `/`); repeatable. Example: `--repository '*/us-east-1/team/*'`
+    #[arg(long = "repository", value_name = "GLOB")]
+    pub repositories: Vec<String>,
+
+    /// A JSON report of an earlier snapshot: mark each row new, worsened, fixed, improved or
+    /// unchanged since then (matched by repository and account). Example: `--baseline last.json`
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: exit 1 only for new or worsened rows at or above --fail-on.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StatusArg {
+    Pass,
+    Warn,
+    Fail,
+    Error,
 }
 
 /// Who pulls: the audited accounts and what is known about their requests (scan, gitpod, fix).
@@ -741,6 +768,19 @@ impl ScanArgs {
                 format,
                 evidence,
                 run: self.run.into_config(self.who, color, layer)?,
+                only: self
+                    .only
+                    .iter()
+                    .map(|s| match s {
+                        StatusArg::Pass => ecr_audit::finding::Status::Pass,
+                        StatusArg::Warn => ecr_audit::finding::Status::Warn,
+                        StatusArg::Fail => ecr_audit::finding::Status::Fail,
+                        StatusArg::Error => ecr_audit::finding::Status::Error,
+                    })
+                    .collect(),
+                repositories: self.repositories,
+                baseline: self.baseline,
+                fail_on_new: self.fail_on_new,
             },
             (),
         ))
@@ -781,6 +821,10 @@ impl ConfigArgs {
             format: self.format,
             evidence: self.evidence,
             run: self.run,
+            only: Vec::new(),
+            repositories: Vec::new(),
+            baseline: None,
+            fail_on_new: false,
         };
         let (cfg, ()) = scan.layered(false, &mut layer)?;
         let io = |e: std::io::Error| e.to_string();

@@ -172,6 +172,60 @@ impl Snapshot {
     }
 }
 
+/// The key of a scan's row, as a JSON report would give it.
+pub fn key_of(r: &crate::audit::Row) -> Key {
+    (
+        r.repo.registry.as_deref().map(str::to_owned),
+        r.repo.region.as_deref().map(str::to_owned),
+        r.repo.repository.as_deref().map(str::to_owned),
+        r.account.to_string(),
+    )
+}
+
+/// A scan's rows as a snapshot (for `scan --baseline`), suppressed findings left out.
+pub fn snapshot_of(rows: &crate::audit::Rows, accounts: &[String]) -> Snapshot {
+    let mut map: BTreeMap<Key, (Status, BTreeSet<String>)> = BTreeMap::new();
+    for r in rows.iter() {
+        let slot = map.entry(key_of(r)).or_insert((r.status, BTreeSet::new()));
+        slot.0 = slot.0.max(r.status);
+        slot.1.extend(
+            r.findings
+                .iter()
+                .filter(|f| f.suppressed.is_none())
+                .map(|f| f.code.id().to_owned()),
+        );
+    }
+    Snapshot {
+        path: "-".into(),
+        schema_version: 1,
+        tool_version: Some(env!("CARGO_PKG_VERSION").into()),
+        accounts: accounts.to_vec(),
+        rows: map,
+    }
+}
+
+/// Each row's change since a baseline (`scan --baseline`).
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    by_key: std::collections::HashMap<Key, Change>,
+    pub changes: Vec<RowChange>,
+}
+
+impl Marks {
+    pub fn new(baseline: &Snapshot, now: &Snapshot) -> Marks {
+        let changes = compare(baseline, now);
+        Marks {
+            by_key: changes.iter().map(|c| (c.key.clone(), c.change)).collect(),
+            changes,
+        }
+    }
+
+    /// The change of the repository `r` is a row of (`new` for a row the baseline lacks).
+    pub fn of(&self, r: &crate::audit::Row) -> Change {
+        self.by_key.get(&key_of(r)).copied().unwrap_or(Change::New)
+    }
+}
+
 /// One row's change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowChange {

@@ -30,6 +30,9 @@ pub enum RunError {
     MissingPath(#[from] MissingPath),
     #[error("cannot start {0} worker threads: {1}")]
     Threads(usize, String),
+    /// `--baseline` names no readable JSON report (usage error).
+    #[error(transparent)]
+    Baseline(#[from] crate::diff::DiffError),
     /// The inputs hold no record to judge: no report may claim a verdict (usage error).
     #[error("{0}")]
     NothingToAudit(String),
@@ -68,7 +71,52 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
             s.source
         );
     }
-    let failed = rows.iter().any(|r| cfg.run.fail_on.trips(r.status));
+    // `--repository`: the audit's scope narrowed to some repositories.
+    if !cfg.repositories.is_empty() {
+        rows.retain(|r| {
+            let label = r.repo.label();
+            cfg.repositories
+                .iter()
+                .any(|g| crate::policy::glob::matches(g, &label, false))
+        });
+    }
+    let baseline = match &cfg.baseline {
+        Some(path) => {
+            let old = crate::diff::Snapshot::load(path)?;
+            let now = crate::diff::snapshot_of(&rows, &meta_accounts(cfg));
+            let marks = crate::diff::Marks::new(&old, &now);
+            let n = |c| crate::diff::count(&marks.changes, c);
+            use crate::diff::Change as C;
+            eprintln!(
+                "baseline {}: {} new, {} worsened, {} fixed, {} improved, {} removed, {} unchanged",
+                path.display(),
+                n(C::New),
+                n(C::Worsened),
+                n(C::Fixed),
+                n(C::Improved),
+                n(C::Removed),
+                n(C::Unchanged)
+            );
+            Some(std::sync::Arc::new(marks))
+        }
+        None => None,
+    };
+    let failed = match (&baseline, cfg.fail_on_new) {
+        (Some(marks), true) => rows.iter().any(|r| {
+            cfg.run.fail_on.trips(r.status)
+                && matches!(
+                    marks.of(r),
+                    crate::diff::Change::New | crate::diff::Change::Worsened
+                )
+        }),
+        _ => rows.iter().any(|r| cfg.run.fail_on.trips(r.status)),
+    };
+    // `--only`: the report shows some statuses; its summary counts every row.
+    let counts = (!cfg.only.is_empty()).then(|| {
+        let all = report::Counts::of(&rows);
+        rows.retain(|r| cfg.only.contains(&r.status));
+        all
+    });
     let evidence = if cfg.evidence {
         Some(workers.install(|| evidence::of(&sources)))
     } else {
@@ -82,6 +130,8 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         generated: generated_at(),
         evidence,
         tally,
+        counts,
+        baseline,
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
     workers.install(|| write_report(cfg, &rows, &meta))?;
@@ -91,6 +141,10 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     // (Should no thread be had, the closure is dropped here and the rows with it.)
     let _ = std::thread::Builder::new().spawn(move || drop((rows, sources)));
     Ok(ScanOutcome { failed, rows: n })
+}
+
+fn meta_accounts(cfg: &ScanConfig) -> Vec<String> {
+    cfg.run.pullers.iter().map(|p| p.account.clone()).collect()
 }
 
 /// A worker pool of `jobs` threads (all cores when `None`): one per run, for reading, judging,

@@ -234,3 +234,107 @@ fn a_file_that_is_not_a_report_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr).contains("old.json is not an ecr-audit JSON report")
     );
 }
+
+fn scan_new(t: &Tree, args: &[&str]) -> std::process::Output {
+    ecr_audit()
+        .current_dir(t.path())
+        .args(["scan", "new", "--account", ACCOUNT, "--progress", "never"])
+        .args(args)
+        .output()
+        .expect("scan")
+}
+
+#[test]
+fn baseline_marks_each_row_and_fail_on_new_gates_only_on_new_or_worsened() {
+    let t = two_snapshots();
+    let out = scan_new(&t, &["--baseline", "old.json", "--format", "json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("baseline old.json: 0 new, 1 worsened, 1 fixed, 0 improved, 0 removed"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mark = |name: &str| {
+        doc["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["repository"] == name)
+            .map(|r| r["baseline"].clone())
+    };
+    assert_eq!(mark("gitpod/workspace-base"), Some("worsened".into()));
+    assert_eq!(mark("platform/ci-runner"), Some("fixed".into()));
+    assert_eq!(mark("platform/build-images"), Some("unchanged".into()));
+    // The sample export has failing rows: without the gate the scan fails.
+    assert_eq!(out.status.code(), Some(1));
+    // With it, only the broken repository fails the run...
+    let out = scan_new(
+        &t,
+        &["--baseline", "old.json", "--fail-on-new", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // ...and against its own snapshot nothing is new or worse.
+    let out = scan_new(
+        &t,
+        &["--baseline", "new.json", "--fail-on-new", "--format", "csv"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without --baseline the JSON report has no `baseline` field.
+    let out = scan_new(&t, &["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(doc["results"][0].get("baseline").is_none());
+}
+
+#[test]
+fn only_shows_some_statuses_but_the_summary_counts_every_row() {
+    let t = two_snapshots();
+    let all: serde_json::Value =
+        serde_json::from_slice(&scan_new(&t, &["--format", "json"]).stdout).expect("json");
+    let out = scan_new(&t, &["--only", "fail,error", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["summary"], all["summary"]);
+    let results = doc["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    assert!(
+        results
+            .iter()
+            .all(|r| r["status"] == "fail" || r["status"] == "error")
+    );
+    let want = all["summary"]["fail"].as_u64().unwrap_or(0)
+        + all["summary"]["error"].as_u64().unwrap_or(0);
+    assert_eq!(results.len() as u64, want);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn repository_globs_narrow_the_audit() {
+    let t = two_snapshots();
+    let out = scan_new(
+        &t,
+        &[
+            "--repository",
+            "444455556666/*gitpod/*",
+            "--repository",
+            "*/platform/ci-runner",
+            "--format",
+            "csv",
+        ],
+    );
+    let rows = parse_csv(&out.stdout);
+    let mut names: Vec<&str> = rows.iter().map(|r| r["repository"].as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert!(names.contains(&"platform/ci-runner"), "{names:?}");
+    assert!(names.contains(&"gitpod/workspace-base"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("gitpod/") || *n == "platform/ci-runner"),
+        "{names:?}"
+    );
+}

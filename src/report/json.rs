@@ -79,12 +79,12 @@ impl Inputs {
 
 /// The results, serialised one row at a time.
 #[cfg(test)]
-struct Results<'a>(&'a Rows);
+struct Results<'a>(&'a Rows, Option<&'a crate::diff::Marks>);
 
 #[cfg(test)]
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(result))
+        s.collect_seq(self.0.iter().map(|r| result(r, self.1)))
     }
 }
 
@@ -150,6 +150,9 @@ struct Result<'a> {
     actions: Option<BTreeMap<&'static str, &'static str>>,
     findings: Vec<FindingOut<'a>>,
     detail: String,
+    /// With `scan --baseline`: the row's change since the baseline report (issue 15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -180,8 +183,9 @@ struct StatementOut<'a> {
     document: &'static str,
 }
 
-fn result(r: &Row) -> Result<'_> {
+fn result<'a>(r: &'a Row, marks: Option<&crate::diff::Marks>) -> Result<'a> {
     Result {
+        baseline: marks.map(|m| m.of(r).as_str()),
         source: &r.source,
         record: r.record,
         registry: r.repo.registry.as_deref(),
@@ -257,7 +261,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             let mut one = Vec::with_capacity(1024);
             for (i, r) in rows.iter().enumerate() {
                 one.clear();
-                serde_json::to_writer_pretty(&mut one, &result(r))?;
+                serde_json::to_writer_pretty(&mut one, &result(r, meta.baseline.as_deref()))?;
                 // The first result of the report has no comma before it.
                 let first = place == 0 && i == 0;
                 buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
@@ -275,7 +279,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     Head {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
@@ -360,7 +364,7 @@ mod tests {
             accounts: h.accounts,
             summary: h.summary,
             inputs: h.inputs,
-            results: Results(rows),
+            results: Results(rows, meta.baseline.as_deref()),
             evidence: meta.evidence.as_ref().map(evidence),
         };
         let mut out = serde_json::to_vec_pretty(&doc).expect("serialise");
@@ -425,6 +429,8 @@ mod tests {
             records: 3,
             elapsed: std::time::Duration::ZERO,
             generated: "2026-11-26T00:00:00Z".into(),
+            counts: None,
+            baseline: None,
             evidence: evidence.then(|| Evidence {
                 files: vec![
                     FileDigest {

@@ -17,7 +17,7 @@ pub use super::sanitize::markdown as text;
 use super::{Counts, Meta};
 
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     writeln!(out, "# ECR repository policy audit\n")?;
     writeln!(out, "| Field | Value |")?;
     writeln!(out, "|---|---|")?;

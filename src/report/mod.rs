@@ -60,6 +60,10 @@ pub struct Meta {
     pub evidence: Option<Evidence>,
     /// Records read and folded, per shape.
     pub tally: Tally,
+    /// With `--only` (issue 15): every row counted, not only those the report shows.
+    pub counts: Option<Counts>,
+    /// With `--baseline` (issue 15): each row's change since the baseline report.
+    pub baseline: Option<std::sync::Arc<crate::diff::Marks>>,
 }
 
 /// Rows counted per status.

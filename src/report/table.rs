@@ -120,7 +120,7 @@ fn actions(r: &Row) -> String {
 
 /// The closing line: counts per status and the elapsed time.
 pub fn summary_line(rows: &Rows, meta: &Meta) -> String {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     let accounts = meta.accounts.len();
     format!(
         "{} record{} × {} account{} = {} row{}: {} pass, {} warn, {} fail, {} error ({:.2} s)",
@@ -173,6 +173,8 @@ mod tests {
             records: n as u64,
             elapsed: std::time::Duration::ZERO,
             generated: String::new(),
+            counts: None,
+            baseline: None,
             evidence: None,
             tally: Default::default(),
         };
