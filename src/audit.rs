@@ -559,13 +559,40 @@ fn root_arn(p: &Puller) -> String {
 /// The row's one actionable sentence: the message of its worst finding (findings are in `Code`
 /// order, which is worst first), or a plain statement that the account can pull.
 fn detail(status: Status, findings: &[Finding], account: &str) -> String {
+    let text = detail_counted(status, findings, account);
+    // Accepted findings (issue 15) are said, with their reason, in every report's detail.
+    let accepted: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            f.suppressed
+                .as_ref()
+                .map(|s| format!("{} ({}, {})", f.code, s.reason, s.source))
+        })
+        .collect();
+    let counted = findings
+        .iter()
+        .any(|f| f.severity() != Severity::Note && f.suppressed.is_none());
+    match (accepted.is_empty(), counted) {
+        (true, _) => text,
+        (false, true) => format!("{text} Suppressed: {}.", accepted.join("; ")),
+        // Never "can pull" when what stands in the way is only accepted.
+        (false, false) => format!("Suppressed: {}.", accepted.join("; ")),
+    }
+}
+
+/// The detail from the findings that count (suppressed ones left out).
+fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String {
     let worst = findings
         .iter()
-        .filter(|f| f.severity() != Severity::Note)
+        .filter(|f| f.severity() != Severity::Note && f.suppressed.is_none())
         .min_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
     match worst {
         Some(f) => {
-            let more = findings.iter().filter(|g| g.code == f.code).count() - 1;
+            let more = findings
+                .iter()
+                .filter(|g| g.code == f.code && g.suppressed.is_none())
+                .count()
+                - 1;
             if more == 0 {
                 f.message.to_string()
             } else {

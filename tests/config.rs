@@ -84,6 +84,15 @@ fn a_suppression_turns_the_exit_code_to_zero_and_every_report_still_shows_it() {
         s["justification"],
         "published base images, approved by security (SEC-123)"
     );
+    // CSV (and the table and Markdown, which show the same detail) name the suppression.
+    let out = scan(&t, BEFORE, &["--format", "csv"]);
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(rows[0]["status"], "pass");
+    assert_eq!(rows[0]["findings"], "public-access");
+    assert_eq!(
+        rows[0]["detail"],
+        "Suppressed: public-access (published base images, approved by security, ecr-audit.toml:3)."
+    );
     // Without the file the row fails.
     std::fs::remove_file(t.join("ecr-audit.toml")).expect("rm");
     let out = scan(&t, BEFORE, &["--account", ACCOUNT, "--format", "json"]);
@@ -263,4 +272,48 @@ fn no_account_anywhere_is_a_usage_error() {
     let out = scan(&t, BEFORE, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no account to audit"));
+}
+
+#[test]
+fn the_readme_shows_the_sample_configuration_and_it_applies() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sample = std::fs::read_to_string(root.join("testdata/ecr-audit.toml")).expect("sample");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let section = readme
+        .split("## Running it every night")
+        .nth(1)
+        .expect("the section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
+    assert_eq!(block, sample, "README and testdata/ecr-audit.toml differ");
+    // Before it expires, the sample's suppression turns platform/sandbox to pass and is not stale.
+    let out = ecr_audit()
+        .current_dir(root)
+        .env("SOURCE_DATE_EPOCH", BEFORE)
+        .args([
+            "scan",
+            "testdata/export",
+            "--config",
+            "testdata/ecr-audit.toml",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("matched no finding"), "{err}");
+    let rows = parse_csv(&out.stdout);
+    let sandbox = rows
+        .iter()
+        .find(|r| r["repository"] == "platform/sandbox")
+        .expect("sandbox row");
+    assert_eq!(sandbox["status"], "pass");
+    assert!(
+        sandbox["detail"].starts_with("Suppressed: no-policy (sandbox images are never pulled"),
+        "{}",
+        sandbox["detail"]
+    );
 }
