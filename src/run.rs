@@ -132,6 +132,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         tally,
         counts,
         baseline,
+        suppressions: applied.uses(&cfg.run.suppress),
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
     workers.install(|| write_report(cfg, &rows, &meta))?;

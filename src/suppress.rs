@@ -76,10 +76,49 @@ impl Applied {
             .collect()
     }
 
+    /// Each entry with what it came to, for the JSON report.
+    pub fn uses(&self, list: &[Suppression]) -> Vec<Use> {
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| Use {
+                source: s.source.clone(),
+                code: match s.which {
+                    Which::All => "*".into(),
+                    Which::Code(c) => c.id().into(),
+                },
+                repository: s.repository.clone(),
+                account: s.account.clone(),
+                reason: s.reason.clone(),
+                expires: s.expires.map(|d| d.to_string()),
+                suppressed: self.suppressed[i],
+                expired: self.expired[i],
+                stale: self.suppressed[i] == 0 && self.expired[i] == 0,
+            })
+            .collect()
+    }
+
     /// Findings suppressed in all.
     pub fn total(&self) -> u64 {
         self.suppressed.iter().sum()
     }
+}
+
+/// One entry of the file and what it matched (the JSON report's `suppressions`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Use {
+    /// `FILE:LINE`.
+    pub source: String,
+    pub code: String,
+    pub repository: Option<String>,
+    pub account: Option<String>,
+    pub reason: String,
+    pub expires: Option<String>,
+    /// Findings it suppressed.
+    pub suppressed: u64,
+    /// Findings it would have suppressed, had it not expired.
+    pub expired: u64,
+    /// It matched nothing: remove it, or fix its globs.
+    pub stale: bool,
 }
 
 /// Marks the findings `list` suppresses (the first entry that matches wins), recomputes each

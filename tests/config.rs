@@ -66,6 +66,8 @@ fn a_suppression_turns_the_exit_code_to_zero_and_every_report_still_shows_it() {
     );
     let doc = json(&out);
     assert_eq!(doc["summary"]["suppressed"], 1);
+    assert_eq!(doc["suppressions"][0]["suppressed"], 1);
+    assert_eq!(doc["suppressions"][0]["stale"], false);
     let row = &doc["results"][0];
     assert_eq!(row["status"], "pass");
     let f = &row["findings"][0];
@@ -154,12 +156,16 @@ fn a_stale_suppression_is_reported() {
         "ecr-audit.toml",
         "accounts = [\"111122223333\"]\n[[suppress]]\ncode = \"excess-access\"\nreason = \"ci pushes\"\n",
     );
-    let out = scan(&t, BEFORE, &["--format", "csv"]);
+    let out = scan(&t, BEFORE, &["--format", "json"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("suppression at ecr-audit.toml:2 matched no finding"),
         "{err}"
     );
+    let doc = json(&out);
+    assert_eq!(doc["suppressions"][0]["source"], "ecr-audit.toml:2");
+    assert_eq!(doc["suppressions"][0]["stale"], true);
+    assert_eq!(doc["suppressions"][0]["suppressed"], 0);
 }
 
 #[test]
@@ -316,4 +322,38 @@ fn the_readme_shows_the_sample_configuration_and_it_applies() {
         "{}",
         sandbox["detail"]
     );
+}
+
+#[test]
+fn sarif_with_suppressions_validates_against_the_schema() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/schemas/sarif-schema-2.1.0.json"))
+        .expect("schema");
+    // The published pattern with a stray `]` (see tests/reports.rs), corrected in memory.
+    let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    let text = text.replace(stray, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("compile schema");
+    let t = tree();
+    t.file("ecr-audit.toml", SUPPRESS_TEAM);
+    let out = scan(&t, BEFORE, &["--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    let with: Vec<bool> = results
+        .iter()
+        .map(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(
+        with,
+        vec![true, false],
+        "team/base suppressed, other/app not"
+    );
+    let loc = &results[0]["suppressions"][0]["location"]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "ecr-audit.toml");
+    assert_eq!(loc["region"]["startLine"], 3);
 }

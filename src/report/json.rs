@@ -24,6 +24,8 @@ struct Document<'a> {
     accounts: &'a [String],
     summary: Summary,
     inputs: Inputs,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressions: &'a [crate::suppress::Use],
     results: Results<'a>,
     /// With `--evidence` only, so that the document without it is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +40,10 @@ struct Head<'a> {
     accounts: &'a [String],
     summary: Summary,
     inputs: Inputs,
+    /// The configuration file's `[[suppress]]` entries and what each matched (issue 15); absent
+    /// when there are none, so that reports without a file are unchanged.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressions: &'a [crate::suppress::Use],
 }
 
 /// What the inputs held (issue 10): every record read, per shape, and those a join folded into
@@ -297,6 +303,7 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
                 .sum(),
         },
         inputs: Inputs::of(&meta.tally),
+        suppressions: &meta.suppressions,
     }
 }
 
@@ -364,6 +371,7 @@ mod tests {
             accounts: h.accounts,
             summary: h.summary,
             inputs: h.inputs,
+            suppressions: h.suppressions,
             results: Results(rows, meta.baseline.as_deref()),
             evidence: meta.evidence.as_ref().map(evidence),
         };
@@ -431,6 +439,7 @@ mod tests {
             generated: "2026-11-26T00:00:00Z".into(),
             counts: None,
             baseline: None,
+            suppressions: Vec::new(),
             evidence: evidence.then(|| Evidence {
                 files: vec![
                     FileDigest {

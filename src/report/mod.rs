@@ -64,6 +64,8 @@ pub struct Meta {
     pub counts: Option<Counts>,
     /// With `--baseline` (issue 15): each row's change since the baseline report.
     pub baseline: Option<std::sync::Arc<crate::diff::Marks>>,
+    /// Each `[[suppress]]` entry and what it matched (issue 15); empty without a file's entries.
+    pub suppressions: Vec<crate::suppress::Use>,
 }
 
 /// Rows counted per status.

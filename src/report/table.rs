@@ -175,6 +175,7 @@ mod tests {
             generated: String::new(),
             counts: None,
             baseline: None,
+            suppressions: Vec::new(),
             evidence: None,
             tally: Default::default(),
         };
