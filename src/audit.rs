@@ -559,13 +559,46 @@ fn root_arn(p: &Puller) -> String {
 /// The row's one actionable sentence: the message of its worst finding (findings are in `Code`
 /// order, which is worst first), or a plain statement that the account can pull.
 fn detail(status: Status, findings: &[Finding], account: &str) -> String {
+    let counted = findings
+        .iter()
+        .any(|f| f.severity() != Severity::Note && f.suppressed.is_none());
+    match accepted(findings) {
+        None => detail_counted(status, findings, account),
+        Some(accepted) if counted => {
+            format!("{} {accepted}", detail_counted(status, findings, account))
+        }
+        // Never "can pull" when what stands in the way is only accepted.
+        Some(accepted) => accepted,
+    }
+}
+
+/// Accepted findings (issue 15), said with their reason in every report's detail:
+/// `Suppressed: code (reason, FILE:LINE); ….`, or `None` when there are none.
+pub(crate) fn accepted(findings: &[Finding]) -> Option<String> {
+    let accepted: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            f.suppressed
+                .as_ref()
+                .map(|s| format!("{} ({}, {})", f.code, s.reason, s.source))
+        })
+        .collect();
+    (!accepted.is_empty()).then(|| format!("Suppressed: {}.", accepted.join("; ")))
+}
+
+/// The detail from the findings that count (suppressed ones left out).
+fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String {
     let worst = findings
         .iter()
-        .filter(|f| f.severity() != Severity::Note)
+        .filter(|f| f.severity() != Severity::Note && f.suppressed.is_none())
         .min_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
     match worst {
         Some(f) => {
-            let more = findings.iter().filter(|g| g.code == f.code).count() - 1;
+            let more = findings
+                .iter()
+                .filter(|g| g.code == f.code && g.suppressed.is_none())
+                .count()
+                - 1;
             if more == 0 {
                 f.message.to_string()
             } else {

@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use ecr_audit::config::{FailOn, Format, Progress, RunConfig, ScanConfig};
 use ecr_audit::eval::{ContextValue, Partition, Puller};
 use ecr_audit::explain::{ExplainConfig, RecordRef};
 use ecr_audit::fix::FixConfig;
 use ecr_audit::record::ScopeV;
+use ecr_audit::settings::Settings;
 
 const ABOUT: &str = "Offline audit of Amazon ECR repository policies: can the Gitpod \
 installation's AWS account pull, and is the policy safe?";
@@ -55,6 +57,14 @@ pub enum Command {
     ///
     /// Example: `ecr-audit completions bash > ~/.local/share/bash-completion/completions/ecr-audit`
     Completions(CompletionsArgs),
+    /// Compare two JSON reports (`scan --format json`) of two snapshots: new, fixed, worsened,
+    /// improved, removed and unchanged rows, matched by repository and account.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Print the configuration in effect (command line, environment, ecr-audit.toml, defaults)
+    /// and where each value came from.
+    #[command(after_help = CONFIG_EXAMPLES)]
+    Config(ConfigArgs),
     /// Print the man page (roff), made from the same definitions as `--help`.
     ///
     /// Example: `ecr-audit man | man -l -`
@@ -264,13 +274,18 @@ fn gitpod_format() -> impl clap::builder::TypedValueParser<Value = FormatArg> {
 
 impl GitpodArgs {
     /// The validated configuration: the export is judged exactly as `scan` would judge it.
-    pub fn into_config(self, color: bool) -> ecr_audit::gitpod::GitpodConfig {
-        ecr_audit::gitpod::GitpodConfig {
+    pub fn into_config(
+        self,
+        color: bool,
+        m: &ArgMatches,
+    ) -> Result<ecr_audit::gitpod::GitpodConfig, String> {
+        let mut layer = Layer::new(m, self.who.config.as_deref())?;
+        Ok(ecr_audit::gitpod::GitpodConfig {
             paths: self.paths,
             exports: self.exports,
             format: self.format.into(),
-            run: self.run.into_config(self.who, color),
-        }
+            run: self.run.into_config(self.who, color, &mut layer)?,
+        })
     }
 }
 
@@ -305,6 +320,33 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// Show only rows of these statuses (comma-separated); the summary still counts every row,
+    /// and the exit status still follows every row. Example: `--only fail,error`
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS")]
+    pub only: Vec<StatusArg>,
+
+    /// Audit only repositories whose `registry/region/name` (as reports print it) matches this
+    /// glob (`*` spans `/`); repeatable. Example: `--repository '*/us-east-1/team/*'`
+    #[arg(long = "repository", value_name = "GLOB")]
+    pub repositories: Vec<String>,
+
+    /// A JSON report of an earlier snapshot: mark each row new, worsened, fixed, improved or
+    /// unchanged since then (matched by repository and account). Example: `--baseline last.json`
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: exit 1 only for new or worsened rows at or above --fail-on.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StatusArg {
+    Pass,
+    Warn,
+    Fail,
+    Error,
 }
 
 /// Who pulls: the audited accounts and what is known about their requests (scan, gitpod, fix).
@@ -318,7 +360,6 @@ pub struct PullerArgs {
         value_name = "ID",
         env = "ECR_AUDIT_ACCOUNT",
         value_delimiter = ',',
-        required = true,
         value_parser = parse_account
     )]
     pub accounts: Vec<String>,
@@ -338,6 +379,12 @@ pub struct PullerArgs {
     /// rests on a registry policy alone is a warning. Example: `--registry-policy-scope v2`
     #[arg(long, value_enum, value_name = "SCOPE")]
     pub registry_policy_scope: Option<ScopeArg>,
+
+    /// The configuration file (default: `ecr-audit.toml` in the working directory, if there is
+    /// one). The command line and the environment take precedence over it; see
+    /// docs/configuration.md. Example: `--config ci/ecr-audit.toml`
+    #[arg(long, value_name = "FILE", env = "ECR_AUDIT_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// `--registry-policy-scope`.
@@ -348,16 +395,136 @@ pub enum ScopeArg {
 }
 
 impl PullerArgs {
-    /// The pullers, and the registry policy scope the command line gives.
-    fn split(self) -> (Vec<Puller>, Option<ScopeV>) {
-        let scope = self.registry_policy_scope.map(|s| match s {
-            ScopeArg::V1 => ScopeV::V1,
-            ScopeArg::V2 => ScopeV::V2,
-        });
-        (pullers(self.accounts, self.context, self.partition), scope)
+    /// The pullers and the registry policy scope: the command line and the environment over
+    /// the configuration file (`layer`). No account anywhere is a usage error.
+    fn split(mut self, layer: &mut Layer) -> Result<(Vec<Puller>, Option<ScopeV>), String> {
+        let file = layer.file.clone();
+        let file = file.as_ref();
+        self.accounts = layer.pick(
+            "accounts",
+            "accounts",
+            self.accounts,
+            file.and_then(|f| f.accounts.clone()),
+            |a| format!("{a:?}"),
+        );
+        self.context = layer.pick(
+            "context",
+            "context",
+            self.context,
+            file.and_then(|f| f.context.clone()),
+            |c| {
+                let pairs: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{pairs:?}")
+            },
+        );
+        let partition = layer.pick(
+            "partition",
+            "partition",
+            match self.partition {
+                PartitionArg::Aws => Partition::Aws,
+                PartitionArg::AwsCn => Partition::AwsCn,
+                PartitionArg::AwsUsGov => Partition::AwsUsGov,
+            },
+            file.and_then(|f| f.partition.clone()),
+            |p| {
+                match p {
+                    Partition::Aws => "aws",
+                    Partition::AwsCn => "aws-cn",
+                    Partition::AwsUsGov => "aws-us-gov",
+                }
+                .to_owned()
+            },
+        );
+        let scope = layer.pick(
+            "registry_policy_scope",
+            "registry-policy-scope",
+            self.registry_policy_scope.map(|s| match s {
+                ScopeArg::V1 => ScopeV::V1,
+                ScopeArg::V2 => ScopeV::V2,
+            }),
+            file.and_then(|f| {
+                f.registry_policy_scope
+                    .clone()
+                    .map(|a| ecr_audit::settings::At {
+                        value: Some(a.value),
+                        line: a.line,
+                    })
+            }),
+            |s| match s {
+                Some(ScopeV::V1) => "v1".to_owned(),
+                Some(ScopeV::V2) => "v2".to_owned(),
+                None => "unknown".to_owned(),
+            },
+        );
+        if self.accounts.is_empty() && layer.need_account {
+            return Err(format!(
+                "no account to audit: give --account ID, ECR_AUDIT_ACCOUNT, or `accounts` in {}",
+                file.map_or(ecr_audit::settings::FILE_NAME, |f| f.path.as_str())
+            ));
+        }
+        Ok((pullers(self.accounts, self.context, partition), scope))
     }
 }
 
+/// The configuration in effect, layer by layer: what the user gave (command line or
+/// environment) over the configuration file over the defaults, with where each value came from
+/// (for `ecr-audit config`).
+pub struct Layer<'a> {
+    matches: &'a ArgMatches,
+    pub file: Option<Settings>,
+    /// (key, value, origin), in the order they were decided.
+    pub origins: Vec<(&'static str, String, String)>,
+    need_account: bool,
+}
+
+impl<'a> Layer<'a> {
+    /// Reads the configuration file `explicit` names (or `ecr-audit.toml` in the working
+    /// directory, if there is one).
+    pub fn new(
+        matches: &'a ArgMatches,
+        explicit: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
+        let file = match ecr_audit::settings::locate(explicit) {
+            Some(p) => Some(ecr_audit::settings::load(&p).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        Ok(Layer {
+            matches,
+            file,
+            origins: Vec::new(),
+            need_account: true,
+        })
+    }
+
+    /// The value of the argument `id`: the user's when they gave it, else the file's, else the
+    /// default (`given`, which clap filled in).
+    fn pick<T>(
+        &mut self,
+        id: &str,
+        key: &'static str,
+        given: T,
+        file: Option<ecr_audit::settings::At<T>>,
+        show: impl Fn(&T) -> String,
+    ) -> T {
+        let source = self
+            .matches
+            .try_get_raw(id)
+            .ok()
+            .flatten()
+            .and(self.matches.value_source(id));
+        let (value, origin) = match (source, file) {
+            (Some(ValueSource::CommandLine), _) => (given, "command line".to_owned()),
+            (Some(ValueSource::EnvVariable), _) => (given, "environment".to_owned()),
+            (_, Some(f)) => {
+                let path = self.file.as_ref().map_or("", |s| s.path.as_str());
+                (f.value, format!("{path}:{}", f.line))
+            }
+            _ => (given, "default".to_owned()),
+        };
+        self.origins.push((key, show(&value), origin));
+        value
+    }
+}
 /// How a report run goes: where the report goes, when it fails, workers, progress (scan, gitpod).
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -388,18 +555,52 @@ pub struct RunArgs {
 
 impl RunArgs {
     /// The run configuration both report commands share.
-    fn into_config(self, who: PullerArgs, color: bool) -> RunConfig {
-        let (pullers, registry_scope) = who.split();
-        RunConfig {
+    fn into_config(
+        self,
+        who: PullerArgs,
+        color: bool,
+        layer: &mut Layer,
+    ) -> Result<RunConfig, String> {
+        let (pullers, registry_scope) = who.split(layer)?;
+        let file = layer.file.clone();
+        let file = file.as_ref();
+        let fail_on = layer.pick(
+            "fail_on",
+            "fail-on",
+            self.fail_on(),
+            file.and_then(|f| f.fail_on.clone()),
+            |f| format!("{f:?}").to_lowercase(),
+        );
+        let progress = layer.pick(
+            "progress",
+            "progress",
+            self.progress(),
+            file.and_then(|f| f.progress.clone()),
+            |p| format!("{p:?}").to_lowercase(),
+        );
+        let jobs = layer.pick(
+            "jobs",
+            "jobs",
+            self.jobs.map(usize::from),
+            file.and_then(|f| {
+                f.jobs.clone().map(|j| ecr_audit::settings::At {
+                    value: Some(j.value),
+                    line: j.line,
+                })
+            }),
+            |j| j.map_or("all cores".to_owned(), |n| n.to_string()),
+        );
+        Ok(RunConfig {
             pullers,
             registry_scope,
-            fail_on: self.fail_on(),
-            progress: self.progress(),
-            jobs: self.jobs.map(usize::from),
+            fail_on,
+            progress,
+            jobs,
             output: self.output,
             color,
             quiet: self.quiet,
-        }
+            suppress: file.map(|f| f.suppress.clone()).unwrap_or_default(),
+        })
     }
 
     fn fail_on(&self) -> FailOn {
@@ -499,7 +700,7 @@ fn parse_context(s: &str) -> Result<(String, String), String> {
 fn pullers(
     accounts: Vec<String>,
     context_args: Vec<(String, String)>,
-    partition: PartitionArg,
+    partition: Partition,
 ) -> Vec<Puller> {
     let mut context: HashMap<String, ContextValue> = HashMap::new();
     for (key, value) in context_args {
@@ -514,11 +715,6 @@ fn pullers(
             slot => *slot = ContextValue::Values(vec![value]),
         }
     }
-    let partition = match partition {
-        PartitionArg::Aws => Partition::Aws,
-        PartitionArg::AwsCn => Partition::AwsCn,
-        PartitionArg::AwsUsGov => Partition::AwsUsGov,
-    };
     let mut accounts = accounts;
     let mut seen = std::collections::HashSet::new();
     accounts.retain(|a| seen.insert(a.clone()));
@@ -533,15 +729,16 @@ fn pullers(
 }
 
 impl ExplainArgs {
-    pub fn into_config(self) -> ExplainConfig {
-        let (pullers, registry_scope) = self.who.split();
-        ExplainConfig {
+    pub fn into_config(self, m: &ArgMatches) -> Result<ExplainConfig, String> {
+        let mut layer = Layer::new(m, self.who.config.as_deref())?;
+        let (pullers, registry_scope) = self.who.split(&mut layer)?;
+        Ok(ExplainConfig {
             paths: self.paths,
             record: self.record,
             pullers,
             jobs: None,
             registry_scope,
-        }
+        })
     }
 }
 
@@ -550,25 +747,217 @@ fn parse_record(s: &str) -> Result<RecordRef, String> {
 }
 
 impl FixArgs {
-    pub fn into_config(self) -> FixConfig {
-        let (pullers, registry_scope) = self.who.split();
-        FixConfig {
+    pub fn into_config(self, m: &ArgMatches) -> Result<FixConfig, String> {
+        let mut layer = Layer::new(m, self.who.config.as_deref())?;
+        let (pullers, registry_scope) = self.who.split(&mut layer)?;
+        Ok(FixConfig {
             paths: self.paths,
             pullers,
             out_dir: self.out_dir,
             registry_scope,
-        }
+        })
     }
 }
 
 impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
-    pub fn into_config(self, color: bool) -> ScanConfig {
-        ScanConfig {
-            paths: self.paths,
-            format: self.format.into(),
+    pub fn into_config(self, color: bool, m: &ArgMatches) -> Result<ScanConfig, String> {
+        let mut layer = Layer::new(m, self.who.config.as_deref())?;
+        Ok(self.layered(color, &mut layer)?.0)
+    }
+
+    /// The configuration and the layer it was decided in (for `ecr-audit config`).
+    fn layered(self, color: bool, layer: &mut Layer) -> Result<(ScanConfig, ()), String> {
+        let file = layer.file.clone();
+        let file = file.as_ref();
+        let format = layer.pick(
+            "format",
+            "format",
+            self.format.into(),
+            file.and_then(|f| f.format.clone()),
+            |f| format!("{f:?}").to_lowercase(),
+        );
+        let evidence = layer.pick(
+            "evidence",
+            "evidence",
+            self.evidence,
+            file.and_then(|f| f.evidence.clone()),
+            bool::to_string,
+        );
+        Ok((
+            ScanConfig {
+                paths: self.paths,
+                format,
+                evidence,
+                run: self.run.into_config(self.who, color, layer)?,
+                only: self
+                    .only
+                    .iter()
+                    .map(|s| match s {
+                        StatusArg::Pass => ecr_audit::finding::Status::Pass,
+                        StatusArg::Warn => ecr_audit::finding::Status::Warn,
+                        StatusArg::Fail => ecr_audit::finding::Status::Fail,
+                        StatusArg::Error => ecr_audit::finding::Status::Error,
+                    })
+                    .collect(),
+                repositories: self.repositories,
+                baseline: self.baseline,
+                fail_on_new: self.fail_on_new,
+            },
+            (),
+        ))
+    }
+}
+
+const CONFIG_EXAMPLES: &str = "\
+Examples:
+  ecr-audit config
+  ecr-audit config --config ci/ecr-audit.toml --fail-on warn";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub who: PullerArgs,
+
+    /// Report format, as for `scan`. Example: `--format json`
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// As for `scan`.
+    #[arg(long)]
+    pub evidence: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl ConfigArgs {
+    /// Writes the configuration `scan` would run with, one `key = value  # origin` line each,
+    /// then the suppressions.
+    pub fn print(self, m: &ArgMatches, out: &mut dyn std::io::Write) -> Result<(), String> {
+        let mut layer = Layer::new(m, self.who.config.as_deref())?;
+        layer.need_account = false;
+        let scan = ScanArgs {
+            paths: Vec::new(),
+            who: self.who,
+            format: self.format,
             evidence: self.evidence,
-            run: self.run.into_config(self.who, color),
+            run: self.run,
+            only: Vec::new(),
+            repositories: Vec::new(),
+            baseline: None,
+            fail_on_new: false,
+        };
+        let (cfg, ()) = scan.layered(false, &mut layer)?;
+        let io = |e: std::io::Error| e.to_string();
+        match &layer.file {
+            Some(f) => writeln!(out, "# configuration file: {}", f.path).map_err(io)?,
+            None => writeln!(
+                out,
+                "# configuration file: none ({} not found in the working directory)",
+                ecr_audit::settings::FILE_NAME
+            )
+            .map_err(io)?,
+        }
+        let width = layer
+            .origins
+            .iter()
+            .map(|(k, v, _)| k.len() + v.len())
+            .max()
+            .unwrap_or(0)
+            + 3;
+        for (key, value, origin) in &layer.origins {
+            let line = format!("{key} = {value}");
+            writeln!(out, "{line:<width$}  # {origin}").map_err(io)?;
+        }
+        let today = ecr_audit::suppress::today();
+        for s in &cfg.run.suppress {
+            let code = match s.which {
+                ecr_audit::suppress::Which::All => "*".to_owned(),
+                ecr_audit::suppress::Which::Code(c) => c.id().to_owned(),
+            };
+            let state = match s.expires {
+                Some(d) if d < today => format!(" (expired {d})"),
+                Some(d) => format!(" (until {d})"),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "suppress {code} repository={} account={} reason={:?}{state}  # {}",
+                s.repository.as_deref().unwrap_or("*"),
+                s.account.as_deref().unwrap_or("*"),
+                s.reason,
+                s.source
+            )
+            .map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+const DIFF_EXAMPLES: &str = "\
+Exit status: 0, or with --fail-on-new 1 when a new or worsened row is at or above --fail-on;
+2 usage error or a report that cannot be read.
+
+Examples:
+  ecr-audit diff last-quarter.json today.json
+  ecr-audit diff old.json new.json --format json -o changes.json
+  ecr-audit diff old.json new.json --fail-on-new";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older JSON report. Example: `last-quarter.json`
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+
+    /// The newer JSON report. Example: `today.json`
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+
+    /// Output format. Example: `--format csv`
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+
+    /// Write the diff to FILE (atomically) instead of standard output. Example: `-o changes.json`
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when some new or worsened row is at or above --fail-on.
+    #[arg(long)]
+    pub fail_on_new: bool,
+
+    /// The level --fail-on-new gates at. Example: `--fail-on warn`
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+impl DiffArgs {
+    pub fn into_config(self) -> ecr_audit::diff::DiffConfig {
+        use ecr_audit::diff::DiffFormat as D;
+        ecr_audit::diff::DiffConfig {
+            old: self.old,
+            new: self.new,
+            format: match self.format {
+                DiffFormatArg::Table => D::Table,
+                DiffFormatArg::Csv => D::Csv,
+                DiffFormatArg::Json => D::Json,
+                DiffFormatArg::Markdown => D::Markdown,
+            },
+            output: self.output,
+            fail_on: match self.fail_on {
+                FailOnArg::Fail => FailOn::Fail,
+                FailOnArg::Warn => FailOn::Warn,
+                FailOnArg::Never => FailOn::Never,
+            },
+            fail_on_new: self.fail_on_new,
         }
     }
 }

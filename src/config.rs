@@ -80,6 +80,8 @@ pub struct RunConfig {
     pub registry_scope: Option<crate::record::ScopeV>,
     /// `--quiet`: no summary line on standard error.
     pub quiet: bool,
+    /// The configuration file's `[[suppress]]` entries (issue 15), in the file's order.
+    pub suppress: Vec<crate::suppress::Suppression>,
 }
 
 /// Everything a scan needs, validated.
@@ -91,6 +93,14 @@ pub struct ScanConfig {
     /// Add the SHA-256 of every input file to the JSON and Markdown reports.
     pub evidence: bool,
     pub run: RunConfig,
+    /// `--only`: the statuses the report shows (empty: all); the summary counts every row.
+    pub only: Vec<Status>,
+    /// `--repository GLOB`: only rows whose `registry/region/name` matches one (empty: all).
+    pub repositories: Vec<String>,
+    /// `--baseline OLD.json`: mark each row's change since that report.
+    pub baseline: Option<PathBuf>,
+    /// `--fail-on-new`: exit 1 only for new or worsened rows at or above `--fail-on`.
+    pub fail_on_new: bool,
 }
 
 #[cfg(test)]

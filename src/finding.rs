@@ -161,6 +161,8 @@ codes! {
         "The registry's policy is in ECR's V1 scope: it neither grants nor denies pulls.";
     DuplicateRecord = "duplicate-record", Note,
         "Another record names the same repository (registry, region and name).";
+    SuppressionExpired = "suppression-expired", Note,
+        "A suppression in the configuration file would cover a finding of the row, but it has expired.";
 }
 
 impl Code {
@@ -236,6 +238,9 @@ impl Code {
                 "Remove Resource/NotResource: a repository policy applies to its repository."
             }
             Code::LegacyVersion => "Set \"Version\": \"2012-10-17\".",
+            Code::SuppressionExpired => {
+                "Fix the finding, or renew the suppression with a new `expires` date after review (see docs/configuration.md)."
+            }
         }
     }
 }
@@ -263,6 +268,20 @@ pub struct Finding<C = Code> {
     pub code: C,
     pub message: std::sync::Arc<str>,
     pub statement: Option<StatementRef>,
+    /// The configuration file's suppression that accepts this finding (issue 15): the finding
+    /// stays in every report but no longer counts toward the row's status.
+    pub suppressed: Option<std::sync::Arc<Suppressed>>,
+}
+
+/// An accepted finding: why, until when, and which entry of the configuration file says so.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Suppressed {
+    pub reason: String,
+    pub ticket: Option<String>,
+    /// The last day it applies, `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// `FILE:LINE` of the `[[suppress]]` entry.
+    pub source: String,
 }
 
 impl<C> Finding<C> {
@@ -271,6 +290,7 @@ impl<C> Finding<C> {
             code,
             message: message.into(),
             statement: None,
+            suppressed: None,
         }
     }
 
@@ -279,6 +299,7 @@ impl<C> Finding<C> {
             code,
             message: message.into(),
             statement: Some(statement),
+            suppressed: None,
         }
     }
 }

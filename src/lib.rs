@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod config;
+pub mod diff;
 pub mod eval;
 pub mod evidence;
 pub mod explain;
@@ -22,4 +23,6 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod settings;
+pub mod suppress;
 pub mod textcache;

@@ -10,17 +10,26 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use ecr_audit::finding::Status;
 use ecr_audit::{explain, fix, gitpod, rules, run};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
     match cli.command {
         cli::Command::Scan(args) => {
             let to_stdout = args.run.output.is_none();
-            let config = args.into_config(color(to_stdout));
+            let config = match args.into_config(color(to_stdout), &sub) {
+                Ok(c) => c,
+                Err(e) => return usage(e),
+            };
             match run::scan(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
@@ -31,7 +40,10 @@ fn main() -> ExitCode {
         }
         cli::Command::Gitpod(args) => {
             let to_stdout = args.run.output.is_none();
-            let config = args.into_config(color(to_stdout));
+            let config = match args.into_config(color(to_stdout), &sub) {
+                Ok(c) => c,
+                Err(e) => return usage(e),
+            };
             match gitpod::run(&config) {
                 Ok(outcome) if outcome.failed => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
@@ -40,7 +52,11 @@ fn main() -> ExitCode {
         }
         cli::Command::Explain(args) => {
             let mut out = std::io::stdout().lock();
-            match explain::run(&args.into_config(), &mut out) {
+            let config = match args.into_config(&sub) {
+                Ok(c) => c,
+                Err(e) => return usage(e),
+            };
+            match explain::run(&config, &mut out) {
                 Ok(status) if status >= Status::Fail => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 // `| head` closed the pipe: the reader has what it wanted.
@@ -52,7 +68,11 @@ fn main() -> ExitCode {
         }
         cli::Command::Fix(args) => {
             let mut out = std::io::stdout().lock();
-            match fix::run(&args.into_config(), &mut out) {
+            let config = match args.into_config(&sub) {
+                Ok(c) => c,
+                Err(e) => return usage(e),
+            };
+            match fix::run(&config, &mut out) {
                 Ok(outcome) if outcome.needs_person() => ExitCode::from(1),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => usage(e),
@@ -74,6 +94,18 @@ fn main() -> ExitCode {
             match cli::completions(args.shell, &mut out) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => usage(e),
                 _ => ExitCode::SUCCESS,
+            }
+        }
+        cli::Command::Diff(args) => match ecr_audit::diff::run(&args.into_config()) {
+            Ok(true) => ExitCode::from(1),
+            Ok(false) => ExitCode::SUCCESS,
+            Err(e) => usage(e),
+        },
+        cli::Command::Config(args) => {
+            let mut out = std::io::stdout().lock();
+            match args.print(&sub, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => usage(e),
             }
         }
         cli::Command::Man => {

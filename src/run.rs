@@ -14,6 +14,7 @@ use crate::evidence;
 use crate::input::MissingPath;
 use crate::pipeline::{self, Judged, Request};
 use crate::report::{self, Meta};
+use crate::suppress;
 
 /// What a scan came to.
 #[derive(Debug)]
@@ -30,6 +31,9 @@ pub enum RunError {
     MissingPath(#[from] MissingPath),
     #[error("cannot start {0} worker threads: {1}")]
     Threads(usize, String),
+    /// `--baseline` names no readable JSON report (usage error).
+    #[error(transparent)]
+    Baseline(#[from] crate::diff::DiffError),
     /// The inputs hold no record to judge: no report may claim a verdict (usage error).
     #[error("{0}")]
     NothingToAudit(String),
@@ -42,7 +46,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     check_output(cfg.run.output.as_deref())?;
     let workers = pool(cfg.run.jobs)?;
     let Judged {
-        rows,
+        mut rows,
         records,
         sources,
         tally,
@@ -61,7 +65,60 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         judged.require_rows()?;
         judged
     };
-    let failed = rows.iter().any(|r| cfg.run.fail_on.trips(r.status));
+    // Accepted findings (issue 15) no longer count toward a row's status or the exit code.
+    let applied = suppress::apply(&mut rows, &cfg.run.suppress, suppress::today());
+    for s in applied.stale(&cfg.run.suppress) {
+        eprintln!(
+            "warning: the suppression at {} matched no finding; remove it if it is no longer needed",
+            s.source
+        );
+    }
+    // `--repository`: the audit's scope narrowed to some repositories.
+    if !cfg.repositories.is_empty() {
+        rows.retain(|r| {
+            let label = r.repo.label();
+            cfg.repositories
+                .iter()
+                .any(|g| crate::policy::glob::matches(g, &label, false))
+        });
+    }
+    let baseline = match &cfg.baseline {
+        Some(path) => {
+            let old = crate::diff::Snapshot::load(path)?;
+            let now = crate::diff::snapshot_of(&rows, &meta_accounts(cfg));
+            let marks = crate::diff::Marks::new(&old, &now);
+            let n = |c| crate::diff::count(&marks.changes, c);
+            use crate::diff::Change as C;
+            eprintln!(
+                "baseline {}: {} new, {} worsened, {} fixed, {} improved, {} removed, {} unchanged",
+                path.display(),
+                n(C::New),
+                n(C::Worsened),
+                n(C::Fixed),
+                n(C::Improved),
+                n(C::Removed),
+                n(C::Unchanged)
+            );
+            Some(std::sync::Arc::new(marks))
+        }
+        None => None,
+    };
+    let failed = match (&baseline, cfg.fail_on_new) {
+        (Some(marks), true) => rows.iter().any(|r| {
+            cfg.run.fail_on.trips(r.status)
+                && matches!(
+                    marks.of(r),
+                    crate::diff::Change::New | crate::diff::Change::Worsened
+                )
+        }),
+        _ => rows.iter().any(|r| cfg.run.fail_on.trips(r.status)),
+    };
+    // `--only`: the report shows some statuses; its summary counts every row.
+    let counts = (!cfg.only.is_empty()).then(|| {
+        let all = report::Counts::of(&rows);
+        rows.retain(|r| cfg.only.contains(&r.status));
+        all
+    });
     let evidence = if cfg.evidence {
         Some(workers.install(|| evidence::of(&sources)))
     } else {
@@ -75,6 +132,9 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         generated: generated_at(),
         evidence,
         tally,
+        counts,
+        baseline,
+        suppressions: applied.uses(&cfg.run.suppress),
     };
     // Reports format their rows on the workers too (`-j` holds for writing as for reading).
     workers.install(|| write_report(cfg, &rows, &meta))?;
@@ -113,6 +173,10 @@ pub(crate) fn summary(
         elapsed.as_secs_f64(),
         format.name()
     )
+}
+
+fn meta_accounts(cfg: &ScanConfig) -> Vec<String> {
+    cfg.run.pullers.iter().map(|p| p.account.clone()).collect()
 }
 
 /// A worker pool of `jobs` threads (all cores when `None`): one per run, for reading, judging,

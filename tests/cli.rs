@@ -452,7 +452,7 @@ fn json_report_has_the_contract_fields() {
     assert_eq!(doc["accounts"], serde_json::json!([ACCOUNT]));
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"records": 2, "pass": 1, "warn": 0, "fail": 0, "error": 1, "duplicates": 0})
+        serde_json::json!({"records": 2, "pass": 1, "warn": 0, "fail": 0, "error": 1, "duplicates": 0, "suppressed": 0})
     );
     let results = doc["results"].as_array().expect("results");
     assert_eq!(results.len(), 2);

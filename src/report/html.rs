@@ -620,6 +620,9 @@ mod tests {
             generated: "2026-01-01T00:00:00Z".into(),
             evidence: None,
             tally: Default::default(),
+            counts: None,
+            baseline: None,
+            suppressions: Vec::new(),
         };
         let mut out = Vec::new();
         write(&Rows::new(), &meta, &mut out).expect("write");

@@ -24,6 +24,8 @@ struct Document<'a> {
     accounts: &'a [String],
     summary: Summary,
     inputs: Inputs,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressions: &'a [crate::suppress::Use],
     results: Results<'a>,
     /// With `--evidence` only, so that the document without it is unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +40,10 @@ struct Head<'a> {
     accounts: &'a [String],
     summary: Summary,
     inputs: Inputs,
+    /// The configuration file's `[[suppress]]` entries and what each matched (issue 15); absent
+    /// when there are none, so that reports without a file are unchanged.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressions: &'a [crate::suppress::Use],
 }
 
 /// What the inputs held (issue 10): every record read, per shape, and those a join folded into
@@ -79,12 +85,12 @@ impl Inputs {
 
 /// The results, serialised one row at a time.
 #[cfg(test)]
-struct Results<'a>(&'a Rows);
+struct Results<'a>(&'a Rows, Option<&'a crate::diff::Marks>);
 
 #[cfg(test)]
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(result))
+        s.collect_seq(self.0.iter().map(|r| result(r, self.1)))
     }
 }
 
@@ -129,6 +135,8 @@ struct Summary {
     error: u64,
     /// Records that name the same repository as another record (`duplicate-record`).
     duplicates: u64,
+    /// Findings accepted by a `[[suppress]]` entry of the configuration file (issue 15).
+    suppressed: u64,
 }
 
 #[derive(Serialize)]
@@ -152,6 +160,9 @@ struct Result<'a> {
     actions: Option<BTreeMap<&'static str, &'static str>>,
     findings: Vec<FindingOut<'a>>,
     detail: String,
+    /// With `scan --baseline`: the row's change since the baseline report (issue 15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +171,17 @@ struct FindingOut<'a> {
     severity: &'static str,
     message: &'a str,
     statement: Option<StatementOut<'a>>,
+    /// The suppression that accepts the finding, or null (issue 15).
+    suppressed: Option<SuppressedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    reason: &'a str,
+    ticket: Option<&'a str>,
+    expires: Option<&'a str>,
+    /// `FILE:LINE` of the `[[suppress]]` entry.
+    source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -171,8 +193,9 @@ struct StatementOut<'a> {
     document: &'static str,
 }
 
-fn result(r: &Row) -> Result<'_> {
+fn result<'a>(r: &'a Row, marks: Option<&crate::diff::Marks>) -> Result<'a> {
     Result {
+        baseline: marks.map(|m| m.of(r).as_str()),
         source: &r.source,
         record: r.record,
         registry: r.repo.registry.as_deref(),
@@ -209,6 +232,12 @@ fn result(r: &Row) -> Result<'_> {
                     index: s.index,
                     sid: s.sid.as_deref(),
                     document: document(s),
+                }),
+                suppressed: f.suppressed.as_deref().map(|s| SuppressedOut {
+                    reason: &s.reason,
+                    ticket: s.ticket.as_deref(),
+                    expires: s.expires.as_deref(),
+                    source: &s.source,
                 }),
             })
             .collect(),
@@ -249,7 +278,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
             let mut one = Vec::with_capacity(1024);
             for (i, r) in rows.iter().enumerate() {
                 one.clear();
-                serde_json::to_writer_pretty(&mut one, &result(r))?;
+                serde_json::to_writer_pretty(&mut one, &result(r, meta.baseline.as_deref()))?;
                 // The first result of the report has no comma before it.
                 let first = place == 0 && i == 0;
                 buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
@@ -267,7 +296,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     Head {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
@@ -279,8 +308,13 @@ fn head<'a>(rows: &Rows, meta: &'a Meta) -> Head<'a> {
             fail: c.fail,
             error: c.error,
             duplicates: meta.tally.duplicates,
+            suppressed: rows
+                .iter()
+                .map(|r| r.findings.iter().filter(|f| f.suppressed.is_some()).count() as u64)
+                .sum(),
         },
         inputs: Inputs::of(&meta.tally),
+        suppressions: &meta.suppressions,
     }
 }
 
@@ -348,7 +382,8 @@ mod tests {
             accounts: h.accounts,
             summary: h.summary,
             inputs: h.inputs,
-            results: Results(rows),
+            suppressions: h.suppressions,
+            results: Results(rows, meta.baseline.as_deref()),
             evidence: meta.evidence.as_ref().map(evidence),
         };
         let mut out = serde_json::to_vec_pretty(&doc).expect("serialise");
@@ -413,6 +448,9 @@ mod tests {
             records: 3,
             elapsed: std::time::Duration::ZERO,
             generated: "2026-11-26T00:00:00Z".into(),
+            counts: None,
+            baseline: None,
+            suppressions: Vec::new(),
             evidence: evidence.then(|| Evidence {
                 files: vec![
                     FileDigest {

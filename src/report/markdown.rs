@@ -20,7 +20,7 @@ use super::{Counts, Meta};
 const BREAKDOWN_GROUPS: usize = 20;
 
 pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     writeln!(out, "# ECR repository policy audit\n")?;
     writeln!(out, "| Field | Value |")?;
     writeln!(out, "|---|---|")?;

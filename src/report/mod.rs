@@ -62,6 +62,12 @@ pub struct Meta {
     pub evidence: Option<Evidence>,
     /// Records read and folded, per shape.
     pub tally: Tally,
+    /// With `--only` (issue 15): every row counted, not only those the report shows.
+    pub counts: Option<Counts>,
+    /// With `--baseline` (issue 15): each row's change since the baseline report.
+    pub baseline: Option<std::sync::Arc<crate::diff::Marks>>,
+    /// Each `[[suppress]]` entry and what it matched (issue 15); empty without a file's entries.
+    pub suppressions: Vec<crate::suppress::Use>,
 }
 
 /// Rows counted per status.
@@ -196,11 +202,12 @@ pub fn write(
 /// (the row's [`Row::detail`]); with more, every finding's sentence, most severe first (then in
 /// catalog order), numbered — so the advice of a warning is not lost when the row also fails.
 pub(crate) fn what_to_do(r: &Row) -> String {
-    // The registry-policy note tells what was judged, and asks nothing.
+    // The registry-policy note tells what was judged, and asks nothing; accepted findings are
+    // said last, with their reason.
     let mut findings: Vec<&Finding> = r
         .findings
         .iter()
-        .filter(|f| f.code != crate::finding::Code::RegistryPolicy)
+        .filter(|f| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none())
         .collect();
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
     let mut messages: Vec<&str> = Vec::with_capacity(findings.len());
@@ -213,12 +220,17 @@ pub(crate) fn what_to_do(r: &Row) -> String {
     if messages.len() <= 1 {
         return r.detail();
     }
-    messages
+    let mut text = messages
         .iter()
         .enumerate()
         .map(|(i, m)| format!("({}) {m}.", i + 1))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if let Some(accepted) = crate::audit::accepted(&r.findings) {
+        text.push(' ');
+        text.push_str(&accepted);
+    }
+    text
 }
 
 /// `;`-joined list, the separator of the CSV list cells.

@@ -126,7 +126,19 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<Location>,
     partial_fingerprints: Fingerprints,
+    /// An accepted finding (issue 15): SARIF 2.1.0 §3.35 `suppression`, kind `external` (the
+    /// configuration file), with the reason as its justification.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct SarifSuppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    location: Location,
 }
 
 #[derive(Serialize)]
@@ -580,6 +592,32 @@ fn statement_line(text: &str, offset: usize, line: u64, index: usize) -> Option<
     }
 }
 
+/// An accepted finding (issue 15): a SARIF `suppression` of kind `external` (the configuration
+/// file), located at the `[[suppress]]` entry, with the reason (and ticket) as justification.
+fn suppression(s: &crate::finding::Suppressed) -> SarifSuppression {
+    let (file, line) = match s.source.rsplit_once(':') {
+        Some((f, l)) => (f, l.parse().ok()),
+        None => (&*s.source, None),
+    };
+    SarifSuppression {
+        kind: "external",
+        status: "accepted",
+        justification: match &s.ticket {
+            Some(t) => format!("{} ({t})", s.reason),
+            None => s.reason.clone(),
+        },
+        location: Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: file.replace('\\', "/"),
+                    uri_base_id: None,
+                },
+                region: line.map(|start_line| Region { start_line }),
+            },
+        },
+    }
+}
+
 /// A finding that asks nothing of anyone (the registry policy was judged along) is no alert.
 fn reported(code: Code) -> bool {
     code != Code::RegistryPolicy
@@ -677,6 +715,12 @@ fn results<'a>(
                 partial_fingerprints: Fingerprints {
                     v1: fingerprint(r, f),
                 },
+                suppressions: f
+                    .suppressed
+                    .as_deref()
+                    .map(suppression)
+                    .into_iter()
+                    .collect(),
                 properties: ResultProperties {
                     source: &r.source,
                     record: r.record,

@@ -332,7 +332,7 @@ fn actions(r: &Row) -> String {
 
 /// The closing line: counts per status and the elapsed time.
 pub fn summary_line(rows: &Rows, meta: &Meta) -> String {
-    let c = Counts::of(rows);
+    let c = meta.counts.unwrap_or_else(|| Counts::of(rows));
     let accounts = meta.accounts.len();
     format!(
         "{} record{} × {} account{} = {} row{}: {} pass, {} warn, {} fail, {} error ({:.2} s)",
@@ -372,6 +372,9 @@ mod tests {
             generated: String::new(),
             evidence: None,
             tally: Default::default(),
+            counts: None,
+            baseline: None,
+            suppressions: Vec::new(),
         }
     }
 

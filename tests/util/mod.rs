@@ -61,6 +61,8 @@ pub fn ecr_audit() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-audit"));
     for var in [
         "ECR_AUDIT_ACCOUNT",
+        "ECR_AUDIT_CONFIG",
+        "SOURCE_DATE_EPOCH",
         "NO_COLOR",
         "CI",
         "CLICOLOR",
