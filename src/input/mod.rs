@@ -249,8 +249,9 @@ pub(crate) fn read_source_capped(
             return outcome;
         }
     }
-    let bytes = match read::load(source, limit) {
-        Ok(bytes) => bytes,
+    // `_turn` is held until the records are made: one large document at a time.
+    let (bytes, _turn) = match read::load(source, limit) {
+        Ok(loaded) => loaded,
         Err(message) => {
             emit(
                 1,

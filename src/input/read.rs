@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, Read};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use flate2::read::MultiGzDecoder;
 
@@ -23,8 +24,27 @@ const SMALL_FILE: u64 = 8 << 10;
 /// its size, so that one over the cap (a gzip bomb) is refused without holding any of it.
 const GZIP_ONE_PASS: usize = 64 << 10;
 
-/// Reads the whole source, gunzipped when it starts with the gzip magic bytes.
-pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
+/// A document of at least this many bytes (read, or inflated) is a large one: one worker at a time
+/// holds such a document, so that `--jobs` does not multiply the peak memory of several.
+pub(crate) const LARGE_DOCUMENT: u64 = 32 << 20;
+
+static LARGE: Mutex<()> = Mutex::new(());
+
+/// Held while a large document is read and its records made (see [`LARGE_DOCUMENT`]).
+pub(crate) type LargeTurn = Option<MutexGuard<'static, ()>>;
+
+fn large_turn(turn: &mut LargeTurn, size: u64, limit: u64) {
+    if turn.is_none() && size >= LARGE_DOCUMENT && size <= limit {
+        // A worker that panicked holding it leaves nothing half-done behind: the lock guards
+        // no data.
+        *turn = Some(LARGE.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// Reads the whole source, gunzipped when it starts with the gzip magic bytes. The turn, when
+/// there is one, is to be held until the document's records are made.
+pub(crate) fn load(source: &Source, limit: u64) -> Result<(Vec<u8>, LargeTurn), String> {
+    let mut turn: LargeTurn = None;
     let raw = match source.path() {
         None => read_capped(io::stdin().lock(), 0, limit, || None),
         Some(path) => {
@@ -32,7 +52,11 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
             // No `stat` up front: exports are mostly small files, which one read of a
             // page-sized buffer takes whole (a syscall less per file); a larger one is sized by
             // `stat` once the first read fills the buffer.
-            let size = || file.metadata().ok().map(|m| m.len());
+            let size = || {
+                let size = file.metadata().ok().map(|m| m.len());
+                large_turn(&mut turn, size.unwrap_or(0), limit);
+                size
+            };
             read_capped(&file, SMALL_FILE, limit, size)
         }
     }
@@ -41,7 +65,7 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
         Capped::Io(e) => format!("cannot read the file: {e}"),
     })?;
     if !raw.starts_with(&GZIP_MAGIC) {
-        return Ok(raw);
+        return Ok((raw, turn));
     }
     let too_large = || format!("decompressed size exceeds {}", human(limit));
     let damaged = |e: io::Error| format!("damaged gzip data: {e}");
@@ -58,6 +82,7 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
         if inflated > limit {
             return Err(too_large());
         }
+        large_turn(&mut turn, inflated, limit);
         Some(inflated)
     };
     read_capped(
@@ -66,6 +91,7 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Vec<u8>, String> {
         limit,
         || size,
     )
+    .map(|bytes| (bytes, turn))
     .map_err(|e| match e {
         Capped::TooLarge => too_large(),
         Capped::Io(e) => damaged(e),
