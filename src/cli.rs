@@ -499,12 +499,11 @@ impl<'a> Layer<'a> {
         file: Option<ecr_audit::settings::At<T>>,
         show: impl Fn(&T) -> String,
     ) -> T {
-        let source = self
-            .matches
-            .try_get_raw(id)
-            .ok()
-            .flatten()
-            .and(self.matches.value_source(id));
+        // An id the command does not have (`config` has no `--only`) is not the user's.
+        let source = match self.matches.try_get_raw(id) {
+            Ok(Some(_)) => self.matches.value_source(id),
+            _ => None,
+        };
         let (value, origin) = match (source, file) {
             (Some(ValueSource::CommandLine), _) => (given, "command line".to_owned()),
             (Some(ValueSource::EnvVariable), _) => (given, "environment".to_owned()),
@@ -762,23 +761,39 @@ impl ScanArgs {
             file.and_then(|f| f.evidence.clone()),
             bool::to_string,
         );
+        let only = layer.pick(
+            "only",
+            "only",
+            self.only
+                .iter()
+                .map(|s| match s {
+                    StatusArg::Pass => ecr_audit::finding::Status::Pass,
+                    StatusArg::Warn => ecr_audit::finding::Status::Warn,
+                    StatusArg::Fail => ecr_audit::finding::Status::Fail,
+                    StatusArg::Error => ecr_audit::finding::Status::Error,
+                })
+                .collect::<Vec<_>>(),
+            file.and_then(|f| f.only.clone()),
+            |o| {
+                let names: Vec<&str> = o.iter().map(|s| s.as_str()).collect();
+                format!("{names:?}")
+            },
+        );
+        let repositories = layer.pick(
+            "repositories",
+            "repositories",
+            self.repositories,
+            file.and_then(|f| f.repositories.clone()),
+            |r| format!("{r:?}"),
+        );
         Ok((
             ScanConfig {
                 paths: self.paths,
                 format,
                 evidence,
                 run: self.run.into_config(self.who, color, layer)?,
-                only: self
-                    .only
-                    .iter()
-                    .map(|s| match s {
-                        StatusArg::Pass => ecr_audit::finding::Status::Pass,
-                        StatusArg::Warn => ecr_audit::finding::Status::Warn,
-                        StatusArg::Fail => ecr_audit::finding::Status::Fail,
-                        StatusArg::Error => ecr_audit::finding::Status::Error,
-                    })
-                    .collect(),
-                repositories: self.repositories,
+                only,
+                repositories,
                 baseline: self.baseline,
                 fail_on_new: self.fail_on_new,
             },
