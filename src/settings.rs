@@ -50,14 +50,30 @@ pub struct Settings {
 }
 
 /// A configuration error: the file, the line, the key and what is wrong.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{path}:{line}: `{key}`: {message}")]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SettingsError {
     pub path: String,
     pub line: usize,
     pub key: String,
     pub message: String,
 }
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Line 0: the file as a whole (it cannot be read).
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: `{}`: {}",
+                self.path, self.line, self.key, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
 
 /// The file as TOML gives it. Unknown keys are errors (`deny_unknown_fields`).
 #[derive(Deserialize)]

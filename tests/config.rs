@@ -387,3 +387,15 @@ fn filters_come_from_the_file_unless_the_command_line_gives_them() {
     );
     assert_eq!(names(&out), vec!["other/app"]);
 }
+
+#[test]
+fn a_missing_config_file_named_on_the_command_line_is_a_usage_error() {
+    let t = tree();
+    let out = scan(&t, BEFORE, &["--account", ACCOUNT, "--config", "nope.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nope.toml: cannot read the configuration file"),
+        "{err}"
+    );
+}
