@@ -734,11 +734,11 @@ impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
     pub fn into_config(self, color: bool, m: &ArgMatches) -> Result<ScanConfig, String> {
         let mut layer = Layer::new(m, self.who.config.as_deref())?;
-        Ok(self.layered(color, &mut layer)?.0)
+        self.layered(color, &mut layer)
     }
 
     /// The configuration and the layer it was decided in (for `ecr-audit config`).
-    fn layered(self, color: bool, layer: &mut Layer) -> Result<(ScanConfig, ()), String> {
+    fn layered(self, color: bool, layer: &mut Layer) -> Result<ScanConfig, String> {
         let file = layer.file.clone();
         let file = file.as_ref();
         let format = layer.pick(
@@ -786,19 +786,16 @@ impl ScanArgs {
             file.and_then(|f| f.repositories.clone()),
             |r| format!("{r:?}"),
         );
-        Ok((
-            ScanConfig {
-                paths: self.paths,
-                format,
-                evidence,
-                run: self.run.into_config(self.who, color, layer)?,
-                only,
-                repositories,
-                baseline: self.baseline,
-                fail_on_new: self.fail_on_new,
-            },
-            (),
-        ))
+        Ok(ScanConfig {
+            paths: self.paths,
+            format,
+            evidence,
+            run: self.run.into_config(self.who, color, layer)?,
+            only,
+            repositories,
+            baseline: self.baseline,
+            fail_on_new: self.fail_on_new,
+        })
     }
 }
 
@@ -841,7 +838,7 @@ impl ConfigArgs {
             baseline: None,
             fail_on_new: false,
         };
-        let (cfg, ()) = scan.layered(false, &mut layer)?;
+        let cfg = scan.layered(false, &mut layer)?;
         let io = |e: std::io::Error| e.to_string();
         match &layer.file {
             Some(f) => writeln!(out, "# configuration file: {}", f.path).map_err(io)?,
