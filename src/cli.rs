@@ -506,12 +506,11 @@ impl<'a> Layer<'a> {
         file: Option<ecr_audit::settings::At<T>>,
         show: impl Fn(&T) -> String,
     ) -> T {
-        let source = self
-            .matches
-            .try_get_raw(id)
-            .ok()
-            .flatten()
-            .and(self.matches.value_source(id));
+        // An id the command does not have (`config` has no `--only`) is not the user's.
+        let source = match self.matches.try_get_raw(id) {
+            Ok(Some(_)) => self.matches.value_source(id),
+            _ => None,
+        };
         let (value, origin) = match (source, file) {
             (Some(ValueSource::CommandLine), _) => (given, "command line".to_owned()),
             (Some(ValueSource::EnvVariable), _) => (given, "environment".to_owned()),
@@ -763,11 +762,11 @@ impl ScanArgs {
     /// The validated run configuration. `color` is decided by the caller (terminal, NO_COLOR).
     pub fn into_config(self, color: bool, m: &ArgMatches) -> Result<ScanConfig, String> {
         let mut layer = Layer::new(m, self.who.config.as_deref())?;
-        Ok(self.layered(color, &mut layer)?.0)
+        self.layered(color, &mut layer)
     }
 
     /// The configuration and the layer it was decided in (for `ecr-audit config`).
-    fn layered(self, color: bool, layer: &mut Layer) -> Result<(ScanConfig, ()), String> {
+    fn layered(self, color: bool, layer: &mut Layer) -> Result<ScanConfig, String> {
         let file = layer.file.clone();
         let file = file.as_ref();
         let format = layer.pick(
@@ -784,28 +783,41 @@ impl ScanArgs {
             file.and_then(|f| f.evidence.clone()),
             bool::to_string,
         );
-        Ok((
-            ScanConfig {
-                paths: self.paths,
-                format,
-                evidence,
-                run: self.run.into_config(self.who, color, layer)?,
-                only: self
-                    .only
-                    .iter()
-                    .map(|s| match s {
-                        StatusArg::Pass => ecr_audit::finding::Status::Pass,
-                        StatusArg::Warn => ecr_audit::finding::Status::Warn,
-                        StatusArg::Fail => ecr_audit::finding::Status::Fail,
-                        StatusArg::Error => ecr_audit::finding::Status::Error,
-                    })
-                    .collect(),
-                repositories: self.repositories,
-                baseline: self.baseline,
-                fail_on_new: self.fail_on_new,
+        let only = layer.pick(
+            "only",
+            "only",
+            self.only
+                .iter()
+                .map(|s| match s {
+                    StatusArg::Pass => ecr_audit::finding::Status::Pass,
+                    StatusArg::Warn => ecr_audit::finding::Status::Warn,
+                    StatusArg::Fail => ecr_audit::finding::Status::Fail,
+                    StatusArg::Error => ecr_audit::finding::Status::Error,
+                })
+                .collect::<Vec<_>>(),
+            file.and_then(|f| f.only.clone()),
+            |o| {
+                let names: Vec<&str> = o.iter().map(|s| s.as_str()).collect();
+                format!("{names:?}")
             },
-            (),
-        ))
+        );
+        let repositories = layer.pick(
+            "repositories",
+            "repositories",
+            self.repositories,
+            file.and_then(|f| f.repositories.clone()),
+            |r| format!("{r:?}"),
+        );
+        Ok(ScanConfig {
+            paths: self.paths,
+            format,
+            evidence,
+            run: self.run.into_config(self.who, color, layer)?,
+            only,
+            repositories,
+            baseline: self.baseline,
+            fail_on_new: self.fail_on_new,
+        })
     }
 }
 
@@ -848,7 +860,7 @@ impl ConfigArgs {
             baseline: None,
             fail_on_new: false,
         };
-        let (cfg, ()) = scan.layered(false, &mut layer)?;
+        let cfg = scan.layered(false, &mut layer)?;
         let io = |e: std::io::Error| e.to_string();
         match &layer.file {
             Some(f) => writeln!(out, "# configuration file: {}", f.path).map_err(io)?,

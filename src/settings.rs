@@ -42,18 +42,38 @@ pub struct Settings {
     pub progress: Option<At<Progress>>,
     pub jobs: Option<At<usize>>,
     pub evidence: Option<At<bool>>,
+    /// `only = ["fail", "error"]` (scan's `--only`).
+    pub only: Option<At<Vec<crate::finding::Status>>>,
+    /// `repositories = ["*/team/*"]` (scan's `--repository`).
+    pub repositories: Option<At<Vec<String>>>,
     pub suppress: Vec<Suppression>,
 }
 
 /// A configuration error: the file, the line, the key and what is wrong.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{path}:{line}: `{key}`: {message}")]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SettingsError {
     pub path: String,
     pub line: usize,
     pub key: String,
     pub message: String,
 }
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Line 0: the file as a whole (it cannot be read).
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: `{}`: {}",
+                self.path, self.line, self.key, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
 
 /// The file as TOML gives it. Unknown keys are errors (`deny_unknown_fields`).
 #[derive(Deserialize)]
@@ -68,6 +88,8 @@ struct Raw {
     progress: Option<Spanned<String>>,
     jobs: Option<Spanned<i64>>,
     evidence: Option<Spanned<bool>>,
+    only: Option<Spanned<Vec<Spanned<String>>>>,
+    repositories: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     suppress: Vec<Spanned<RawSuppress>>,
 }
@@ -263,6 +285,37 @@ pub fn parse(path: &str, text: &str) -> Result<Settings, SettingsError> {
         line: lines.line(e.span().start),
         value: e.into_inner(),
     });
+    if let Some(only) = raw.only {
+        let line = lines.line(only.span().start);
+        let mut v = Vec::new();
+        for s in only.into_inner() {
+            match crate::finding::Status::ALL
+                .into_iter()
+                .find(|st| st.as_str() == s.get_ref())
+            {
+                Some(st) => v.push(st),
+                None => {
+                    return Err(err(
+                        s.span(),
+                        "only",
+                        format!("`{}` is not one of pass, warn, fail, error", s.get_ref()),
+                    ));
+                }
+            }
+        }
+        s.only = Some(At { value: v, line });
+    }
+    if let Some(globs) = raw.repositories {
+        let line = lines.line(globs.span().start);
+        let mut v = Vec::new();
+        for g in globs.into_inner() {
+            if g.get_ref().trim().is_empty() {
+                return Err(err(g.span(), "repositories", "an empty glob".into()));
+            }
+            v.push(g.into_inner());
+        }
+        s.repositories = Some(At { value: v, line });
+    }
     for entry in raw.suppress {
         let entry_line = lines.line(entry.span().start);
         let r = entry.into_inner();
@@ -505,6 +558,25 @@ mod tests {
         assert_eq!((e.line, e.key.as_str()), (4, "suppress.expires"), "{e}");
         let e = error("[[suppress]]\ncode = \"*\"\nreason = \"x\"\naccount = \"1\"\n");
         assert_eq!((e.line, e.key.as_str()), (4, "suppress.account"), "{e}");
+    }
+
+    #[test]
+    fn filters_are_read_and_checked() {
+        let s = parse(
+            "f",
+            "only = [\"fail\", \"error\"]\nrepositories = [\"*/team/*\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            s.only.map(|o| o.value),
+            Some(vec![
+                crate::finding::Status::Fail,
+                crate::finding::Status::Error
+            ])
+        );
+        assert_eq!(s.repositories.map(|r| r.line), Some(2));
+        let e = error("only = [\"fail\", \"broken\"]\n");
+        assert_eq!((e.line, e.key.as_str()), (1, "only"), "{e}");
     }
 
     #[test]

@@ -43,13 +43,14 @@ pub struct Suppression {
 }
 
 impl Suppression {
-    fn matches(&self, row: &Row, code: Code) -> bool {
+    /// Whether the entry covers a finding of `code` on `row`, whose label is `label`.
+    fn matches(&self, row: &Row, label: &str, code: Code) -> bool {
         self.which.covers(code)
             && self.account.as_deref().is_none_or(|a| a == &*row.account)
             && self
                 .repository
                 .as_deref()
-                .is_none_or(|g| glob::matches(g, &row.repo.label(), false))
+                .is_none_or(|g| glob::matches(g, label, false))
     }
 
     fn expired(&self, today: jiff::civil::Date) -> bool {
@@ -143,7 +144,22 @@ pub fn apply(rows: &mut Rows, list: &[Suppression], today: jiff::civil::Date) ->
             })
         })
         .collect();
+    let globs = list.iter().any(|s| s.repository.is_some());
     for row in rows.iter_mut() {
+        // The label once per row, and only when some entry has a glob; most rows match
+        // nothing, and their shared findings are left as they are (no copy).
+        let label = if globs {
+            row.repo.label()
+        } else {
+            String::new()
+        };
+        let touched = row
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && list.iter().any(|s| s.matches(row, &label, f.code)));
+        if !touched {
+            continue;
+        }
         let mut changed = false;
         let mut findings: Vec<Finding> = Vec::with_capacity(row.findings.len());
         let mut notes: Vec<Finding> = Vec::new();
@@ -151,7 +167,7 @@ pub fn apply(rows: &mut Rows, list: &[Suppression], today: jiff::civil::Date) ->
             let mut f = f.clone();
             if f.suppressed.is_none() {
                 for (i, s) in list.iter().enumerate() {
-                    if !s.matches(row, f.code) {
+                    if !s.matches(row, &label, f.code) {
                         continue;
                     }
                     if s.expired(today) {

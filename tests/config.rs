@@ -95,6 +95,13 @@ fn a_suppression_turns_the_exit_code_to_zero_and_every_report_still_shows_it() {
         rows[0]["detail"],
         "Suppressed: public-access (published base images, approved by security, ecr-audit.toml:3)."
     );
+    let out = scan(&t, BEFORE, &["--format", "markdown"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("## Suppressed findings (1)"), "{md}");
+    assert!(
+        md.contains("| public-access | published base images, approved by security | SEC-123 | 2027-03-31 | ecr-audit.toml:3 |"),
+        "{md}"
+    );
     // Without the file the row fails.
     std::fs::remove_file(t.join("ecr-audit.toml")).expect("rm");
     let out = scan(&t, BEFORE, &["--account", ACCOUNT, "--format", "json"]);
@@ -356,4 +363,39 @@ fn sarif_with_suppressions_validates_against_the_schema() {
     let loc = &results[0]["suppressions"][0]["location"]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "ecr-audit.toml");
     assert_eq!(loc["region"]["startLine"], 3);
+}
+
+#[test]
+fn filters_come_from_the_file_unless_the_command_line_gives_them() {
+    let t = tree();
+    t.file(
+        "ecr-audit.toml",
+        "accounts = [\"111122223333\"]\nrepositories = [\"*/team/*\"]\n",
+    );
+    let names = |out: &std::process::Output| -> Vec<String> {
+        parse_csv(&out.stdout)
+            .iter()
+            .map(|r| r["repository"].clone())
+            .collect()
+    };
+    let out = scan(&t, BEFORE, &["--format", "csv"]);
+    assert_eq!(names(&out), vec!["team/base"]);
+    let out = scan(
+        &t,
+        BEFORE,
+        &["--format", "csv", "--repository", "*/other/*"],
+    );
+    assert_eq!(names(&out), vec!["other/app"]);
+}
+
+#[test]
+fn a_missing_config_file_named_on_the_command_line_is_a_usage_error() {
+    let t = tree();
+    let out = scan(&t, BEFORE, &["--account", ACCOUNT, "--config", "nope.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nope.toml: cannot read the configuration file"),
+        "{err}"
+    );
 }

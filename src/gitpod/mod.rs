@@ -142,6 +142,9 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
             plural(configs),
         )));
     }
+    // The rows' statuses as `scan` reports them: with the configuration file's suppressions.
+    let mut rows = rows;
+    crate::suppress::apply(&mut rows, &cfg.run.suppress, crate::suppress::today());
     let index = Index::new(&rows);
     let mut out = Vec::new();
     for f in &found {

@@ -173,6 +173,37 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         }
     }
 
+    // Accepted findings (issue 15), each with its reason; only when there are some, so that a
+    // report without a configuration file is unchanged.
+    let accepted: Vec<(&Row, &crate::finding::Finding)> = rows
+        .iter()
+        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .filter(|(_, f)| f.suppressed.is_some())
+        .collect();
+    if !accepted.is_empty() {
+        writeln!(out, "\n## Suppressed findings ({})\n", accepted.len())?;
+        writeln!(
+            out,
+            "| Repository | Account | Finding | Reason | Ticket | Expires | Suppressed by |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|")?;
+        for (r, f) in accepted {
+            if let Some(s) = &f.suppressed {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    repository(r),
+                    text(&r.account),
+                    f.code.id(),
+                    text(&s.reason),
+                    text(s.ticket.as_deref().unwrap_or("")),
+                    text(s.expires.as_deref().unwrap_or("")),
+                    text(&s.source)
+                )?;
+            }
+        }
+    }
+
     if let Some(e) = &meta.evidence {
         writeln!(out, "\n## Evidence\n")?;
         writeln!(
