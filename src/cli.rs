@@ -245,31 +245,44 @@ pub struct GitpodArgs {
     pub who: PullerArgs,
 
     /// Report format (the scan's formats but SARIF). Example: `--format html`
-    #[arg(long, default_value = "table", value_parser = gitpod_format())]
+    #[arg(long, default_value = "table", value_parser = formats(&GITPOD_FORMATS))]
     pub format: FormatArg,
 
     #[command(flatten)]
     pub run: RunArgs,
 }
 
+/// The formats `gitpod` writes (all but SARIF) and `diff` writes.
+const GITPOD_FORMATS: [FormatArg; 5] = [
+    FormatArg::Table,
+    FormatArg::Csv,
+    FormatArg::Json,
+    FormatArg::Markdown,
+    FormatArg::Html,
+];
+const DIFF_FORMATS: [FormatArg; 4] = [
+    FormatArg::Table,
+    FormatArg::Csv,
+    FormatArg::Json,
+    FormatArg::Markdown,
+];
+
 /// The one report-format value type (issue 10: one `ValueEnum` per concept), narrowed to the
-/// formats `gitpod` writes.
-fn gitpod_format() -> impl clap::builder::TypedValueParser<Value = FormatArg> {
+/// formats a command writes.
+fn formats(
+    allowed: &'static [FormatArg],
+) -> impl clap::builder::TypedValueParser<Value = FormatArg> {
     use clap::builder::TypedValueParser as _;
-    const GITPOD: [FormatArg; 5] = [
-        FormatArg::Table,
-        FormatArg::Csv,
-        FormatArg::Json,
-        FormatArg::Markdown,
-        FormatArg::Html,
-    ];
-    clap::builder::PossibleValuesParser::new(GITPOD.iter().filter_map(ValueEnum::to_possible_value))
-        .map(|s| {
-            GITPOD
-                .into_iter()
-                .find(|f| f.to_possible_value().is_some_and(|v| v.matches(&s, false)))
-                .unwrap_or(FormatArg::Table)
-        })
+    clap::builder::PossibleValuesParser::new(
+        allowed.iter().filter_map(ValueEnum::to_possible_value),
+    )
+    .map(move |s| {
+        allowed
+            .iter()
+            .copied()
+            .find(|f| f.to_possible_value().is_some_and(|v| v.matches(&s, false)))
+            .unwrap_or(FormatArg::Table)
+    })
 }
 
 impl GitpodArgs {
@@ -927,8 +940,8 @@ pub struct DiffArgs {
     pub new: PathBuf,
 
     /// Output format. Example: `--format csv`
-    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
-    pub format: DiffFormatArg,
+    #[arg(long, default_value = "table", value_parser = formats(&DIFF_FORMATS))]
+    pub format: FormatArg,
 
     /// Write the diff to FILE (atomically) instead of standard output. Example: `-o changes.json`
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -943,26 +956,12 @@ pub struct DiffArgs {
     pub fail_on: FailOnArg,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum DiffFormatArg {
-    Table,
-    Csv,
-    Json,
-    Markdown,
-}
-
 impl DiffArgs {
     pub fn into_config(self) -> ecr_audit::diff::DiffConfig {
-        use ecr_audit::diff::DiffFormat as D;
         ecr_audit::diff::DiffConfig {
             old: self.old,
             new: self.new,
-            format: match self.format {
-                DiffFormatArg::Table => D::Table,
-                DiffFormatArg::Csv => D::Csv,
-                DiffFormatArg::Json => D::Json,
-                DiffFormatArg::Markdown => D::Markdown,
-            },
+            format: self.format.into(),
             output: self.output,
             fail_on: match self.fail_on {
                 FailOnArg::Fail => FailOn::Fail,

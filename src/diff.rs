@@ -256,15 +256,9 @@ pub fn count(changes: &[RowChange], c: Change) -> u64 {
     changes.iter().filter(|r| r.change == c).count() as u64
 }
 
-/// Output format of `diff`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DiffFormat {
-    #[default]
-    Table,
-    Csv,
-    Json,
-    Markdown,
-}
+/// Output format of `diff`: the reports' one format type; `diff` writes table, CSV, JSON and
+/// Markdown.
+pub type DiffFormat = crate::config::Format;
 
 #[derive(Serialize)]
 struct DocOut<'a> {
@@ -395,6 +389,10 @@ pub fn write(
             .unwrap_or_default()
     };
     match format {
+        DiffFormat::Sarif | DiffFormat::Html => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "diff writes table, CSV, JSON or Markdown",
+        )),
         DiffFormat::Json => {
             let doc = DocOut {
                 schema_version: 1,
