@@ -260,11 +260,12 @@ const GITPOD_FORMATS: [FormatArg; 5] = [
     FormatArg::Markdown,
     FormatArg::Html,
 ];
-const DIFF_FORMATS: [FormatArg; 4] = [
+const DIFF_FORMATS: [FormatArg; 5] = [
     FormatArg::Table,
     FormatArg::Csv,
     FormatArg::Json,
     FormatArg::Markdown,
+    FormatArg::Html,
 ];
 
 /// The one report-format value type (issue 10: one `ValueEnum` per concept), narrowed to the

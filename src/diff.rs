@@ -389,10 +389,11 @@ pub fn write(
             .unwrap_or_default()
     };
     match format {
-        DiffFormat::Sarif | DiffFormat::Html => Err(io::Error::new(
+        DiffFormat::Sarif => Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "diff writes table, CSV, JSON or Markdown",
+            "diff writes table, CSV, JSON, Markdown or HTML",
         )),
+        DiffFormat::Html => html(old, new, changes, &summary, out),
         DiffFormat::Json => {
             let doc = DocOut {
                 schema_version: 1,
@@ -497,6 +498,124 @@ pub fn write(
             writeln!(out, "\n{}", counts.join(", "))
         }
     }
+}
+
+/// One self-contained page, with the scan report's style sheet, filter script and
+/// Content-Security-Policy (allowed by hash) and its escaping: the counts per change, then every
+/// row that changed, new and worsened first; the filter narrows them by change, the search box
+/// by text.
+fn html(
+    old: &Snapshot,
+    new: &Snapshot,
+    changes: &[RowChange],
+    summary: &BTreeMap<&'static str, u64>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use crate::report::html::{SCRIPT, STYLE, csp_hash, esc};
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+    )?;
+    writeln!(
+        out,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'\">",
+        csp_hash(STYLE),
+        csp_hash(SCRIPT)
+    )?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>ecr-audit diff</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>What changed between two audits</h1>"
+    )?;
+    // The headline is what `--fail-on-new` gates on by default: new or worsened rows that fail.
+    let failing = changes
+        .iter()
+        .filter(|r| matches!(r.change, Change::New | Change::Worsened))
+        .filter(|r| r.new.as_ref().is_some_and(|(s, _)| *s >= Status::Fail))
+        .count();
+    let (class, text) = if failing > 0 {
+        ("fail", format!("{failing} new or worsened row(s) fail"))
+    } else {
+        ("pass", "No new or worsened row fails".to_owned())
+    };
+    writeln!(out, "<div class=\"verdict {class}\">{text}</div>")?;
+    writeln!(out, "<table class=\"meta\">")?;
+    for (k, s) in [("Old report", old), ("New report", new)] {
+        writeln!(
+            out,
+            "<tr><th>{k}</th><td><code>{}</code> ({} rows; accounts {})</td></tr>",
+            esc(&s.path),
+            s.rows.len(),
+            esc(&s.accounts.join(", "))
+        )?;
+    }
+    writeln!(out, "</table>\n<div class=\"tiles\">")?;
+    let order = [
+        Change::New,
+        Change::Worsened,
+        Change::Fixed,
+        Change::Improved,
+        Change::Removed,
+        Change::Unchanged,
+    ];
+    for c in order {
+        let c = c.as_str();
+        writeln!(
+            out,
+            "<div class=\"tile {c}\"><span class=\"n\">{}</span>{c}</div>",
+            summary.get(c).copied().unwrap_or(0)
+        )?;
+    }
+    writeln!(out, "</div>")?;
+    let shown: Vec<&RowChange> = order
+        .iter()
+        .filter(|c| **c != Change::Unchanged)
+        .flat_map(|c| changes.iter().filter(move |r| r.change == *c))
+        .collect();
+    writeln!(
+        out,
+        "<div class=\"controls\" id=\"controls\" hidden><strong>Show</strong>"
+    )?;
+    for c in order.iter().filter(|c| **c != Change::Unchanged) {
+        let c = c.as_str();
+        writeln!(
+            out,
+            "<label><input type=\"checkbox\" name=\"status\" value=\"{c}\" checked> <span class=\"st {c}\">{c}</span></label>"
+        )?;
+    }
+    writeln!(
+        out,
+        "<input type=\"search\" id=\"q\" placeholder=\"Search repository, account, finding…\" aria-label=\"Search\"> <span class=\"muted\"><span id=\"shown\">{0}</span> of {0} rows shown</span></div>",
+        shown.len()
+    )?;
+    writeln!(
+        out,
+        "<section data-rows>\n<h2>Rows that changed ({})</h2>\n<table class=\"rows\">\n<thead><tr><th class=\"c-st\">Change</th><th class=\"c-repo\">Repository</th><th class=\"c-acct\">Account</th><th class=\"c-act\">Status</th><th>Findings before → after</th></tr></thead>\n<tbody>",
+        shown.len()
+    )?;
+    let st = |x: &Option<(Status, BTreeSet<String>)>| x.as_ref().map_or("–", |x| x.0.as_str());
+    let codes = |x: &Option<(Status, BTreeSet<String>)>| {
+        x.as_ref().map_or_else(String::new, |x| {
+            x.1.iter().map(|c| esc(c)).collect::<Vec<_>>().join(", ")
+        })
+    };
+    for r in shown {
+        let c = r.change.as_str();
+        writeln!(
+            out,
+            "<tr data-status=\"{c}\"><td><span class=\"st {c}\">{c}</span></td><td><div class=\"repo\">{}</div></td><td><code class=\"nw\">{}</code></td><td>{} → {}</td><td>{} → {}</td></tr>",
+            esc(&label(&r.key)),
+            esc(&r.key.3),
+            st(&r.old),
+            st(&r.new),
+            codes(&r.old),
+            codes(&r.new)
+        )?;
+    }
+    writeln!(
+        out,
+        "</tbody>\n</table>\n<p class=\"none-shown muted\" hidden>No row matches the filter.</p>\n</section>\n<footer>Made by ecr-audit {} offline from the two JSON reports named above.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 #[cfg(test)]

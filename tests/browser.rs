@@ -306,3 +306,54 @@ fn gitpod_report_renders_the_json_reports_rows_and_its_filter_narrows_them() {
     assert!(want > 0 && want < results.len());
     assert_eq!(number_after(&failing.dom, "id=\"shown\""), want as u64);
 }
+
+/// Issue 15: `diff --format html` in the browser: one row per change but `unchanged`, as the
+/// JSON diff counts them; the filter narrows them by change; no script error or CSP violation.
+#[test]
+fn diff_report_renders_the_changes_and_its_filter_narrows_them() {
+    let Some(browser) = chromium() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tree = Tree::new();
+    let scan = |folder: &str, name: &str| {
+        let out = tree.join(name);
+        let run = util::ecr_audit()
+            .current_dir(root)
+            .args(["scan", folder, "--account", ACCOUNT, "--format", "json"])
+            .args(["--fail-on", "never", "--progress", "never", "-o"])
+            .arg(&out)
+            .output()
+            .expect("scan");
+        assert!(out.exists(), "{}", String::from_utf8_lossy(&run.stderr));
+        out
+    };
+    let old = scan("testdata/export/bulk", "old.json");
+    let new = scan("testdata/export", "new.json");
+    let diff = |format: &str| {
+        util::ecr_audit()
+            .arg("diff")
+            .arg(&old)
+            .arg(&new)
+            .args(["--format", format])
+            .output()
+            .expect("diff")
+    };
+    let json: serde_json::Value = serde_json::from_slice(&diff("json").stdout).expect("diff json");
+    let changed = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["change"] != "unchanged")
+        .count();
+    let new_rows = json["summary"]["new"].as_u64().expect("new");
+    assert!(new_rows > 0 && (new_rows as usize) < changed + 1);
+    let page = tree.join("diff.html");
+    std::fs::write(&page, diff("html").stdout).expect("write page");
+
+    let all = render(&browser, &page, "");
+    assert!(all.console.is_empty(), "{:#?}", all.console);
+    assert_eq!(rows(&all.dom).len(), changed);
+    let only_new = render(&browser, &page, "status=new");
+    assert!(only_new.console.is_empty(), "{:#?}", only_new.console);
+    let visible = rows(&only_new.dom).into_iter().filter(|(_, v)| *v).count();
+    assert_eq!(visible as u64, new_rows);
+}

@@ -39,8 +39,8 @@ th{background:var(--bg);font-weight:600}
 .tile .n{font-size:24px;font-weight:700;display:block}
 .tile.pass{border-left-color:var(--pass)}.tile.warn{border-left-color:var(--warn)}.tile.fail{border-left-color:var(--fail)}.tile.error{border-left-color:var(--error)}
 .st{display:inline-block;font-weight:700;text-transform:uppercase;font-size:11px;padding:1px 6px;border-radius:10px;color:#fff}
-.st.pass{background:var(--pass)}.st.warn{background:var(--warn)}.st.fail{background:var(--fail)}.st.error{background:var(--error)}.st.note,.st.not-applicable{background:var(--muted)}
-.tile.not-applicable{border-left-color:var(--muted)}
+.st.pass{background:var(--pass)}.st.warn{background:var(--warn)}.st.fail{background:var(--fail)}.st.error{background:var(--error)}.st.note,.st.not-applicable,.st.removed,.st.unchanged{background:var(--muted)}.st.new,.st.worsened{background:var(--fail)}.st.fixed,.st.improved{background:var(--pass)}
+.tile.not-applicable,.tile.removed,.tile.unchanged{border-left-color:var(--muted)}.tile.new,.tile.worsened{border-left-color:var(--fail)}.tile.fixed,.tile.improved{border-left-color:var(--pass)}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px 24px}
 .chart{margin:0}.chart svg{width:100%;max-width:640px;height:auto}
 .nw{white-space:nowrap}
