@@ -182,38 +182,46 @@ impl<R: Read> Read for CapRead<R> {
 /// by element, so that memory holds one element at a time, not the document. A first pass only
 /// checks the whole document (nothing is kept), so that a broken one is read whole as before and
 /// gets the same single error record; the second hands each element to the shape reader exactly
-/// as the whole-document path does. `None` when the source is not such a document: not a plain
-/// file of at least `threshold` and at most `limit` bytes (gzip, standard input and the cap are
-/// left to the whole-document path), not starting with `[`, or not valid JSON.
+/// as the whole-document path does. `None` when the source is not such a document: not a file
+/// of at least `threshold` bytes (a gzip of at least a sixteenth of it), over the cap `limit`
+/// (read or inflated: the whole-document path refuses it), not starting with `[`, or not valid
+/// JSON.
 pub(crate) fn array(
     source: &Source,
     threshold: u64,
     limit: u64,
     emit: &mut Emit,
 ) -> Option<Outcome> {
-    let path = source.path()?;
-    let file = std::fs::File::open(path).ok()?;
-    let size = file.metadata().ok()?.len();
-    if size < threshold || size > limit {
+    let size = std::fs::metadata(source.path()?).ok()?.len();
+    if size > limit || size < threshold / 16 {
         return None;
     }
-    let mut reader = io::BufReader::with_capacity(64 << 10, file);
-    let head = reader.fill_buf().ok()?;
-    let first = head.iter().find(|b| !b" \t\r\n".contains(b))?;
-    if *first != b'[' {
-        return None;
-    }
-    let mut check = serde_json::Deserializer::from_reader(&mut reader);
+    let open = || -> Option<io::BufReader<CapRead<Box<dyn BufRead + Send>>>> {
+        let (inner, gz) = read::open_stream(source).ok()?;
+        if !gz && size < threshold {
+            return None;
+        }
+        let mut reader = io::BufReader::with_capacity(
+            64 << 10,
+            CapRead {
+                inner,
+                left: limit,
+                cap: limit,
+            },
+        );
+        let head = reader.fill_buf().ok()?;
+        let first = head.iter().find(|b| !b" \t\r\n".contains(b))?;
+        (*first == b'[').then_some(reader)
+    };
+    let mut check = serde_json::Deserializer::from_reader(open()?);
     serde::de::IgnoredAny::deserialize(&mut check).ok()?;
     check.end().ok()?;
-    let file = std::fs::File::open(path).ok()?;
-    let reader = io::BufReader::with_capacity(64 << 10, file);
     let ctx = Ctx {
         label: source.label(),
         json_lines: false,
     };
     let mut each = |i: usize, raw: &str| shape::part(raw, At::part("record", i), &ctx, emit);
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut de = serde_json::Deserializer::from_reader(open()?);
     // Checked above; a file changed meanwhile ends the stream where it breaks.
     let _ = de.deserialize_seq(Elements(&mut each));
     Some(Outcome::Read)

@@ -106,9 +106,13 @@ fn condition_keys_cost_grows_linearly_and_a_repeat_is_still_found() {
 
 /// The records of `text` read whole, and streamed element by element (threshold 0).
 fn whole_and_streamed(text: &str) -> (Vec<Record>, Option<Vec<Record>>) {
+    whole_and_streamed_as("bulk.json", text.as_bytes())
+}
+
+fn whole_and_streamed_as(name: &str, bytes: &[u8]) -> (Vec<Record>, Option<Vec<Record>>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bulk.json");
-    fs::write(&path, text).expect("write");
+    let path = dir.path().join(name);
+    fs::write(&path, bytes).expect("write");
     let source = named_source(&path);
     let (whole, _) = read_all(&source);
     let mut streamed = Vec::new();
@@ -138,6 +142,11 @@ fn a_large_array_streamed_gives_the_records_of_the_whole_document() {
     let streamed = streamed.expect("an array is streamed");
     assert_eq!(whole.len(), 6, "{whole:#?}");
     assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
+    // Gzip'd, the same.
+    let (whole_gz, streamed) = whole_and_streamed_as("bulk.json.gz", &gzip(text.as_bytes()));
+    let streamed = streamed.expect("a gzip'd array is streamed");
+    assert_eq!(whole_gz.len(), 6);
+    assert_eq!(format!("{whole_gz:?}"), format!("{streamed:?}"));
     // A broken document is left to the whole-document path (one error record, as before).
     let (whole, streamed) = whole_and_streamed(&text[..text.len() - 1]);
     assert!(streamed.is_none());
@@ -145,4 +154,31 @@ fn a_large_array_streamed_gives_the_records_of_the_whole_document() {
     // So is any other top-level value.
     let (_, streamed) = whole_and_streamed(&format!(r#"{{"policyText":{}}}"#, quoted(GITPOD)));
     assert!(streamed.is_none());
+}
+
+#[test]
+fn a_streamed_gzip_over_the_cap_is_left_to_the_whole_document_path() {
+    let text = format!("[{}]", vec![quoted(GITPOD); 50].join(","));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bulk.json.gz");
+    fs::write(&path, gzip(text.as_bytes())).expect("write");
+    let source = named_source(&path);
+    let limit = text.len() as u64 - 1;
+    let outcome = super::stream::array(&source, 0, limit, &mut |_, _, _, _| {
+        panic!("nothing is emitted")
+    });
+    assert!(outcome.is_none());
+    let (records, _) = read_capped(&source, limit);
+    assert_eq!(
+        err(&one(records)),
+        (
+            Code::Unreadable,
+            format!("decompressed size exceeds {limit} bytes").as_str()
+        )
+    );
+    // At the cap exactly, it is streamed.
+    let mut n = 0;
+    let outcome = super::stream::array(&source, 0, limit + 1, &mut |_, _, _, _| n += 1);
+    assert!(outcome.is_some());
+    assert_eq!(n, 50);
 }
