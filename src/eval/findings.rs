@@ -257,6 +257,13 @@ fn cross_account_write(
         return;
     }
     let mut granted: Vec<String> = Vec::new();
+    // Which accounts each Deny names as a whole, looked up once: a statement may name thousands
+    // of accounts, and a Deny thousands of principals.
+    let denies: Vec<(&View<'_>, DenyWho<'_>)> = views
+        .iter()
+        .filter(|d| d.stmt.effect() == Effect::Deny && d.resource == Tri::True)
+        .map(|d| (d, DenyWho::of(d, puller)))
+        .collect();
     for other in audience::named_accounts(s) {
         if other == puller.account || Some(other) == owner {
             continue;
@@ -270,11 +277,10 @@ fn cross_account_write(
         if cond == Tri::False {
             continue;
         }
-        let denied = views
+        let denied = denies
             .iter()
-            .filter(|d| d.stmt.effect() == Effect::Deny && d.resource == Tri::True)
-            .filter(|d| denies_every_principal_of(d, &them))
-            .fold(0u128, |m, d| m | d.stmt.coverage());
+            .filter(|(d, who)| denies_every_principal_of(d, who, &them))
+            .fold(0u128, |m, (d, _)| m | d.stmt.coverage());
         let actions = excess & !denied;
         if actions == 0 {
             continue;
@@ -319,24 +325,79 @@ fn cross_account_write(
     ));
 }
 
-/// Whether a Deny certainly applies to every principal of the account `them` stands for.
-fn denies_every_principal_of(d: &View<'_>, them: &Puller) -> bool {
-    let covers = match d.stmt.who() {
-        Who::Principal(p) => {
-            p.is_everyone()
-                || p.aws()
+/// Whom a Deny names, by account, for [`denies_every_principal_of`].
+enum DenyWho<'a> {
+    /// `Principal` `*`/`{"AWS": "*"}`.
+    Everyone,
+    /// `Principal`: the accounts it names as a whole (`principal::Named::Account` for an
+    /// account of the puller's partition).
+    Accounts(rustc_hash::FxHashSet<&'a str>),
+    /// `NotPrincipal` of `*`: it denies no one.
+    NoOne,
+    /// `NotPrincipal`: the accounts of anything it lists (`audience::account_of`).
+    AllBut(rustc_hash::FxHashSet<&'a str>),
+}
+
+impl<'a> DenyWho<'a> {
+    fn of(d: &View<'a>, puller: &Puller) -> Self {
+        #[cfg(test)]
+        crate::policy::steps::add(match d.stmt.who() {
+            Who::Principal(p) | Who::NotPrincipal(p) => p.aws().len() as u64,
+        });
+        match d.stmt.who() {
+            Who::Principal(p) if p.is_everyone() => DenyWho::Everyone,
+            Who::Principal(p) => DenyWho::Accounts(
+                p.aws()
                     .iter()
-                    .any(|a| principal::name(a, them) == principal::Named::Account)
+                    .filter_map(|a| whole_account(a, puller.partition.as_str()))
+                    .collect(),
+            ),
+            Who::NotPrincipal(p) if p.is_everyone() => DenyWho::NoOne,
+            Who::NotPrincipal(p) => DenyWho::AllBut(
+                p.aws()
+                    .iter()
+                    .filter_map(|a| audience::account_of(a))
+                    .collect(),
+            ),
         }
+    }
+}
+
+/// The account a principal value names as a whole in `partition` (an account ID, or the
+/// account's `root` ARN): the account `a` for which `principal::name(value, a)` is `Account`.
+fn whole_account<'a>(value: &'a str, partition: &str) -> Option<&'a str> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value);
+    }
+    let mut parts = value.splitn(6, ':');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(p), Some("iam"), Some(""), Some(account), Some("root"))
+            if p == partition =>
+        {
+            Some(account)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a Deny certainly applies to every principal of the account `them` stands for.
+fn denies_every_principal_of(d: &View<'_>, who: &DenyWho<'_>, them: &Puller) -> bool {
+    #[cfg(test)]
+    crate::policy::steps::add(1);
+    let covers = match who {
+        DenyWho::Everyone => true,
+        DenyWho::Accounts(accounts) => accounts.contains(them.account.as_str()),
+        DenyWho::NoOne => false,
         // NotPrincipal denies everyone it does not list: every principal of the account only if
         // nothing of the account is listed.
-        Who::NotPrincipal(p) => {
-            !p.is_everyone()
-                && !p
-                    .aws()
-                    .iter()
-                    .any(|a| audience::account_of(a) == Some(them.account.as_str()))
-        }
+        DenyWho::AllBut(listed) => !listed.contains(them.account.as_str()),
     };
     covers && condition::block_for_account(d.stmt.conditions(), them) == Tri::True
 }

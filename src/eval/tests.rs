@@ -1746,3 +1746,47 @@ fn unique_ids_name_nobody_who_can_pull() {
     ]));
     assert_eq!((j.actions, j.findings), (ALL, vec![]));
 }
+
+/// A grant of pull and push to `n` accounts beside the puller, and a Deny of push to the first
+/// half of them: the steps the judgement took, and its cross-account message.
+fn many_accounts(n: usize) -> (u64, String) {
+    let accounts: Vec<String> = (0..n)
+        .map(|i| format!("\"arn:aws:iam::{}:root\"", 100_000_000_000u64 + i as u64))
+        .collect();
+    let text = policy(&[
+        format!(
+            r#"{{"Sid": "Many", "Effect": "Allow", "Principal": {{"AWS": ["{ROOT}", {}]}}, "Action": ["ecr:BatchGetImage", "ecr:PutImage"]}}"#,
+            accounts.join(", ")
+        ),
+        format!(
+            r#"{{"Sid": "NoPush", "Effect": "Deny", "Principal": {{"AWS": [{}]}}, "Action": "ecr:PutImage"}}"#,
+            accounts[..n / 2].join(", ")
+        ),
+    ]);
+    crate::policy::steps::take();
+    let j = run_owned(&text);
+    let steps = crate::policy::steps::take();
+    (
+        steps,
+        finding(&j, Code::CrossAccountWrite).message.to_string(),
+    )
+}
+
+#[test]
+fn many_principals_cost_grows_linearly_and_the_message_counts_the_rest() {
+    let (small, message) = many_accounts(1_000);
+    assert!(message.contains("and 492 more accounts"), "{message}");
+    // The denied half is not among those named.
+    assert!(!message.contains("100000000000 "), "{message}");
+    assert!(
+        message.contains("account 100000000500 1 action"),
+        "{message}"
+    );
+    let (large, message) = many_accounts(4_000);
+    assert!(message.contains("and 1992 more accounts"), "{message}");
+    assert!(small >= 1_000, "{small}");
+    assert!(
+        large <= 5 * small,
+        "4x the accounts took {large} steps, 1x {small}"
+    );
+}

@@ -249,6 +249,12 @@ pub(crate) fn read_source_capped(
             return outcome;
         }
     }
+    if !matches!(ext, Some("jsonl" | "ndjson")) {
+        // A large top-level array is read element by element.
+        if let Some(outcome) = stream::array(source, read::LARGE_DOCUMENT, limit, &mut emit) {
+            return outcome;
+        }
+    }
     // `_turn` is held until the records are made: one large document at a time.
     let (bytes, _turn) = match read::load(source, limit) {
         Ok(loaded) => loaded,

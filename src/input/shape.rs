@@ -109,7 +109,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
 
 /// One value of a multi-record file (an array element, a line), given as text: its record, or an
 /// error record under its number.
-fn part(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
+pub(crate) fn part(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
     let text = trim_json_ws(text);
     let result = match kind_of(text) {
         Kind::Object => match serde_json::from_str::<Probe>(text) {

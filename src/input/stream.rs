@@ -4,7 +4,9 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::common::{Ctx, Emit, error};
+use serde::{Deserialize, Deserializer};
+
+use super::common::{At, Ctx, Emit, error};
 use super::kind::Shape;
 use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
 use super::shape;
@@ -173,5 +175,74 @@ impl<R: Read> Read for CapRead<R> {
         }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+/// Streams a large JSON document that is a top-level array (a bulk export of records), element
+/// by element, so that memory holds one element at a time, not the document. A first pass only
+/// checks the whole document (nothing is kept), so that a broken one is read whole as before and
+/// gets the same single error record; the second hands each element to the shape reader exactly
+/// as the whole-document path does. `None` when the source is not such a document: not a file
+/// of at least `threshold` bytes (a gzip of at least a sixteenth of it), over the cap `limit`
+/// (read or inflated: the whole-document path refuses it), not starting with `[`, or not valid
+/// JSON.
+pub(crate) fn array(
+    source: &Source,
+    threshold: u64,
+    limit: u64,
+    emit: &mut Emit,
+) -> Option<Outcome> {
+    let size = std::fs::metadata(source.path()?).ok()?.len();
+    if size > limit || size < threshold / 16 {
+        return None;
+    }
+    let open = || -> Option<io::BufReader<CapRead<Box<dyn BufRead + Send>>>> {
+        let (inner, gz) = read::open_stream(source).ok()?;
+        if !gz && size < threshold {
+            return None;
+        }
+        let mut reader = io::BufReader::with_capacity(
+            64 << 10,
+            CapRead {
+                inner,
+                left: limit,
+                cap: limit,
+            },
+        );
+        let head = reader.fill_buf().ok()?;
+        let first = head.iter().find(|b| !b" \t\r\n".contains(b))?;
+        (*first == b'[').then_some(reader)
+    };
+    let mut check = serde_json::Deserializer::from_reader(open()?);
+    serde::de::IgnoredAny::deserialize(&mut check).ok()?;
+    check.end().ok()?;
+    let ctx = Ctx {
+        label: source.label(),
+        json_lines: false,
+    };
+    let mut each = |i: usize, raw: &str| shape::part(raw, At::part("record", i), &ctx, emit);
+    let mut de = serde_json::Deserializer::from_reader(open()?);
+    // Checked above; a file changed meanwhile ends the stream where it breaks.
+    let _ = de.deserialize_seq(Elements(&mut each));
+    Some(Outcome::Read)
+}
+
+/// Hands each element of a JSON array, as raw text, to the closure with its index.
+struct Elements<'a, F>(&'a mut F);
+
+impl<'de, F: FnMut(usize, &str)> serde::de::Visitor<'de> for Elements<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+            (self.0)(i, raw.get());
+            i += 1;
+        }
+        Ok(())
     }
 }
