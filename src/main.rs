@@ -25,7 +25,11 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     match cli.command {
         cli::Command::Scan(args) => {
-            let to_stdout = args.run.output.is_none();
+            let to_stdout = args
+                .run
+                .output
+                .as_deref()
+                .is_none_or(|o| o == std::path::Path::new("-"));
             let config = match args.into_config(color(to_stdout), &sub) {
                 Ok(c) => c,
                 Err(e) => return usage(e),
@@ -39,7 +43,11 @@ fn main() -> ExitCode {
             }
         }
         cli::Command::Gitpod(args) => {
-            let to_stdout = args.run.output.is_none();
+            let to_stdout = args
+                .run
+                .output
+                .as_deref()
+                .is_none_or(|o| o == std::path::Path::new("-"));
             let config = match args.into_config(color(to_stdout), &sub) {
                 Ok(c) => c,
                 Err(e) => return usage(e),

@@ -41,7 +41,10 @@ fn readme_starts_with_the_two_commands() {
     // browser), then runs them: CI runs the same script.
     assert!(block[1].starts_with("bash .ci/run"));
     let ci = read(".ci/run");
-    assert!(ci.contains("cargo test --locked"), "the script runs the tests");
+    assert!(
+        ci.contains("cargo test --locked"),
+        "the script runs the tests"
+    );
 }
 
 #[test]
