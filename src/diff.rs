@@ -511,21 +511,9 @@ fn html(
     summary: &BTreeMap<&'static str, u64>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    use crate::report::html::{SCRIPT, STYLE, csp_hash, esc};
-    writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
-    )?;
-    writeln!(
-        out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'\">",
-        csp_hash(STYLE),
-        csp_hash(SCRIPT)
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>ecr-audit diff</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>What changed between two audits</h1>"
-    )?;
+    use crate::report::html::{end, esc, head};
+    head(out, "ecr-audit diff")?;
+    writeln!(out, "<h1>What changed between two audits</h1>")?;
     // The headline is what `--fail-on-new` gates on by default: new or worsened rows that fail.
     let failing = changes
         .iter()
@@ -613,9 +601,10 @@ fn html(
     }
     writeln!(
         out,
-        "</tbody>\n</table>\n<p class=\"none-shown muted\" hidden>No row matches the filter.</p>\n</section>\n<footer>Made by ecr-audit {} offline from the two JSON reports named above.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>",
+        "</tbody>\n</table>\n<p class=\"none-shown muted\" hidden>No row matches the filter.</p>\n</section>\n<footer>Made by ecr-audit {} offline from the two JSON reports named above.</footer>",
         env!("CARGO_PKG_VERSION")
-    )
+    )?;
+    end(out)
 }
 
 #[cfg(test)]

@@ -402,22 +402,11 @@ fn markdown(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<
 /// of input text goes through `esc`. Rows are listed worst first; the filter and the search box
 /// narrow them, and without script every row is shown.
 fn html(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
-    use crate::report::html::{SCRIPT, STYLE, csp_hash, esc};
+    use crate::report::html::{end, esc, head};
     let generated = crate::run::generated_at();
-    writeln!(
+    head(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
-    )?;
-    writeln!(
-        out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'\">",
-        csp_hash(STYLE),
-        csp_hash(SCRIPT)
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Gitpod images cross-checked against the ECR export — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        esc(&generated)
+        &format!("Gitpod images cross-checked against the ECR export — {generated}"),
     )?;
     writeln!(
         out,
@@ -521,7 +510,8 @@ fn html(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> 
     )?;
     writeln!(
         out,
-        "<footer>Made by ecr-audit {} offline, from the export and the configurations named above; no network was used.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>",
+        "<footer>Made by ecr-audit {} offline, from the export and the configurations named above; no network was used.</footer>",
         env!("CARGO_PKG_VERSION")
-    )
+    )?;
+    end(out)
 }

@@ -101,8 +101,10 @@ const CHART_GROUPS: usize = 15;
 /// The statuses, worst first: the order of tiles, filters, chart segments and sections.
 const WORST_FIRST: [Status; 4] = [Status::Error, Status::Fail, Status::Warn, Status::Pass];
 
-pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
-    let c = Counts::of(rows);
+/// The page's head, up to and including `<body>`: the Content-Security-Policy that allows
+/// exactly [`STYLE`] and [`SCRIPT`] by their hashes and nothing else, and the style sheet. Every
+/// HTML page of the tool (scan, gitpod, diff) starts with it; `title` is escaped here.
+pub(crate) fn head(out: &mut dyn Write, title: &str) -> io::Result<()> {
     let csp = format!(
         "default-src 'none'; style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'",
         csp_hash(STYLE),
@@ -123,12 +125,21 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         "<meta name=\"generator\" content=\"ecr-audit {}\">",
         env!("CARGO_PKG_VERSION")
     )?;
-    writeln!(
+    writeln!(out, "<title>{}</title>", esc(title))?;
+    writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")
+}
+
+/// The page's end: the filter script (allowed by its hash) and the closing tags.
+pub(crate) fn end(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>")
+}
+
+pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
+    let c = Counts::of(rows);
+    head(
         out,
-        "<title>ECR repository policy audit — {}</title>",
-        esc(&meta.generated)
+        &format!("ECR repository policy audit — {}", meta.generated),
     )?;
-    writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
 
     writeln!(out, "<header>\n<h1>ECR repository policy audit</h1>")?;
     writeln!(
@@ -311,7 +322,7 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         esc(env!("CARGO_PKG_VERSION")),
         esc(&meta.generated)
     )?;
-    writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>")
+    end(out)
 }
 
 /// The CSP source expression allowing exactly `text` as an inline `<style>` or `<script>`.
