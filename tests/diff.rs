@@ -288,6 +288,23 @@ fn baseline_marks_each_row_and_fail_on_new_gates_only_on_new_or_worsened() {
     let out = scan_new(&t, &["--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(doc["results"][0].get("baseline").is_none());
+    // The reports people read say what is new or worse since the baseline.
+    let md = scan_new(&t, &["--baseline", "old.json", "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    let section = md.split("## Since the baseline").nth(1).expect("section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    assert!(section.contains("0 new, 1 worsened, 1 fixed"), "{section}");
+    assert!(section.contains("| worsened | **"), "{section}");
+    assert!(section.contains("gitpod/workspace-base"), "{section}");
+    assert!(
+        !section.contains("platform/ci-runner"),
+        "a fixed row is not listed"
+    );
+    let html = scan_new(&t, &["--baseline", "old.json", "--format", "html"]);
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(html.contains("<h2>Since the baseline</h2>"));
+    let plain = scan_new(&t, &["--format", "markdown"]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("Since the baseline"));
 }
 
 #[test]

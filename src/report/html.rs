@@ -233,6 +233,40 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         rows.len()
     )?;
 
+    if let Some((counts, worse)) = super::since_baseline(rows, meta) {
+        writeln!(
+            out,
+            "<section id=\"baseline\">\n<h2>Since the baseline</h2>\n<div class=\"tiles\">"
+        )?;
+        for (c, n) in &counts {
+            let c = c.as_str();
+            writeln!(
+                out,
+                "<div class=\"tile {c}\"><span class=\"n\">{n}</span>{c}</div>"
+            )?;
+        }
+        writeln!(out, "</div>")?;
+        if worse.is_empty() {
+            writeln!(out, "<p>No row is new or worse.</p>")?;
+        } else {
+            writeln!(
+                out,
+                "<table>\n<thead><tr><th>Change</th><th>Status</th><th>Repository</th><th>Account</th></tr></thead>\n<tbody>"
+            )?;
+            for (c, r) in worse {
+                let (c, s) = (c.as_str(), r.status.as_str());
+                writeln!(
+                    out,
+                    "<tr><td><span class=\"st {c}\">{c}</span></td><td><span class=\"st {s}\">{s}</span></td><td>{}</td><td><code class=\"nw\">{}</code></td></tr>",
+                    repository(r),
+                    esc(&r.account)
+                )?;
+            }
+            writeln!(out, "</tbody>\n</table>")?;
+        }
+        writeln!(out, "</section>")?;
+    }
+
     let mut failing: Vec<&Row> = rows.iter().filter(|r| r.status >= Status::Fail).collect();
     failing.sort_by_key(|r| std::cmp::Reverse(r.status));
     detailed_section(

@@ -71,6 +71,32 @@ pub fn write(rows: &Rows, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "| {} | {read} | {folded} |", shape.name())?;
     }
 
+    if let Some((counts, worse)) = super::since_baseline(rows, meta) {
+        writeln!(out, "\n## Since the baseline\n")?;
+        let counts: Vec<String> = counts
+            .iter()
+            .map(|(c, n)| format!("{n} {}", c.as_str()))
+            .collect();
+        writeln!(out, "{}.\n", counts.join(", "))?;
+        if worse.is_empty() {
+            writeln!(out, "No row is new or worse.")?;
+        } else {
+            writeln!(out, "| Change | Status | Repository | Account | Source |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for (c, r) in worse {
+                writeln!(
+                    out,
+                    "| {} | **{}** | {} | {} | {} |",
+                    c.as_str(),
+                    r.status.as_str(),
+                    repository(r),
+                    text(&r.account),
+                    source(r)
+                )?;
+            }
+        }
+    }
+
     let mut failing: Vec<&Row> = rows.iter().filter(|r| r.status >= Status::Fail).collect();
     // Errors first (nothing could be judged), then failures; report order within each.
     failing.sort_by_key(|r| std::cmp::Reverse(r.status));

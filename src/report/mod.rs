@@ -293,3 +293,33 @@ impl ActionSummary {
             .join(sep)
     }
 }
+
+/// Rows per change since the baseline, and the rows that are new or worse.
+pub(crate) type SinceBaseline<'r> = (
+    Vec<(crate::diff::Change, u64)>,
+    Vec<(crate::diff::Change, &'r crate::audit::Row)>,
+);
+
+/// With `scan --baseline` (issue 15): how many rows changed each way since the baseline report,
+/// and the rows that are new or worse, in report order — for the Markdown and HTML sections
+/// that say so (JSON marks every row).
+pub(crate) fn since_baseline<'r>(rows: &'r Rows, meta: &Meta) -> Option<SinceBaseline<'r>> {
+    use crate::diff::Change;
+    let marks = meta.baseline.as_deref()?;
+    let mut counts: Vec<(Change, u64)> = Change::ALL.iter().map(|c| (*c, 0)).collect();
+    let mut worse = Vec::new();
+    for r in rows {
+        let c = marks.of(r);
+        if let Some(slot) = counts.iter_mut().find(|(k, _)| *k == c) {
+            slot.1 += 1;
+        }
+        if matches!(c, Change::New | Change::Worsened) {
+            worse.push((c, r));
+        }
+    }
+    // Rows of the baseline that are gone have no row here; the marks count them.
+    if let Some(slot) = counts.iter_mut().find(|(k, _)| *k == Change::Removed) {
+        slot.1 = crate::diff::count(&marks.changes, Change::Removed);
+    }
+    Some((counts, worse))
+}
