@@ -251,6 +251,15 @@ fn cure(row: &Row) -> Cure {
     if row.status < Status::Fail {
         return Cure::None;
     }
+    // Another record names the same repository (issue 11): this one may be a stale export, and
+    // a policy built from it would overwrite the current one. A person decides.
+    if let Some(f) = row
+        .findings
+        .iter()
+        .find(|f| f.code == Code::DuplicateRecord)
+    {
+        return Cure::Person(format!("{}: {}", f.code, f.message));
+    }
     let blocking: Vec<&crate::finding::Finding> = row
         .findings
         .iter()
@@ -583,8 +592,14 @@ fn apply_line(script: &mut String, record: &Record, policy_path: &str) {
     if let Some(r) = &record.repo.registry {
         let _ = write!(cmd, " --registry-id {}", shell_quote(r));
     }
-    if let Some(r) = &record.repo.region {
-        let _ = write!(cmd, " --region {}", shell_quote(r));
+    match &record.repo.region {
+        Some(r) => {
+            let _ = write!(cmd, " --region {}", shell_quote(r));
+        }
+        // The export does not say (get-repository-policy output has no region): never the AWS
+        // CLI's default region, which may hold another repository of the same name; the script
+        // stops unless REGION is set (`REGION=eu-west-1 sh apply.sh`).
+        None => cmd.push_str(" --region \"${REGION:?set REGION to the region of the repositories whose export gives none}\""),
     }
     match record.repo.known_name() {
         Some(name) => {

@@ -4,6 +4,16 @@
 //! Data flows one way: [`input`] (paths → records) → [`policy`] (text → typed model) → [`eval`]
 //! (model → per-action states and findings) → [`audit`] (records → rows) → [`report`].
 
+/// A line on standard error that never panics: `eprintln!` does when standard error is a closed
+/// pipe (`2>&1 | head`), and a note is never worth a crash.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 pub mod audit;
 pub mod catalog;
 pub mod config;

@@ -7,7 +7,7 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use ecr_audit::finding::Status;
@@ -135,6 +135,7 @@ fn color(to_stdout: bool) -> bool {
 
 /// A usage error, a missing path, or output that cannot be written: exit 2.
 fn usage(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
+    // Never a panic, even with standard error closed.
+    let _ = writeln!(std::io::stderr(), "error: {e}");
     ExitCode::from(2)
 }

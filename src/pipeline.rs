@@ -385,7 +385,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
                 // Folders often hold many unrelated YAML files: name a few, count the rest.
                 skipped += 1;
                 if skipped <= SKIP_NOTES_SHOWN {
-                    eprintln!("note: {note}");
+                    crate::say!("note: {note}");
                 }
             }
         }
@@ -432,7 +432,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     }
     bar.finish_and_clear();
     if skipped > SKIP_NOTES_SHOWN {
-        eprintln!(
+        crate::say!(
             "note: {} more YAML or CSV files that hold no export were skipped",
             skipped - SKIP_NOTES_SHOWN
         );

@@ -47,7 +47,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let workers = pool(cfg.run.jobs)?;
     let Judged {
         mut rows,
-        records,
+        mut records,
         sources,
         tally,
         ..
@@ -68,19 +68,38 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     // Accepted findings (issue 15) no longer count toward a row's status or the exit code.
     let applied = suppress::apply(&mut rows, &cfg.run.suppress, suppress::today());
     for s in applied.stale(&cfg.run.suppress) {
-        eprintln!(
+        crate::say!(
             "warning: the suppression at {} matched no finding; remove it if it is no longer needed",
             s.source
         );
     }
     // `--repository`: the audit's scope narrowed to some repositories.
     if !cfg.repositories.is_empty() {
+        let before = rows.len();
         rows.retain(|r| {
             let label = r.repo.label();
             cfg.repositories
                 .iter()
                 .any(|g| crate::policy::glob::matches(g, &label, false))
         });
+        // A filter that leaves nothing is nothing audited, never a pass (issue 10).
+        if rows.is_empty() {
+            return Err(RunError::NothingToAudit(format!(
+                "nothing to audit: no repository matches --repository {} (among {before} rows); no report was written",
+                cfg.repositories.join(", ")
+            )));
+        }
+        // The report's record count is the audited records', as rows = records × accounts.
+        let mut last = None;
+        records = rows
+            .iter()
+            .filter(|r| {
+                let at = Some((r.source.clone(), r.record));
+                let new = at != last;
+                last = at;
+                new
+            })
+            .count() as u64;
     }
     let baseline = match &cfg.baseline {
         Some(path) => {
@@ -89,7 +108,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
             let marks = crate::diff::Marks::new(&old, &now);
             let n = |c| crate::diff::count(&marks.changes, c);
             use crate::diff::Change as C;
-            eprintln!(
+            crate::say!(
                 "baseline {}: {} new, {} worsened, {} fixed, {} improved, {} removed, {} unchanged",
                 path.display(),
                 n(C::New),
@@ -141,7 +160,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
     let n = rows.len();
     let output = destination(cfg.run.output.as_deref());
     if !cfg.run.quiet && (output.is_some() || cfg.format != Format::Table) {
-        eprintln!(
+        crate::say!(
             "{}",
             summary(&rows, start.elapsed(), &target_name(output), cfg.format)
         );

@@ -266,11 +266,28 @@ fn fix_writes_policies_that_pass_when_scanned_again_and_an_apply_script() {
         5,
         "{script}"
     );
-    assert!(script.contains("# aws ecr set-repository-policy --repository-name REPOSITORY"));
+    assert!(
+        script
+            .lines()
+            .any(|l| l.starts_with("# aws ecr set-repository-policy")
+                && l.contains("--repository-name REPOSITORY")),
+        "{script}"
+    );
     let path = fake_aws(&t);
+    // A repository whose export gives no region is never set in the CLI's default region: the
+    // script stops unless REGION says which.
+    let no_region = std::process::Command::new("sh")
+        .arg(t.join("out/apply.sh"))
+        .env("PATH", &path)
+        .env_remove("REGION")
+        .output()
+        .expect("sh");
+    assert!(!no_region.status.success());
+    assert!(String::from_utf8_lossy(&no_region.stderr).contains("set REGION"));
     let ran = std::process::Command::new("sh")
         .arg(t.join("out/apply.sh"))
         .env("PATH", path)
+        .env("REGION", "eu-west-1")
         .output()
         .expect("sh");
     assert!(
@@ -422,6 +439,7 @@ fn explain_and_fix_agree_with_the_scan_on_every_row_of_the_sample_export() {
                 !matches!(
                     c,
                     "action-denied"
+                        | "duplicate-record"
                         | "public-access"
                         | "invalid-policy"
                         | "invalid-json"

@@ -354,4 +354,16 @@ fn repository_globs_narrow_the_audit() {
             .all(|n| n.starts_with("gitpod/") || *n == "platform/ci-runner"),
         "{names:?}"
     );
+    // A filter that leaves no row is nothing audited: exit 2, no report, never a pass.
+    let out = scan_new(&t, &["--repository", "nomatch*", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to audit"));
+    // The JSON summary counts the audited records: rows = records × accounts.
+    let out = scan_new(&t, &["--repository", "*gitpod/*", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        doc["summary"]["records"].as_u64(),
+        doc["results"].as_array().map(|r| r.len() as u64)
+    );
 }

@@ -484,3 +484,20 @@ fn the_registry_policy_scope_decides_whether_the_registry_policy_grants_the_pull
     // The export's own setting wins over the command line's.
     assert_eq!(status(&v1, &["--registry-policy-scope", "v2"]).0, "fail");
 }
+
+/// A registry policy names its repositories in `Resource` (AWS's own examples do): its
+/// statements never give the repository-policy note `resource-element`.
+#[test]
+fn a_registry_policys_resource_element_is_no_finding() {
+    let tree = Tree::new();
+    let registry = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"arn:aws:ecr:us-east-1:444455556666:repository/*"}]}"#;
+    tree.file(
+        "a.json",
+        get_repository_policy("444455556666", "a", &documented_policy(OTHER)),
+    )
+    .file("registry.json", registry_policy("444455556666", registry));
+    let (_, rows, _) = scan_csv(&tree, &["--registry-policy-scope", "v2"]);
+    let a = row(&rows, "a.json", 1);
+    assert!(!a["findings"].contains("resource-element"), "{a:#?}");
+    assert!(a["findings"].contains("registry-policy"), "{a:#?}");
+}

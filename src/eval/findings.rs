@@ -139,7 +139,9 @@ pub(super) fn collect(
             }
         }
         unknown_actions(v, &mut out);
-        if let Some(r) = s.resources() {
+        // A registry policy names its repositories in `Resource` (AWS's own examples do): the
+        // note is for repository policies only.
+        if let Some(r) = s.resources().filter(|_| !s.is_registry()) {
             let element = match r {
                 Resources::Resource(_) => "Resource",
                 Resources::NotResource(_) => "NotResource",
