@@ -26,14 +26,28 @@ const NARROWING_KEYS: [(&str, &str); 9] = [
 /// values matches every value of the key (`*`, `?*`, `o-*`, `0.0.0.0/0`, an ARN whose account is
 /// a wildcard: anyone can create an account, an organization or a role of any name).
 pub fn narrows(c: &Condition) -> bool {
-    let Some((_, prefix)) = NARROWING_KEYS.iter().find(|(k, _)| *k == c.key_lower()) else {
+    let Some((key, prefix)) = NARROWING_KEYS.iter().find(|(k, _)| *k == c.key_lower()) else {
         return false;
     };
+    let account_key = matches!(*key, "aws:principalaccount" | "aws:sourceaccount");
     c.operator().is_plain()
-        && !c
-            .values()
-            .iter()
-            .any(|v| matches_every(c.operator().base, prefix, v.text()))
+        && !c.values().iter().any(|v| {
+            matches_every(c.operator().base, prefix, v.text())
+                || (account_key && c.operator().base == Base::StringLike && every_account(v.text()))
+        })
+}
+
+/// A pattern of wildcards alone that fits every 12-digit account id (`????????????`, `*`,
+/// `???*`): it names no account.
+fn every_account(pattern: &str) -> bool {
+    let marks = pattern.bytes().filter(|b| *b == b'?').count();
+    !pattern.is_empty()
+        && pattern.bytes().all(|b| b == b'*' || b == b'?')
+        && if pattern.contains('*') {
+            marks <= 12
+        } else {
+            marks == 12
+        }
 }
 
 /// Whether `value` under `base` matches every value the key can have (in the sense above).
@@ -57,11 +71,7 @@ fn matches_every(base: Base, prefix: &str, value: &str) -> bool {
 fn any_account(pattern: &str) -> bool {
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     match parts.get(4) {
-        Some(account) if parts.len() == 6 => {
-            !account.is_empty()
-                && account.bytes().all(|b| b == b'*' || b == b'?')
-                && account.contains('*')
-        }
+        Some(account) if parts.len() == 6 => every_account(account),
         _ => pattern.contains('*'),
     }
 }
@@ -151,6 +161,12 @@ mod tests {
         assert!(any_account("arn:aws:*"));
         assert!(!any_account("arn:aws:iam::444455556666:*"));
         assert!(matches_every(Base::StringLike, "o-", "o-*"));
+        // Twelve `?` fit every account id; eleven, or a digit, name some accounts only.
+        assert!(every_account("????????????"));
+        assert!(every_account("???*"));
+        assert!(!every_account("???????????"));
+        assert!(!every_account("1???????????"));
+        assert!(any_account("arn:aws:iam::????????????:role/x"));
         assert!(matches_every(Base::StringLike, "o-", "?*"));
         assert!(!matches_every(Base::StringLike, "o-", "o-abc*"));
         assert!(!matches_every(Base::StringEquals, "o-", "*"));

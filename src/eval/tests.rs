@@ -1162,6 +1162,9 @@ fn public_access_is_raised_with_negated_or_if_exists_conditions() {
         r#"{"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}"#,
         r#"{"StringEquals": {"aws:PrincipalTag/team": "a"}}"#,
         r#"{"Null": {"aws:PrincipalOrgID": "false"}}"#,
+        // Twelve `?` fit every account id: they exclude no one.
+        r#"{"StringLike": {"aws:PrincipalAccount": "????????????"}}"#,
+        r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::????????????:*"}}"#,
     ] {
         let j = run(&policy(&[allow(
             r#""*""#,
