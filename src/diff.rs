@@ -85,6 +85,10 @@ struct ToolIn {
 
 #[derive(Deserialize)]
 struct ResultIn {
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    record: u64,
     registry: Option<String>,
     region: Option<String>,
     repository: Option<String>,
@@ -157,7 +161,14 @@ impl Snapshot {
                 .filter(|f| f.suppressed.as_ref().is_none_or(serde_json::Value::is_null))
                 .map(|f| f.code)
                 .collect();
-            let key = (r.registry, r.region, r.repository, r.account);
+            let key = key(
+                r.registry,
+                r.region,
+                r.repository,
+                r.account,
+                &r.source,
+                r.record,
+            );
             let slot = rows.entry(key).or_insert((status, BTreeSet::new()));
             slot.0 = slot.0.max(status);
             slot.1.extend(codes);
@@ -174,12 +185,38 @@ impl Snapshot {
 
 /// The key of a scan's row, as a JSON report would give it.
 pub fn key_of(r: &crate::audit::Row) -> Key {
-    (
+    key(
         r.repo.registry.as_deref().map(str::to_owned),
         r.repo.region.as_deref().map(str::to_owned),
         r.repo.repository.as_deref().map(str::to_owned),
         r.account.to_string(),
+        &r.source,
+        r.record,
     )
+}
+
+/// A row's key: its repository's identity and the account. A row that names no repository at
+/// all (an error row of a file that could not be read) has nothing else to be known by than
+/// where it was found: its file's name and record (`FILE:N`, not the path, which changes with
+/// the folder an export is kept in), so that two broken files stay two rows.
+fn key(
+    registry: Option<String>,
+    region: Option<String>,
+    repository: Option<String>,
+    account: String,
+    source: &str,
+    record: u64,
+) -> Key {
+    let repository = match (&registry, &region, repository) {
+        (None, None, None) => {
+            let file = Path::new(source)
+                .file_name()
+                .map_or_else(|| source.to_owned(), |f| f.to_string_lossy().into_owned());
+            Some(format!("{file}:{record}"))
+        }
+        (_, _, name) => name,
+    };
+    (registry, region, repository, account)
 }
 
 /// A scan's rows as a snapshot (for `scan --baseline`), suppressed findings left out.
@@ -610,6 +647,34 @@ fn html(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows that name no repository (error rows of unreadable files) are told apart by file and
+    /// record, never merged into one, and match across exports kept in other folders.
+    #[test]
+    fn rows_without_a_repository_are_known_by_file_and_record() {
+        let doc = |root: &str| {
+            serde_json::to_vec(&serde_json::json!({
+                "schema_version": 1,
+                "results": [
+                    {"source": format!("{root}/broken/a.json"), "record": 1, "registry": null,
+                     "region": null, "repository": null, "account": "111122223333",
+                     "status": "error", "findings": [{"code": "invalid-json"}]},
+                    {"source": format!("{root}/broken/b.json.gz"), "record": 1, "registry": null,
+                     "region": null, "repository": null, "account": "111122223333",
+                     "status": "error", "findings": [{"code": "unreadable"}]},
+                ]
+            }))
+            .expect("json")
+        };
+        let old = Snapshot::parse("old.json", &doc("2025-q4")).expect("old");
+        let new = Snapshot::parse("new.json", &doc("2026-q1")).expect("new");
+        assert_eq!(old.rows.len(), 2, "two broken files stay two rows");
+        let changes = compare(&old, &new);
+        assert!(
+            changes.iter().all(|c| c.change == Change::Unchanged),
+            "{changes:?}"
+        );
+    }
 
     fn report(rows: &[(&str, &str, &str, &[&str])]) -> Vec<u8> {
         let results: Vec<serde_json::Value> = rows
