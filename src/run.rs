@@ -221,13 +221,20 @@ pub(crate) fn generated_at() -> String {
 }
 
 fn write_report(cfg: &ScanConfig, rows: &Rows, meta: &Meta) -> Result<(), RunError> {
-    let width = match destination(cfg.run.output.as_deref()) {
-        None => terminal_width(),
-        Some(_) => None,
-    };
+    let width = table_width(cfg.run.output.as_deref());
+
     emit(cfg.run.output.as_deref(), cfg.run.color, |out, color| {
         report::write(cfg.format, rows, meta, color, width, out)
     })
+}
+
+/// The width to lay a table out to: the terminal's, when the report goes to standard output and
+/// that is a terminal; `None` (plain lines) otherwise.
+pub(crate) fn table_width(output: Option<&Path>) -> Option<usize> {
+    match destination(output) {
+        None => terminal_width(),
+        Some(_) => None,
+    }
 }
 
 /// The width of the terminal standard output is, if it is one: `COLUMNS` when set (as shells

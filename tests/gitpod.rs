@@ -702,20 +702,67 @@ fn a_folder_linked_out_of_the_projects_is_not_walked() {
     );
 }
 
+/// Issue 14: piped, the table is one plain line per row (no box drawing), for grep and less.
 #[test]
-fn the_table_wraps_long_details_when_no_terminal_width_is_known() {
+fn the_table_is_one_plain_line_per_row_when_piped() {
     let out = sample("table", &[]);
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines.pop(); // the summary line
-    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    assert!(widest <= 160, "a table line of {widest} characters");
-    assert!(text.contains("ecr-image-in-dockerfile"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&sample("json", &[]).stdout).expect("json");
+    let rows = json["results"].as_array().expect("results").len();
+    let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
-        text.matches("not-applicable").count(),
-        12,
-        "11 rows and the summary, none broken: {text}"
+        lines.len(),
+        rows + 1,
+        "a line per row and the summary: {text}"
     );
+    assert!(!text.contains('│') && !text.contains('─'), "{text}");
+    assert_eq!(text.matches("not-applicable").count(), 12, "{text}");
+    assert!(text.contains("ecr-image-in-dockerfile"), "{text}");
+}
+
+/// Issue 14: on a terminal of 80 or 120 columns (`script` gives the run one), no line is wider
+/// than the terminal, and a status or an account ID is never split: each row's first line
+/// holds both whole.
+#[test]
+fn the_table_fits_a_terminal_of_80_and_120_columns() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = env!("CARGO_BIN_EXE_ecr-audit");
+    for width in [80usize, 120] {
+        let cmd = format!(
+            "{bin} gitpod testdata/gitpod --export testdata/export --account {ACCOUNT} --progress never"
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(root)
+            .env("COLUMNS", width.to_string())
+            .env("NO_COLOR", "1")
+            .env_remove("ECR_AUDIT_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script");
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        let table: Vec<&str> = text.lines().filter(|l| !l.starts_with("note:")).collect();
+        assert!(table.len() > 24, "{text}");
+        let summary = table.last().copied().unwrap_or_default();
+        for l in &table[..table.len() - 1] {
+            assert!(l.chars().count() <= width, "{width}: {l:?} is wider");
+        }
+        let firsts: Vec<&&str> = table
+            .iter()
+            .filter(|l| {
+                ["error ", "fail ", "warn ", "pass ", "not-applicable "]
+                    .iter()
+                    .any(|s| l.starts_with(s))
+            })
+            .collect();
+        assert_eq!(firsts.len(), 24, "{width}: {text}");
+        assert!(
+            firsts.iter().all(|l| l.contains(ACCOUNT)),
+            "{width}: {text}"
+        );
+        assert!(summary.contains("24 rows"), "{summary}");
+    }
 }
 
 #[test]

@@ -163,8 +163,9 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
         export_records: records,
         elapsed: start.elapsed(),
     };
+    let width = run::table_width(cfg.run.output.as_deref());
     run::emit(cfg.run.output.as_deref(), cfg.run.color, |w, color| {
-        report::write(cfg.format, &out, &meta, color, w)
+        report::write(cfg.format, &out, &meta, color, width, w)
     })?;
     Ok(GitpodOutcome {
         failed,

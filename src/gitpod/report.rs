@@ -4,7 +4,6 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, Color, ColumnConstraint, Width};
 use serde::Serialize;
 
 use crate::config::Format;
@@ -15,15 +14,17 @@ use crate::report::sanitize::{clean, markdown as md};
 use super::catalog::status_str;
 use super::{GitpodRow, Meta};
 
+/// `width`: the terminal's, when the table goes to one (see [`crate::run`]).
 pub fn write(
     format: Format,
     rows: &[GitpodRow],
     meta: &Meta,
     color: bool,
+    width: Option<usize>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Table => table(rows, meta, color, out),
+        Format::Table => table(rows, meta, color, width, out),
         Format::Csv => csv(rows, out),
         Format::Json => json(rows, meta, out),
         Format::Markdown => markdown(rows, meta, out),
@@ -94,81 +95,108 @@ fn plural(n: u64) -> &'static str {
 
 // ---- table --------------------------------------------------------------------------------------
 
-/// The table's width when the terminal's is not known.
-const TABLE_WIDTH: u16 = 160;
-/// The findings column: the longest code and the cell's padding.
-const FINDINGS_WIDTH: u16 = 25;
-/// The status column: `not-applicable` and the cell's padding.
-const STATUS_WIDTH: u16 = 16;
+/// The status column: `not-applicable`.
+const STATUS_W: usize = 14;
+const ACCOUNT_W: usize = 12;
+const GAP: &str = "  ";
+/// Where the lines under a row start: under the account.
+const INDENT: usize = STATUS_W + GAP.len();
+/// The narrowest layout drawn.
+const MIN_WIDTH: usize = 60;
 
-fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let mut t = crate::report::table::new_table(color);
-    // Without a terminal to measure (a pipe, a file, `NO_COLOR`), wrap at a width a reader can
-    // follow rather than print rows of thousands of characters.
-    if t.width().is_none() {
-        t.set_width(TABLE_WIDTH);
-    }
-    t.set_header([
-        "Configuration",
-        "Image",
-        "Account",
-        "Status",
-        "Export",
-        "Findings",
-        "Detail",
-    ]);
-    // Paths and references may be long; the detail is what a person acts on, so it keeps the room,
-    // and a finding code is never broken.
-    let constraints = [
-        (0, ColumnConstraint::UpperBoundary(Width::Percentage(16))),
-        (1, ColumnConstraint::UpperBoundary(Width::Percentage(20))),
-        (
-            3,
-            ColumnConstraint::LowerBoundary(Width::Fixed(STATUS_WIDTH)),
-        ),
-        (4, ColumnConstraint::UpperBoundary(Width::Percentage(14))),
-        (
-            5,
-            ColumnConstraint::LowerBoundary(Width::Fixed(FINDINGS_WIDTH)),
-        ),
-        (6, ColumnConstraint::LowerBoundary(Width::Percentage(32))),
-    ];
-    for (column, constraint) in constraints {
-        if let Some(c) = t.column_mut(column) {
-            c.set_constraint(constraint);
+/// The scan table's shape (issue 14): on a terminal of `width` columns, a first line per row with
+/// status, account and image — each in its own column, so a status or an account ID is never
+/// split — and under it, indented and wrapped at word boundaries, the configuration (and the
+/// Dockerfile line), the export's verdict, the findings and the detail. Piped or to a file: one
+/// plain line per row, no box drawing, for `grep`, `less` and `cut`.
+fn table(
+    rows: &[GitpodRow],
+    meta: &Meta,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match width {
+        Some(w) => {
+            let w = w.max(MIN_WIDTH);
+            let under = w - INDENT;
+            writeln!(
+                out,
+                "{:<STATUS_W$}{GAP}{:<ACCOUNT_W$}{GAP}Image",
+                "Status", "Account"
+            )?;
+            writeln!(out, "{}", "─".repeat(w))?;
+            for r in rows {
+                let image = clean(r.image.as_deref().unwrap_or("-"));
+                let image_w = w - INDENT - ACCOUNT_W - GAP.len();
+                let mut lines = wrap(&image, image_w).into_iter();
+                writeln!(
+                    out,
+                    "{}{GAP}{:<ACCOUNT_W$}{GAP}{}",
+                    status_cell(r.status, color),
+                    clean(&r.account),
+                    lines.next().unwrap_or_default()
+                )?;
+                let pad = " ".repeat(INDENT + ACCOUNT_W + GAP.len());
+                for l in lines {
+                    writeln!(out, "{pad}{l}")?;
+                }
+                let mut under_lines = vec![match &r.via {
+                    Some(via) => format!("{} (in {})", clean(&r.config), clean(via)),
+                    None => clean(&r.config),
+                }];
+                if let Some(v) = &r.verdict {
+                    under_lines.push(format!(
+                        "export: {} ({}:{})",
+                        v.status,
+                        clean(&v.source),
+                        v.record
+                    ));
+                }
+                let codes = codes(r);
+                if !codes.is_empty() {
+                    under_lines.push(codes.join(" "));
+                }
+                under_lines.push(clean(&r.detail));
+                let indent = " ".repeat(INDENT);
+                for text in under_lines {
+                    for l in wrap(&text, under) {
+                        writeln!(out, "{indent}{l}")?;
+                    }
+                }
+            }
+            if !rows.is_empty() {
+                writeln!(out, "{}", "─".repeat(w))?;
+            }
         }
-    }
-    for r in rows {
-        let mut status = Cell::new(status_str(r.status));
-        if color {
-            status = status.fg(match r.status {
-                None => Color::DarkGrey,
-                Some(Status::Pass) => Color::Green,
-                Some(Status::Warn) => Color::Yellow,
-                Some(Status::Fail) => Color::Red,
-                Some(Status::Error) => Color::Magenta,
-            });
+        None => {
+            for r in rows {
+                let mut line = format!(
+                    "{}{GAP}{}{GAP}{}{GAP}{}",
+                    status_cell(r.status, color).trim_end(),
+                    clean(&r.account),
+                    clean(r.image.as_deref().unwrap_or("-")),
+                    match &r.via {
+                        Some(via) => format!("{} (in {})", clean(&r.config), clean(via)),
+                        None => clean(&r.config),
+                    }
+                );
+                if let Some(v) = &r.verdict {
+                    line.push_str(&format!(
+                        "{GAP}export {} {}:{}",
+                        v.status,
+                        clean(&v.source),
+                        v.record
+                    ));
+                }
+                let codes = codes(r);
+                if !codes.is_empty() {
+                    line.push_str(&format!("{GAP}{}", codes.join(";")));
+                }
+                line.push_str(&format!("{GAP}{}", clean(&r.detail)));
+                writeln!(out, "{line}")?;
+            }
         }
-        let mut image = r.image.clone().unwrap_or_else(|| "-".into());
-        if let Some(via) = &r.via {
-            image = format!("{image}\n(in {via})");
-        }
-        let export = match &r.verdict {
-            Some(v) => format!("{} ({}:{})", v.status, v.source, v.record),
-            None => "-".into(),
-        };
-        t.add_row(vec![
-            Cell::new(clean(&r.config)),
-            Cell::new(clean_lines(&image)),
-            Cell::new(&*r.account),
-            status,
-            Cell::new(clean(&export)),
-            Cell::new(codes(r).join("\n")),
-            Cell::new(clean(&r.detail)),
-        ]);
-    }
-    if !rows.is_empty() {
-        writeln!(out, "{t}")?;
     }
     writeln!(
         out,
@@ -178,9 +206,26 @@ fn table(rows: &[GitpodRow], meta: &Meta, color: bool, out: &mut dyn Write) -> i
     )
 }
 
-/// `clean`, keeping the line breaks this module put in.
-fn clean_lines(s: &str) -> String {
-    s.split('\n').map(clean).collect::<Vec<_>>().join("\n")
+/// The status, padded to its column and coloured when allowed.
+fn status_cell(status: Option<Status>, color: bool) -> String {
+    let text = format!("{:<STATUS_W$}", status_str(status));
+    if !color {
+        return text;
+    }
+    let code = match status {
+        None => 90,
+        Some(Status::Pass) => 32,
+        Some(Status::Warn) => 33,
+        Some(Status::Fail) => 31,
+        Some(Status::Error) => 35,
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces, else after a `/` (paths and
+/// references), else where it must be.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    crate::report::table::wrap(text, width, &['/'])
 }
 
 // ---- CSV ----------------------------------------------------------------------------------------

@@ -5,27 +5,11 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
 use crate::audit::{Row, Rows};
 use crate::finding::Status;
 
 pub(crate) use super::sanitize::clean;
 use super::{ActionSummary, Counts, Meta, write_in_waves};
-
-/// A terminal table in the house style, styled only when `color` (scan and gitpod share it).
-pub(crate) fn new_table(color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t
-}
 
 /// Status, account and repository columns, and the gap between columns.
 const STATUS_W: usize = 6;
@@ -239,7 +223,7 @@ fn display_width(s: &str) -> usize {
 /// `text` in lines of at most `width` columns, broken at spaces, or else after one of `breaks`
 /// (the separators of a repository path); a run longer than a line with neither is split where
 /// it must be.
-fn wrap(text: &str, width: usize, breaks: &[char]) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize, breaks: &[char]) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut rest = text.trim();
