@@ -398,6 +398,14 @@ fn exports_every_profile_and_enabled_region_and_the_scan_reads_it() {
     assert_eq!(listing.len(), 1, "{rows:#?}");
     assert_eq!(listing[0]["status"], "error");
     assert!(listing[0]["detail"].contains("AccessDeniedException"));
+    // It names the registry and region it is about.
+    assert_eq!(
+        (
+            listing[0]["registry"].as_str(),
+            listing[0]["region"].as_str()
+        ),
+        (PROD, "eu-west-1")
+    );
     assert_eq!(rows.len(), 8, "{rows:#?}");
 }
 

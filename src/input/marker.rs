@@ -110,13 +110,17 @@ fn marker(p: &Probe, at: At, ctx: &Ctx) -> Option<Item> {
     // An error that names its repository (scripts/export-ecr.sh writes one for a policy it could
     // not read, e.g. AccessDeniedException) is that repository's error row, so that the
     // inventory join does not take the repository for one without a policy.
-    if let Some(name) = string(p.repository_name) {
+    // One that names only a registry (a registry policy or a region's listing that could not be
+    // read) is an error row of that registry and region, so the report says where to look.
+    let registry = account_field(p.registry_id, "registryId", at)
+        .ok()
+        .flatten();
+    let name = string(p.repository_name);
+    if name.is_some() || registry.is_some() {
         let repo = RepoId {
-            registry: account_field(p.registry_id, "registryId", at)
-                .ok()
-                .flatten(),
+            registry,
             region: string(p.region),
-            repository: Some(name),
+            repository: name,
             ..RepoId::default()
         };
         return Some(Item::Record(
