@@ -470,6 +470,15 @@ fn write_atomically(
     body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let target = resolve_links(path)?;
+    // A device, a FIFO or a socket (`-o /dev/null`, `-o /dev/stderr`, a named pipe) is written
+    // into, never replaced: renaming a file over `/dev/null` would turn it into a regular file
+    // for every program on the machine.
+    if fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = fs::OpenOptions::new().write(true).open(&target)?;
+        let mut out = BufWriter::new(file);
+        body(&mut out)?;
+        return out.flush();
+    }
     let dir = folder_of(&target);
     let name = target
         .file_name()

@@ -216,3 +216,32 @@ fn progress_always_into_a_log_writes_no_carriage_return_frames() {
         assert!(line.contains(" files/s"), "{line}");
     }
 }
+
+/// `-o` onto a FIFO (or a device such as `/dev/null`) writes into it and never replaces it: the
+/// atomic rename that protects a report file would turn `/dev/null` into a regular file for
+/// every program on the machine.
+#[test]
+fn output_onto_a_fifo_writes_into_it_and_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let t = sample();
+    let fifo = t.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // A reader drains the FIFO while the scan writes into it.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read fifo"))
+    };
+    let out = scan_sh(&t, "", &["--format", "json", "-o", "pipe"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = reader.join().expect("reader");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON report");
+    assert_eq!(doc["summary"]["fail"], 1);
+    let meta = std::fs::symlink_metadata(&fifo).expect("fifo");
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    // (A device such as /dev/null takes the same path; it is not tried here, since a regression
+    // would break /dev/null for every other test on the machine.)
+}
