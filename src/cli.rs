@@ -185,7 +185,7 @@ pub struct ExplainArgs {
     /// The record to explain, as the reports name it: `SOURCE:N` (the `source` and `record`
     /// columns), or `N` when one source holds records. Not needed when the inputs hold one
     /// record. Example: `--record export/bulk/repositories.json:3`
-    #[arg(long, value_name = "SOURCE:N", value_parser = parse_record)]
+    #[arg(long, value_name = "SOURCE:N", value_parser = parse_record, allow_hyphen_values = true)]
     pub record: Option<RecordRef>,
 
     #[command(flatten)]
@@ -421,6 +421,25 @@ impl PullerArgs {
             file.and_then(|f| f.accounts.clone()),
             |a| format!("{a:?}"),
         );
+        // `[context]` is a table of separate facts: a key given with `--context` replaces that
+        // key's value in the file, and the file's other keys still hold.
+        if !self.context.is_empty() {
+            if let Some(from_file) = file.and_then(|f| f.context.as_ref()) {
+                let given: Vec<String> = self
+                    .context
+                    .iter()
+                    .map(|(k, _)| k.to_ascii_lowercase())
+                    .collect();
+                let mut merged: Vec<(String, String)> = from_file
+                    .value
+                    .iter()
+                    .filter(|(k, _)| !given.contains(&k.to_ascii_lowercase()))
+                    .cloned()
+                    .collect();
+                merged.append(&mut self.context);
+                self.context = merged;
+            }
+        }
         self.context = layer.pick(
             "context",
             "context",

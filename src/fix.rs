@@ -93,6 +93,7 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     let audit = Audit::new(&cfg.pullers);
     let policies_dir = cfg.out_dir.join("policies");
     std::fs::create_dir_all(&policies_dir).map_err(|e| write_err(&policies_dir, e))?;
+    remove_earlier_policies(&policies_dir).map_err(|e| write_err(&policies_dir, e))?;
 
     let mut script = String::from(SCRIPT_HEAD);
     let mut manual: Vec<Manual> = Vec::new();
@@ -216,6 +217,25 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
         }
     }
     Ok(outcome)
+}
+
+/// A reused `--out-dir` keeps no policy of an earlier run beside this run's: apply.sh says
+/// "review every policy under policies/", so what is there must be this run's. Only files of
+/// the names this command writes (`NNNN-….json`) are removed.
+fn remove_earlier_policies(dir: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.len() >= 10
+            && name.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && name.as_bytes()[4] == b'-'
+            && name.ends_with(".json");
+        if ours && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn write_err(path: &Path, source: io::Error) -> FixError {

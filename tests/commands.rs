@@ -619,7 +619,8 @@ fn explain_names_the_row_that_folded_a_record_and_reads_standard_input() {
     assert!(stdout(&out).contains("Verdict:    pass"));
 
     let mut cmd = ecr_audit();
-    cmd.args(["explain", "-", "--account", ACCOUNT, "--record=-:2"]);
+    // As the reports name it, without `=`: `-:2` is a value, not an option.
+    cmd.args(["explain", "-", "--account", ACCOUNT, "--record", "-:2"]);
     let two = format!(
         "{}\n{}\n",
         repo_policy("444455556666", "a", Some(&documented_policy(ACCOUNT))),
@@ -632,4 +633,27 @@ fn explain_names_the_row_that_folded_a_record_and_reads_standard_input() {
         text.contains("Repository: 444455556666/b") && text.contains("no-policy"),
         "{text}"
     );
+}
+
+/// A reused `--out-dir` holds only this run's policies (apply.sh asks to review every policy
+/// under policies/); files of other names are left alone.
+#[test]
+fn fix_into_a_reused_folder_leaves_no_policy_of_an_earlier_run() {
+    let t = Tree::new();
+    t.file("one/a.json", repo_policy("444455556666", "first", None))
+        .file("two/b.json", repo_policy("444455556666", "second", None))
+        .file("rem/policies/notes.json", "{}");
+    for input in ["one", "two"] {
+        let out = run_in(
+            t.path(),
+            &["fix", input, "--account", ACCOUNT, "--out-dir", "rem"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(t.join("rem/policies"))
+        .expect("policies")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["0001-second.json", "notes.json"]);
 }

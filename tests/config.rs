@@ -399,3 +399,38 @@ fn a_missing_config_file_named_on_the_command_line_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// `[context]` is a table of separate facts: `--context` replaces the keys it names and the
+/// file's other keys still hold (a CLI fact about one key must not silently drop the others).
+#[test]
+fn a_context_key_on_the_command_line_replaces_that_key_only() {
+    let t = Tree::new();
+    t.file(
+        "ecr-audit.toml",
+        "accounts = [\"111122223333\"]\n[context]\n\"aws:PrincipalOrgID\" = \"o-abc123\"\n",
+    )
+    .file(
+        "export/org.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Org","Effect":"Allow","Principal":"*","Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}"#,
+    );
+    let status = |extra: &[&str]| {
+        let out = ecr_audit()
+            .current_dir(t.path())
+            .args(["scan", "export", "--format", "csv", "--progress", "never"])
+            .args(extra)
+            .output()
+            .expect("scan");
+        parse_csv(&out.stdout)[0]["status"].clone()
+    };
+    assert_eq!(status(&[]), "pass", "the file's fact decides the condition");
+    assert_eq!(
+        status(&["--context", "aws:SourceVpce=vpce-1"]),
+        "pass",
+        "another key leaves the file's fact in place"
+    );
+    assert_eq!(
+        status(&["--context", "aws:PrincipalOrgID=o-other"]),
+        "fail",
+        "the same key replaces it"
+    );
+}
