@@ -5,30 +5,14 @@
 mod util;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
-use util::{ACCOUNT, OTHER, documented_policy, ecr_audit, parse_csv};
+use util::{ACCOUNT, OTHER, documented_policy, ecr_audit, parse_csv, root, tool};
 
 const PROD: &str = "444455556666";
 const DEV: &str = "777788889999";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tool(name: &str) -> Command {
-    let probe = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .expect("sh");
-    assert!(
-        probe.status.success(),
-        "`{name}` is not installed: .ci/run installs what these tests need"
-    );
-    Command::new(name)
-}
 
 fn policy(account: &str) -> Value {
     serde_json::from_str(&documented_policy(account)).expect("policy")

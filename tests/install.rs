@@ -9,7 +9,7 @@ mod util;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use util::ecr_audit;
+use util::{ecr_audit, tool};
 
 fn stdout(out: &Output) -> String {
     assert!(
@@ -19,18 +19,6 @@ fn stdout(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout.clone()).expect("utf-8")
-}
-
-fn tool(name: &str) -> Command {
-    let probe = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .expect("sh");
-    assert!(
-        probe.status.success(),
-        "`{name}` is not installed: .ci/run installs it (apt-get install man-db groff)"
-    );
-    Command::new(name)
 }
 
 /// Completes `words` (the last one being completed) with the script `ecr-audit completions bash`

@@ -13,23 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use util::{ACCOUNT, documented_policy};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tool(name: &str) -> Command {
-    let probe = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .expect("sh");
-    assert!(
-        probe.status.success(),
-        "`{name}` is not installed: .ci/run installs it"
-    );
-    Command::new(name)
-}
+use util::{ACCOUNT, documented_policy, root, tool};
 
 fn text(out: &Output) -> String {
     format!(

@@ -148,3 +148,22 @@ pub fn row<'a>(
     assert_eq!(found.len(), 1, "rows for {suffix}#{record}: {rows:#?}");
     found[0]
 }
+
+/// The project's folder (the sample export and the recipes are relative to it).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A command of a tool the tests drive (`man`, `dash`, `actionlint`, …). A missing tool fails the
+/// test, never skips it: `.ci/run` installs what is missing.
+pub fn tool(name: &str) -> Command {
+    let probe = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .expect("sh");
+    assert!(
+        probe.status.success(),
+        "`{name}` is not installed: .ci/run installs what these tests need"
+    );
+    Command::new(name)
+}
