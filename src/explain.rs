@@ -7,14 +7,13 @@ use std::io::{self, Write};
 
 use crate::audit::{RegistryPolicy, Row};
 use crate::catalog::REQUIRED;
-use crate::config::Progress;
 use crate::eval::{self, ActionState, Puller, StatementTrace, Tri};
 use crate::finding::Status;
-use crate::pipeline::{self, Judged, Request};
+use crate::pipeline::{self, Judged};
 use crate::policy::{self, Actions, Effect, Policy, Resources, Statement, Who};
 use crate::record::{Body, Identity, Record};
 use crate::report::table::clean;
-use crate::run::{self, RunError};
+use crate::run::RunError;
 
 /// What `explain` needs, validated.
 #[derive(Clone, Debug)]
@@ -107,17 +106,8 @@ pub enum ExplainError {
 /// Runs the pipeline over the inputs, picks the record's rows (one per account) exactly as
 /// `scan` reports them, explains each, and returns the worst status.
 pub fn run(cfg: &ExplainConfig, out: &mut dyn Write) -> Result<Status, ExplainError> {
-    let workers = run::pool(cfg.jobs)?;
-    let judged = pipeline::run(
-        &Request {
-            paths: &cfg.paths,
-            pullers: &cfg.pullers,
-            progress: Progress::Never,
-            keep_stdin: true,
-            registry_scope: cfg.registry_scope,
-        },
-        &workers,
-    )?;
+    let judged =
+        pipeline::run_keeping_records(&cfg.paths, &cfg.pullers, cfg.registry_scope, cfg.jobs)?;
     let (source, n) = pick(&judged, cfg.record.as_ref())?;
     let rows: Vec<&Row> = judged
         .rows

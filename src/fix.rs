@@ -17,15 +17,14 @@ use serde_json::value::RawValue;
 
 use crate::audit::{Audit, RegistryPolicy, Row};
 use crate::catalog::REQUIRED;
-use crate::config::Progress;
 use crate::eval::Puller;
 use crate::eval::principal::{self, Named};
 use crate::finding::{Code, Severity, Status};
-use crate::pipeline::{self, Request};
+use crate::pipeline;
 use crate::policy::{self, Actions, Effect, Policy, Who};
 use crate::record::{Body, PolicyText, Record};
 use crate::report::table::clean;
-use crate::run::{self, RunError};
+use crate::run::RunError;
 
 /// ECR's limit on a repository policy's length, in characters.
 pub const MAX_POLICY_CHARS: usize = 10_240;
@@ -78,17 +77,8 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     // The rows are the scan's own, joins included (issue 10): a repository that passes through
     // its registry policy is never "remediated", and an inventory's repository without a policy
     // is, with a complete apply line.
-    let workers = run::pool(None)?;
-    let judged = pipeline::run(
-        &Request {
-            paths: &cfg.paths,
-            pullers: &cfg.pullers,
-            progress: Progress::Never,
-            keep_stdin: true,
-            registry_scope: cfg.registry_scope,
-        },
-        &workers,
-    )?;
+    let judged =
+        pipeline::run_keeping_records(&cfg.paths, &cfg.pullers, cfg.registry_scope, None)?;
     judged.require_rows()?;
     let audit = Audit::new(&cfg.pullers);
     let policies_dir = cfg.out_dir.join("policies");

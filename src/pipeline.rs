@@ -56,6 +56,28 @@ pub struct Judged {
     stdin: Vec<Record>,
 }
 
+/// The pipeline for the commands that work on single records (`explain`, `fix`): on a pool of
+/// `jobs` workers, without a progress display, keeping standard input's records so that
+/// [`Judged::record`] can give any row's record back.
+pub fn run_keeping_records(
+    paths: &[String],
+    pullers: &[Puller],
+    registry_scope: Option<ScopeV>,
+    jobs: Option<usize>,
+) -> Result<Judged, RunError> {
+    let workers = crate::run::pool(jobs)?;
+    run(
+        &Request {
+            paths,
+            pullers,
+            progress: Progress::Never,
+            keep_stdin: true,
+            registry_scope,
+        },
+        &workers,
+    )
+}
+
 /// How many shapes there are (`Shape as usize` indexes the tallies).
 pub const SHAPES: usize = Shape::ALL.len();
 
