@@ -77,8 +77,7 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
     // The rows are the scan's own, joins included (issue 10): a repository that passes through
     // its registry policy is never "remediated", and an inventory's repository without a policy
     // is, with a complete apply line.
-    let judged =
-        pipeline::run_keeping_records(&cfg.paths, &cfg.pullers, cfg.registry_scope, None)?;
+    let judged = pipeline::run_keeping_records(&cfg.paths, &cfg.pullers, cfg.registry_scope, None)?;
     judged.require_rows()?;
     let audit = Audit::new(&cfg.pullers);
     let policies_dir = cfg.out_dir.join("policies");
