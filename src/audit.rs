@@ -434,8 +434,11 @@ impl Audit<'_> {
                     }
                     Ok(policy) => {
                         self.judge(&policy, None, repo, verdicts);
-                        if policy.statements().iter().any(|s| s.resources().is_some()) {
-                            // The verdict depends on the repository: keep only the parse.
+                        if policy.statements().iter().any(|s| s.resources().is_some())
+                            || eval::depends_on_owner(&policy, self.pullers)
+                        {
+                            // The verdict depends on the repository (its ARN, or its registry's
+                            // owner for `cross-account-write`): keep only the parse.
                             Cached::Parsed(Arc::new(policy))
                         } else {
                             Cached::Verdicts(verdicts[start..].into())

@@ -501,3 +501,34 @@ fn a_registry_policys_resource_element_is_no_finding() {
     assert!(!a["findings"].contains("resource-element"), "{a:#?}");
     assert!(a["findings"].contains("registry-policy"), "{a:#?}");
 }
+
+/// The verdict cache never carries a `cross-account-write` verdict from one registry to another:
+/// the same policy text granting push to account 444455556666 is no finding in that account's
+/// own registry, and a finding in another registry, in whichever order they are read.
+#[test]
+fn the_same_policy_text_is_judged_for_each_registrys_owner() {
+    let push = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]},{"Sid":"Push","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["ecr:PutImage","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload"]}]}"#;
+    for (first, second) in [
+        ("444455556666", "777788889999"),
+        ("777788889999", "444455556666"),
+    ] {
+        let tree = Tree::new();
+        tree.file(
+            "repos.jsonl",
+            format!(
+                "{}\n{}\n",
+                get_repository_policy(first, "a", push),
+                get_repository_policy(second, "b", push)
+            ),
+        );
+        let (_, rows, _) = scan_csv(&tree, &["-j", "1"]);
+        for r in &rows {
+            let own = r["registry"] == "444455556666";
+            assert_eq!(
+                r["findings"].contains("cross-account-write"),
+                !own,
+                "{first} then {second}: {r:#?}"
+            );
+        }
+    }
+}

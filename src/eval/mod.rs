@@ -136,6 +136,18 @@ fn judged<R>(
     then(&views, Judgement { actions, findings })
 }
 
+/// Whether `policy`'s verdict may depend on which registry owns the repository: an `Allow`
+/// names an account other than the audited ones, and `cross-account-write` leaves the registry's
+/// owner out. Such a verdict is not one to reuse for another repository (see `audit`).
+pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
+    policy.statements().iter().any(|s| {
+        s.effect() == Effect::Allow
+            && audience::named_accounts(s)
+                .iter()
+                .any(|a| pullers.iter().all(|p| p.account != *a))
+    })
+}
+
 /// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`.
 static REQUIRED_INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
     catalog::REQUIRED.map(|full| {
