@@ -586,6 +586,13 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// Whether the report goes to standard output (no `-o`, or `-o -`).
+    pub fn to_stdout(&self) -> bool {
+        self.output
+            .as_deref()
+            .is_none_or(|o| o == std::path::Path::new("-"))
+    }
+
     /// The run configuration both report commands share.
     fn into_config(
         self,

@@ -25,12 +25,8 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     match cli.command {
         cli::Command::Scan(args) => {
-            let to_stdout = args
-                .run
-                .output
-                .as_deref()
-                .is_none_or(|o| o == std::path::Path::new("-"));
-            let config = match args.into_config(color(to_stdout), &sub) {
+            let color = color(args.run.to_stdout());
+            let config = match args.into_config(color, &sub) {
                 Ok(c) => c,
                 Err(e) => return usage(e),
             };
@@ -43,12 +39,8 @@ fn main() -> ExitCode {
             }
         }
         cli::Command::Gitpod(args) => {
-            let to_stdout = args
-                .run
-                .output
-                .as_deref()
-                .is_none_or(|o| o == std::path::Path::new("-"));
-            let config = match args.into_config(color(to_stdout), &sub) {
+            let color = color(args.run.to_stdout());
+            let config = match args.into_config(color, &sub) {
                 Ok(c) => c,
                 Err(e) => return usage(e),
             };

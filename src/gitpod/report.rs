@@ -141,10 +141,7 @@ fn table(
                 for l in lines {
                     writeln!(out, "{pad}{l}")?;
                 }
-                let mut under_lines = vec![match &r.via {
-                    Some(via) => format!("{} (in {})", clean(&r.config), clean(via)),
-                    None => clean(&r.config),
-                }];
+                let mut under_lines = vec![place(r)];
                 if let Some(v) = &r.verdict {
                     under_lines.push(format!(
                         "export: {} ({}:{})",
@@ -176,10 +173,7 @@ fn table(
                     status_cell(r.status, color).trim_end(),
                     clean(&r.account),
                     clean(r.image.as_deref().unwrap_or("-")),
-                    match &r.via {
-                        Some(via) => format!("{} (in {})", clean(&r.config), clean(via)),
-                        None => clean(&r.config),
-                    }
+                    place(r)
                 );
                 if let Some(v) = &r.verdict {
                     line.push_str(&format!(
@@ -204,6 +198,14 @@ fn table(
         summary_line(rows, meta),
         meta.elapsed.as_secs_f64()
     )
+}
+
+/// The configuration, and the Dockerfile line when the image is pulled by the Dockerfile.
+fn place(r: &GitpodRow) -> String {
+    match &r.via {
+        Some(via) => format!("{} (in {})", clean(&r.config), clean(via)),
+        None => clean(&r.config),
+    }
 }
 
 /// The status, padded to its column and coloured when allowed.
