@@ -426,6 +426,9 @@ impl Audit<'_> {
         match cached {
             Some(Cached::Verdicts(known)) => verdicts.extend(known.iter().cloned()),
             Some(Cached::Parsed(policy)) => self.judge(&policy, None, repo, verdicts),
+            Some(Cached::ByOwner(by)) => by.verdicts(eval::owner(repo), verdicts, |v| {
+                self.judge(&by.policy, None, repo, v)
+            }),
             None => {
                 let cached = match policy::parse(&text.text()) {
                     Err(findings) => {
@@ -434,12 +437,15 @@ impl Audit<'_> {
                     }
                     Ok(policy) => {
                         self.judge(&policy, None, repo, verdicts);
-                        if policy.statements().iter().any(|s| s.resources().is_some())
-                            || eval::depends_on_owner(&policy, self.pullers)
-                        {
-                            // The verdict depends on the repository (its ARN, or its registry's
-                            // owner for `cross-account-write`): keep only the parse.
+                        if policy.statements().iter().any(|s| s.resources().is_some()) {
+                            // The verdict depends on the repository's ARN: keep only the parse.
                             Cached::Parsed(Arc::new(policy))
+                        } else if eval::depends_on_owner(&policy, self.pullers) {
+                            // `cross-account-write` leaves the registry's owner out: the
+                            // verdict depends on the registry, so it is kept per owner.
+                            let by = ByOwner::new(policy);
+                            by.keep(eval::owner(repo), &verdicts[start..]);
+                            Cached::ByOwner(Arc::new(by))
                         } else {
                             Cached::Verdicts(verdicts[start..].into())
                         }
@@ -460,6 +466,63 @@ enum Cached {
     Verdicts(Arc<[Verdict]>),
     /// The parsed policy: a statement names resources, so each repository is judged afresh.
     Parsed(Arc<Policy>),
+    /// The verdicts depend on the repository's registry (owner) alone: kept per owner.
+    ByOwner(Arc<ByOwner>),
+}
+
+/// A policy whose verdict depends on which account owns the repository (see
+/// [`eval::depends_on_owner`]), with the verdicts already made for each owner. Estates have a
+/// handful of registries; past [`ByOwner::MOST`] owners a verdict is made and not kept.
+struct ByOwner {
+    policy: Policy,
+    kept: std::sync::Mutex<Vec<(Option<Box<str>>, Arc<[Verdict]>)>>,
+}
+
+impl ByOwner {
+    const MOST: usize = 32;
+
+    fn new(policy: Policy) -> Self {
+        ByOwner {
+            policy,
+            kept: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Option<Box<str>>, Arc<[Verdict]>)>> {
+        // A worker that panicked while holding it left a complete list (pushes are whole).
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn keep(&self, owner: Option<&str>, verdicts: &[Verdict]) {
+        let mut kept = self.lock();
+        if kept.len() < Self::MOST && !kept.iter().any(|(o, _)| o.as_deref() == owner) {
+            kept.push((owner.map(Box::from), verdicts.into()));
+        }
+    }
+
+    /// The verdicts for `owner`, from what is kept or made by `judge` (which appends them).
+    fn verdicts(
+        &self,
+        owner: Option<&str>,
+        out: &mut Vec<Verdict>,
+        judge: impl FnOnce(&mut Vec<Verdict>),
+    ) {
+        let known = self
+            .lock()
+            .iter()
+            .find(|(o, _)| o.as_deref() == owner)
+            .map(|(_, v)| Arc::clone(v));
+        match known {
+            Some(v) => out.extend(v.iter().cloned()),
+            None => {
+                let start = out.len();
+                judge(out);
+                self.keep(owner, &out[start..]);
+            }
+        }
+    }
 }
 
 /// A registry policy found in the scan, parsed once and shared by every repository it covers.

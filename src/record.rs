@@ -174,7 +174,7 @@ impl PolicyText {
         if tag == "E" {
             // Cannot fail (see `encoded`); were it to, the text is left as found, which makes
             // the document `invalid-json` rather than losing the record.
-            match serde_json::from_str::<String>(rest) {
+            match unescape(rest).map(Ok).unwrap_or_else(|| serde_json::from_str::<String>(rest)) {
                 Ok(text) => Cow::Owned(text),
                 Err(_) => Cow::Borrowed(rest),
             }
@@ -187,6 +187,35 @@ impl PolicyText {
     pub fn key(&self) -> &str {
         &self.tagged
     }
+}
+
+/// Decodes a JSON string literal (quotes included) whose only escapes are the two-character ones
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), as [`PolicyText::encoded`] keeps: one
+/// pass of `memchr` for backslashes, copying the runs between them. `None` for anything else
+/// (a `\u` escape, a dangling backslash, no quotes), which serde_json then decodes. It must
+/// decode exactly as serde_json does (`tests::unescape_decodes_as_serde_json_does`).
+fn unescape(literal: &str) -> Option<String> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
+    let mut out = Vec::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = memchr::memchr(b'\\', rest) {
+        out.extend_from_slice(&rest[..at]);
+        out.push(match rest.get(at + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            _ => return None,
+        });
+        rest = &rest[at + 2..];
+    }
+    out.extend_from_slice(rest);
+    // Only ASCII escapes were replaced by ASCII bytes, so the text stays UTF-8.
+    String::from_utf8(out).ok()
 }
 
 impl From<&str> for PolicyText {
@@ -213,5 +242,49 @@ impl Eq for PolicyText {}
 impl std::fmt::Debug for PolicyText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(&self.text(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+    use proptest::prelude::*;
+
+    /// Decodes with serde_json, the reference.
+    fn reference(literal: &str) -> Option<String> {
+        serde_json::from_str::<String>(literal).ok()
+    }
+
+    #[test]
+    fn unescape_decodes_as_serde_json_does() {
+        for literal in [
+            r#""""#,
+            r#""{\"Version\":\"2012-10-17\"}""#,
+            r#""a\\b\/c\bd\fe\nf\rg\th""#,
+            r#""\\\\\"""#,
+            r#""é ✓ \"ü\"""#,
+            r#""trailing\\""#,
+        ] {
+            assert_eq!(unescape(literal), reference(literal), "{literal}");
+        }
+        // What it leaves to serde_json: \u escapes, unknown escapes, a dangling backslash, no
+        // quotes.
+        for literal in [r#""\u0041""#, r#""\x""#, "\"a\\", "abc", "\""] {
+            assert_eq!(unescape(literal), None, "{literal}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn unescape_agrees_with_serde_json_on_any_text(text in any::<String>()) {
+            // Encoded by serde_json (which writes \u only for control characters), then decoded
+            // both ways.
+            let literal = serde_json::to_string(&text).unwrap();
+            let decoded = unescape(&literal);
+            prop_assert!(decoded.is_none() || decoded == reference(&literal));
+            if !literal.contains("\\u") {
+                prop_assert_eq!(decoded, Some(text));
+            }
+        }
     }
 }

@@ -126,14 +126,18 @@ fn judged<R>(
         .collect();
     let required = *REQUIRED_INDEX;
     let actions = required.map(|i| state(&views, i));
-    let owner = repo.registry.as_deref().or_else(|| {
+    let findings = findings::collect(policy, puller, owner(repo), &views, &actions);
+    then(&views, Judgement { actions, findings })
+}
+
+/// The account that owns `repo`: its registry, or the account of its ARN.
+pub fn owner(repo: &RepoId) -> Option<&str> {
+    repo.registry.as_deref().or_else(|| {
         repo.arn
             .as_deref()
             .and_then(|a| a.split(':').nth(4))
             .filter(|a| audience::is_account_id(a))
-    });
-    let findings = findings::collect(policy, puller, owner, &views, &actions);
-    then(&views, Judgement { actions, findings })
+    })
 }
 
 /// Whether `policy`'s verdict may depend on which registry owns the repository: an `Allow`
