@@ -190,30 +190,36 @@ impl PolicyText {
 }
 
 /// Decodes a JSON string literal (quotes included) whose only escapes are the two-character ones
-/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), as [`PolicyText::encoded`] keeps: one
-/// pass of `memchr` for backslashes, copying the runs between them. `None` for anything else
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), as [`PolicyText::encoded`] keeps, in one pass. `None` for anything else
 /// (a `\u` escape, a dangling backslash, no quotes), which serde_json then decodes. It must
 /// decode exactly as serde_json does (`tests::unescape_decodes_as_serde_json_does`).
 fn unescape(literal: &str) -> Option<String> {
     let inner = literal.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
-    let mut out = Vec::with_capacity(inner.len());
-    let mut rest = inner;
-    while let Some(at) = memchr::memchr(b'\\', rest) {
-        out.extend_from_slice(&rest[..at]);
-        out.push(match rest.get(at + 1)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            _ => return None,
-        });
-        rest = &rest[at + 2..];
+    // Escapes are dense in policy text (`\"` every few bytes): copied whole, then compacted in
+    // place by a read and a write index (the write index never passes the read index).
+    let mut out = inner.to_vec();
+    let (mut r, mut w) = (0, 0);
+    while r < out.len() {
+        let mut b = out[r];
+        if b == b'\\' {
+            r += 1;
+            b = match out.get(r)? {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                _ => return None,
+            };
+        }
+        out[w] = b;
+        w += 1;
+        r += 1;
     }
-    out.extend_from_slice(rest);
+    out.truncate(w);
     // Only ASCII escapes were replaced by ASCII bytes, so the text stays UTF-8.
     String::from_utf8(out).ok()
 }

@@ -418,21 +418,30 @@ fn excess_mask() -> u128 {
 
 /// The actions of `mask` as `ecr:` names, the first few and "N more".
 fn shortened(mask: u128) -> String {
-    let names: Vec<&str> = ACTIONS
+    let total = (0..ACTIONS.len()).filter(|i| mask & (1 << i) != 0).count();
+    let shown = total.min(EXCESS_SHOWN);
+    let parts = shown + usize::from(total > EXCESS_SHOWN);
+    let mut out = String::with_capacity(parts * 32);
+    let names = ACTIONS
         .iter()
         .enumerate()
         .filter(|(i, _)| mask & (1 << i) != 0)
         .map(|(_, a)| a.name)
-        .collect();
-    let mut shown: Vec<String> = names
-        .iter()
-        .take(EXCESS_SHOWN)
-        .map(|n| format!("{}:{n}", catalog::SERVICE))
-        .collect();
-    if names.len() > EXCESS_SHOWN {
-        shown.push(format!("{} more", names.len() - EXCESS_SHOWN));
+        .take(shown);
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == parts { " and " } else { ", " });
+        }
+        out.push_str(catalog::SERVICE);
+        out.push(':');
+        out.push_str(name);
     }
-    list(&shown)
+    if total > EXCESS_SHOWN {
+        out.push_str(if shown > 0 { " and " } else { "" });
+        out.push_str(&(total - EXCESS_SHOWN).to_string());
+        out.push_str(" more");
+    }
+    out
 }
 
 /// Write, Permissions management and Tagging actions granted to the account by an Allow.
@@ -492,4 +501,40 @@ fn unknown_actions(v: &View<'_>, out: &mut Vec<Finding>) {
         ),
         s.reference(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list as `list` writes it, from every name: what `shortened` must say.
+    fn reference(mask: u128) -> String {
+        let names: Vec<String> = ACTIONS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, a)| format!("{}:{}", catalog::SERVICE, a.name))
+            .collect();
+        let mut shown: Vec<String> = names.iter().take(EXCESS_SHOWN).cloned().collect();
+        if names.len() > EXCESS_SHOWN {
+            shown.push(format!("{} more", names.len() - EXCESS_SHOWN));
+        }
+        list(&shown)
+    }
+
+    #[test]
+    fn shortened_lists_the_first_few_and_counts_the_rest() {
+        let all = (1u128 << ACTIONS.len()) - 1;
+        for mask in [0, 1, 0b10, 0b110, 0b1111, 0b1_1111, 0b10_1011_0101, all, all & !1] {
+            assert_eq!(shortened(mask), reference(mask), "{mask:b}");
+        }
+        assert_eq!(
+            shortened(0b111),
+            format!(
+                "ecr:{}, ecr:{} and ecr:{}",
+                ACTIONS[0].name, ACTIONS[1].name, ACTIONS[2].name
+            )
+        );
+        assert!(shortened(all).ends_with(&format!(" and {} more", ACTIONS.len() - 4)));
+    }
 }
