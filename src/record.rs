@@ -174,7 +174,10 @@ impl PolicyText {
         if tag == "E" {
             // Cannot fail (see `encoded`); were it to, the text is left as found, which makes
             // the document `invalid-json` rather than losing the record.
-            match unescape(rest).map(Ok).unwrap_or_else(|| serde_json::from_str::<String>(rest)) {
+            match unescape(rest)
+                .map(Ok)
+                .unwrap_or_else(|| serde_json::from_str::<String>(rest))
+            {
                 Ok(text) => Cow::Owned(text),
                 Err(_) => Cow::Borrowed(rest),
             }

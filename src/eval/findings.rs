@@ -525,7 +525,17 @@ mod tests {
     #[test]
     fn shortened_lists_the_first_few_and_counts_the_rest() {
         let all = (1u128 << ACTIONS.len()) - 1;
-        for mask in [0, 1, 0b10, 0b110, 0b1111, 0b1_1111, 0b10_1011_0101, all, all & !1] {
+        for mask in [
+            0,
+            1,
+            0b10,
+            0b110,
+            0b1111,
+            0b1_1111,
+            0b10_1011_0101,
+            all,
+            all & !1,
+        ] {
             assert_eq!(shortened(mask), reference(mask), "{mask:b}");
         }
         assert_eq!(

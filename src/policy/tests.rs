@@ -687,6 +687,40 @@ fn known_statements_are_read_as_the_whole_document_would_be() {
     assert_eq!(Ok(short), validate::parse_whole(common));
 }
 
+/// Documents that the hand-written split must leave to serde_json, or split as serde_json does.
+#[test]
+fn the_split_of_a_document_agrees_with_serde_json() {
+    let s = r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Sid":"a}\"{b"}"#;
+    let docs = [
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#),
+        format!(" \t\r\n{{ \"Version\" : \"2012-10-17\" , \"Statement\" : [ {s} , {s} ] }} \n"),
+        format!(r#"{{"Statement":{s},"Version":"2008-10-17","Id":"x"}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}} x"#),
+        format!(r#"{{"Version":"2012-10-17","Version":"2012-10-17","Statement":[{s}]}}"#),
+        format!(r#"{{"Vers\u0069on":"2012-10-17","Statement":[{s}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Id":"a\tb","Statement":[{s}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Id":"a\"b","Statement":[{s}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Id":null,"Statement":[{s}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s},]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s}}}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow"]}}]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":["{s}"]}}"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s}]"#),
+        format!(r#"{{"Version":"2012-10-17","Statement":[{s}],}}"#),
+        format!(r#"{{"Version":"2012-10-17","Other":1,"Statement":[{s}]}}"#),
+    ];
+    for round in 0..2 {
+        for doc in &docs {
+            assert_eq!(
+                parse(doc),
+                validate::parse_whole(doc),
+                "round {round}: {doc}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_known_statement_keeps_its_place_in_each_document() {
     validate::forget_known_statements();
@@ -720,6 +754,8 @@ proptest::proptest! {
                 "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
                 "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
                 "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"",
+                " ", "\n", "\"Id\"", "\"2008-10-17\"", "\"a\\\"}b\"", "\"\\u0041\"", "\"a\tb\"",
+                "\"Vers\\u0069on\"",
             ]),
             0..60,
         )

@@ -826,6 +826,15 @@ mod known {
         {
             return None;
         }
+        if let Some(doc) = split::document(text) {
+            let version = match doc.version {
+                None => Version::Missing,
+                Some("2012-10-17") => Version::V2012_10_17,
+                Some("2008-10-17") => Version::V2008_10_17,
+                Some(_) => return None,
+            };
+            return assemble(version, doc.id.map(str::to_owned), doc.statements);
+        }
         let doc: Doc = serde_json::from_str(text).ok()?;
         let version = match doc.version.map(plain) {
             None => Version::Missing,
@@ -837,16 +846,21 @@ mod known {
             None => None,
             Some(raw) => Some(plain(raw)?.to_owned()),
         };
-        let raws: Vec<&RawValue> = match doc.statement {
-            Statements::List(list) => list,
-            Statements::One => vec![serde_json::from_str::<Single>(text).ok()?.statement],
+        let raws: Vec<&str> = match doc.statement {
+            Statements::List(list) => list.into_iter().map(RawValue::get).collect(),
+            Statements::One => vec![serde_json::from_str::<Single>(text).ok()?.statement.get()],
         };
+        assemble(version, id, raws)
+    }
+
+    /// The policy of these statement texts, each validated once per worker.
+    fn assemble(version: Version, id: Option<String>, raws: Vec<&str>) -> Option<Policy> {
         let mut statements = Vec::with_capacity(raws.len());
         for (index, raw) in raws.into_iter().enumerate() {
             statements.push(Statement {
                 index,
                 registry: false,
-                body: body(raw.get())?,
+                body: body(raw)?,
             });
         }
         Some(Policy {
@@ -856,13 +870,156 @@ mod known {
         })
     }
 
+    /// A hand-written split of a document of the common shape into its `Version`, `Id` and
+    /// statement texts, in one pass over the bytes (serde_json would scan the statements
+    /// token by token only to skip them). It checks every byte outside the statements (JSON
+    /// whitespace, the three keys once each, `Version` and `Id` as strings without escapes, the
+    /// separators, nothing after the document) and finds where each statement object ends
+    /// (strings, escapes and nesting followed, no control character in a string). A statement's
+    /// own text is then either one validated before (the cache holds only texts serde_json read)
+    /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
+    /// same way. Anything else is `None`, and the serde_json path reads the document.
+    mod split {
+        pub(super) struct Doc<'a> {
+            pub version: Option<&'a str>,
+            pub id: Option<&'a str>,
+            pub statements: Vec<&'a str>,
+        }
+
+        fn ws(b: &[u8], mut i: usize) -> usize {
+            while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                i += 1;
+            }
+            i
+        }
+
+        /// A string without escapes at `i`: its contents and the index after it.
+        fn string(text: &str, i: usize) -> Option<(&str, usize)> {
+            let b = text.as_bytes();
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let len = b[i + 1..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            let end = i + 1 + len;
+            (b[end] == b'"').then(|| (&text[i + 1..end], end + 1))
+        }
+
+        /// The index after the object that starts at `i`: braces counted outside strings
+        /// (brackets and control characters need no look here: the text between is read by
+        /// serde_json, or is one it read before).
+        fn object_end(b: &[u8], i: usize) -> Option<usize> {
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                j += memchr::memchr3(b'"', b'{', b'}', b.get(j..)?)?;
+                match b[j] {
+                    b'"' => loop {
+                        j += 1;
+                        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+                        if b[j] == b'"' {
+                            break;
+                        }
+                        j += 1;
+                    },
+                    b'{' => depth += 1,
+                    _ => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                }
+                j += 1;
+            }
+        }
+
+        pub(super) fn document(text: &str) -> Option<Doc<'_>> {
+            let b = text.as_bytes();
+            let mut i = ws(b, 0);
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            i = ws(b, i + 1);
+            let (mut version, mut id, mut statements) = (None, None, None);
+            loop {
+                let (key, next) = string(text, i)?;
+                i = ws(b, next);
+                if b.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = ws(b, i + 1);
+                match key {
+                    "Version" if version.is_none() => {
+                        let (v, next) = string(text, i)?;
+                        version = Some(v);
+                        i = next;
+                    }
+                    "Id" if id.is_none() => {
+                        let (v, next) = string(text, i)?;
+                        id = Some(v);
+                        i = next;
+                    }
+                    "Statement" if statements.is_none() => match b.get(i)? {
+                        b'{' => {
+                            let end = object_end(b, i)?;
+                            statements = Some(vec![&text[i..end]]);
+                            i = end;
+                        }
+                        b'[' => {
+                            let mut list = Vec::new();
+                            i = ws(b, i + 1);
+                            if b.get(i) == Some(&b']') {
+                                i += 1;
+                            } else {
+                                loop {
+                                    let end = object_end(b, i)?;
+                                    list.push(&text[i..end]);
+                                    i = ws(b, end);
+                                    match b.get(i)? {
+                                        b',' => i = ws(b, i + 1),
+                                        b']' => {
+                                            i += 1;
+                                            break;
+                                        }
+                                        _ => return None,
+                                    }
+                                }
+                            }
+                            statements = Some(list);
+                        }
+                        _ => return None,
+                    },
+                    _ => return None,
+                }
+                i = ws(b, i);
+                match b.get(i)? {
+                    b',' => i = ws(b, i + 1),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+            (ws(b, i + 1) == b.len()).then_some(())?;
+            Some(Doc {
+                version,
+                id,
+                statements: statements?,
+            })
+        }
+    }
+
     /// The statement `text` says, validated once per worker.
     fn body(text: &str) -> Option<Arc<StatementBody>> {
         if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).cloned()) {
             return Some(b);
         }
         // Nesting needs an opening bracket per level: count them (cheap) before measuring.
-        if text.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > DEPTH && depth(text) > DEPTH {
+        if text.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > DEPTH && depth(text) > DEPTH
+        {
             return None;
         }
         let StatementSlot::Statement(raw) = serde_json::from_str::<StatementSlot>(text).ok()?
