@@ -473,9 +473,12 @@ enum Cached {
 /// A policy whose verdict depends on which account owns the repository (see
 /// [`eval::depends_on_owner`]), with the verdicts already made for each owner. Estates have a
 /// handful of registries; past [`ByOwner::MOST`] owners a verdict is made and not kept.
+/// An owner (none when the input does not say) and its verdicts.
+type OwnerVerdicts = (Option<Box<str>>, Arc<[Verdict]>);
+
 struct ByOwner {
     policy: Policy,
-    kept: std::sync::Mutex<Vec<(Option<Box<str>>, Arc<[Verdict]>)>>,
+    kept: std::sync::Mutex<Vec<OwnerVerdicts>>,
 }
 
 impl ByOwner {
@@ -488,7 +491,7 @@ impl ByOwner {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Option<Box<str>>, Arc<[Verdict]>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<OwnerVerdicts>> {
         // A worker that panicked while holding it left a complete list (pushes are whole).
         self.kept
             .lock()

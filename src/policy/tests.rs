@@ -695,7 +695,7 @@ fn the_split_of_a_document_agrees_with_serde_json() {
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#),
         format!(" \t\r\n{{ \"Version\" : \"2012-10-17\" , \"Statement\" : [ {s} , {s} ] }} \n"),
         format!(r#"{{"Statement":{s},"Version":"2008-10-17","Id":"x"}}"#),
-        format!(r#"{{"Version":"2012-10-17","Statement":[]}}"#),
+        r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}} x"#),
         format!(r#"{{"Version":"2012-10-17","Version":"2012-10-17","Statement":[{s}]}}"#),
         format!(r#"{{"Vers\u0069on":"2012-10-17","Statement":[{s}]}}"#),
