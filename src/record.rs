@@ -288,7 +288,7 @@ mod tests {
         fn unescape_agrees_with_serde_json_on_any_text(text in any::<String>()) {
             // Encoded by serde_json (which writes \u only for control characters), then decoded
             // both ways.
-            let literal = serde_json::to_string(&text).unwrap();
+            let literal = serde_json::to_string(&text).expect("a string encodes");
             let decoded = unescape(&literal);
             prop_assert!(decoded.is_none() || decoded == reference(&literal));
             if !literal.contains("\\u") {

@@ -704,7 +704,7 @@ fn the_split_of_a_document_agrees_with_serde_json() {
         format!(r#"{{"Version":"2012-10-17","Id":null,"Statement":[{s}]}}"#),
         format!(r#"{{"Version":"2012-10-17","Statement":[{s},]}}"#),
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}}}]}}"#),
-        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow"]}}]}}"#),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"]}]}"#.to_owned(),
         format!(r#"{{"Version":"2012-10-17","Statement":["{s}"]}}"#),
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}]"#),
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}],}}"#),
