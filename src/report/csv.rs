@@ -78,19 +78,33 @@ fn writer<W: Write>(out: W) -> ::csv::Writer<W> {
 /// The CSV lines of `rows`. Rows that share a verdict share their findings list, so the cells
 /// derived from it are made once per list and account.
 fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
+    use std::fmt::Write as _;
     let mut w = writer(Vec::with_capacity(rows.len() * 200));
-    let mut derived: FxHashMap<(usize, usize, Status), (String, String)> = FxHashMap::default();
+    // What rows with the same verdict share, made once: the codes, the advice and the three
+    // action lists (estates repeat their verdicts).
+    type Key = (usize, usize, Status, Option<[ActionState; 3]>);
+    let mut derived: FxHashMap<Key, [String; 5]> = FxHashMap::default();
+    let mut record = String::new();
     for r in rows {
         let key = (
             Arc::as_ptr(&r.findings).cast::<()>() as usize,
             Arc::as_ptr(&r.account).cast::<()>() as usize,
             r.status,
+            r.actions,
         );
-        let (codes, detail) = derived.entry(key).or_insert_with(|| {
-            let codes = r.codes();
-            (join(codes.iter().map(|c| c.id())), super::what_to_do(r))
-        });
-        let record = r.record.to_string();
+        let [codes, detail, missing, denied, conditional] =
+            &*derived.entry(key).or_insert_with(|| {
+                let codes = r.codes();
+                [
+                    join(codes.iter().map(|c| c.id())),
+                    super::what_to_do(r),
+                    join(r.actions_in(ActionState::Missing)),
+                    join(r.actions_in(ActionState::Denied)),
+                    join(r.actions_in(ActionState::Conditional)),
+                ]
+            });
+        record.clear();
+        let _ = write!(record, "{}", r.record);
         let cells: [&str; 12] = [
             &r.source,
             &record,
@@ -99,9 +113,9 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
             r.repo.repository.as_deref().unwrap_or(""),
             &r.account,
             r.status.as_str(),
-            &join(r.actions_in(ActionState::Missing)),
-            &join(r.actions_in(ActionState::Denied)),
-            &join(r.actions_in(ActionState::Conditional)),
+            missing,
+            denied,
+            conditional,
             codes,
             detail,
         ];
