@@ -43,12 +43,12 @@ if [ ! -f "$DDATA/export.jsonl" ]; then
   "$EX/gen_export" "$DDATA" "$N" 42 --distinct
 fi
 
-now() { date +%s%N; }
+# Appends "name wall user system" (seconds; user and system of all its processes) to RESULTS.
 timeit() { # name, command...
   local name=$1; shift
-  local t0 t1
-  t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
-  echo "$name $(( t1 - t0 ))" >>"$RESULTS"
+  local t
+  t=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1) || true
+  echo "$name $t" >>"$RESULTS"
 }
 
 RESULTS=$(mktemp)
@@ -133,11 +133,13 @@ printf '%s\n' "${SKIPPED[@]}" >"$RESULTS.skipped"
 
 python3 - "$RESULTS" "$N" "$REPS" "$PEER_REPS" <<'PY'
 import statistics, sys
-runs = {}
+runs, cpu = {}, {}
 for line in open(sys.argv[1]):
-    name, secs = line.split()
-    runs.setdefault(name, []).append(int(secs) / 1e9)
+    name, wall, user, system = line.split()
+    runs.setdefault(name, []).append(float(wall))
+    cpu.setdefault(name, []).append(float(user) + float(system))
 med = {k: statistics.median(v) for k, v in runs.items()}
+cpu = {k: statistics.median(v) for k, v in cpu.items()}
 print(f"{sys.argv[2]} repositories, {sys.argv[3]} repetitions, median seconds:")
 for k in ["floor_tree", "scan_tree", "floor_jsonl", "scan_jsonl", "floor_unique", "scan_unique",
           "floor_dtree", "scan_dtree", "floor_djsonl", "scan_djsonl"]:
@@ -148,7 +150,8 @@ print(f"ratio scan_unique / floor_unique = {med['scan_unique'] / med['floor_uniq
 print(f"distinct estate (most policy texts differ):")
 print(f"ratio scan_dtree / floor_dtree   = {med['scan_dtree'] / med['floor_dtree']:.2f}  (goal <= 2.0)")
 print(f"ratio scan_djsonl / floor_djsonl = {med['scan_djsonl'] / med['floor_djsonl']:.2f}  (goal <= 1.5)")
-print(f"peers, {sys.argv[4]} run(s) each (median seconds, and peer / scan: how many times faster the scan is):")
+print(f"peers, {sys.argv[4]} run(s) each: median wall seconds, and peer / scan (how many times faster")
+print("the scan is) in wall time and in CPU time (user + system: the scan uses every core, the peers one):")
 for peer, what in [("jq", "jq"), ("pu", "policyuniverse")]:
     for kind, label in [("tree", "tree"), ("jsonl", "JSON Lines"), ("dtree", "distinct tree"),
                         ("djsonl", "distinct JSON Lines")]:
@@ -156,7 +159,9 @@ for peer, what in [("jq", "jq"), ("pu", "policyuniverse")]:
         if k in med:
             goal = "  (goal >= 20)" if peer == "jq" else ""
             name = f"{what} / scan, {label}"
-            print(f"  {name:45} {med[k]:8.3f} s  ratio {med[k] / med['scan_' + kind]:6.1f}{goal}")
+            wall = med[k] / med["scan_" + kind]
+            cpus = cpu[k] / cpu["scan_" + kind]
+            print(f"  {name:45} {med[k]:8.3f} s  wall {wall:6.1f}  cpu {cpus:6.1f}{goal}")
 for line in open(sys.argv[1] + ".skipped"):
     if line.strip():
         print(f"  skipped: {line.strip()}")
