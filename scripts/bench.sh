@@ -79,7 +79,7 @@ jq_tree() { # TREE
   (
     cd "$1"
     ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -Hs)" 2>/dev/null || true
-    mapfile -d '' files < <(find . -type f -print0)
+    mapfile -d '' files < <(find . -type f -printf '%P\0')
     exec "$JQ" -r --arg account "$ACCOUNT" -f "$ROOT/scripts/peers/pull.jq" "${files[@]}"
   )
 }
