@@ -12,10 +12,23 @@
 # estate (`gen_export --distinct`: organisation, VPC endpoint and account values vary per
 # repository, so most policy texts differ). Prints the medians and the ratios scan/floor. Timing
 # is printed, never asserted.
+#
+# Peers (issue 13), timed on the same files after those rounds, PEER_REPS times (default 1: they
+# are slow), skipped with a note when missing, never failing the bench (PEERS=0 skips them):
+#   jq              scripts/peers/pull.jq, ONE jq process over every file of the tree (all valid
+#                   JSON), and one over the JSON Lines file: decodes policyText, reads each
+#                   statement's Effect/Principal/Action for the three pull actions and the account
+#   policyuniverse  scripts/peers/policyuniverse_scan.py (Netflix's library, installed into a venv
+#                   under target/ when missing): Policy(doc), whos_allowed(), is_internet_accessible()
+# and prints the ratios jq / scan and policyuniverse / scan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
 REPS=${2:-5}
+PEER_REPS=${PEER_REPS:-1}
+PEERS=${PEERS:-1}
+JQ=${JQ:-jq}  # the jq to time
+ACCOUNT=111122223333
 DATA=target/bench-data/$N
 cargo build --release --quiet --bin ecr-audit --example gen_export --example floor
 BIN=target/release/ecr-audit
@@ -30,16 +43,16 @@ if [ ! -f "$DDATA/export.jsonl" ]; then
   "$EX/gen_export" "$DDATA" "$N" 42 --distinct
 fi
 
-now() { date +%s%N; }
+# Appends "name wall user system" (seconds; user and system of all its processes) to RESULTS.
 timeit() { # name, command...
   local name=$1; shift
-  local t0 t1
-  t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
-  echo "$name $(( t1 - t0 ))" >>"$RESULTS"
+  local t
+  t=$({ TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1) || true
+  echo "$name $t" >>"$RESULTS"
 }
 
 RESULTS=$(mktemp)
-trap 'rm -f "$RESULTS"' EXIT
+trap 'rm -f "$RESULTS" "$RESULTS.skipped"' EXIT
 # Warm the page cache and the binaries.
 "$EX/floor" tree "$DATA/tree" 2>/dev/null
 "$BIN" scan "$DATA/tree" --account 111122223333 --format csv --progress never --fail-on never >/dev/null
@@ -57,13 +70,76 @@ for _ in $(seq "$REPS"); do
   timeit scan_djsonl "$BIN" scan "$DDATA/export.jsonl" --account 111122223333 --format csv --progress never --fail-on never
 done
 
-python3 - "$RESULTS" "$N" "$REPS" <<'PY'
+# --- peers ---
+SKIPPED=()
+# One jq process over every file of a tree: the paths (relative, to keep the argument list short)
+# go on one command line, with the stack limit raised so that Linux allows up to 6 MiB of
+# arguments. Too many files for that fails (E2BIG) instead of splitting into several processes.
+jq_tree() { # TREE
+  (
+    cd "$1"
+    ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -Hs)" 2>/dev/null || true
+    mapfile -d '' files < <(find . -type f -printf '%P\0')
+    exec "$JQ" -r --arg account "$ACCOUNT" -f "$ROOT/scripts/peers/pull.jq" "${files[@]}"
+  )
+}
+jq_jsonl() { "$JQ" -r --arg account "$ACCOUNT" -f scripts/peers/pull.jq "$1"; }
+PYPEER=target/peers-venv/bin/python
+pu_scan() { "$PYPEER" scripts/peers/policyuniverse_scan.py "$ACCOUNT" "$1"; }
+# Checks a peer once (and warms it): it must write one line per repository (and a header).
+peer_works() { # lines, command...
+  local want=$1; shift
+  local got
+  got=$("$@" 2>/dev/null | wc -l) || got=0
+  [ "$got" -eq "$want" ]
+}
+ROOT=$PWD
+HAVE_JQ=0 HAVE_PU=0
+if [ "$PEERS" != 0 ]; then
+  if ! command -v "$JQ" >/dev/null 2>&1; then
+    SKIPPED+=("jq not installed")
+  elif ! peer_works "$N" jq_tree "$DATA/tree"; then
+    SKIPPED+=("jq: one jq process over the $N files of the tree failed (argument list too long?)")
+  else
+    HAVE_JQ=1
+  fi
+  if [ ! -x "$PYPEER" ] || ! "$PYPEER" -c 'import policyuniverse' 2>/dev/null; then
+    { python3 -m venv target/peers-venv &&
+      "$PYPEER" -m pip install --quiet --disable-pip-version-check policyuniverse; } >/dev/null 2>&1 || true
+  fi
+  if ! "$PYPEER" -c 'import policyuniverse' 2>/dev/null; then
+    SKIPPED+=("policyuniverse not installed (python3 -m venv target/peers-venv; pip install policyuniverse)")
+  elif ! peer_works "$((N + 1))" pu_scan "$DATA/export.jsonl"; then
+    SKIPPED+=("policyuniverse: the script failed")
+  else
+    HAVE_PU=1
+  fi
+fi
+for _ in $(seq "$PEER_REPS"); do
+  if [ "$HAVE_JQ" = 1 ]; then
+    timeit jq_tree jq_tree "$DATA/tree"
+    timeit jq_jsonl jq_jsonl "$DATA/export.jsonl"
+    timeit jq_dtree jq_tree "$DDATA/tree"
+    timeit jq_djsonl jq_jsonl "$DDATA/export.jsonl"
+  fi
+  if [ "$HAVE_PU" = 1 ]; then
+    timeit pu_tree pu_scan "$DATA/tree"
+    timeit pu_jsonl pu_scan "$DATA/export.jsonl"
+    timeit pu_dtree pu_scan "$DDATA/tree"
+    timeit pu_djsonl pu_scan "$DDATA/export.jsonl"
+  fi
+done
+printf '%s\n' "${SKIPPED[@]}" >"$RESULTS.skipped"
+
+python3 - "$RESULTS" "$N" "$REPS" "$PEER_REPS" <<'PY'
 import statistics, sys
-runs = {}
+runs, cpu = {}, {}
 for line in open(sys.argv[1]):
-    name, secs = line.split()
-    runs.setdefault(name, []).append(int(secs) / 1e9)
+    name, wall, user, system = line.split()
+    runs.setdefault(name, []).append(float(wall))
+    cpu.setdefault(name, []).append(float(user) + float(system))
 med = {k: statistics.median(v) for k, v in runs.items()}
+cpu = {k: statistics.median(v) for k, v in cpu.items()}
 print(f"{sys.argv[2]} repositories, {sys.argv[3]} repetitions, median seconds:")
 for k in ["floor_tree", "scan_tree", "floor_jsonl", "scan_jsonl", "floor_unique", "scan_unique",
           "floor_dtree", "scan_dtree", "floor_djsonl", "scan_djsonl"]:
@@ -74,6 +150,21 @@ print(f"ratio scan_unique / floor_unique = {med['scan_unique'] / med['floor_uniq
 print(f"distinct estate (most policy texts differ):")
 print(f"ratio scan_dtree / floor_dtree   = {med['scan_dtree'] / med['floor_dtree']:.2f}  (goal <= 2.0)")
 print(f"ratio scan_djsonl / floor_djsonl = {med['scan_djsonl'] / med['floor_djsonl']:.2f}  (goal <= 1.5)")
+print(f"peers, {sys.argv[4]} run(s) each: median wall seconds, and peer / scan (how many times faster")
+print("the scan is) in wall time and in CPU time (user + system: the scan uses every core, the peers one):")
+for peer, what in [("jq", "jq"), ("pu", "policyuniverse")]:
+    for kind, label in [("tree", "tree"), ("jsonl", "JSON Lines"), ("dtree", "distinct tree"),
+                        ("djsonl", "distinct JSON Lines")]:
+        k = f"{peer}_{kind}"
+        if k in med:
+            goal = "  (goal >= 20)" if peer == "jq" else ""
+            name = f"{what} / scan, {label}"
+            wall = med[k] / med["scan_" + kind]
+            cpus = cpu[k] / cpu["scan_" + kind]
+            print(f"  {name:45} {med[k]:8.3f} s  wall {wall:6.1f}  cpu {cpus:6.1f}{goal}")
+for line in open(sys.argv[1] + ".skipped"):
+    if line.strip():
+        print(f"  skipped: {line.strip()}")
 PY
 
 if [ -n "${MEMORY:-}" ]; then
