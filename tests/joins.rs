@@ -504,7 +504,8 @@ fn a_registry_policys_resource_element_is_no_finding() {
 
 /// The verdict cache never carries a `cross-account-write` verdict from one registry to another:
 /// the same policy text granting push to account 444455556666 is no finding in that account's
-/// own registry, and a finding in another registry, in whichever order they are read.
+/// own registry, and a finding in another registry, in whichever order they are read, the first
+/// time and again (the cache keeps a verdict per owner).
 #[test]
 fn the_same_policy_text_is_judged_for_each_registrys_owner() {
     let push = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]},{"Sid":"Push","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["ecr:PutImage","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload"]}]}"#;
@@ -515,13 +516,17 @@ fn the_same_policy_text_is_judged_for_each_registrys_owner() {
         let tree = Tree::new();
         tree.file(
             "repos.jsonl",
+            // Each registry twice: the second of each takes its registry's kept verdict.
             format!(
-                "{}\n{}\n",
+                "{}\n{}\n{}\n{}\n",
                 get_repository_policy(first, "a", push),
-                get_repository_policy(second, "b", push)
+                get_repository_policy(second, "b", push),
+                get_repository_policy(first, "c", push),
+                get_repository_policy(second, "d", push)
             ),
         );
         let (_, rows, _) = scan_csv(&tree, &["-j", "1"]);
+        assert_eq!(rows.len(), 4);
         for r in &rows {
             let own = r["registry"] == "444455556666";
             assert_eq!(
