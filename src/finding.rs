@@ -145,6 +145,8 @@ codes! {
         "An account other than the audited one and the registry's owner is granted Write, Permissions management or Tagging actions.";
     RegistryPolicyScopeUnknown = "registry-policy-scope-unknown", Warn,
         "A pull rests on the registry policy, whose scope (V1 or V2) is not known.";
+    RegistryPolicyUnreadable = "registry-policy-unreadable", Warn,
+        "The export could not read the registry policy of the repository's registry, which may deny the pull.";
     UnknownAction = "unknown-action", Warn,
         "An action pattern names no ECR action, or is not of the ecr: service.";
     UnresolvedPolicy = "unresolved-policy", Warn,
@@ -215,6 +217,9 @@ impl Code {
             }
             Code::RegistryPolicyScopeUnknown => {
                 "Export the registry's scope with aws ecr get-account-setting --name REGISTRY_POLICY_SCOPE beside its registry policy, or pass --registry-policy-scope v1|v2."
+            }
+            Code::RegistryPolicyUnreadable => {
+                "Export the registry policy with aws ecr get-registry-policy (it needs ecr:GetRegistryPolicy) and scan it with the export, or pass --registry-policy-scope v1 if the registry is in the V1 scope."
             }
             Code::RegistryPolicyV1 => {
                 "Grant the pull in the repository policy, or move the registry to the V2 scope (aws ecr put-account-setting --name REGISTRY_POLICY_SCOPE --value V2)."
@@ -349,6 +354,7 @@ mod tests {
             (ExcessAccess, Severity::Warn),
             (CrossAccountWrite, Severity::Warn),
             (RegistryPolicyScopeUnknown, Severity::Warn),
+            (RegistryPolicyUnreadable, Severity::Warn),
             (RegistryPolicyV1, Severity::Note),
             (DuplicateRecord, Severity::Note),
             (UnknownAction, Severity::Warn),

@@ -132,6 +132,26 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
                 outcome.fixed += 1;
                 // A Deny that may still block the pull: the grant is written, and a person
                 // must look at the Deny's condition (issue 10).
+                // Likewise a registry policy the export could not read (the scan's join marks the
+                // rows; the re-judged rows do not carry it).
+                for row in rows
+                    .iter()
+                    .filter(|r| grant.iter().any(|p| p.account == *r.account))
+                {
+                    if let Some(f) = row
+                        .findings
+                        .iter()
+                        .find(|f| f.code == Code::RegistryPolicyUnreadable)
+                    {
+                        manual.push(manual_row(
+                            row,
+                            format!(
+                                "remediated in policies/{name}, but the registry policy may still deny the pull: {}: {}",
+                                f.code, f.message
+                            ),
+                        ));
+                    }
+                }
                 for row in &again {
                     if let Some(f) = row
                         .findings

@@ -360,3 +360,87 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     }
     tied
 }
+
+/// Registries whose registry policy the export could not read (issue 11's leftover): the error
+/// record `scripts/export-ecr.sh` writes in `registry-policy.json` (an AWS error naming the
+/// registry and region, e.g. `AccessDeniedException`), or any AWS error row of a registry alone
+/// whose message names `GetRegistryPolicy`. Such a policy, in ECR's V2 scope, applies to every
+/// repository of the registry and may deny a pull the repository policy grants, so every row
+/// of a repository of that registry (same region where both say) gets `registry-policy-unreadable`
+/// (warn) — unless a registry policy of it was read after all, or its scope is known to be V1.
+/// Returns how many records were marked.
+pub fn unreadable_registry_policies(
+    rows: &mut Rows,
+    registries: &[RegistryPolicy],
+    scopes: Scopes<'_>,
+) -> u64 {
+    // (registry, region, where).
+    let mut unread: Vec<(Arc<str>, Option<Arc<str>>, String)> = Vec::new();
+    for r in rows.iter() {
+        let (Some(registry), None) = (&r.repo.registry, &r.repo.repository) else {
+            continue;
+        };
+        let file = std::path::Path::new(&*r.source)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        let named = matches!(file, "registry-policy.json" | "registry-policy.json.gz")
+            || r.findings
+                .iter()
+                .any(|f| f.message.contains("GetRegistryPolicy"));
+        let is_error = r.status == crate::finding::Status::Error
+            && r.findings.iter().all(|f| f.code == Code::UnsupportedInput);
+        let place = format!("{}:{}", r.source, r.record);
+        if named && is_error && !unread.iter().any(|(_, _, p)| *p == place) {
+            unread.push((Arc::clone(registry), r.repo.region.clone(), place));
+        }
+    }
+    if unread.is_empty() {
+        return 0;
+    }
+    let mut marked = 0;
+    let mut last: Option<(Arc<str>, u64)> = None;
+    for row in rows.iter_mut() {
+        if row.status == crate::finding::Status::Error || row.repo.repository.is_none() {
+            continue;
+        }
+        let Some(registry) = row.repo.registry.as_deref() else {
+            continue;
+        };
+        let region = row.repo.region.as_deref();
+        let Some((_, unread_region, place)) = unread.iter().find(|(g, r, _)| {
+            &**g == registry
+                && match (r.as_deref(), region) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        }) else {
+            continue;
+        };
+        if registry_for(registries, &row.repo).is_some()
+            || scopes.of(registry, region, &row.source) == Some(ScopeV::V1)
+        {
+            continue;
+        }
+        let at = match unread_region.as_deref().or(region) {
+            Some(r) => format!("registry {registry} in {r}"),
+            None => format!("registry {registry}"),
+        };
+        let mut findings = row.findings.to_vec();
+        findings.push(Finding::new(
+            Code::RegistryPolicyUnreadable,
+            format!(
+                "the registry policy of {at} could not be read (the error is {place}): in ECR's V2 scope a registry policy applies to every repository of the registry and may deny this pull; export it with aws ecr get-registry-policy and scan it with the export"
+            ),
+        ));
+        findings.sort_by_key(|f| f.code);
+        row.status = row.status.max(crate::finding::Status::Warn);
+        row.findings = findings.into();
+        let this = (Arc::clone(&row.source), row.record);
+        if last.as_ref() != Some(&this) {
+            marked += 1;
+            last = Some(this);
+        }
+    }
+    marked
+}

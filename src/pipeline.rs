@@ -481,6 +481,14 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows, &mut folded);
     rows.sort();
     let duplicates = join::duplicates(&mut rows);
+    join::unreadable_registry_policies(
+        &mut rows,
+        &registries,
+        join::Scopes {
+            records: &aside.scopes,
+            default: registry_scope,
+        },
+    );
     let tally = Tally {
         files: sources.len() as u64,
         skipped,

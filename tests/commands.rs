@@ -657,3 +657,29 @@ fn fix_into_a_reused_folder_leaves_no_policy_of_an_earlier_run() {
     names.sort();
     assert_eq!(names, ["0001-second.json", "notes.json"]);
 }
+
+/// `fix` remediates a row whose registry policy the export could not read, and lists it for
+/// review: the unseen registry policy may still deny the pull.
+#[test]
+fn fix_lists_a_remediated_row_whose_registry_policy_was_unreadable() {
+    let t = Tree::new();
+    t.file(
+        "export/444455556666/us-east-1/registry-policy.json",
+        r#"{"__type": "AccessDeniedException", "registryId": "444455556666", "region": "us-east-1", "message": "not authorized to perform: ecr:GetRegistryPolicy"}"#,
+    );
+    t.file(
+        "export/444455556666/us-east-1/none.json",
+        repo_policy("444455556666", "team/none", None),
+    );
+    let out = run_in(
+        t.path(),
+        &["fix", "export", "--account", ACCOUNT, "--out-dir", "out"],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("1 remediated polic"), "{text}");
+    let review = std::fs::read_to_string(t.join("out/needs-review.txt")).expect("review");
+    assert!(
+        review.contains("team/none") && review.contains("registry-policy-unreadable"),
+        "{review}"
+    );
+}

@@ -537,3 +537,74 @@ fn the_same_policy_text_is_judged_for_each_registrys_owner() {
         }
     }
 }
+
+/// A registry policy the export could not read (scripts/export-ecr.sh writes the AWS error into
+/// `registry-policy.json`) leaves the pull of every repository of that registry and region in
+/// doubt: those rows get `registry-policy-unreadable` (warn); other registries and regions, a
+/// registry whose scope is V1, and one whose registry policy was read after all do not.
+#[test]
+fn an_unreadable_registry_policy_puts_its_registrys_rows_in_doubt() {
+    let denied = |region: &str| {
+        format!(
+            r#"{{"__type": "AccessDeniedException", "registryId": "444455556666", "region": "{region}", "message": "User: arn:aws:iam::444455556666:user/x is not authorized to perform: ecr:GetRegistryPolicy"}}"#
+        )
+    };
+    let repo = |registry: &str, region: &str, name: &str| {
+        format!(
+            r#"{{"registryId":"{registry}","region":"{region}","repositoryName":"{name}","policyText":{}}}"#,
+            quoted(&documented_policy(ACCOUNT))
+        )
+    };
+    let tree = Tree::new();
+    tree.file(
+        "444455556666/us-east-1/registry-policy.json",
+        denied("us-east-1"),
+    )
+    .file(
+        "444455556666/us-east-1/repositories.jsonl",
+        format!(
+            "{}\n{}\n",
+            repo("444455556666", "us-east-1", "a"),
+            repo("444455556666", "eu-west-1", "b")
+        ),
+    )
+    .file(
+        "777788889999/us-east-1/repositories.jsonl",
+        repo("777788889999", "us-east-1", "c"),
+    );
+    let (_, rows, _) = scan_csv(&tree, &[]);
+    let a = row(&rows, "444455556666/us-east-1/repositories.jsonl", 1);
+    assert_eq!(a["status"], "warn", "{a:#?}");
+    assert_eq!(a["findings"], "registry-policy-unreadable", "{a:#?}");
+    assert!(
+        a["detail"].contains("registry 444455556666 in us-east-1")
+            && a["detail"].contains("registry-policy.json:1"),
+        "{a:#?}"
+    );
+    for (source, n) in [
+        ("444455556666/us-east-1/repositories.jsonl", 2),
+        ("777788889999/us-east-1/repositories.jsonl", 1),
+    ] {
+        let r = row(&rows, source, n);
+        assert_eq!(
+            (r["status"].as_str(), r["findings"].as_str()),
+            ("pass", ""),
+            "{r:#?}"
+        );
+    }
+    // The marker itself stays an error row of its registry.
+    let marker = row(&rows, "registry-policy.json", 1);
+    assert_eq!(marker["status"], "error");
+    // A V1 registry: its registry policy takes no part in a pull.
+    let (_, rows, _) = scan_csv(&tree, &["--registry-policy-scope", "v1"]);
+    let a = row(&rows, "444455556666/us-east-1/repositories.jsonl", 1);
+    assert_eq!(a["status"], "pass", "{a:#?}");
+    // The registry policy read from another file after all: judged with it, no doubt left.
+    tree.file(
+        "later/registry-policy.json",
+        registry_policy("444455556666", &documented_policy(ACCOUNT)),
+    );
+    let (_, rows, _) = scan_csv(&tree, &["--registry-policy-scope", "v2"]);
+    let a = row(&rows, "444455556666/us-east-1/repositories.jsonl", 1);
+    assert_eq!(a["findings"], "registry-policy", "{a:#?}");
+}
