@@ -727,6 +727,10 @@ fn parse_context(s: &str) -> Result<(String, String), String> {
                     "`{k}` is not an IAM global condition key or an ecr: key{hint}; see docs/judgement.md for the list"
                 )
             })?;
+            // `KEY=` (absent) takes no value to check.
+            if !v.is_empty() {
+                ecr_audit::eval::keys::check_value(k, v)?;
+            }
             Ok((k.to_owned(), v.to_owned()))
         }
         _ => Err(format!(

@@ -94,11 +94,38 @@ struct Raw {
     suppress: Vec<Spanned<RawSuppress>>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A `[context]` value: a string, or a list of strings (several values; `[]` for an absent key).
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a string or a list of strings (write numbers, booleans and dates in quotes)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut values = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    values.push(v);
+                }
+                Ok(OneOrMany::Many(values))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 #[derive(Deserialize)]
@@ -193,7 +220,19 @@ pub fn parse(path: &str, text: &str) -> Result<Settings, SettingsError> {
                     format!("`{key}` is not an IAM global condition key or an ecr: key{hint}"),
                 ));
             }
-            match values.into_inner() {
+            let checked = |value: &str| match value {
+                "" => Ok(()),
+                _ => crate::eval::keys::check_value(&key, value),
+            };
+            let values = values.into_inner();
+            let wrong = match &values {
+                OneOrMany::One(value) => checked(value).err(),
+                OneOrMany::Many(values) => values.iter().find_map(|x| checked(x).err()),
+            };
+            if let Some(why) = wrong {
+                return Err(err(span, &shown, why));
+            }
+            match values {
                 OneOrMany::One(value) => v.push((key, value)),
                 // An empty list: the key is absent (as `--context KEY=`).
                 OneOrMany::Many(values) if values.is_empty() => v.push((key, String::new())),

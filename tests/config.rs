@@ -434,3 +434,53 @@ fn a_context_key_on_the_command_line_replaces_that_key_only() {
         "the same key replaces it"
     );
 }
+
+/// A context value of the wrong type is refused, on the command line and in the file, naming
+/// what the key takes; a non-string value in the file says to quote it.
+#[test]
+fn context_values_of_the_wrong_type_are_usage_errors() {
+    let t = Tree::new();
+    t.file("export/p.json", documented_policy(ACCOUNT));
+    let run = |args: &[&str]| {
+        let out = ecr_audit()
+            .current_dir(t.path())
+            .args([
+                "scan",
+                "export",
+                "--account",
+                ACCOUNT,
+                "--progress",
+                "never",
+            ])
+            .args(args)
+            .output()
+            .expect("scan");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--context", "aws:SourceIp=not-an-ip"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("aws:SourceIp takes an IP address"), "{err}");
+    assert_eq!(run(&["--context", "aws:SourceIp=203.0.113.10"]).0, Some(0));
+    for (toml, says) in [
+        (
+            "\"aws:SourceIp\" = \"nope\"",
+            "aws:SourceIp takes an IP address",
+        ),
+        (
+            "\"aws:SecureTransport\" = true",
+            "write numbers, booleans and dates in quotes",
+        ),
+        ("\"aws:SecureTransport\" = \"maybe\"", "takes true or false"),
+    ] {
+        t.file("ecr-audit.toml", format!("[context]\n{toml}\n"));
+        let (code, err) = run(&[]);
+        assert_eq!(code, Some(2), "{toml}");
+        assert!(
+            err.contains("ecr-audit.toml:2") && err.contains(says),
+            "{toml}: {err}"
+        );
+    }
+}

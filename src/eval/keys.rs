@@ -89,6 +89,62 @@ pub struct UnknownKey {
     pub suggestion: Option<String>,
 }
 
+/// The global keys whose value has a type other than a string, by the IAM User Guide's
+/// "Value type" of each key: what a `--context` value of them must read as.
+const TYPED_KEYS: &[(&str, ValueType)] = &[
+    ("aws:SourceIp", ValueType::Ip),
+    ("aws:VpcSourceIp", ValueType::Ip),
+    ("aws:Ec2InstanceSourcePrivateIPv4", ValueType::Ip),
+    ("aws:SecureTransport", ValueType::Bool),
+    ("aws:MultiFactorAuthPresent", ValueType::Bool),
+    ("aws:PrincipalIsAWSService", ValueType::Bool),
+    ("aws:ViaAWSService", ValueType::Bool),
+    ("aws:ViaAWSMCPService", ValueType::Bool),
+    ("aws:AssumedRoot", ValueType::Bool),
+    ("aws:IsMcpServiceAction", ValueType::Bool),
+    ("aws:CurrentTime", ValueType::Date),
+    ("aws:EpochTime", ValueType::Date),
+    ("aws:TokenIssueTime", ValueType::Date),
+    ("aws:MultiFactorAuthAge", ValueType::Number),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ValueType {
+    Ip,
+    Bool,
+    Date,
+    Number,
+}
+
+/// Checks a `--context` value against its key's type (an IP address for `aws:SourceIp`, `true`
+/// or `false` for `aws:SecureTransport`, …): a value the condition operators cannot read would
+/// decide nothing, silently. `Err` says what the key takes.
+pub fn check_value(key: &str, value: &str) -> Result<(), String> {
+    use crate::policy::value;
+    let Some((name, ty)) = TYPED_KEYS.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else {
+        return Ok(());
+    };
+    let (ok, what) = match ty {
+        // A fact is one address; a range would say where the request may come from, not where
+        // it comes from.
+        ValueType::Ip => (
+            value.parse::<std::net::IpAddr>().is_ok(),
+            "an IP address (e.g. 203.0.113.10)",
+        ),
+        ValueType::Bool => (value::boolean(value).is_some(), "true or false"),
+        ValueType::Date => (
+            value::date(value).is_some(),
+            "a date (ISO 8601, e.g. 2026-11-27T12:00:00Z, or epoch seconds)",
+        ),
+        ValueType::Number => (value::number(value).is_some(), "a number"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name} takes {what}, found {value:?}"))
+    }
+}
+
 /// Checks a `--context` key; key names are case-insensitive, as IAM's are.
 pub fn check(key: &str) -> Result<(), UnknownKey> {
     let lower = key.to_ascii_lowercase();
@@ -180,5 +236,28 @@ mod tests {
                 "{k}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::check_value;
+
+    #[test]
+    fn typed_keys_take_values_of_their_type() {
+        for (key, good, bad) in [
+            ("aws:SourceIp", "203.0.113.10", "not-an-ip"),
+            ("aws:sourceip", "2001:db8::1", "10.0.0.0/8"),
+            ("aws:SecureTransport", "false", "no"),
+            ("aws:CurrentTime", "2026-11-27T12:00:00Z", "yesterday"),
+            ("aws:EpochTime", "1764244800", "soon"),
+            ("aws:MultiFactorAuthAge", "300", "5 minutes"),
+        ] {
+            assert_eq!(check_value(key, good), Ok(()), "{key}={good}");
+            let err = check_value(key, bad).expect_err(bad);
+            assert!(err.contains("takes") && err.contains(bad), "{err}");
+        }
+        // String keys take any value.
+        assert_eq!(check_value("aws:PrincipalOrgID", "anything at all"), Ok(()));
     }
 }
