@@ -472,7 +472,7 @@ pub(crate) fn unknown_message(raw: &str, at: At) -> String {
 }
 
 /// serde_json's message without its " at line L column C" tail.
-fn bare(e: &serde_json::Error) -> String {
+pub(crate) fn bare(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let tail = format!(" at line {} column {}", e.line(), e.column());
     match text.strip_suffix(&tail) {
