@@ -11,6 +11,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::value::RawValue;
 
 use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error, invalid};
+use super::csvexport;
 use super::kind::Shape;
 use super::marker::CLI_ERROR;
 use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, MAX_WHOLE, human};
@@ -274,11 +275,25 @@ pub(crate) fn document(
     };
     let first = head[0];
     let oriented = line_oriented(&head);
+    let csv = !matches!(first, b'[' | b'{') && {
+        let text = match std::str::from_utf8(&head) {
+            Ok(text) => text,
+            // Cut inside a character, or not UTF-8: what is.
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        csvexport::looks_like_export(text)
+    };
     // The meter sees what the buffer pulls: a smaller buffer keeps the element cap close.
     let buffer = (64usize << 10).min(caps.line.max(64));
     let input = io::BufReader::with_capacity(buffer, io::Cursor::new(head).chain(metered));
     if oriented {
         read_lines(input, gz, &ctx, caps, emit);
+        return Some(Outcome::Read);
+    }
+    if csv {
+        // Steampipe's or CloudQuery's CSV: row by row, each at most the element cap.
+        let cap = caps.line as u64;
+        csvexport::read_from(input, &ctx, emit, &mut || meter.allow(cap));
         return Some(Outcome::Read);
     }
     let mut de = serde_json::Deserializer::from_reader(input);
@@ -442,7 +457,7 @@ fn broken(e: &serde_json::Error, progress: &Progress, caps: &Caps, gz: bool) -> 
 }
 
 /// What the meter's error says (and how [`broken`] knows it).
-const TOO_LONG: &str = "one value is over the element cap";
+const TOO_LONG: &str = "a record is longer than a record may be";
 
 /// Counts the bytes the buffer pulls, and fails the read once a value being read (from the point
 /// `stop` was set) runs past the cap: a streamed document holds one element at a time, and no

@@ -314,3 +314,15 @@ fn a_list_read_before_a_key_that_changes_the_shape_is_reported() {
             .contains("repeats a key")
     );
 }
+
+#[test]
+fn a_streamed_csv_export_gives_the_records_of_the_whole_document() {
+    let policy = GITPOD.replace('"', "\"\"");
+    let text = format!(
+        "repository_name,registry_id,region,policy\na,444455556666,eu-west-1,\"{policy}\"\nb,444455556666,eu-west-1,\nc,444455556666\n,,,\n"
+    );
+    let records = same_both_ways(&text);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    assert_eq!(records[0].shape, Shape::Steampipe);
+    assert!(matches!(records[1].body, Body::NoPolicy));
+}
