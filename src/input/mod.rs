@@ -275,7 +275,7 @@ pub(crate) fn read_source_with(
                 Shape::Unrecognised,
                 RepoId::default(),
                 unreadable(format!(
-                    "the file is larger than {} (after decompression) and not of a shape read in parts (a JSON array, JSON Lines, AWS Config `configurationItems` or `Results`, describe-repositories `repositories`, Steampipe `rows`); other shapes (a CloudFormation template, a Terraform state, CSV, a single policy) are read only up to that size: split the file",
+                    "the file is larger than {} (after decompression) and not of a shape read in parts (a JSON array, JSON Lines, AWS Config `configurationItems` or `Results`, describe-repositories `repositories`, Steampipe `rows`, Steampipe or CloudQuery CSV); other shapes (a CloudFormation template, a Terraform state, a single policy) are read only up to that size: split the file",
                     read::human(caps.whole)
                 )),
             );
