@@ -270,6 +270,14 @@ pub(crate) fn read_source_with(
             if let Some(outcome) = stream::document(reader, gz, source, caps, &mut emit) {
                 return outcome;
             }
+            // An unrelated YAML or CSV file found by the walk stays a note (a CloudFormation
+            // template is at most 1 MiB: CloudFormation's own quota).
+            if skippable {
+                return skipped(&format!(
+                    "larger than {} and of no export shape read in parts",
+                    read::human(caps.whole)
+                ));
+            }
             emit(
                 1,
                 Shape::Unrecognised,

@@ -326,3 +326,29 @@ fn a_streamed_csv_export_gives_the_records_of_the_whole_document() {
     assert_eq!(records[0].shape, Shape::Steampipe);
     assert!(matches!(records[1].body, Body::NoPolicy));
 }
+
+#[test]
+fn a_large_walked_yaml_or_csv_of_no_streamed_shape_is_skipped_with_a_note() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let body = "name,size\n".to_owned() + &"a,1\n".repeat(1000);
+    fs::write(dir.path().join("sizes.csv"), &body).expect("write");
+    fs::write(
+        dir.path().join("compose.yml"),
+        "services:\n  app: {}\n".repeat(300),
+    )
+    .expect("write");
+    let sources = discover(&[dir.path().to_string_lossy().into_owned()]).expect("exists");
+    assert_eq!(sources.len(), 2);
+    for source in &sources {
+        let mut records = Vec::new();
+        let outcome = read_source_with(source, &caps(1024), &mut |r| records.push(r));
+        assert!(records.is_empty(), "{records:#?}");
+        let Outcome::Skipped(note) = outcome else {
+            panic!("{}: not skipped", source.display);
+        };
+        assert!(
+            note.contains("larger than 1 KiB and of no export shape read in parts"),
+            "{note}"
+        );
+    }
+}
