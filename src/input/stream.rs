@@ -6,11 +6,10 @@ use std::cell::Cell;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use serde::Deserializer;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error, invalid};
+use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error};
 use super::csvexport;
 use super::kind::Shape;
 use super::marker::CLI_ERROR;
@@ -215,8 +214,9 @@ const LONGEST_KEY: usize = 32;
 /// whose shape reads one array of it (AWS Config's `configurationItems`/`Results`,
 /// `repositories`, Steampipe's `rows`) element by element with each element handed to the same
 /// code the whole-document path uses (`Format::list`), lines that are each a JSON value as JSON
-/// Lines. Memory is one element (at most `caps.line`) and the reader's buffers, whatever the
-/// size of the document.
+/// Lines, a Steampipe or CloudQuery CSV row by row. Elements are found by framing (see
+/// [`Framer`]) and each parsed on its own. Memory is one element (at most `caps.line`) and the
+/// reader's buffers, whatever the size of the document.
 ///
 /// A document that breaks midway keeps the records of the elements before the break, and gets
 /// one error record more, numbered after them, that says where and why. `None` when the
@@ -251,8 +251,8 @@ pub(crate) fn document(
         );
         Some(Outcome::Read)
     };
-    let head = match sniff(&mut metered) {
-        Ok(Sniffed::Head(head)) => head,
+    let (head, skipped) = match sniff(&mut metered) {
+        Ok(Sniffed::Head(head, skipped)) => (head, skipped),
         Ok(Sniffed::Empty) => {
             emit(
                 1,
@@ -296,36 +296,30 @@ pub(crate) fn document(
         csvexport::read_from(input, &ctx, emit, &mut || meter.allow(cap));
         return Some(Outcome::Read);
     }
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut framer = Framer {
+        input,
+        at: skipped,
+        buf: Vec::new(),
+        cap: caps.line,
+    };
     let mut progress = Progress::default();
-    let cap = caps.line as u64;
-    let result = if first == b'[' {
-        de.deserialize_seq(List {
-            each: bulk_record,
-            progress: &mut progress,
-            meter: &meter,
-            cap,
-            ctx: &ctx,
-            emit,
-        })
-        .map(|_| ())
-    } else if first == b'{' {
-        let mut keys = Keys::default();
-        let done = de.deserialize_map(Document {
-            keys: &mut keys,
-            progress: &mut progress,
-            meter: &meter,
-            cap,
-            ctx: &ctx,
-            emit,
-        });
-        if keys.refused {
-            return None;
-        }
-        match done.map(|()| keys.verdict(&progress, caps.whole)) {
-            Ok(Verdict::Read) => Ok(()),
-            Ok(Verdict::Refused) => return None,
-            Ok(Verdict::Broken(message)) => {
+    let mut keys = Keys::default();
+    let result = match first {
+        b'[' => framer
+            .list(bulk_record, &mut progress, &ctx, emit)
+            .and_then(|()| framer.end()),
+        b'{' => framer
+            .object(&mut keys, &mut progress, &ctx, emit)
+            .and_then(|()| framer.end()),
+        _ => return None,
+    };
+    let stop = match result {
+        Ok(()) if first == b'[' => return Some(Outcome::Read),
+        Ok(()) => match keys.verdict(&progress, caps.whole) {
+            Verdict::Read => return Some(Outcome::Read),
+            Verdict::Refused => return None,
+            Verdict::Broken(message) => {
+                // The message says what was read.
                 emit(
                     progress.count as u64 + 1,
                     Shape::Unrecognised,
@@ -334,30 +328,359 @@ pub(crate) fn document(
                 );
                 return Some(Outcome::Read);
             }
-            Err(e) => Err(e),
-        }
-    } else {
-        return None;
+        },
+        Err(Stop::Refused) => return None,
+        // A value too large before any list started: the document is no shape read in parts.
+        Err(Stop::TooLong(_)) if first == b'{' && progress.list.is_none() => return None,
+        Err(stop) => stop.said(caps, gz),
     };
-    // Trailing blanks are no element: no cap.
-    meter.allow(u64::MAX);
-    if let Err(e) = result.and_then(|()| de.end()) {
-        let (code, message) = broken(&e, &progress, caps, gz);
-        emit(
-            progress.count as u64 + 1,
-            Shape::Unrecognised,
-            RepoId::default(),
-            error(code, message),
-        );
-    }
+    let (code, message) = if progress.count == 0 {
+        stop
+    } else {
+        (
+            stop.0,
+            format!(
+                "{}; the file is over {} and read in one pass: the {} {} before it are rows",
+                stop.1,
+                human(caps.whole),
+                progress.count,
+                progress.plural()
+            ),
+        )
+    };
+    emit(
+        progress.count as u64 + 1,
+        Shape::Unrecognised,
+        RepoId::default(),
+        error(code, message),
+    );
     Some(Outcome::Read)
+}
+
+/// Why a streamed document stopped before its end.
+enum Stop {
+    /// The reader failed: damaged gzip, the decompressed cap, the system.
+    Io(io::Error),
+    /// Not JSON: what was found, and the byte (from the start of the file) where.
+    Syntax(String, u64),
+    /// A value longer than one record may be; what it was.
+    TooLong(String),
+    /// No shape read in parts (too many keys).
+    Refused,
+}
+
+impl Stop {
+    /// The error record's code and message.
+    fn said(self, caps: &Caps, gz: bool) -> (Code, String) {
+        match self {
+            Stop::Io(e) => (Code::Unreadable, failure(&e, gz)),
+            Stop::Syntax(what, at) => (
+                Code::InvalidJson,
+                format!("the file is not valid JSON: {what} at byte {at}"),
+            ),
+            Stop::TooLong(what) => (
+                Code::InvalidJson,
+                format!(
+                    "{what} is longer than {}, more than one record may have; the rest of the file is not read",
+                    human(caps.line as u64)
+                ),
+            ),
+            Stop::Refused => (Code::UnsupportedInput, "no shape read in parts".to_owned()),
+        }
+    }
+}
+
+/// Reads the structure of a streamed document: the top-level array or object, its keys, and
+/// each value's bytes, found by framing alone (strings, escapes, nesting) at the speed of a
+/// byte scan; each value is then parsed (and so checked) by serde_json on its own, as the
+/// whole-document path would parse it. Memory is one value, at most `cap` bytes.
+struct Framer<R> {
+    input: R,
+    /// Bytes consumed, from the start of the file.
+    at: u64,
+    /// The last value read.
+    buf: Vec<u8>,
+    cap: usize,
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+impl<R: BufRead> Framer<R> {
+    fn consume(&mut self, n: usize) {
+        self.input.consume(n);
+        self.at += n as u64;
+    }
+
+    /// The next byte that is not a blank (not consumed); `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, Stop> {
+        loop {
+            let chunk = self.input.fill_buf().map_err(Stop::Io)?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let blank = chunk.iter().take_while(|b| is_blank(**b)).count();
+            let next = chunk.get(blank).copied();
+            self.consume(blank);
+            if next.is_some() {
+                return Ok(next);
+            }
+        }
+    }
+
+    /// Consumes the next byte that is not a blank, one of `bytes`.
+    fn expect(&mut self, bytes: &[u8], what: &str) -> Result<u8, Stop> {
+        match self.peek()? {
+            Some(b) if bytes.contains(&b) => {
+                self.consume(1);
+                Ok(b)
+            }
+            Some(_) => Err(Stop::Syntax(format!("expected {what}"), self.at)),
+            None => Err(Stop::Syntax(format!("EOF while expecting {what}"), self.at)),
+        }
+    }
+
+    /// Nothing but blanks after the document.
+    fn end(&mut self) -> Result<(), Stop> {
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(Stop::Syntax(
+                "trailing characters after the document".to_owned(),
+                self.at,
+            )),
+        }
+    }
+
+    /// Reads the next value's bytes into `buf`. `what` names it if it is too long.
+    fn value(&mut self, what: &dyn Fn() -> String) -> Result<(), Stop> {
+        self.buf.clear();
+        let Some(first) = self.peek()? else {
+            return Err(Stop::Syntax(
+                "EOF while parsing a value".to_owned(),
+                self.at,
+            ));
+        };
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        loop {
+            let chunk = self.input.fill_buf().map_err(Stop::Io)?;
+            if chunk.is_empty() {
+                if scalar && !self.buf.is_empty() {
+                    return Ok(());
+                }
+                return Err(Stop::Syntax(
+                    "EOF while parsing a value".to_owned(),
+                    self.at,
+                ));
+            }
+            let mut end = None;
+            if scalar {
+                end = chunk
+                    .iter()
+                    .position(|b| matches!(b, b',' | b']' | b'}') || is_blank(*b));
+                if end == Some(0) && self.buf.is_empty() {
+                    return Err(Stop::Syntax("expected a value".to_owned(), self.at));
+                }
+            } else {
+                let mut i = 0;
+                while i < chunk.len() {
+                    let b = chunk[i];
+                    if in_string {
+                        if escaped {
+                            escaped = false;
+                        } else if b == b'\\' {
+                            escaped = true;
+                        } else if b == b'"' {
+                            in_string = false;
+                            if depth == 0 {
+                                end = Some(i + 1);
+                                break;
+                            }
+                        } else {
+                            // Skip to the next quote or backslash.
+                            match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                                Some(k) => {
+                                    i += k;
+                                    continue;
+                                }
+                                // The rest of the chunk is inside the string.
+                                None => break,
+                            }
+                        }
+                    } else {
+                        match b {
+                            b'"' => in_string = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth = depth.saturating_sub(1);
+                                if depth == 0 {
+                                    end = Some(i + 1);
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            let take = end.unwrap_or(chunk.len());
+            if self.buf.len() + take > self.cap {
+                return Err(Stop::TooLong(what()));
+            }
+            self.buf.extend_from_slice(&chunk[..take]);
+            self.consume(take);
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads an array element by element, handing each to `each` (an element that is not JSON
+    /// is an error record of its own: the framing found where it ends).
+    fn list(
+        &mut self,
+        each: Each,
+        progress: &mut Progress,
+        ctx: &Ctx,
+        emit: &mut Emit,
+    ) -> Result<(), Stop> {
+        self.expect(b"[", "`[`")?;
+        if self.peek()? == Some(b']') {
+            self.consume(1);
+            return Ok(());
+        }
+        loop {
+            let n = progress.count + 1;
+            self.value(&|| progress.subject(n))?;
+            let subject = || progress.subject(n);
+            match std::str::from_utf8(&self.buf) {
+                Err(e) => emit(
+                    n as u64,
+                    Shape::Unrecognised,
+                    RepoId::default(),
+                    error(
+                        Code::Unreadable,
+                        format!(
+                            "{} is not UTF-8 at byte {} of it; JSON exports must be UTF-8 text",
+                            subject(),
+                            e.valid_up_to()
+                        ),
+                    ),
+                ),
+                Ok(text) => match serde_json::from_str::<&RawValue>(text) {
+                    Ok(raw) => each(progress.count, raw, ctx, emit),
+                    Err(e) => emit(
+                        n as u64,
+                        Shape::Unrecognised,
+                        RepoId::default(),
+                        error(
+                            Code::InvalidJson,
+                            format!(
+                                "{} is not valid JSON: {} at line {} column {} of it",
+                                subject(),
+                                bare(&e),
+                                e.line(),
+                                e.column()
+                            ),
+                        ),
+                    ),
+                },
+            }
+            progress.count += 1;
+            if self.expect(b",]", "`,` or `]`")? == b']' {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads a top-level object: its keys, streaming the one list its shape reads (see
+    /// [`Keys`]); every other value is read (at most `cap` bytes), checked and dropped.
+    fn object(
+        &mut self,
+        keys: &mut Keys,
+        progress: &mut Progress,
+        ctx: &Ctx,
+        emit: &mut Emit,
+    ) -> Result<(), Stop> {
+        self.expect(b"{", "`{`")?;
+        if self.peek()? == Some(b'}') {
+            self.consume(1);
+            return Ok(());
+        }
+        loop {
+            if self.peek()? != Some(b'"') {
+                return Err(Stop::Syntax(
+                    "expected a key (a string)".to_owned(),
+                    self.at,
+                ));
+            }
+            let at = self.at;
+            self.value(&|| "a key".to_owned())?;
+            let key: String = serde_json::from_slice(&self.buf)
+                .map_err(|e| Stop::Syntax(format!("a bad key ({})", bare(&e)), at))?;
+            self.expect(b":", "`:`")?;
+            let known = key.len() <= LONGEST_KEY;
+            if known && keys.seen.len() >= MAX_KEYS {
+                return Err(if keys.streamed.is_none() {
+                    Stop::Refused
+                } else {
+                    Stop::Syntax(format!("more than {MAX_KEYS} keys"), self.at)
+                });
+            }
+            let index = keys.seen.len();
+            let list = if known && keys.streamed.is_none() {
+                keys.seen.push((key.clone(), Kind::Array));
+                let chosen = keys.chosen().ok().flatten();
+                keys.seen.pop();
+                chosen.filter(|(i, _)| *i == index).map(|(_, each)| each)
+            } else {
+                None
+            };
+            let kind = match (list, self.peek()?) {
+                (Some(each), Some(b'[')) => {
+                    progress.list = Some(key.clone());
+                    self.list(each, progress, ctx, emit)?;
+                    keys.streamed = Some(index);
+                    Kind::Array
+                }
+                _ => {
+                    let at = self.at;
+                    self.value(&|| format!("the value of `{key}`"))?;
+                    if let Err(e) = serde_json::from_slice::<IgnoredAny>(&self.buf) {
+                        return Err(Stop::Syntax(
+                            format!("the value of `{key}`: {}", bare(&e)),
+                            at,
+                        ));
+                    }
+                    match self.buf.first() {
+                        Some(b'{') => Kind::Object,
+                        Some(b'[') => Kind::Array,
+                        Some(b'"') => Kind::String,
+                        Some(b'n') => Kind::Null,
+                        Some(b't' | b'f') => Kind::Bool,
+                        _ => Kind::Number,
+                    }
+                }
+            };
+            if known {
+                keys.seen.push((key, kind));
+            }
+            if self.expect(b",}", "`,` or `}`")? == b'}' {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// The start of a streamed document.
 enum Sniffed {
     /// Its first bytes, from the first that is not JSON whitespace (after a UTF-8 byte-order
-    /// mark): never empty.
-    Head(Vec<u8>),
+    /// mark), never empty; and how many bytes came before them.
+    Head(Vec<u8>, u64),
     /// Nothing but blanks.
     Empty,
     /// A UTF-16 byte-order mark.
@@ -368,6 +691,7 @@ enum Sniffed {
 fn sniff(reader: &mut impl Read) -> io::Result<Sniffed> {
     let mut head = Vec::with_capacity(64 << 10);
     let mut start = true;
+    let mut skipped = 0u64;
     loop {
         head.clear();
         reader.by_ref().take(64 << 10).read_to_end(&mut head)?;
@@ -380,13 +704,15 @@ fn sniff(reader: &mut impl Read) -> io::Result<Sniffed> {
             }
             if head.starts_with(UTF8_BOM) {
                 head.drain(..UTF8_BOM.len());
+                skipped += UTF8_BOM.len() as u64;
             }
             start = false;
         }
-        let blank = head.iter().take_while(|b| b" \t\r\n".contains(b)).count();
+        let blank = head.iter().take_while(|b| is_blank(**b)).count();
+        skipped += blank as u64;
         if blank < head.len() {
             head.drain(..blank);
-            return Ok(Sniffed::Head(head));
+            return Ok(Sniffed::Head(head, skipped));
         }
     }
 }
@@ -418,45 +744,7 @@ fn failure(e: &io::Error, gz: bool) -> String {
     }
 }
 
-/// The code and message of the error record of a document that broke after `progress`.
-fn broken(e: &serde_json::Error, progress: &Progress, caps: &Caps, gz: bool) -> (Code, String) {
-    let n = progress.count + 1;
-    let text = bare(e);
-    let (code, what) = if e.is_io() && text == TOO_LONG {
-        (
-            Code::InvalidJson,
-            format!(
-                "{} is longer than {}, more than one record may have; the rest of the file is not read",
-                progress.subject(n),
-                human(caps.line as u64)
-            ),
-        )
-    } else if e.is_io() {
-        let io = io::Error::other(text);
-        (Code::Unreadable, failure(&io, gz))
-    } else if e.is_data() {
-        (
-            Code::InvalidJson,
-            format!("{text}; the rest of the file is not read"),
-        )
-    } else {
-        (Code::InvalidJson, invalid(At::File, e))
-    };
-    if progress.count == 0 {
-        return (code, what);
-    }
-    (
-        code,
-        format!(
-            "{what}; the file is over {} and read in one pass: the {} {} before it are rows",
-            human(caps.whole),
-            progress.count,
-            progress.plural()
-        ),
-    )
-}
-
-/// What the meter's error says (and how [`broken`] knows it).
+/// What the meter's error says.
 const TOO_LONG: &str = "a record is longer than a record may be";
 
 /// Counts the bytes the buffer pulls, and fails the read once a value being read (from the point
@@ -481,11 +769,6 @@ impl Meter {
     /// Lets the next `cap` bytes (and what the buffer already holds) be read.
     fn allow(&self, cap: u64) {
         self.stop.set(self.pulled.get().saturating_add(cap));
-    }
-
-    /// Whether the last read failed on the cap.
-    fn tripped(&self) -> bool {
-        self.pulled.get() >= self.stop.get()
     }
 }
 
@@ -537,113 +820,6 @@ fn bulk_record(i: usize, raw: &RawValue, ctx: &Ctx, emit: &mut Emit) {
     shape::part(raw.get(), At::part("record", i), ctx, emit);
 }
 
-/// Reads an array element by element, handing each to `each`; any other value is drained and
-/// its JSON type returned (a key that turned out not to hold the list).
-struct List<'x, 'e> {
-    each: Each,
-    progress: &'x mut Progress,
-    meter: &'x Meter,
-    cap: u64,
-    ctx: &'x Ctx<'x>,
-    emit: &'x mut Emit<'e>,
-}
-
-impl<'de> DeserializeSeed<'de> for List<'_, '_> {
-    type Value = Kind;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for List<'_, '_> {
-    type Value = Kind;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-        loop {
-            self.meter.allow(self.cap);
-            let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
-                break;
-            };
-            (self.each)(self.progress.count, &raw, self.ctx, self.emit);
-            self.progress.count += 1;
-        }
-        Ok(Kind::Array)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Kind, A::Error> {
-        KindOf.visit_map(map)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
-        Ok(Kind::String)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
-        Ok(Kind::Bool)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-}
-
-/// Drains a value, keeping only its JSON type (all that recognising a shape looks at).
-struct KindOf;
-
-impl<'de> DeserializeSeed<'de> for KindOf {
-    type Value = Kind;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KindOf {
-    type Value = Kind;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Kind::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Kind::Object)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
-        Ok(Kind::String)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
-        Ok(Kind::Bool)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
-        Ok(Kind::Number)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-}
-
 /// The top-level keys of a streamed object, for recognising its shape as the whole-document
 /// path does (`shape::FORMATS`, first match wins) from the keys and the JSON types of their
 /// values alone, which is all any format's `detect` looks at.
@@ -653,8 +829,6 @@ struct Keys {
     seen: Vec<(String, Kind)>,
     /// The index in `seen` of the list that was streamed.
     streamed: Option<usize>,
-    /// Given up before any list was streamed: the document is refused.
-    refused: bool,
 }
 
 /// What a streamed object came to.
@@ -726,88 +900,5 @@ impl Keys {
             )),
             Ok(None) => Verdict::Refused,
         }
-    }
-}
-
-/// Reads a top-level object: its keys, streaming the one list the shape reads.
-struct Document<'x, 'e> {
-    keys: &'x mut Keys,
-    progress: &'x mut Progress,
-    meter: &'x Meter,
-    cap: u64,
-    ctx: &'x Ctx<'x>,
-    emit: &'x mut Emit<'e>,
-}
-
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        loop {
-            self.meter.allow(self.cap);
-            let key = match map.next_key::<String>() {
-                Ok(Some(key)) => key,
-                Ok(None) => break,
-                Err(e) => {
-                    self.keys.refused = self.keys.streamed.is_none() && self.meter.tripped();
-                    return Err(e);
-                }
-            };
-            let known = key.len() <= LONGEST_KEY;
-            if known && self.keys.seen.len() >= MAX_KEYS {
-                self.keys.refused = self.keys.streamed.is_none();
-                return Err(de::Error::custom(format!(
-                    "the file's object has more than {MAX_KEYS} keys; no shape read in parts has"
-                )));
-            }
-            let at = self.keys.seen.len();
-            let list = if known && self.keys.streamed.is_none() {
-                self.keys.seen.push((key.clone(), Kind::Array));
-                let chosen = self.keys.chosen().ok().flatten();
-                self.keys.seen.pop();
-                chosen.filter(|(i, _)| *i == at).map(|(_, each)| each)
-            } else {
-                None
-            };
-            self.meter.allow(self.cap);
-            let value = match list {
-                Some(each) => {
-                    self.progress.list = Some(key.clone());
-                    map.next_value_seed(List {
-                        each,
-                        progress: self.progress,
-                        meter: self.meter,
-                        cap: self.cap,
-                        ctx: self.ctx,
-                        emit: self.emit,
-                    })
-                }
-                None => map.next_value_seed(KindOf),
-            };
-            let kind = match value {
-                Ok(kind) => kind,
-                Err(e) => {
-                    self.keys.refused = self.keys.streamed.is_none()
-                        && self.progress.count == 0
-                        && self.meter.tripped();
-                    return Err(e);
-                }
-            };
-            if list.is_some() {
-                if kind == Kind::Array {
-                    self.keys.streamed = Some(at);
-                } else {
-                    self.progress.list = None;
-                }
-            }
-            if known {
-                self.keys.seen.push((key, kind));
-            }
-        }
-        Ok(())
     }
 }

@@ -160,7 +160,10 @@ fn a_broken_streamed_document_keeps_the_records_before_the_break_and_says_where(
         message.starts_with("the file is not valid JSON: EOF while parsing"),
         "{message}"
     );
-    assert!(message.contains("line 1 column"), "{message}");
+    assert!(
+        message.contains(&format!("at byte {}", cut.len())),
+        "{message}"
+    );
     assert!(
         message.ends_with("the 4 records before it are rows"),
         "{message}"
@@ -283,6 +286,20 @@ fn an_element_over_the_cap_ends_the_stream_with_an_error_record() {
         message.starts_with("record 2 is longer than 64 KiB"),
         "{message}"
     );
+    // Inside an object's list, the same.
+    let text = format!(
+        r#"{{"repositories":[{{"repositoryName":"a"}},{{"repositoryName":"{}"}}]}}"#,
+        "x".repeat(200_000)
+    );
+    fs::write(&path, &text).expect("write");
+    let records = read_with(&named_source(&path), &small);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let (code, message) = err(&records[1]);
+    assert_eq!(code, Code::InvalidJson);
+    assert!(
+        message.starts_with("element 2 of `repositories` is longer than 64 KiB"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -351,4 +368,27 @@ fn a_large_walked_yaml_or_csv_of_no_streamed_shape_is_skipped_with_a_note() {
             "{note}"
         );
     }
+}
+
+#[test]
+fn a_streamed_element_that_is_not_json_is_an_error_record_and_the_next_are_read() {
+    // The framing finds where each element ends (strings, escapes, nesting); an element that
+    // does not parse is an error record of its own, as a bad JSON Lines line is.
+    let text = format!(
+        r#"[{{"repositoryName":"a", tru}}, {}, {{"registryId":"444455556666","repositoryName":"b]}}\"[{{","policyText":{}}}]"#,
+        repository("c"),
+        quoted(GITPOD)
+    );
+    let (whole, streamed) = whole_and_streamed("bulk.json", text.as_bytes());
+    assert_eq!(whole.len(), 1, "{whole:#?}");
+    assert_eq!(streamed.len(), 3, "{streamed:#?}");
+    let (code, message) = err(&streamed[0]);
+    assert_eq!(code, Code::InvalidJson);
+    assert!(
+        message.starts_with("record 1 is not valid JSON: "),
+        "{message}"
+    );
+    assert_eq!(streamed[1].repo.repository.as_deref(), Some("c"));
+    assert_eq!(streamed[2].repo.repository.as_deref(), Some("b]}\"[{"));
+    assert!(matches!(streamed[2].body, Body::Policy(_)));
 }
