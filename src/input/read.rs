@@ -116,7 +116,7 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Loaded, String> {
         }
         Err(Capped::Io(e)) => Err(format!("damaged gzip data: {e}")),
         Err(Capped::TooLarge(head)) => Ok(Loaded::Large {
-            reader: Box::new(io::Cursor::new(head).chain(gz)),
+            reader: Box::new(Prefixed::new(head, gz)),
             gz: true,
         }),
     }
@@ -125,7 +125,7 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Loaded, String> {
 /// A source over the cap: what was read of it (`head`), then the rest; inflated when it is gzip.
 fn large(head: Vec<u8>, rest: impl Read + Send + 'static) -> Loaded {
     let gz = head.starts_with(&GZIP_MAGIC);
-    let reader = io::Cursor::new(head).chain(rest);
+    let reader = Prefixed::new(head, rest);
     if gz {
         Loaded::Large {
             reader: Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
@@ -139,6 +139,42 @@ fn large(head: Vec<u8>, rest: impl Read + Send + 'static) -> Loaded {
             reader: Box::new(reader),
             gz,
         }
+    }
+}
+
+/// `head`, then `rest`; `head` is freed once read (it may be the whole-document cap's worth of
+/// bytes, not to be held while the rest streams).
+pub(crate) struct Prefixed<R> {
+    head: Vec<u8>,
+    at: usize,
+    rest: R,
+}
+
+impl<R> Prefixed<R> {
+    pub fn new(head: Vec<u8>, rest: R) -> Self {
+        Prefixed { head, at: 0, rest }
+    }
+
+    /// The head's capacity still held, for tests.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.head.capacity()
+    }
+}
+
+impl<R: Read> Read for Prefixed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = (self.head.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            if self.at == self.head.len() {
+                self.head = Vec::new();
+                self.at = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
     }
 }
 

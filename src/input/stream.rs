@@ -206,6 +206,9 @@ impl<R: Read> Read for CapRead<R> {
 /// streamed shape has a handful; an object with more is a map of something else.
 const MAX_KEYS: usize = 1024;
 
+/// The largest value beside a streamed list (or before it, while the shape is not known).
+const MAX_BESIDE: usize = 1 << 20;
+
 /// No key the shapes are recognised by is longer (`baseConfigurationItems`).
 const LONGEST_KEY: usize = 32;
 
@@ -285,7 +288,7 @@ pub(crate) fn document(
     };
     // The meter sees what the buffer pulls: a smaller buffer keeps the element cap close.
     let buffer = (64usize << 10).min(caps.line.max(64));
-    let input = io::BufReader::with_capacity(buffer, io::Cursor::new(head).chain(metered));
+    let input = io::BufReader::with_capacity(buffer, read::Prefixed::new(head, metered));
     if oriented {
         read_lines(input, gz, &ctx, caps, emit);
         return Some(Outcome::Read);
@@ -649,7 +652,14 @@ impl<R: BufRead> Framer<R> {
                 }
                 _ => {
                     let at = self.at;
-                    self.value(&|| format!("the value of `{key}`"))?;
+                    // A value beside the list is small (`fileVersion`, `columns`,
+                    // `nextToken`); a large one makes the document no shape read in parts,
+                    // found without holding much of it.
+                    let beside = self.cap.min(MAX_BESIDE);
+                    let cap = std::mem::replace(&mut self.cap, beside);
+                    let read = self.value(&|| format!("the value of `{key}`"));
+                    self.cap = cap;
+                    read?;
                     if let Err(e) = serde_json::from_slice::<IgnoredAny>(&self.buf) {
                         return Err(Stop::Syntax(
                             format!("the value of `{key}`: {}", bare(&e)),

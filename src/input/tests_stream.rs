@@ -392,3 +392,15 @@ fn a_streamed_element_that_is_not_json_is_an_error_record_and_the_next_are_read(
     assert_eq!(streamed[2].repo.repository.as_deref(), Some("b]}\"[{"));
     assert!(matches!(streamed[2].body, Body::Policy(_)));
 }
+
+#[test]
+fn the_head_read_before_streaming_is_freed_once_read() {
+    use std::io::Read;
+    let mut r = read::Prefixed::new(b"abc".to_vec(), &b"def"[..]);
+    let mut out = [0u8; 2];
+    assert_eq!(r.read(&mut out).expect("read"), 2);
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).expect("read");
+    assert_eq!(rest, b"cdef");
+    assert_eq!(r.held(), 0);
+}
