@@ -1,6 +1,8 @@
-//! JSON Lines files (`.jsonl`, `.ndjson`, optionally `.gz`) are streamed: read line by line
-//! through one bounded buffer, so a file of any size — hundreds of MB, or a gzip bomb — costs
-//! the same memory. A bad line is its own error record; the others are still read.
+//! Reading without holding the file. JSON Lines files (`.jsonl`, `.ndjson`, optionally `.gz`)
+//! are read line by line through one bounded buffer, so a file of any size — hundreds of MB, or
+//! a gzip bomb — costs the same memory; a bad line is its own error record, the others are still
+//! read. A document too large to hold (`read::MAX_WHOLE`) is read element by element when its
+//! shape allows ([`document`]) and refused otherwise, after reading only its start.
 
 use std::cell::Cell;
 use std::io::{self, BufRead, Read};
@@ -25,8 +27,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub(crate) struct Caps {
     /// The largest document held whole (`read::MAX_WHOLE`): a larger one is streamed.
     pub whole: u64,
-    /// The longest line kept, and the largest element (or value beside the list) of a streamed
-    /// document.
+    /// The longest line kept, and the largest element of a streamed document (a value beside
+    /// its list is at most [`MAX_BESIDE`] of it).
     pub line: usize,
     /// The most decompressed bytes a gzip'd file may give.
     pub stream: u64,
@@ -754,16 +756,14 @@ fn failure(e: &io::Error, gz: bool) -> String {
     }
 }
 
-/// What the meter's error says.
-const TOO_LONG: &str = "a record is longer than a record may be";
-
-/// Counts the bytes the buffer pulls, and fails the read once a value being read (from the point
-/// `stop` was set) runs past the cap: a streamed document holds one element at a time, and no
-/// element may be larger than a record can be.
+/// Counts the bytes the buffer pulls, and fails the read once a row being read (from the point
+/// `stop` was set) runs past the cap: a streamed CSV holds one row at a time, and no row may be
+/// larger than a record can be (the framing of JSON documents caps its own buffer).
 #[derive(Clone)]
 struct Meter {
     pulled: Rc<Cell<u64>>,
     stop: Rc<Cell<u64>>,
+    cap: Rc<Cell<u64>>,
 }
 
 impl Default for Meter {
@@ -771,6 +771,7 @@ impl Default for Meter {
         Meter {
             pulled: Rc::default(),
             stop: Rc::new(Cell::new(u64::MAX)),
+            cap: Rc::default(),
         }
     }
 }
@@ -779,6 +780,7 @@ impl Meter {
     /// Lets the next `cap` bytes (and what the buffer already holds) be read.
     fn allow(&self, cap: u64) {
         self.stop.set(self.pulled.get().saturating_add(cap));
+        self.cap.set(cap);
     }
 }
 
@@ -791,7 +793,10 @@ impl<R: Read> Read for Metered<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let pulled = self.meter.pulled.get();
         if pulled >= self.meter.stop.get() {
-            return Err(io::Error::other(TOO_LONG));
+            return Err(io::Error::other(format!(
+                "the row is longer than {}, more than one record may have",
+                human(self.meter.cap.get())
+            )));
         }
         let n = self.inner.read(buf)?;
         self.meter.pulled.set(pulled + n as u64);

@@ -404,3 +404,28 @@ fn the_head_read_before_streaming_is_freed_once_read() {
     assert_eq!(rest, b"cdef");
     assert_eq!(r.held(), 0);
 }
+
+#[test]
+fn a_streamed_csv_row_over_the_cap_ends_the_file_with_an_error_record() {
+    let text = format!(
+        "repository_name,registry_id,region,policy\na,444455556666,eu-west-1,\nb,444455556666,eu-west-1,\"{}\"\nc,444455556666,eu-west-1,\n",
+        "x".repeat(300_000)
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rows.csv");
+    fs::write(&path, &text).expect("write");
+    let small = stream::Caps {
+        whole: 1024,
+        line: 64 << 10,
+        ..stream::Caps::default()
+    };
+    let records = read_with(&named_source(&path), &small);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0].repo.repository.as_deref(), Some("a"));
+    let (code, message) = err(&records[1]);
+    assert_eq!(code, Code::Unreadable);
+    assert!(
+        message.contains("the row is longer than 64 KiB, more than one record may have"),
+        "{message}"
+    );
+}
