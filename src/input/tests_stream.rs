@@ -429,3 +429,64 @@ fn a_streamed_csv_row_over_the_cap_ends_the_file_with_an_error_record() {
         "{message}"
     );
 }
+
+#[test]
+fn every_sample_export_streamed_gives_its_records_read_whole_or_is_refused() {
+    // The sample exports of every shape, each read whole and then as if too large to hold.
+    let root = format!("{}/testdata/export", env!("CARGO_MANIFEST_DIR"));
+    let mut same = 0;
+    let mut compared = Vec::new();
+    let mut refused = Vec::new();
+    for source in discover(std::slice::from_ref(&root)).expect("testdata") {
+        let mut whole = Vec::new();
+        let whole_outcome =
+            read_source_with(&source, &stream::Caps::default(), &mut |r| whole.push(r));
+        let mut streamed = Vec::new();
+        let outcome = read_source_with(&source, &caps(1), &mut |r| streamed.push(r));
+        if matches!(whole_outcome, Outcome::Skipped(_)) {
+            assert!(matches!(outcome, Outcome::Skipped(_)), "{}", source.display);
+            continue;
+        }
+        // Refused: an error record, or for a YAML or CSV file found by the walk, a note.
+        let refusal = matches!(outcome, Outcome::Skipped(_)) && streamed.is_empty()
+            || streamed.len() == 1
+                && matches!(&streamed[0].body, Body::Error { message, .. }
+                    if message.contains("not of a shape read in parts"));
+        // A sample broken on purpose is one error record whole; streamed, it keeps what came
+        // before the break.
+        let broken_whole = whole.len() == 1 && matches!(whole[0].body, Body::Error { .. });
+        if refusal {
+            refused.push(whole[0].shape);
+        } else if !broken_whole {
+            assert_eq!(
+                format!("{whole:#?}"),
+                format!("{streamed:#?}"),
+                "{}",
+                source.display
+            );
+            same += 1;
+            compared.extend(whole.iter().map(|r| r.shape));
+        }
+    }
+    // Samples of every streamed shape were compared.
+    for shape in [
+        Shape::AwsConfig,
+        Shape::Bulk,
+        Shape::DescribeRepositories,
+        Shape::Steampipe,
+        Shape::CloudQuery,
+    ] {
+        assert!(compared.contains(&shape), "{shape:?} not compared");
+    }
+    assert!(same >= 8, "{same} samples compared");
+    // What is refused is what cannot be streamed: never a shape that is.
+    for shape in refused {
+        assert!(
+            !matches!(
+                shape,
+                Shape::AwsConfig | Shape::Bulk | Shape::DescribeRepositories | Shape::Steampipe
+            ),
+            "{shape:?} refused"
+        );
+    }
+}
