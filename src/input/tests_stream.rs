@@ -490,3 +490,57 @@ fn every_sample_export_streamed_gives_its_records_read_whole_or_is_refused() {
         );
     }
 }
+
+mod framing {
+    use proptest::prelude::*;
+
+    use super::{GITPOD, quoted, whole_and_streamed};
+
+    /// JSON blanks between tokens, as a producer might write them.
+    fn blank() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["", " ", "\n", "\r\n  ", "\t"]).prop_map(str::to_owned)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Names full of what framing must follow (quotes, backslashes, brackets, escapes,
+        /// non-ASCII), any blanks between tokens: streamed, the same records as read whole.
+        #[test]
+        fn streamed_arrays_and_lists_give_the_records_read_whole(
+            names in prop::collection::vec("[a-z\\\\\"\\[\\]{},:\u{e9}\u{1F600}/]{0,6}", 0..8),
+            blanks in prop::collection::vec(blank(), 12),
+            as_object in any::<bool>(),
+        ) {
+            let b = |i: usize| blanks[i % blanks.len()].as_str();
+            let elements: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    format!(
+                        "{{{}\"registryId\"{}:{}\"444455556666\",\"repositoryName\":{}{},\"policyText\":{}}}",
+                        b(i),
+                        b(i + 1),
+                        b(i + 2),
+                        serde_json::to_string(name).expect("a string"),
+                        b(i + 3),
+                        quoted(GITPOD)
+                    )
+                })
+                .collect();
+            let sep = format!("{},{}", b(4), b(5));
+            let list = format!("[{}{}{}]", b(6), elements.join(&sep), b(7));
+            let text = if as_object {
+                // `describe-repositories`: the elements are inventory entries.
+                format!("{}{{{}\"repositories\"{}:{list},\"nextToken\":\"x\"}}{}", b(8), b(9), b(10), b(11))
+            } else {
+                format!("{}{list}{}", b(8), b(9))
+            };
+            let (whole, streamed) = whole_and_streamed("export.json", text.as_bytes());
+            prop_assert_eq!(format!("{whole:#?}"), format!("{streamed:#?}"));
+            if !names.is_empty() {
+                prop_assert_eq!(whole.len(), names.len());
+            }
+        }
+    }
+}
