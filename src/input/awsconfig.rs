@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::common::{
-    At, Ctx, Emit, Field, Format, Input, Item, Kind, Probe, Rejected, account_field, describe,
-    elements, error, fill_from_arn, invalid, kind, kind_of, lazy_literal, name_field, present,
-    string, trim_json_ws, unknown_message,
+    At, Ctx, Each, Emit, Field, Format, Input, Item, Kind, Probe, Rejected, account_field,
+    describe, error, fill_from_arn, invalid, kind, kind_of, lazy_literal, name_field, present,
+    read_list, string, trim_json_ws, unknown_message,
 };
 use super::kind::Shape;
 use crate::finding::Code;
@@ -22,35 +22,27 @@ const ECR_REPOSITORY: &str = "AWS::ECR::Repository";
 /// output (`Results` of JSON strings).
 pub(crate) struct ConfigFile;
 
-impl ConfigFile {
-    fn list<'a>(p: &Probe<'a>) -> Option<(&'a RawValue, &'static str)> {
-        let is_array = |f: Field<'a>| f.filter(|r| kind(r) == Kind::Array);
-        is_array(p.configuration_items.or(p.base_configuration_items))
-            .map(|l| (l, "configuration item"))
-            .or_else(|| is_array(p.results).map(|l| (l, "result")))
-    }
-}
-
 impl Format for ConfigFile {
     fn detect(&self, input: &Input<'_>, at: At) -> bool {
-        matches!((input, at), (Input::Object { probe, .. }, At::File) if ConfigFile::list(probe).is_some())
+        matches!((input, at), (Input::Object { probe, .. }, At::File) if self.list(probe).is_some())
     }
 
-    fn read(
-        &self,
-        input: &Input<'_>,
-        _at: At,
-        _ctx: &Ctx,
-        emit: &mut Emit,
-    ) -> Result<(), Rejected> {
-        let Some((list, noun)) = (match input {
-            Input::Object { probe, .. } => ConfigFile::list(probe),
+    fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+        let Some((list, each)) = (match input {
+            Input::Object { probe, .. } => self.list(probe),
             Input::Text(_) => None,
         }) else {
             return Err(Rejected::Declined);
         };
-        container(list, noun, emit);
+        read_list(list, each, ctx, emit);
         Ok(())
+    }
+
+    fn list<'a>(&self, p: &Probe<'a>) -> Option<(&'a RawValue, Each)> {
+        let is_array = |f: Field<'a>| f.filter(|r| kind(r) == Kind::Array);
+        is_array(p.configuration_items.or(p.base_configuration_items))
+            .map(|l| (l, configuration_item as Each))
+            .or_else(|| is_array(p.results).map(|l| (l, result as Each)))
     }
 }
 
@@ -74,68 +66,53 @@ impl Format for ConfigItem {
     }
 }
 
-/// Reads a `configurationItems` or `Results` array: each element is an item (an object, or a
-/// JSON string of one), numbered by its 1-based index. An element that is no configuration item
-/// is an error record of its own.
-fn container(items: &RawValue, noun: &'static str, emit: &mut Emit) {
-    let Some(items) = elements(items, emit) else {
-        return;
-    };
-    for (i, raw) in items.iter().enumerate() {
-        let at = At::part(noun, i);
-        let n = at.number();
-        let owned;
-        let text = if kind(raw) == Kind::String {
-            match serde_json::from_str::<String>(raw.get()) {
-                Ok(text) => {
-                    owned = text;
-                    trim_json_ws(&owned)
-                }
-                Err(e) => {
-                    emit(
-                        n,
-                        Shape::Unrecognised,
-                        RepoId::default(),
-                        error(Code::InvalidJson, invalid(at, &e)),
-                    );
-                    continue;
-                }
+/// An element of `configurationItems` (or `baseConfigurationItems`).
+fn configuration_item(i: usize, raw: &RawValue, _ctx: &Ctx, emit: &mut Emit) {
+    element(i, raw, "configuration item", emit);
+}
+
+/// An element of `select-resource-config`'s `Results`.
+fn result(i: usize, raw: &RawValue, _ctx: &Ctx, emit: &mut Emit) {
+    element(i, raw, "result", emit);
+}
+
+/// One element of a `configurationItems` or `Results` array: an item (an object, or a JSON
+/// string of one), numbered by its 1-based index. An element that is no configuration item is an
+/// error record of its own.
+fn element(i: usize, raw: &RawValue, noun: &'static str, emit: &mut Emit) {
+    let at = At::part(noun, i);
+    let n = at.number();
+    let owned;
+    let text = if kind(raw) == Kind::String {
+        match serde_json::from_str::<String>(raw.get()) {
+            Ok(text) => {
+                owned = text;
+                trim_json_ws(&owned)
             }
-        } else {
-            raw.get()
-        };
-        let unknown = |emit: &mut Emit| {
-            emit(
-                n,
-                Shape::Unrecognised,
-                RepoId::default(),
-                error(Code::UnsupportedInput, unknown_message(text, at)),
-            )
-        };
-        if kind_of(text) != Kind::Object {
-            match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Ok(_) => unknown(emit),
-                Err(e) => emit(
+            Err(e) => {
+                emit(
                     n,
                     Shape::Unrecognised,
                     RepoId::default(),
                     error(Code::InvalidJson, invalid(at, &e)),
-                ),
+                );
+                return;
             }
-            continue;
         }
-        match serde_json::from_str::<Probe>(text) {
-            Ok(p) => match item(&p, at) {
-                Some(Item::Record(shape, repo, body)) => emit(n, shape, repo, body),
-                Some(Item::Skip) => {}
-                Some(Item::Unknown(message)) => emit(
-                    n,
-                    Shape::Unrecognised,
-                    RepoId::default(),
-                    error(Code::UnsupportedInput, message),
-                ),
-                None => unknown(emit),
-            },
+    } else {
+        raw.get()
+    };
+    let unknown = |emit: &mut Emit| {
+        emit(
+            n,
+            Shape::Unrecognised,
+            RepoId::default(),
+            error(Code::UnsupportedInput, unknown_message(text, at)),
+        )
+    };
+    if kind_of(text) != Kind::Object {
+        match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => unknown(emit),
             Err(e) => emit(
                 n,
                 Shape::Unrecognised,
@@ -143,6 +120,26 @@ fn container(items: &RawValue, noun: &'static str, emit: &mut Emit) {
                 error(Code::InvalidJson, invalid(at, &e)),
             ),
         }
+        return;
+    }
+    match serde_json::from_str::<Probe>(text) {
+        Ok(p) => match item(&p, at) {
+            Some(Item::Record(shape, repo, body)) => emit(n, shape, repo, body),
+            Some(Item::Skip) => {}
+            Some(Item::Unknown(message)) => emit(
+                n,
+                Shape::Unrecognised,
+                RepoId::default(),
+                error(Code::UnsupportedInput, message),
+            ),
+            None => unknown(emit),
+        },
+        Err(e) => emit(
+            n,
+            Shape::Unrecognised,
+            RepoId::default(),
+            error(Code::InvalidJson, invalid(at, &e)),
+        ),
     }
 }
 

@@ -472,7 +472,7 @@ pub(crate) fn unknown_message(raw: &str, at: At) -> String {
 }
 
 /// serde_json's message without its " at line L column C" tail.
-fn bare(e: &serde_json::Error) -> String {
+pub(crate) fn bare(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let tail = format!(" at line {} column {}", e.line(), e.column());
     match text.strip_suffix(&tail) {
@@ -518,6 +518,26 @@ pub(crate) trait Format: Sync {
     fn detect(&self, input: &Input<'_>, at: At) -> bool;
     /// Reads `input`.
     fn read(&self, input: &Input<'_>, at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected>;
+    /// For a container whose records are the elements of one array of the file's object (AWS
+    /// Config's `configurationItems`, `repositories`, Steampipe's `rows`): that array and what
+    /// reads each element. `read` goes through it, and a document too large to hold is streamed
+    /// through it element by element (`stream.rs`), so both give the same records.
+    fn list<'a>(&self, _probe: &Probe<'a>) -> Option<(&'a RawValue, Each)> {
+        None
+    }
+}
+
+/// Reads one element (0-based index) of a container's array into its records.
+pub(crate) type Each = fn(usize, &RawValue, &Ctx, &mut Emit);
+
+/// Reads every element of a container's array (see [`Format::list`]).
+pub(crate) fn read_list(list: &RawValue, each: Each, ctx: &Ctx, emit: &mut Emit) {
+    let Some(items) = elements(list, emit) else {
+        return;
+    };
+    for (i, raw) in items.into_iter().enumerate() {
+        each(i, raw, ctx, emit);
+    }
 }
 
 /// Hands an item of a single-object format to `emit` under its number: a record, nothing for a

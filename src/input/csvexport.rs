@@ -36,7 +36,7 @@ impl Format for Csv {
 
 /// Whether `text` starts with a CSV header of these tools' rows: `repository_name`, or `arn`
 /// with a policy column.
-fn looks_like_export(text: &str) -> bool {
+pub(crate) fn looks_like_export(text: &str) -> bool {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -49,9 +49,18 @@ fn looks_like_export(text: &str) -> bool {
 }
 
 fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    read_from(text.as_bytes(), ctx, emit, &mut || {});
+}
+
+/// Reads a CSV export from `input`, one row at a time (a file too large to hold is streamed
+/// through here: `stream.rs`). `before` is called before each row is read.
+pub(crate) fn read_from(
+    input: impl std::io::Read,
+    ctx: &Ctx,
+    emit: &mut Emit,
+    before: &mut dyn FnMut(),
+) {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = match reader.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_owned()).collect::<Vec<_>>(),
         Err(e) => {
@@ -75,20 +84,34 @@ fn read(text: &str, ctx: &Ctx, emit: &mut Emit) {
     } else {
         Shape::Steampipe
     };
-    for (i, row) in reader.records().enumerate() {
+    let mut records = reader.records();
+    for i in 0.. {
+        before();
+        let Some(row) = records.next() else {
+            break;
+        };
         let at = At::part("row", i);
         let row = match row {
             Ok(row) => row,
             Err(e) => {
+                let io = e.is_io_error();
                 emit(
                     at.number(),
                     shape,
                     RepoId::default(),
                     error(
-                        Code::InvalidJson,
+                        if io {
+                            Code::Unreadable
+                        } else {
+                            Code::InvalidJson
+                        },
                         format!("{} cannot be read as CSV: {e}", at.subject()),
                     ),
                 );
+                // A failed read (damaged gzip, a row over the cap) ends the file.
+                if io {
+                    break;
+                }
                 continue;
             }
         };

@@ -29,7 +29,8 @@ use crate::finding::Code;
 use crate::record::{Body, Record, RepoId};
 
 pub use kind::Shape;
-use read::MAX_BYTES;
+#[cfg(test)]
+use read::MAX_WHOLE;
 use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
@@ -191,13 +192,29 @@ pub fn walk_folder(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// Reads one source and hands each record to `sink`, in record order. Never fails: every problem
 /// becomes an error record.
 pub fn read_source(source: &Source, sink: &mut dyn FnMut(Record)) -> Outcome {
-    read_source_capped(source, MAX_BYTES, sink)
+    read_source_with(source, &Caps::default(), sink)
 }
 
-/// [`read_source`] with the size cap as a parameter, so that tests can trip it cheaply.
+/// [`read_source`] with the size cap (of a document held whole, and of what a stream may give)
+/// as a parameter, so that tests can trip it cheaply.
+#[cfg(test)]
 pub(crate) fn read_source_capped(
     source: &Source,
     limit: u64,
+    sink: &mut dyn FnMut(Record),
+) -> Outcome {
+    let caps = if limit == MAX_WHOLE {
+        Caps::default()
+    } else {
+        Caps::scaled(limit)
+    };
+    read_source_with(source, &caps, sink)
+}
+
+/// [`read_source`] with its limits as a parameter.
+pub(crate) fn read_source_with(
+    source: &Source,
+    caps: &Caps,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
     let display = &source.display;
@@ -240,24 +257,38 @@ pub(crate) fn read_source_capped(
     };
 
     if matches!(ext, Some("jsonl" | "ndjson")) {
-        let caps = if limit == MAX_BYTES {
-            Caps::default()
-        } else {
-            Caps::scaled(limit)
-        };
-        if let Some(outcome) = stream::lines(source, &caps, &mut emit) {
+        if let Some(outcome) = stream::lines(source, caps, &mut emit) {
             return outcome;
         }
     }
-    if !matches!(ext, Some("jsonl" | "ndjson")) {
-        // A large top-level array is read element by element.
-        if let Some(outcome) = stream::array(source, read::LARGE_DOCUMENT, limit, &mut emit) {
-            return outcome;
+    // `_turn` is held until the records are made: a share of the memory for documents held
+    // whole, so that `--jobs` does not multiply it.
+    let (bytes, _turn) = match read::load(source, caps.whole) {
+        Ok(read::Loaded::Whole(bytes, turn)) => (bytes, turn),
+        Ok(read::Loaded::Large { reader, gz }) => {
+            // Too large to hold: streamed when its shape allows, else refused, never held.
+            if let Some(outcome) = stream::document(reader, gz, source, caps, &mut emit) {
+                return outcome;
+            }
+            // An unrelated YAML or CSV file found by the walk stays a note (a CloudFormation
+            // template is at most 1 MiB: CloudFormation's own quota).
+            if skippable {
+                return skipped(&format!(
+                    "larger than {} and of no export shape read in parts",
+                    read::human(caps.whole)
+                ));
+            }
+            emit(
+                1,
+                Shape::Unrecognised,
+                RepoId::default(),
+                unreadable(format!(
+                    "the file is larger than {} (after decompression) and not of a shape read in parts (a JSON array, JSON Lines, AWS Config `configurationItems` or `Results`, describe-repositories `repositories`, Steampipe `rows`, Steampipe or CloudQuery CSV); other shapes (a CloudFormation template, a Terraform state, a single policy) are read only up to that size: split the file",
+                    read::human(caps.whole)
+                )),
+            );
+            return Outcome::Read;
         }
-    }
-    // `_turn` is held until the records are made: one large document at a time.
-    let (bytes, _turn) = match read::load(source, limit) {
-        Ok(loaded) => loaded,
         Err(message) => {
             emit(
                 1,

@@ -4,112 +4,193 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, Read};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use flate2::read::MultiGzDecoder;
 
 use super::Source;
 
-/// The most bytes held for one file, before and after decompression: a gzip bomb or a runaway
-/// file must not take the machine's memory. Exports are far smaller (a policy is at most 10 KiB).
-pub(crate) const MAX_BYTES: u64 = 1 << 30;
+/// The largest document held whole, as read and after decompression. A larger one is streamed
+/// (`stream::document`) when its shape allows (a top-level array, JSON Lines, AWS Config's
+/// `configurationItems`/`Results`, `repositories`, Steampipe's `rows`) and refused otherwise.
+/// Holding a document costs about 3 times its size, 12–17 times for CloudFormation and Terraform
+/// (a tree of small values): 24 MiB keeps that under 512 MiB.
+pub(crate) const MAX_WHOLE: u64 = 24 << 20;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The buffer a file is first read into.
 const SMALL_FILE: u64 = 8 << 10;
 
-/// Deflate inflates at most about 1,032 times: a gzip smaller than this many bytes cannot inflate
-/// past 64 MiB, so it is inflated at once; a larger one is first inflated into nothing to learn
-/// its size, so that one over the cap (a gzip bomb) is refused without holding any of it.
-const GZIP_ONE_PASS: usize = 64 << 10;
+/// A document smaller than this is held without asking the budget (see [`Turn`]).
+const TURN_FREE: u64 = 1 << 20;
 
-/// A document of at least this many bytes (read, or inflated) is a large one: one worker at a time
-/// holds such a document, so that `--jobs` does not multiply the peak memory of several.
-pub(crate) const LARGE_DOCUMENT: u64 = 32 << 20;
+/// Bytes of documents of at least [`TURN_FREE`] held whole at once across workers, so that
+/// `--jobs` does not multiply the peak memory of several large documents: at most
+/// [`MAX_WHOLE`] in all, or one document.
+static BUDGET: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
 
-static LARGE: Mutex<()> = Mutex::new(());
+/// A share of the budget of documents held whole, given back when dropped: held until the
+/// document's records are made.
+pub(crate) struct Turn(u64);
 
-/// Held while a large document is read and its records made (see [`LARGE_DOCUMENT`]).
-pub(crate) type LargeTurn = Option<MutexGuard<'static, ()>>;
-
-fn large_turn(turn: &mut LargeTurn, size: u64, limit: u64) {
-    if turn.is_none() && size >= LARGE_DOCUMENT && size <= limit {
-        // A worker that panicked holding it leaves nothing half-done behind: the lock guards
-        // no data.
-        *turn = Some(LARGE.lock().unwrap_or_else(PoisonError::into_inner));
+impl Turn {
+    fn take(size: u64) -> Turn {
+        if size < TURN_FREE {
+            return Turn(0);
+        }
+        let (used, freed) = &BUDGET;
+        // A worker that panicked holding a share gave it back on unwinding: the lock guards a
+        // count, never data left half-changed.
+        let mut used = used.lock().unwrap_or_else(PoisonError::into_inner);
+        while *used > 0 && *used + size > MAX_WHOLE {
+            used = freed.wait(used).unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += size;
+        Turn(size)
     }
 }
 
-/// Reads the whole source, gunzipped when it starts with the gzip magic bytes. The turn, when
-/// there is one, is to be held until the document's records are made.
-pub(crate) fn load(source: &Source, limit: u64) -> Result<(Vec<u8>, LargeTurn), String> {
-    let mut turn: LargeTurn = None;
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.0 > 0 {
+            let (used, freed) = &BUDGET;
+            let mut used = used.lock().unwrap_or_else(PoisonError::into_inner);
+            *used -= self.0;
+            freed.notify_all();
+        }
+    }
+}
+
+/// What reading a source gave.
+pub(crate) enum Loaded {
+    /// The whole document (decompressed), with its share of the budget.
+    Whole(Vec<u8>, Turn),
+    /// A document over the cap, to be streamed from its start: the bytes read so far, then the
+    /// rest. `gz`: it is inflated on the way.
+    Large {
+        reader: Box<dyn Read + Send>,
+        gz: bool,
+    },
+}
+
+/// Reads the whole source, gunzipped when it starts with the gzip magic bytes, if it is at most
+/// `limit` bytes (read and inflated); a larger one is handed back as a reader from its start,
+/// never held whole: the refusal of a gzip bomb holds at most `limit` bytes.
+pub(crate) fn load(source: &Source, limit: u64) -> Result<Loaded, String> {
+    let cannot = |e: io::Error| format!("cannot read the file: {e}");
     let raw = match source.path() {
-        None => read_capped(io::stdin().lock(), 0, limit, || None),
+        None => {
+            let mut stdin = io::stdin();
+            match read_capped(&mut stdin, 0, limit, || None) {
+                Ok(raw) => raw,
+                Err(Capped::Io(e)) => return Err(cannot(e)),
+                Err(Capped::TooLarge(head)) => return Ok(large(head, stdin)),
+            }
+        }
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
             // No `stat` up front: exports are mostly small files, which one read of a
             // page-sized buffer takes whole (a syscall less per file); a larger one is sized by
             // `stat` once the first read fills the buffer.
-            let size = || {
-                let size = file.metadata().ok().map(|m| m.len());
-                large_turn(&mut turn, size.unwrap_or(0), limit);
-                size
-            };
-            read_capped(&file, SMALL_FILE, limit, size)
+            let size = || file.metadata().ok().map(|m| m.len());
+            match read_capped(&mut &file, SMALL_FILE, limit, size) {
+                Ok(raw) => raw,
+                Err(Capped::Io(e)) => return Err(cannot(e)),
+                Err(Capped::TooLarge(head)) => return Ok(large(head, file)),
+            }
         }
-    }
-    .map_err(|e| match e {
-        Capped::TooLarge => format!("file size exceeds {}", human(limit)),
-        Capped::Io(e) => format!("cannot read the file: {e}"),
-    })?;
+    };
     if !raw.starts_with(&GZIP_MAGIC) {
-        return Ok((raw, turn));
+        let turn = Turn::take(raw.len() as u64);
+        return Ok(Loaded::Whole(raw, turn));
     }
-    let too_large = || format!("decompressed size exceeds {}", human(limit));
-    let damaged = |e: io::Error| format!("damaged gzip data: {e}");
+    let hint = raw.len() as u64 * 4;
     // `MultiGzDecoder`: `cat a.gz b.gz` (and pigz/bgzip output) is several members; the plain
     // decoder would silently stop after the first.
-    let size = if raw.len() < GZIP_ONE_PASS {
-        None
-    } else {
-        let inflated = io::copy(
-            &mut MultiGzDecoder::new(raw.as_slice()).take(limit.saturating_add(1)),
-            &mut io::sink(),
-        )
-        .map_err(damaged)?;
-        if inflated > limit {
-            return Err(too_large());
+    let mut gz = MultiGzDecoder::new(io::Cursor::new(raw));
+    match read_capped(&mut gz, hint, limit, || None) {
+        Ok(bytes) => {
+            let turn = Turn::take(bytes.len() as u64);
+            Ok(Loaded::Whole(bytes, turn))
         }
-        large_turn(&mut turn, inflated, limit);
-        Some(inflated)
-    };
-    read_capped(
-        MultiGzDecoder::new(raw.as_slice()),
-        size.unwrap_or(raw.len() as u64 * 4),
-        limit,
-        || size,
-    )
-    .map(|bytes| (bytes, turn))
-    .map_err(|e| match e {
-        Capped::TooLarge => too_large(),
-        Capped::Io(e) => damaged(e),
-    })
+        Err(Capped::Io(e)) => Err(format!("damaged gzip data: {e}")),
+        Err(Capped::TooLarge(head)) => Ok(Loaded::Large {
+            reader: Box::new(Prefixed::new(head, gz)),
+            gz: true,
+        }),
+    }
+}
+
+/// A source over the cap: what was read of it (`head`), then the rest; inflated when it is gzip.
+fn large(head: Vec<u8>, rest: impl Read + Send + 'static) -> Loaded {
+    let gz = head.starts_with(&GZIP_MAGIC);
+    let reader = Prefixed::new(head, rest);
+    if gz {
+        Loaded::Large {
+            reader: Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
+                64 << 10,
+                reader,
+            ))),
+            gz,
+        }
+    } else {
+        Loaded::Large {
+            reader: Box::new(reader),
+            gz,
+        }
+    }
+}
+
+/// `head`, then `rest`; `head` is freed once read (it may be the whole-document cap's worth of
+/// bytes, not to be held while the rest streams).
+pub(crate) struct Prefixed<R> {
+    head: Vec<u8>,
+    at: usize,
+    rest: R,
+}
+
+impl<R> Prefixed<R> {
+    pub fn new(head: Vec<u8>, rest: R) -> Self {
+        Prefixed { head, at: 0, rest }
+    }
+
+    /// The head's capacity still held, for tests.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.head.capacity()
+    }
+}
+
+impl<R: Read> Read for Prefixed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = (self.head.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            if self.at == self.head.len() {
+                self.head = Vec::new();
+                self.at = 0;
+            }
+            return Ok(n);
+        }
+        self.rest.read(buf)
+    }
 }
 
 enum Capped {
-    TooLarge,
+    /// Over the limit: what was read, from the start.
+    TooLarge(Vec<u8>),
     Io(io::Error),
 }
 
 /// Reads at most `limit` bytes. `size` is asked once, when the first buffer (`hint`) is full:
 /// the size the whole input will have, if known (a file's length), so that an input over the cap
-/// is refused without reading it and one under it is read into a buffer of its size. Otherwise
-/// the buffer grows by doubling but never past `limit` + 1 (one byte over the limit tells
-/// "exactly at the limit" from "over it").
+/// is handed back without reading more of it, and one under it is read into a buffer of its size.
+/// Otherwise the buffer grows by doubling but never past `limit` + 1 (one byte over the limit
+/// tells "exactly at the limit" from "over it").
 fn read_capped(
-    mut reader: impl Read,
+    reader: &mut impl Read,
     hint: u64,
     limit: u64,
     size: impl FnOnce() -> Option<u64>,
@@ -125,7 +206,7 @@ fn read_capped(
             }
             let known = size.take().and_then(|f| f());
             if known.is_some_and(|k| k > limit) {
-                return Err(Capped::TooLarge);
+                return Err(Capped::TooLarge(buf));
             }
             let grown = match known {
                 // Its size and one byte more, to see the end (or that it grew meanwhile).
@@ -140,7 +221,7 @@ fn read_capped(
         // Read into the room there is: `read_to_end` of a reader that ends at the capacity
         // never grows the buffer itself.
         let room = buf.capacity() - buf.len();
-        let n = (&mut reader)
+        let n = (&mut *reader)
             .take(room as u64)
             .read_to_end(&mut buf)
             .map_err(Capped::Io)?;
@@ -149,7 +230,7 @@ fn read_capped(
         }
     }
     if buf.len() as u64 > limit {
-        return Err(Capped::TooLarge);
+        return Err(Capped::TooLarge(buf));
     }
     Ok(buf)
 }

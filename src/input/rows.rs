@@ -18,8 +18,8 @@
 use serde_json::value::RawValue;
 
 use super::common::{
-    At, Ctx, Emit, Format, Input, Item, Kind, Probe, Rejected, describe, elements, emit_item,
-    error, fill_from_arn, identity_account, invalid, kind, name_string, policy_body, string,
+    At, Ctx, Each, Emit, Format, Input, Item, Kind, Probe, Rejected, describe, emit_item, error,
+    fill_from_arn, identity_account, invalid, kind, name_string, policy_body, read_list, string,
 };
 use super::kind::Shape;
 use crate::finding::Code;
@@ -36,15 +36,23 @@ impl Format for SteampipeDocument {
 
     fn read(&self, input: &Input<'_>, _at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
         match input {
-            Input::Object { probe, .. } => match probe.rows {
-                Some(rows) => {
-                    steampipe_document(rows, ctx, emit);
+            Input::Object { probe, .. } => match self.list(probe) {
+                Some((rows, each)) => {
+                    read_list(rows, each, ctx, emit);
                     Ok(())
                 }
                 None => Err(Rejected::Declined),
             },
             Input::Text(_) => Err(Rejected::Declined),
         }
+    }
+
+    /// `{"columns": […], "rows": […]}` (Steampipe v0.24 and later), `{"rows": […]}` (earlier).
+    fn list<'a>(&self, probe: &Probe<'a>) -> Option<(&'a RawValue, Each)> {
+        probe
+            .rows
+            .filter(|r| kind(r) == Kind::Array)
+            .map(|l| (l, steampipe_row as Each))
     }
 }
 
@@ -67,54 +75,48 @@ impl Format for Row {
     }
 }
 
-/// `steampipe query --output json`: `{"columns": […], "rows": […]}` (Steampipe v0.24 and
-/// later), `{"rows": […]}` (earlier); each row is read as a Steampipe row.
-fn steampipe_document(rows: &RawValue, ctx: &Ctx, emit: &mut Emit) {
-    let Some(items) = elements(rows, emit) else {
-        return;
-    };
-    for (i, raw) in items.iter().enumerate() {
-        let at = At::part("row", i);
-        let n = at.number();
-        let item = match kind(raw) {
-            Kind::Object => match serde_json::from_str::<Probe>(raw.get()) {
-                Ok(p) => row(&p, at, ctx, Some(Shape::Steampipe)).unwrap_or_else(|| {
-                    Item::Record(
-                        Shape::Steampipe,
-                        RepoId::default(),
-                        error(
-                            Code::UnsupportedInput,
-                            format!(
-                                "{} of the Steampipe rows is {}; expected `repository_name` or `arn`",
-                                at.subject(),
-                                describe(raw.get())
-                            ),
-                        ),
-                    )
-                }),
-                Err(e) => Item::Record(
+/// One element of a Steampipe document's `rows`, read as a Steampipe row.
+fn steampipe_row(i: usize, raw: &RawValue, ctx: &Ctx, emit: &mut Emit) {
+    let at = At::part("row", i);
+    let n = at.number();
+    let item = match kind(raw) {
+        Kind::Object => match serde_json::from_str::<Probe>(raw.get()) {
+            Ok(p) => row(&p, at, ctx, Some(Shape::Steampipe)).unwrap_or_else(|| {
+                Item::Record(
                     Shape::Steampipe,
                     RepoId::default(),
-                    error(Code::InvalidJson, invalid(at, &e)),
-                ),
-            },
-            _ => Item::Record(
+                    error(
+                        Code::UnsupportedInput,
+                        format!(
+                            "{} of the Steampipe rows is {}; expected `repository_name` or `arn`",
+                            at.subject(),
+                            describe(raw.get())
+                        ),
+                    ),
+                )
+            }),
+            Err(e) => Item::Record(
                 Shape::Steampipe,
                 RepoId::default(),
-                error(
-                    Code::UnsupportedInput,
-                    format!(
-                        "{} of the Steampipe rows is {}; expected an object",
-                        at.subject(),
-                        describe(raw.get())
-                    ),
+                error(Code::InvalidJson, invalid(at, &e)),
+            ),
+        },
+        _ => Item::Record(
+            Shape::Steampipe,
+            RepoId::default(),
+            error(
+                Code::UnsupportedInput,
+                format!(
+                    "{} of the Steampipe rows is {}; expected an object",
+                    at.subject(),
+                    describe(raw.get())
                 ),
             ),
-        };
-        match item {
-            Item::Record(shape, repo, body) => emit(n, shape, repo, body),
-            Item::Skip | Item::Unknown(_) => {}
-        }
+        ),
+    };
+    match item {
+        Item::Record(shape, repo, body) => emit(n, shape, repo, body),
+        Item::Skip | Item::Unknown(_) => {}
     }
 }
 

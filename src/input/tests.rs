@@ -24,7 +24,7 @@ fn named_source(path: &Path) -> Source {
 }
 
 fn read_all(source: &Source) -> (Vec<Record>, Outcome) {
-    read_capped(source, MAX_BYTES)
+    read_capped(source, read::MAX_WHOLE)
 }
 
 fn read_capped(source: &Source, limit: u64) -> (Vec<Record>, Outcome) {
@@ -666,10 +666,15 @@ fn decompressed_size_is_capped() {
     let path = dir.path().join("bomb.json.gz");
     fs::write(&path, gzip(&vec![b' '; 64 * 1024])).expect("write");
     let source = named_source(&path);
+    // Over the cap of a document held whole, it is streamed (never held), and the stream is
+    // capped too: blanks are no record, so only the cap's error record comes out.
     let (records, _) = read_capped(&source, 16 * 1024);
     assert_eq!(
         err(&one(records)),
-        (Code::Unreadable, "decompressed size exceeds 16 KiB")
+        (
+            Code::Unreadable,
+            "decompressed size exceeds 16 KiB; the rest of the file is not read"
+        )
     );
     // At the cap exactly, it is read.
     let (records, _) = read_capped(&source, 64 * 1024);
@@ -677,9 +682,8 @@ fn decompressed_size_is_capped() {
 }
 
 #[test]
-fn a_large_gzip_is_sized_before_it_is_held() {
-    // Compressed past the one-pass size, so it is inflated once into nothing to learn its size:
-    // read whole under the cap, refused over it.
+fn a_gzip_over_the_whole_document_cap_is_streamed_with_the_same_records() {
+    // Compressed past 64 KiB and inflating past the cap: streamed as it inflates, never held.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let items: Vec<String> = (0..4000)
         .map(|i| {
@@ -700,28 +704,30 @@ fn a_large_gzip_is_sized_before_it_is_held() {
     let path = dir.path().join("bulk.json.gz");
     fs::write(&path, packed).expect("write");
     let source = named_source(&path);
-    let (records, _) = read_capped(&source, text.len() as u64);
-    assert_eq!(records.len(), 4000);
-    assert!(records.iter().all(|r| matches!(r.body, Body::Policy(_))));
-    let (records, _) = read_capped(&source, text.len() as u64 - 1);
-    assert_eq!(
-        err(&one(records)),
-        (
-            Code::Unreadable,
-            format!("decompressed size exceeds {} bytes", text.len() - 1).as_str()
-        )
-    );
+    let (whole, _) = read_capped(&source, text.len() as u64);
+    assert_eq!(whole.len(), 4000);
+    assert!(whole.iter().all(|r| matches!(r.body, Body::Policy(_))));
+    let caps = stream::Caps {
+        whole: text.len() as u64 - 1,
+        ..stream::Caps::default()
+    };
+    let mut streamed = Vec::new();
+    read_source_with(&source, &caps, &mut |r| streamed.push(r));
+    assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
 }
 
 #[test]
-fn plain_file_size_is_capped() {
+fn a_plain_file_over_the_cap_of_no_streamed_shape_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("big.json");
     fs::write(&path, GITPOD).expect("write");
     let (records, _) = read_capped(&named_source(&path), 100);
-    assert_eq!(
-        err(&one(records)),
-        (Code::Unreadable, "file size exceeds 100 bytes")
+    let record = one(records);
+    let (code, message) = err(&record);
+    assert_eq!(code, Code::Unreadable);
+    assert!(
+        message.starts_with("the file is larger than 100 bytes (after decompression) and not of a shape read in parts"),
+        "{message}"
     );
 }
 
@@ -1189,6 +1195,9 @@ mod prop;
 
 #[path = "tests_linear.rs"]
 mod linear;
+
+#[path = "tests_stream.rs"]
+mod stream_tests;
 
 #[test]
 fn a_source_keeps_its_path_and_label_inside_display_where_it_can() {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::policy::steps;
-use crate::record::{Body, Record};
+use crate::record::Body;
 
 /// A Terraform state with `n` child modules, each holding one repository and its policy.
 fn terraform_modules(n: usize) -> String {
@@ -102,83 +102,4 @@ fn condition_keys_cost_grows_linearly_and_a_repeat_is_still_found() {
             .any(|f| f.message.contains("\"AWS:PRINCIPALTAG/K0\" twice")),
         "{errors:#?}"
     );
-}
-
-/// The records of `text` read whole, and streamed element by element (threshold 0).
-fn whole_and_streamed(text: &str) -> (Vec<Record>, Option<Vec<Record>>) {
-    whole_and_streamed_as("bulk.json", text.as_bytes())
-}
-
-fn whole_and_streamed_as(name: &str, bytes: &[u8]) -> (Vec<Record>, Option<Vec<Record>>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    fs::write(&path, bytes).expect("write");
-    let source = named_source(&path);
-    let (whole, _) = read_all(&source);
-    let mut streamed = Vec::new();
-    let display = std::sync::Arc::clone(&source.display);
-    let outcome = super::stream::array(&source, 0, read::MAX_BYTES, &mut |n, shape, repo, body| {
-        streamed.push(Record {
-            source: std::sync::Arc::clone(&display),
-            record: n,
-            shape,
-            repo,
-            body,
-        });
-    });
-    (whole, outcome.map(|_| streamed))
-}
-
-#[test]
-fn a_large_array_streamed_gives_the_records_of_the_whole_document() {
-    // Good records, a bare policy string, a bad element and an unknown object, in an array.
-    let text = format!(
-        r#" [{{"registryId":"444455556666","repositoryName":"a","policyText":{p}}},
-        {p}, 42, {{"other":1}}, {{"registryId":"444455556666","repositoryName":"b","policyText":"{{not json"}},
-        {{"repositories":[{{"repositoryName":"c","registryId":"444455556666"}}]}}]"#,
-        p = quoted(GITPOD)
-    );
-    let (whole, streamed) = whole_and_streamed(&text);
-    let streamed = streamed.expect("an array is streamed");
-    assert_eq!(whole.len(), 6, "{whole:#?}");
-    assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
-    // Gzip'd, the same.
-    let (whole_gz, streamed) = whole_and_streamed_as("bulk.json.gz", &gzip(text.as_bytes()));
-    let streamed = streamed.expect("a gzip'd array is streamed");
-    assert_eq!(whole_gz.len(), 6);
-    assert_eq!(format!("{whole_gz:?}"), format!("{streamed:?}"));
-    // A broken document is left to the whole-document path (one error record, as before).
-    let (whole, streamed) = whole_and_streamed(&text[..text.len() - 1]);
-    assert!(streamed.is_none());
-    assert_eq!(whole.len(), 1);
-    // So is any other top-level value.
-    let (_, streamed) = whole_and_streamed(&format!(r#"{{"policyText":{}}}"#, quoted(GITPOD)));
-    assert!(streamed.is_none());
-}
-
-#[test]
-fn a_streamed_gzip_over_the_cap_is_left_to_the_whole_document_path() {
-    let text = format!("[{}]", vec![quoted(GITPOD); 50].join(","));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bulk.json.gz");
-    fs::write(&path, gzip(text.as_bytes())).expect("write");
-    let source = named_source(&path);
-    let limit = text.len() as u64 - 1;
-    let outcome = super::stream::array(&source, 0, limit, &mut |_, _, _, _| {
-        panic!("nothing is emitted")
-    });
-    assert!(outcome.is_none());
-    let (records, _) = read_capped(&source, limit);
-    assert_eq!(
-        err(&one(records)),
-        (
-            Code::Unreadable,
-            format!("decompressed size exceeds {limit} bytes").as_str()
-        )
-    );
-    // At the cap exactly, it is streamed.
-    let mut n = 0;
-    let outcome = super::stream::array(&source, 0, limit + 1, &mut |_, _, _, _| n += 1);
-    assert!(outcome.is_some());
-    assert_eq!(n, 50);
 }
