@@ -124,7 +124,11 @@ run_all "$WORK/after" "$WORK/out-after"
 if diff -r -q "$WORK/out-before" "$WORK/out-after" >"$WORK/differ"; then
   echo "identical: every output of $REV and of the working tree is the same"
 else
-  echo "DIFFERENT: $(wc -l <"$WORK/differ") of the cases differ; the first (- $REV, + working tree):"
+  echo "DIFFERENT: $(wc -l <"$WORK/differ") of the cases differ:"
+  for case in $(awk '/^Files / { print $2 }' "$WORK/differ"); do
+    echo "  $(head -n 1 "$WORK/out-after/$(basename "$case")")"
+  done
+  echo "the first differences (- $REV, + working tree):"
   for case in $(awk '/^Files / { print $2 }' "$WORK/differ" | head -n 3); do
     case=$(basename "$case")
     echo "=== $(head -n 1 "$WORK/out-after/$case")"
