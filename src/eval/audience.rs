@@ -129,7 +129,17 @@ pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
             }
         }
     }
-    // Once each, in order; a set, so that a statement of many principals stays linear.
+    // Once each, in order: a few compared directly; more through a set, so that a statement of
+    // many principals stays linear.
+    if candidates.len() <= 8 {
+        let mut once: Vec<&str> = Vec::with_capacity(candidates.len());
+        for a in candidates {
+            if !once.contains(&a) {
+                once.push(a);
+            }
+        }
+        return once;
+    }
     let mut seen = rustc_hash::FxHashSet::default();
     candidates.retain(|a| seen.insert(*a));
     candidates

@@ -334,6 +334,14 @@ impl Statement {
 /// How messages name a statement: its 0-based index (as in `StatementRef`) and `Sid`.
 pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
     match sid {
+        // `{:?}` quotes as Rust does; a Sid of plain printable ASCII (IAM allows only
+        // letters and digits) needs no escape, so it is quoted directly, the same text.
+        Some(s)
+            if s.bytes()
+                .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') =>
+        {
+            format!("statement {index} (Sid \"{s}\")")
+        }
         Some(s) => format!("statement {index} (Sid {s:?})"),
         None => format!("statement {index}"),
     }

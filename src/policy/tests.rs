@@ -777,3 +777,25 @@ proptest::proptest! {
         let _ = parse(&parts.concat());
     }
 }
+
+#[test]
+fn a_label_quotes_the_sid_as_debug_does() {
+    for sid in [
+        "Gitpod1",
+        "it's",
+        "a b~!",
+        "q\"uote",
+        "back\\slash",
+        "tab\there",
+        "é",
+        "",
+        "\u{7f}",
+    ] {
+        assert_eq!(
+            super::label(3, Some(sid)),
+            format!("statement 3 (Sid {sid:?})"),
+            "{sid}"
+        );
+    }
+    assert_eq!(super::label(0, None), "statement 0");
+}
