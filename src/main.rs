@@ -19,6 +19,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // The size of a document held whole, from the environment: refused before any reading.
+    if let Err(e) = ecr_audit::input::max_document_setting() {
+        return usage(e);
+    }
     let sub = matches
         .subcommand()
         .map(|(_, m)| m.clone())

@@ -76,3 +76,65 @@ fn a_bad_registry_id_is_an_error_row_naming_the_field() {
     assert!(r["detail"].contains("registryId"), "{r:#?}");
     assert_eq!(code, 1);
 }
+
+/// A document of a shape not read in parts is held whole up to a documented size (24 MiB);
+/// ECR_AUDIT_MAX_DOCUMENT_MIB moves that size, and a bad value is a usage error. A 2 MiB
+/// Terraform state shows it: read under the default, refused (one error row naming the
+/// variable) under 1 MiB.
+#[test]
+fn the_size_of_a_document_held_whole_is_set_by_the_environment() {
+    let policy = serde_json::to_string(&documented_policy(ACCOUNT)).expect("json");
+    let resources: Vec<String> = (0..8000)
+        .map(|i| {
+            format!(
+                r#"{{"address":"aws_ecr_repository_policy.p{i}","mode":"managed","type":"aws_ecr_repository_policy","name":"p{i}","values":{{"repository":"r{i}","registry_id":"444455556666","policy":{policy}}}}}"#
+            )
+        })
+        .collect();
+    let state = format!(
+        r#"{{"format_version":"1.0","values":{{"root_module":{{"resources":[{}]}}}}}}"#,
+        resources.join(",")
+    );
+    assert!(state.len() > 2 << 20, "{}", state.len());
+    let t = Tree::new();
+    t.file("state.json", &state);
+    let run = |mib: Option<&str>| {
+        let mut cmd = util::ecr_audit();
+        cmd.current_dir(t.path()).args([
+            "scan",
+            ".",
+            "--account",
+            ACCOUNT,
+            "--format",
+            "csv",
+            "--progress",
+            "never",
+        ]);
+        match mib {
+            Some(v) => cmd.env("ECR_AUDIT_MAX_DOCUMENT_MIB", v),
+            None => cmd.env_remove("ECR_AUDIT_MAX_DOCUMENT_MIB"),
+        };
+        let out = cmd.output().expect("scan");
+        (
+            out.status.code(),
+            util::parse_csv(&out.stdout),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, rows, _) = run(None);
+    assert_eq!(rows.len(), 8000);
+    assert!(rows.iter().all(|r| r["status"] == "pass"), "{:?}", rows[0]);
+    let (_, rows, _) = run(Some("1"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "error");
+    assert!(
+        rows[0]["detail"].contains("larger than 1 MiB")
+            && rows[0]["detail"].contains("ECR_AUDIT_MAX_DOCUMENT_MIB"),
+        "{:?}",
+        rows[0]
+    );
+    let (code, rows, err) = run(Some("lots"));
+    assert_eq!(code, Some(2));
+    assert!(rows.is_empty());
+    assert!(err.contains("ECR_AUDIT_MAX_DOCUMENT_MIB=\"lots\""), "{err}");
+}

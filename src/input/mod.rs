@@ -31,6 +31,7 @@ use crate::record::{Body, Record, RepoId};
 pub use kind::Shape;
 #[cfg(test)]
 use read::MAX_WHOLE;
+pub use read::{MAX_DOCUMENT_VAR, max_document_setting};
 use stream::Caps;
 
 /// One input to read: a file found by the walk, a file named on the command line, or standard
@@ -283,7 +284,7 @@ pub(crate) fn read_source_with(
                 Shape::Unrecognised,
                 RepoId::default(),
                 unreadable(format!(
-                    "the file is larger than {} (after decompression) and not of a shape read in parts (a JSON array, JSON Lines, AWS Config `configurationItems` or `Results`, describe-repositories `repositories`, Steampipe `rows`, Steampipe or CloudQuery CSV); other shapes (a CloudFormation template, a Terraform state, a single policy) are read only up to that size: split the file",
+                    "the file is larger than {} (after decompression) and not of a shape read in parts (a JSON array, JSON Lines, AWS Config `configurationItems` or `Results`, describe-repositories `repositories`, Steampipe `rows`, Steampipe or CloudQuery CSV); other shapes (a CloudFormation template, a Terraform state, a single policy) are read only up to that size (set ECR_AUDIT_MAX_DOCUMENT_MIB to read a larger one whole, at about 17 times its size in memory): split the file",
                     read::human(caps.whole)
                 )),
             );

@@ -15,7 +15,34 @@ use super::Source;
 /// `configurationItems`/`Results`, `repositories`, Steampipe's `rows`) and refused otherwise.
 /// Holding a document costs about 3 times its size, 12–17 times for CloudFormation and Terraform
 /// (a tree of small values): 24 MiB keeps that under 512 MiB.
+/// The default of [`max_whole`].
 pub(crate) const MAX_WHOLE: u64 = 24 << 20;
+
+/// The environment variable that sets [`max_whole`] in MiB, for a larger document of a shape not
+/// read in parts (a big Terraform state) on a machine with the memory for it.
+pub const MAX_DOCUMENT_VAR: &str = "ECR_AUDIT_MAX_DOCUMENT_MIB";
+
+/// `ECR_AUDIT_MAX_DOCUMENT_MIB` as bytes: `None` when unset, `Err` when it is not a whole number
+/// of MiB from 1 to 65,536.
+pub fn max_document_setting() -> Result<Option<u64>, String> {
+    let Ok(value) = std::env::var(MAX_DOCUMENT_VAR) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(mib @ 1..=65_536) => Ok(Some(mib << 20)),
+        _ => Err(format!(
+            "{MAX_DOCUMENT_VAR}={value:?} is not a size in MiB from 1 to 65536 (the default is {})",
+            human(MAX_WHOLE)
+        )),
+    }
+}
+
+/// The largest document held whole: [`MAX_WHOLE`], or `ECR_AUDIT_MAX_DOCUMENT_MIB` (the
+/// command line refuses a bad value before any reading).
+pub(crate) fn max_whole() -> u64 {
+    static WHOLE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *WHOLE.get_or_init(|| max_document_setting().ok().flatten().unwrap_or(MAX_WHOLE))
+}
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -43,7 +70,7 @@ impl Turn {
         // A worker that panicked holding a share gave it back on unwinding: the lock guards a
         // count, never data left half-changed.
         let mut used = used.lock().unwrap_or_else(PoisonError::into_inner);
-        while *used > 0 && *used + size > MAX_WHOLE {
+        while *used > 0 && *used + size > max_whole() {
             used = freed.wait(used).unwrap_or_else(PoisonError::into_inner);
         }
         *used += size;

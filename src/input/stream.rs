@@ -15,7 +15,7 @@ use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error};
 use super::csvexport;
 use super::kind::Shape;
 use super::marker::CLI_ERROR;
-use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, MAX_WHOLE, human};
+use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
 use super::shape;
 use super::{Outcome, Source};
 use crate::finding::Code;
@@ -37,7 +37,7 @@ pub(crate) struct Caps {
 impl Default for Caps {
     fn default() -> Self {
         Caps {
-            whole: MAX_WHOLE,
+            whole: read::max_whole(),
             line: MAX_LINE,
             stream: MAX_STREAM,
         }
