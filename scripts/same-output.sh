@@ -125,7 +125,7 @@ if diff -r -q "$WORK/out-before" "$WORK/out-after" >"$WORK/differ"; then
   echo "identical: every output of $REV and of the working tree is the same"
 else
   echo "DIFFERENT: $(wc -l <"$WORK/differ") of the cases differ:"
-  for case in $(awk '/^Files / { print $2 }' "$WORK/differ"); do
+  awk '/^Files / { print $2 }' "$WORK/differ" | while read -r case; do
     echo "  $(head -n 1 "$WORK/out-after/$(basename "$case")")"
   done
   echo "the first differences (- $REV, + working tree):"
