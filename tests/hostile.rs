@@ -88,3 +88,40 @@ fn a_folder_of_hostile_files_never_stops_the_run_and_loses_nothing() {
         assert!(!rows.iter().any(|r| r["source"].ends_with("pipe.json")));
     }
 }
+
+/// A file of garbage cannot fill the memory with rows that say the same: past 10,000 error
+/// records that name no repository, the rest of the file's errors are one closing error row
+/// with their count and numbers. Good records among them stay rows, and errors that name their
+/// repository (an export script's access-denied marker) are never counted away.
+#[test]
+fn a_file_of_garbage_records_gives_ten_thousand_error_rows_and_one_that_counts_the_rest() {
+    let t = Tree::new();
+    let good = serde_json::to_string(&documented_policy(ACCOUNT)).expect("json");
+    let mut lines: Vec<String> = (0..10_050).map(|_| "1".to_owned()).collect();
+    lines.push(format!(
+        r#"{{"registryId":"444455556666","repositoryName":"kept","policyText":{good}}}"#
+    ));
+    lines.push(
+        r#"{"__type":"AccessDeniedException","registryId":"444455556666","repositoryName":"denied","message":"no"}"#
+            .to_owned(),
+    );
+    lines.push("2".to_owned());
+    t.file("garbage.jsonl", lines.join("\n"));
+    let (_, rows, _) = scan_csv(&t, &[]);
+    // 10,000 error rows, the good record, the marker naming its repository, and the count.
+    assert_eq!(rows.len(), 10_003, "{}", rows.len());
+    let summary = row(&rows, "garbage.jsonl", 10_001);
+    assert_eq!(summary["status"], "error");
+    assert!(
+        summary["detail"].starts_with("51 more records of this file, records 10001 to 10053"),
+        "{summary:?}"
+    );
+    let kept = row(&rows, "garbage.jsonl", 10_051);
+    assert_eq!(kept["status"], "pass", "{kept:?}");
+    let denied = row(&rows, "garbage.jsonl", 10_052);
+    assert_eq!(denied["repository"], "denied", "{denied:?}");
+    // Below the limit every error is a row of its own.
+    t.file("garbage.jsonl", vec!["1"; 50].join("\n"));
+    let (_, rows, _) = scan_csv(&t, &[]);
+    assert_eq!(rows.len(), 50);
+}

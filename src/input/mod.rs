@@ -219,15 +219,98 @@ pub(crate) fn read_source_with(
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
     let display = &source.display;
-    let mut emit = |record: u64, shape: Shape, repo: RepoId, body: Body| {
+    let mut cap = ErrorCap::default();
+    let outcome = {
+        let mut emit = |record: u64, shape: Shape, repo: RepoId, body: Body| {
+            if cap.takes(record, &repo, &body) {
+                return;
+            }
+            sink(Record {
+                source: Arc::clone(display),
+                record,
+                shape,
+                repo,
+                body,
+            });
+        };
+        read_into(source, caps, &mut emit)
+    };
+    if let Some((record, body)) = cap.summary() {
         sink(Record {
             source: Arc::clone(display),
             record,
-            shape,
-            repo,
+            shape: Shape::Unrecognised,
+            repo: RepoId::default(),
             body,
         });
-    };
+    }
+    outcome
+}
+
+/// How many error records that name no repository one file gives before the rest are counted
+/// into one closing error record: a file of garbage (a 30 MB array of numbers, or a tiny gzip
+/// of one) would otherwise make millions of rows that say the same and fill the memory. An
+/// error that names its repository (an export script's access-denied marker) is always a row
+/// of its own: the inventory join needs it.
+const ANONYMOUS_ERRORS: u64 = 10_000;
+
+/// Counts a file's error records without identity past [`ANONYMOUS_ERRORS`].
+#[derive(Default)]
+struct ErrorCap {
+    shown: u64,
+    more: u64,
+    first: u64,
+    last: u64,
+    code: Option<Code>,
+}
+
+impl ErrorCap {
+    /// Whether the record is taken into the count instead of being a row.
+    fn takes(&mut self, record: u64, repo: &RepoId, body: &Body) -> bool {
+        let Body::Error { code, .. } = body else {
+            return false;
+        };
+        if *repo != RepoId::default() {
+            return false;
+        }
+        if self.shown < ANONYMOUS_ERRORS {
+            self.shown += 1;
+            return false;
+        }
+        if self.more == 0 {
+            self.first = record;
+            self.code = Some(*code);
+        }
+        self.more += 1;
+        self.last = record;
+        true
+    }
+
+    /// The closing error record, numbered as the first record it counts.
+    fn summary(&self) -> Option<(u64, Body)> {
+        let code = self.code.filter(|_| self.more > 0)?;
+        Some((
+            self.first,
+            Body::Error {
+                code,
+                message: format!(
+                    "{} more records of this file, records {} to {}, could not be read either (the first as {code}); after {ANONYMOUS_ERRORS} such records they are counted here, not listed one by one, so that a file of garbage cannot fill the memory: fix or remove the file",
+                    self.more, self.first, self.last
+                ),
+            },
+        ))
+    }
+}
+
+/// [`read_source_with`]'s work: the records of `source`, handed to `emit`.
+fn read_into(
+    source: &Source,
+    caps: &Caps,
+    emit: &mut dyn FnMut(u64, Shape, RepoId, Body),
+) -> Outcome {
+    let display = &source.display;
+    let mut emit =
+        |record: u64, shape: Shape, repo: RepoId, body: Body| emit(record, shape, repo, body);
     let unreadable = |message: String| Body::Error {
         code: Code::Unreadable,
         message,
