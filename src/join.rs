@@ -154,18 +154,28 @@ pub fn registry_policies(
             }
         }
     }
-    // Exact region first, so that a repository of a known region takes its region's policy.
-    out.sort_by_key(|r| r.region.is_none());
+    // By registry, so that a repository's are found by a binary search; within a registry,
+    // exact region first, so that a repository of a known region takes its region's policy
+    // (the sort is stable: report order within each).
+    out.sort_by(|a, b| (&a.registry, a.region.is_none()).cmp(&(&b.registry, b.region.is_none())));
     (out, errors)
 }
 
 /// The registry policy that applies to `repo`, if any (the first of the same registry and
-/// region; a policy of unknown region after those of a known one).
+/// region; a policy of unknown region after those of a known one). `policies` are in the
+/// order [`registry_policies`] gives them (by registry): a binary search finds the registry's,
+/// so that thousands of registry policies cost each repository a few comparisons.
 pub fn registry_for<'r>(
     policies: &'r [RegistryPolicy],
     repo: &impl Identity,
 ) -> Option<&'r RegistryPolicy> {
-    policies.iter().find(|r| r.covers(repo))
+    debug_assert!(policies.is_sorted_by(|a, b| a.registry <= b.registry));
+    let registry = repo.registry()?;
+    let start = policies.partition_point(|r| r.registry.as_str() < registry);
+    policies[start..]
+        .iter()
+        .take_while(|r| r.registry == registry)
+        .find(|r| r.covers(repo))
 }
 
 /// The inventory's repositories that no row names become `no-policy` rows (judged with the
@@ -555,6 +565,62 @@ mod tests {
             assert_eq!(notes, want, "{regions:?}");
             assert_eq!(tied, want.iter().flatten().count() as u64);
         }
+    }
+
+    /// Thousands of registry policies: each repository finds its registry's by a binary search,
+    /// its region's before one of no region, the first in report order among equals.
+    #[test]
+    fn a_repository_finds_its_registrys_policy_among_many() {
+        use crate::record::RepoId;
+        let policy = |registry: String, region: Option<&str>, source: &str| RegistryPolicy {
+            registry,
+            region: region.map(str::to_owned),
+            source: Arc::from(source),
+            policy: crate::policy::Policy::empty(),
+            scope: None,
+        };
+        let mut all: Vec<RegistryPolicy> = (0..3000)
+            .rev()
+            .map(|i| {
+                policy(
+                    format!("{:012}", 100_000_000_000u64 + i),
+                    Some("eu-west-1"),
+                    "a",
+                )
+            })
+            .collect();
+        let reg = "100000001234".to_owned();
+        all.push(policy(reg.clone(), None, "none"));
+        all.push(policy(reg.clone(), Some("us-east-1"), "us-first"));
+        all.push(policy(reg.clone(), Some("us-east-1"), "us-second"));
+        // As registry_policies leaves them.
+        all.sort_by(|a, b| {
+            (&a.registry, a.region.is_none()).cmp(&(&b.registry, b.region.is_none()))
+        });
+        let found = |registry: &str, region: Option<&str>| {
+            let repo = RepoId {
+                registry: Some(registry.to_owned()),
+                region: region.map(str::to_owned),
+                repository: Some("app".into()),
+                ..RepoId::default()
+            };
+            registry_for(&all, &repo).map(|r| (r.region.clone(), r.source.to_string()))
+        };
+        assert_eq!(
+            found(&reg, Some("us-east-1")),
+            Some((Some("us-east-1".into()), "us-first".into()))
+        );
+        assert_eq!(
+            found(&reg, Some("eu-west-1")),
+            Some((Some("eu-west-1".into()), "a".into()))
+        );
+        assert_eq!(found(&reg, Some("ap-south-1")), Some((None, "none".into())));
+        assert_eq!(
+            found("100000002999", Some("eu-west-1")),
+            Some((Some("eu-west-1".into()), "a".into()))
+        );
+        assert_eq!(found("100000003000", Some("eu-west-1")), None);
+        assert_eq!(found("100000000000", Some("us-east-1")), None);
     }
 
     /// Linear in the records of one repository (issue 13; the first version listed every other
