@@ -708,6 +708,9 @@ fn parse_account(s: &str) -> Result<String, String> {
     let s = s.trim();
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_owned())
+    } else if s.is_empty() {
+        // Most often a CI variable that is set but empty.
+        Err("an empty account id; give a 12-digit AWS account id (if ECR_AUDIT_ACCOUNT is set but empty, unset it or give it the account)".to_owned())
     } else {
         Err(format!("`{s}` is not a 12-digit AWS account id"))
     }

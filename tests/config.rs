@@ -287,6 +287,24 @@ fn no_account_anywhere_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no account to audit"));
 }
 
+/// `ECR_AUDIT_ACCOUNT` set but empty (a CI variable without its secret) says so.
+#[test]
+fn an_empty_account_variable_is_named_in_the_usage_error() {
+    let t = tree();
+    let out = ecr_audit()
+        .current_dir(t.path())
+        .env("ECR_AUDIT_ACCOUNT", "")
+        .args(["scan", ".", "--progress", "never"])
+        .output()
+        .expect("scan");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("an empty account id") && err.contains("ECR_AUDIT_ACCOUNT is set but empty"),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_readme_shows_the_sample_configuration_and_it_applies() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
