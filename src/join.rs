@@ -154,11 +154,16 @@ pub fn registry_policies(
             }
         }
     }
-    // By registry, so that a repository's are found by a binary search; within a registry,
-    // exact region first, so that a repository of a known region takes its region's policy
-    // (the sort is stable: report order within each).
-    out.sort_by(|a, b| (&a.registry, a.region.is_none()).cmp(&(&b.registry, b.region.is_none())));
+    in_lookup_order(&mut out);
     (out, errors)
+}
+
+/// The order [`registry_for`] searches: by registry, so that a repository's are found by a
+/// binary search; within a registry, exact region first, so that a repository of a known region
+/// takes its region's policy (the sort is stable: report order within each).
+fn in_lookup_order(policies: &mut [RegistryPolicy]) {
+    policies
+        .sort_by(|a, b| (&a.registry, a.region.is_none()).cmp(&(&b.registry, b.region.is_none())));
 }
 
 /// The registry policy that applies to `repo`, if any (the first of the same registry and
@@ -594,9 +599,7 @@ mod tests {
         all.push(policy(reg.clone(), Some("us-east-1"), "us-first"));
         all.push(policy(reg.clone(), Some("us-east-1"), "us-second"));
         // As registry_policies leaves them.
-        all.sort_by(|a, b| {
-            (&a.registry, a.region.is_none()).cmp(&(&b.registry, b.region.is_none()))
-        });
+        in_lookup_order(&mut all);
         let found = |registry: &str, region: Option<&str>| {
             let repo = RepoId {
                 registry: Some(registry.to_owned()),

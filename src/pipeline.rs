@@ -461,13 +461,14 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     }
     let mut extra = Vec::new();
     let mut folded = [0u64; SHAPES];
+    let scopes = join::Scopes {
+        records: &aside.scopes,
+        default: registry_scope,
+    };
     let (registries, n) = join::registry_policies(
         &audit,
         aside.registry_policies,
-        join::Scopes {
-            records: &aside.scopes,
-            default: registry_scope,
-        },
+        scopes,
         &mut extra,
         &mut folded,
     );
@@ -481,14 +482,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows, &mut folded);
     rows.sort();
     let duplicates = join::duplicates(&mut rows);
-    join::unreadable_registry_policies(
-        &mut rows,
-        &registries,
-        join::Scopes {
-            records: &aside.scopes,
-            default: registry_scope,
-        },
-    );
+    join::unreadable_registry_policies(&mut rows, &registries, scopes);
     let tally = Tally {
         files: sources.len() as u64,
         skipped,

@@ -303,14 +303,8 @@ impl ErrorCap {
 }
 
 /// [`read_source_with`]'s work: the records of `source`, handed to `emit`.
-fn read_into(
-    source: &Source,
-    caps: &Caps,
-    emit: &mut dyn FnMut(u64, Shape, RepoId, Body),
-) -> Outcome {
+fn read_into(source: &Source, caps: &Caps, emit: &mut common::Emit) -> Outcome {
     let display = &source.display;
-    let mut emit =
-        |record: u64, shape: Shape, repo: RepoId, body: Body| emit(record, shape, repo, body);
     let unreadable = |message: String| Body::Error {
         code: Code::Unreadable,
         message,
@@ -341,7 +335,7 @@ fn read_into(
     };
 
     if matches!(ext, Some("jsonl" | "ndjson")) {
-        if let Some(outcome) = stream::lines(source, caps, &mut emit) {
+        if let Some(outcome) = stream::lines(source, caps, emit) {
             return outcome;
         }
     }
@@ -351,7 +345,7 @@ fn read_into(
         Ok(read::Loaded::Whole(bytes, turn)) => (bytes, turn),
         Ok(read::Loaded::Large { reader, gz }) => {
             // Too large to hold: streamed when its shape allows, else refused, never held.
-            if let Some(outcome) = stream::document(reader, gz, source, caps, &mut emit) {
+            if let Some(outcome) = stream::document(reader, gz, source, caps, emit) {
                 return outcome;
             }
             // An unrelated YAML or CSV file found by the walk stays a note (a CloudFormation
@@ -400,7 +394,7 @@ fn read_into(
         label: source.label(),
         json_lines: matches!(ext, Some("jsonl" | "ndjson")),
     };
-    match shape::parse(text.body(), &ctx, &mut emit) {
+    match shape::parse(text.body(), &ctx, emit) {
         Ok(()) => Outcome::Read,
         Err(common::Rejected::Empty) if skippable => skipped("empty"),
         Err(common::Rejected::NotJson(_)) if skippable => skipped("not JSON"),
