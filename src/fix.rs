@@ -130,42 +130,37 @@ pub fn run(cfg: &FixConfig, out: &mut dyn Write) -> Result<FixOutcome, FixError>
                 std::fs::write(&path, &text).map_err(|e| write_err(&path, e))?;
                 apply_line(&mut script, &record, &format!("policies/{name}"));
                 outcome.fixed += 1;
-                // A Deny that may still block the pull: the grant is written, and a person
-                // must look at the Deny's condition (issue 10).
-                // Likewise a registry policy the export could not read (the scan's join marks the
-                // rows; the re-judged rows do not carry it).
+                // What may still block the pull: the grant is written, and a person must look
+                // at it. A Deny whose condition cannot be decided (issue 10), in the rows judged
+                // again; a registry policy the export could not read, in the scan's rows (its
+                // join marks them; rows judged again do not carry it).
+                let mut review = |row: &Row, code: Code, why: &str| {
+                    if let Some(f) = row.findings.iter().find(|f| f.code == code) {
+                        manual.push(manual_row(
+                            row,
+                            format!(
+                                "remediated in policies/{name}, but {why}: {}: {}",
+                                f.code, f.message
+                            ),
+                        ));
+                    }
+                };
                 for row in rows
                     .iter()
                     .filter(|r| grant.iter().any(|p| p.account == *r.account))
                 {
-                    if let Some(f) = row
-                        .findings
-                        .iter()
-                        .find(|f| f.code == Code::RegistryPolicyUnreadable)
-                    {
-                        manual.push(manual_row(
-                            row,
-                            format!(
-                                "remediated in policies/{name}, but the registry policy may still deny the pull: {}: {}",
-                                f.code, f.message
-                            ),
-                        ));
-                    }
+                    review(
+                        row,
+                        Code::RegistryPolicyUnreadable,
+                        "the registry policy may still deny the pull",
+                    );
                 }
                 for row in &again {
-                    if let Some(f) = row
-                        .findings
-                        .iter()
-                        .find(|f| f.code == Code::ConditionalDeny)
-                    {
-                        manual.push(manual_row(
-                            row,
-                            format!(
-                                "remediated in policies/{name}, but a Deny may still block the pull: {}: {}",
-                                f.code, f.message
-                            ),
-                        ));
-                    }
+                    review(
+                        row,
+                        Code::ConditionalDeny,
+                        "a Deny may still block the pull",
+                    );
                 }
             }
         }
