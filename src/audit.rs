@@ -572,6 +572,8 @@ const CACHE_LIMIT: usize = 1 << 16;
 thread_local! {
     static MESSAGES: std::cell::RefCell<FxHashSet<Arc<str>>> =
         std::cell::RefCell::new(FxHashSet::default());
+    static PACKED: std::cell::RefCell<FxHashSet<crate::message::Message>> =
+        std::cell::RefCell::new(FxHashSet::default());
     static LISTS: std::cell::RefCell<FxHashSet<Arc<[Finding]>>> =
         std::cell::RefCell::new(FxHashSet::default());
 }
@@ -598,15 +600,15 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
     if let Some(list) = LISTS.with_borrow(|lists| lists.get(findings.as_slice()).cloned()) {
         return list;
     }
-    MESSAGES.with_borrow_mut(|seen| {
+    PACKED.with_borrow_mut(|seen| {
         for f in &mut findings {
-            match seen.get(&*f.message) {
-                Some(m) => f.message = Arc::clone(m),
+            match seen.get(&f.message) {
+                Some(m) => f.message = m.clone(),
                 None => {
                     if seen.len() >= CACHE_LIMIT {
                         seen.clear();
                     }
-                    seen.insert(Arc::clone(&f.message));
+                    seen.insert(f.message.clone());
                 }
             }
         }

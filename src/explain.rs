@@ -375,7 +375,7 @@ fn write(
             "  {:<5} {:<width$} {}",
             f.severity().as_str(),
             f.code.id(),
-            clean(&f.message)
+            clean(&f.message.text())
         )?;
     }
     writeln!(out, "\nWhat to do: {}", clean(&row.detail()))

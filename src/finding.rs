@@ -271,7 +271,7 @@ pub struct StatementRef {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Finding<C = Code> {
     pub code: C,
-    pub message: std::sync::Arc<str>,
+    pub message: crate::message::Message,
     pub statement: Option<StatementRef>,
     /// The configuration file's suppression that accepts this finding (issue 15): the finding
     /// stays in every report but no longer counts toward the row's status.
@@ -290,7 +290,7 @@ pub struct Suppressed {
 }
 
 impl<C> Finding<C> {
-    pub fn new(code: C, message: impl Into<std::sync::Arc<str>>) -> Self {
+    pub fn new(code: C, message: impl Into<crate::message::Message>) -> Self {
         Finding {
             code,
             message: message.into(),
@@ -299,7 +299,11 @@ impl<C> Finding<C> {
         }
     }
 
-    pub fn at(code: C, message: impl Into<std::sync::Arc<str>>, statement: StatementRef) -> Self {
+    pub fn at(
+        code: C,
+        message: impl Into<crate::message::Message>,
+        statement: StatementRef,
+    ) -> Self {
         Finding {
             code,
             message: message.into(),

@@ -355,7 +355,7 @@ fn remediate(
     if let Err(f) = policy::parse(&text) {
         return Err(format!(
             "the remediated policy does not parse ({}); this is a bug in ecr-audit fix",
-            f.first().map(|f| &*f.message).unwrap_or("")
+            f.first().map(|f| f.message.to_string()).unwrap_or_default()
         ));
     }
     let mut again = Vec::new();

@@ -1371,7 +1371,9 @@ fn every_finding_has_a_one_sentence_message() {
     let j = run(text);
     for f in &j.findings {
         assert!(
-            !f.message.is_empty() && !f.message.contains(". ") && !f.message.ends_with('.'),
+            !f.message.text().is_empty()
+                && !f.message.contains(". ")
+                && !f.message.text().ends_with('.'),
             "{}",
             f.message
         );
@@ -1408,6 +1410,7 @@ fn a_deny_in_the_registry_policy_wins_and_is_named_as_the_registry_policys() {
     let f = finding(&j, Code::ActionDenied);
     assert!(
         f.message
+            .text()
             .starts_with(r#"registry policy statement 0 (Sid "Block")"#),
         "{}",
         f.message
@@ -1433,6 +1436,7 @@ fn a_deny_in_the_repository_policy_wins_over_a_registry_allow() {
     assert!(
         finding(&j, Code::ActionDenied)
             .message
+            .text()
             .starts_with("statement 0")
     );
 }

@@ -338,7 +338,7 @@ struct ExportOut<'a> {
 struct FindingOut<'a> {
     code: &'static str,
     severity: &'static str,
-    message: &'a str,
+    message: &'a crate::message::Message,
 }
 
 fn json(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
@@ -537,12 +537,12 @@ fn html(rows: &[GitpodRow], meta: &Meta, out: &mut dyn Write) -> io::Result<()> 
             findings.push_str(&format!(
                 "<li><span class=\"st {sev}\">{sev}</span> <code>{}</code> {}</li>",
                 f.code.id(),
-                esc(&f.message)
+                esc(&f.message.text())
             ));
         }
         findings.push_str("</ul>");
         // The row's sentence, unless it only repeats a finding's message.
-        if !r.findings.iter().any(|f| *f.message == *r.detail) {
+        if !r.findings.iter().any(|f| f.message == *r.detail) {
             findings.push_str(&format!("<span class=\"todo\">{}</span>", esc(&r.detail)));
         }
         writeln!(

@@ -139,7 +139,7 @@ fn effect_must_be_exactly_allow_or_deny() {
     );
     let f = only_error(&text, Code::InvalidPolicy);
     assert_eq!(
-        &*f.message,
+        f.message.text(),
         r#"statement 2 (Sid "Pull"): Effect must be "Allow" or "Deny", found "allow""#
     );
     assert_eq!(
@@ -544,7 +544,11 @@ fn wrong_json_types_are_invalid_policy_with_a_clear_message() {
         ),
     ] {
         let f = only_error(&statement(body), Code::InvalidPolicy);
-        assert!(f.message.starts_with("statement 0: "), "{}", f.message);
+        assert!(
+            f.message.text().starts_with("statement 0: "),
+            "{}",
+            f.message
+        );
         assert!(
             f.message.contains(needle),
             "{} does not contain {needle}",

@@ -512,7 +512,7 @@ fn findings(findings: &[Finding]) -> String {
         s.push_str(&format!(
             "<li><span class=\"st {sev}\">{sev}</span> <code>{}</code> {}{statement}<br><span class=\"todo\">What to do: {}</span></li>",
             f.code.id(),
-            esc(&f.message),
+            esc(&f.message.text()),
             esc(f.code.help())
         ));
     }

@@ -169,7 +169,7 @@ struct Result<'a> {
 struct FindingOut<'a> {
     code: &'static str,
     severity: &'static str,
-    message: &'a str,
+    message: &'a crate::message::Message,
     statement: Option<StatementOut<'a>>,
     /// The suppression that accepts the finding, or null (issue 15).
     suppressed: Option<SuppressedOut<'a>>,

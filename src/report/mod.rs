@@ -210,11 +210,12 @@ pub(crate) fn what_to_do(r: &Row) -> String {
         .filter(|f| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none())
         .collect();
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
-    let mut messages: Vec<&str> = Vec::with_capacity(findings.len());
+    let mut messages: Vec<String> = Vec::with_capacity(findings.len());
     for f in findings {
-        let m = f.message.trim().trim_end_matches('.');
-        if !messages.contains(&m) {
-            messages.push(m);
+        let text = f.message.text();
+        let m = text.trim().trim_end_matches('.');
+        if !messages.iter().any(|seen| seen == m) {
+            messages.push(m.to_owned());
         }
     }
     if messages.len() <= 1 {

@@ -1,0 +1,284 @@
+//! A finding's message, kept packed: rows hold their findings until the report is written, and
+//! in an estate whose policies differ (a Sid, an account, a key per repository) each row's
+//! message is its own — a million rows held a million sentences of about 280 bytes, most of it
+//! the same fixed text.
+//!
+//! Packing replaces each known phrase (the fixed text of the tool's messages, generated into
+//! `phrases.rs` by `scripts/phrases.py`, plus the ECR action names and IAM's global condition
+//! keys) by two bytes: a marker byte of `0xF8..=0xFF` — bytes that never occur in UTF-8 — and an
+//! index. Everything else is kept as it is, so any text packs and unpacks exactly (a message the
+//! table does not know only packs less tightly), and two messages are equal exactly when their
+//! packed bytes are (the packing is a function of the text, and unpacking inverts it).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+mod phrases;
+
+/// The first marker byte; a phrase's code is `(FIRST + index / 256, index % 256)`.
+const FIRST: u8 = 0xF8;
+/// How many phrases two bytes can name.
+const MAX_PHRASES: usize = (0x100 - FIRST as usize) * 256;
+
+/// The phrases and, for each first two bytes, the phrases that start with them, longest first.
+struct Table {
+    phrases: Vec<&'static str>,
+    /// Indexed by the first two bytes of a phrase: the range of `order` holding its phrases.
+    starts: Box<[(u32, u32)]>,
+    order: Vec<u16>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut phrases: Vec<&'static str> = phrases::PHRASES.to_vec();
+        phrases.extend(crate::catalog::REQUIRED);
+        phrases.extend(crate::eval::keys::GLOBAL_KEYS.iter().copied());
+        phrases.retain(|p| p.len() >= 3);
+        let mut seen = std::collections::HashSet::new();
+        phrases.retain(|p| seen.insert(*p));
+        phrases.truncate(MAX_PHRASES);
+        let mut order: Vec<u16> = (0..phrases.len() as u16).collect();
+        let key = |p: &str| usize::from(p.as_bytes()[0]) << 8 | usize::from(p.as_bytes()[1]);
+        order.sort_by_key(|&i| {
+            let p = phrases[usize::from(i)];
+            (key(p), std::cmp::Reverse(p.len()))
+        });
+        let mut starts = vec![(0u32, 0u32); 1 << 16].into_boxed_slice();
+        for (pos, &i) in order.iter().enumerate() {
+            let k = key(phrases[usize::from(i)]);
+            if starts[k].1 == 0 {
+                starts[k].0 = pos as u32;
+            }
+            starts[k].1 += 1;
+        }
+        Table {
+            phrases,
+            starts,
+            order,
+        }
+    })
+}
+
+/// A message, packed (see the module's documentation). Cheap to clone: rows with the same
+/// findings share one copy.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Message(Arc<[u8]>);
+
+impl Message {
+    pub fn new(text: &str) -> Message {
+        Message(pack(text).into())
+    }
+
+    /// The text.
+    pub fn text(&self) -> Cow<'_, str> {
+        if !self.0.iter().any(|&b| b >= FIRST) {
+            // Only whole UTF-8 text is ever copied in (see `pack`).
+            return String::from_utf8_lossy(&self.0);
+        }
+        let mut out = String::with_capacity(self.0.len() * 3);
+        self.each(|part| out.push_str(part));
+        Cow::Owned(out)
+    }
+
+    /// Whether the text contains `pattern`.
+    pub fn contains(&self, pattern: &str) -> bool {
+        self.text().contains(pattern)
+    }
+
+    /// The packed bytes (for keys of sets of messages).
+    pub fn packed(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Calls `f` with the text's parts in order: runs of plain text and phrases.
+    fn each(&self, mut f: impl FnMut(&str)) {
+        let table = table();
+        let mut rest: &[u8] = &self.0;
+        while !rest.is_empty() {
+            let plain = rest.iter().position(|&b| b >= FIRST).unwrap_or(rest.len());
+            if plain > 0 {
+                // A plain run lies between phrases, which start and end on character bounds.
+                f(&String::from_utf8_lossy(&rest[..plain]));
+                rest = &rest[plain..];
+                continue;
+            }
+            let index =
+                usize::from(rest[0] - FIRST) << 8 | usize::from(rest.get(1).copied().unwrap_or(0));
+            f(table.phrases.get(index).copied().unwrap_or("\u{FFFD}"));
+            rest = rest.get(2..).unwrap_or_default();
+        }
+    }
+}
+
+/// `text` with each known phrase replaced by its two-byte code: at each place the longest phrase
+/// that starts there, else the byte as it is.
+fn pack(text: &str) -> Vec<u8> {
+    let table = table();
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 1 < bytes.len() {
+            let k = usize::from(bytes[i]) << 8 | usize::from(bytes[i + 1]);
+            let (start, n) = table.starts[k];
+            let found = table.order[start as usize..(start + n) as usize]
+                .iter()
+                .find(|&&p| bytes[i..].starts_with(table.phrases[usize::from(p)].as_bytes()));
+            if let Some(&p) = found {
+                out.push(FIRST + (p >> 8) as u8);
+                out.push(p as u8);
+                i += table.phrases[usize::from(p)].len();
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Message {
+        Message::new(text)
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message::new(&text)
+    }
+}
+
+impl From<&String> for Message {
+    fn from(text: &String) -> Message {
+        Message::new(text)
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut result = Ok(());
+        self.each(|part| {
+            if result.is_ok() {
+                result = f.write_str(part);
+            }
+        });
+        result
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text(), f)
+    }
+}
+
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl PartialEq<str> for Message {
+    fn eq(&self, other: &str) -> bool {
+        self.text() == other
+    }
+}
+
+impl PartialEq<&str> for Message {
+    fn eq(&self, other: &&str) -> bool {
+        self.text() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_phrases_fit_two_bytes_and_none_is_repeated() {
+        let t = table();
+        assert!(t.phrases.len() <= MAX_PHRASES);
+        assert!(t.phrases.len() > 400, "{}", t.phrases.len());
+        let mut seen = std::collections::HashSet::new();
+        assert!(t.phrases.iter().all(|p| seen.insert(*p)));
+        // No phrase holds a marker byte (they are UTF-8 text).
+        assert!(t.phrases.iter().all(|p| p.bytes().all(|b| b < FIRST)));
+    }
+
+    #[test]
+    fn a_message_of_known_phrases_packs_small_and_unpacks_exactly() {
+        let text = "statement 0 (Sid \"S0\") allows ecr:BatchCheckLayerAvailability, \
+            ecr:BatchGetImage and ecr:GetDownloadUrlForLayer only depending on the condition key \
+            aws:PrincipalOrgID, which cannot be decided offline; pass the facts with --context \
+            KEY=VALUE or grant the account without them";
+        let m = Message::new(text);
+        assert_eq!(m.text(), text);
+        assert_eq!(m.to_string(), text);
+        assert!(
+            m.packed().len() * 4 < text.len(),
+            "{} bytes",
+            m.packed().len()
+        );
+        assert!(m.contains("aws:PrincipalOrgID"));
+        assert!(!m.contains("aws:SourceVpce"));
+    }
+
+    #[test]
+    fn text_without_phrases_is_kept_as_it_is() {
+        for text in ["", "x", "é", "plain words", "\u{FFFD}\u{10FFFF}", "ab\0cd"] {
+            let m = Message::new(text);
+            assert_eq!(m.text(), text);
+            assert!(matches!(m.text(), Cow::Borrowed(_)) || m.packed().iter().any(|&b| b >= FIRST));
+        }
+    }
+
+    #[test]
+    fn equal_texts_pack_equal_and_different_texts_differently() {
+        let a = Message::new("the condition key aws:SourceVpce");
+        let b = Message::from(String::from("the condition key aws:SourceVpce"));
+        let c = Message::new("the condition key aws:SourceVpc");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, "the condition key aws:SourceVpce");
+    }
+
+    #[test]
+    fn json_and_debug_show_the_text() {
+        let m = Message::new("statement 1 (Sid \"x\") grants account 123");
+        assert_eq!(
+            serde_json::to_string(&m).expect("serialises"),
+            r#""statement 1 (Sid \"x\") grants account 123""#
+        );
+        assert_eq!(
+            format!("{m:?}"),
+            r#""statement 1 (Sid \"x\") grants account 123""#
+        );
+    }
+
+    fn phrase_soup() -> impl Strategy<Value = String> {
+        let n = table().phrases.len();
+        proptest::collection::vec(
+            prop_oneof![
+                (0..n).prop_map(|i| table().phrases[i].to_owned()),
+                any::<String>(),
+                "[a-z :,.\"()]{0,6}",
+            ],
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_round_trips(text in phrase_soup()) {
+            let m = Message::new(&text);
+            prop_assert_eq!(m.text(), text.as_str());
+            prop_assert_eq!(m.to_string(), text.clone());
+            prop_assert_eq!(Message::new(&m.text()), m);
+        }
+    }
+}
