@@ -15,7 +15,8 @@ use crate::input::{self, Source};
 use crate::pipeline::SHAPES;
 use crate::policy;
 use crate::record::{Body, Identity, PolicyText, Record, ScopeV};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
 
 /// What the first pass set aside instead of judging.
 #[derive(Debug, Default)]
@@ -316,17 +317,25 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
             Some((key, at, r.repo.region.as_deref()))
         })
     };
-    let mut count: FxHashMap<Key<'_>, u32> = FxHashMap::default();
-    for (key, _, _) in records() {
-        *count.entry(key).or_default() += 1;
-    }
-    count.retain(|_, n| *n > 1);
-    if count.is_empty() {
+    // Which keys may repeat: their hashes, sorted, 8 bytes a record (a map of the keys
+    // themselves cost ten times that for a million rows, issue 13). A hash that repeats only
+    // by chance makes a candidate of a repository named once, which the lists below drop.
+    let hash = |key: &Key<'_>| rustc_hash::FxBuildHasher.hash_one(key);
+    let mut hashes: Vec<u64> = records().map(|(key, _, _)| hash(&key)).collect();
+    hashes.sort_unstable();
+    let mut repeated: FxHashSet<u64> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(hashes);
+    if repeated.is_empty() {
         return 0;
     }
+    repeated.shrink_to_fit();
     let mut by_repo: FxHashMap<Key<'_>, Vec<At<'_>>> = FxHashMap::default();
     for (key, (source, record), region) in records() {
-        if count.contains_key(&key) {
+        if repeated.contains(&hash(&key)) {
             by_repo
                 .entry(key)
                 .or_default()
@@ -338,6 +347,7 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     // per-region counts, and the few it names are taken from the first few of its region and
     // of the records that give no region.
     const SHOWN: usize = 3;
+    by_repo.retain(|_, records| records.len() > 1);
     let mut notes: FxHashMap<(Arc<str>, u64), String> = FxHashMap::default();
     for records in by_repo.values() {
         // Positions of the records of each region, and of those of no region: the first few.
