@@ -20,10 +20,27 @@ pub struct RowRepo {
     /// The repository name, or for a bare policy document the path it was found at (see
     /// `name_from_path`).
     pub repository: Option<Box<str>>,
-    pub arn: Option<Box<str>>,
+    /// The ARN the input gave, unless it is the one the parts above spell (see [`Self::arn`]).
+    pub(crate) arn: Option<Box<str>>,
     /// `repository` was derived from a file path: a label, not the repository's real name.
     pub name_from_path: bool,
+    /// The input's ARN was `arn:<partition>:ecr:<region>:<registry>:repository/<name>` of the
+    /// parts above, with the partition `PARTITIONS[arn_partition - 1]`: kept as this number, not
+    /// as text (a million rows held a million ARNs). 0: the ARN is `arn`, or there is none.
+    pub(crate) arn_partition: u8,
 }
+
+/// The partitions a repository ARN is kept as a number for (any other is kept as text).
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 
 impl RowRepo {
     /// Registry, region and repository, each when known, in that order.
@@ -45,14 +62,68 @@ impl RowRepo {
     }
 
     /// The compact copy, sharing this worker's copies of registries and regions.
-    fn compact(repo: RepoId) -> RowRepo {
+    pub(crate) fn compact(repo: RepoId) -> RowRepo {
+        let arn_partition = repo.arn.as_deref().map_or(0, |arn| spelt(&repo, arn));
         RowRepo {
             registry: repo.registry.map(|s| shared_str(&s)),
             region: repo.region.map(|s| shared_str(&s)),
             repository: repo.repository.map(String::into_boxed_str),
-            arn: repo.arn.map(String::into_boxed_str),
+            arn: repo
+                .arn
+                .filter(|_| arn_partition == 0)
+                .map(String::into_boxed_str),
             name_from_path: repo.name_from_path,
+            arn_partition,
         }
+    }
+
+    /// With the ARN the input gave (for rows made in tests and by hand).
+    pub fn with_arn(mut self, arn: Option<&str>) -> RowRepo {
+        self.arn = arn.map(Box::from);
+        self.arn_partition = 0;
+        self
+    }
+
+    /// The repository's ARN, as the input gave it.
+    pub fn arn(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if let Some(arn) = &self.arn {
+            return Some(std::borrow::Cow::Borrowed(arn));
+        }
+        let partition = PARTITIONS.get(usize::from(self.arn_partition).checked_sub(1)?)?;
+        let (Some(registry), Some(region), Some(name)) =
+            (&self.registry, &self.region, &self.repository)
+        else {
+            return None;
+        };
+        Some(std::borrow::Cow::Owned(format!(
+            "arn:{partition}:ecr:{region}:{registry}:repository/{name}"
+        )))
+    }
+}
+
+/// 1 + the index in `PARTITIONS` of the partition of `arn` when it is exactly the ARN that
+/// `repo`'s registry, region and real name spell; else 0.
+fn spelt(repo: &RepoId, arn: &str) -> u8 {
+    let (Some(registry), Some(region), Some(name)) = (
+        repo.registry.as_deref(),
+        repo.region.as_deref(),
+        repo.known_name(),
+    ) else {
+        return 0;
+    };
+    let Some((partition, rest)) = arn.strip_prefix("arn:").and_then(|a| a.split_once(':')) else {
+        return 0;
+    };
+    let matches = rest
+        .strip_prefix("ecr:")
+        .and_then(|r| r.strip_prefix(region))
+        .and_then(|r| r.strip_prefix(':'))
+        .and_then(|r| r.strip_prefix(registry))
+        .and_then(|r| r.strip_prefix(":repository/"))
+        == Some(name);
+    match PARTITIONS.iter().position(|p| *p == partition) {
+        Some(i) if matches => i as u8 + 1,
+        _ => 0,
     }
 }
 
@@ -76,8 +147,8 @@ impl Identity for RowRepo {
             self.repository.as_deref()
         }
     }
-    fn arn(&self) -> Option<&str> {
-        self.arn.as_deref()
+    fn arn(&self) -> Option<std::borrow::Cow<'_, str>> {
+        RowRepo::arn(self)
     }
 }
 
@@ -686,6 +757,41 @@ fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rows_arn_is_the_inputs_whether_kept_as_a_number_or_as_text() {
+        let repo = |arn: &str, name_from_path: bool| RepoId {
+            registry: Some("444455556666".into()),
+            region: Some("cn-north-1".into()),
+            repository: Some("team/app".into()),
+            arn: Some(arn.into()),
+            name_from_path,
+        };
+        let spelt = "arn:aws-cn:ecr:cn-north-1:444455556666:repository/team/app";
+        let compact = RowRepo::compact(repo(spelt, false));
+        assert_eq!((compact.arn.as_deref(), compact.arn_partition), (None, 2));
+        assert_eq!(compact.arn().as_deref(), Some(spelt));
+        // Anything else the parts do not spell is kept as it was given.
+        for other in [
+            "arn:aws-cn:ecr:cn-north-1:444455556666:repository/team/app2",
+            "arn:aws-cn:ecr:cn-north-1:444455556666:repository/team",
+            "arn:aws:ecr:eu-west-1:444455556666:repository/team/app",
+            "arn:aws-xx:ecr:cn-north-1:444455556666:repository/team/app",
+            "arn:aws-cn:ecr:cn-north-1:444455556667:repository/team/app",
+            "not an arn",
+        ] {
+            let compact = RowRepo::compact(repo(other, false));
+            assert_eq!(compact.arn_partition, 0, "{other}");
+            assert_eq!(compact.arn().as_deref(), Some(other));
+        }
+        // A name taken from a path is no real name: the ARN stays text.
+        let from_path = RowRepo::compact(repo(spelt, true));
+        assert_eq!(from_path.arn().as_deref(), Some(spelt));
+        assert_eq!(from_path.arn_partition, 0);
+        let none = RowRepo::compact(RepoId::default());
+        assert_eq!(none.arn(), None);
+        assert_eq!(compact.clone().with_arn(None).arn(), None);
+    }
 
     fn puller(account: &str) -> Puller {
         Puller {

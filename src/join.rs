@@ -512,8 +512,7 @@ mod tests {
                         registry: Some(Arc::from("444455556666")),
                         region: region.map(Arc::from),
                         repository: Some("app".into()),
-                        arn: None,
-                        name_from_path: false,
+                        ..RowRepo::default()
                     },
                     account: Arc::from("111122223333"),
                     status: Status::Pass,

@@ -434,12 +434,13 @@ impl<'a> Index<'a> {
 }
 
 /// The partition a row's ARN names (`arn:<partition>:ecr:…`), if it has one.
-fn arn_partition(r: &Row) -> Option<&str> {
-    let arn = r.repo.arn.as_deref()?;
+fn arn_partition(r: &Row) -> Option<String> {
+    let arn = r.repo.arn()?;
     let mut parts = arn.split(':');
     (parts.next() == Some("arn"))
         .then(|| parts.next())
         .flatten()
+        .map(str::to_owned)
 }
 
 /// The advice for a private ECR image pulled by a Dockerfile, by where the build uses it.

@@ -371,7 +371,9 @@ fn the_image_partition_must_be_the_audited_one() {
     assert_eq!(r.status, Some(Status::Pass));
     // A regionless record whose ARN names another partition is another repository.
     let mut commercial = regionless;
-    commercial.repo.arn = Some("arn:aws:ecr:us-east-1:444455556666:repository/app".into());
+    commercial.repo = commercial
+        .repo
+        .with_arn(Some("arn:aws:ecr:us-east-1:444455556666:repository/app"));
     let r = check_in(Partition::AwsCn, &[commercial], &direct(cn));
     assert_eq!(codes(&r), vec![Code::ImageNotInExport]);
     let gov = "444455556666.dkr.ecr.us-gov-west-1.amazonaws.com/app";

@@ -150,7 +150,7 @@ struct Result<'a> {
     /// document: its path relative to the scanned folder, without the extension); null when
     /// there is no name.
     name_from: Option<&'static str>,
-    arn: Option<&'a str>,
+    arn: Option<std::borrow::Cow<'a, str>>,
     account: &'a str,
     status: &'static str,
     missing_actions: Vec<&'static str>,
@@ -208,7 +208,7 @@ fn result<'a>(r: &'a Row, marks: Option<&crate::diff::Marks>) -> Result<'a> {
                 "record"
             }
         }),
-        arn: r.repo.arn.as_deref(),
+        arn: r.repo.arn(),
         account: &r.account,
         status: r.status.as_str(),
         missing_actions: r.actions_in(ActionState::Missing).collect(),

@@ -636,7 +636,7 @@ fn fingerprint(r: &Row, f: &crate::finding::Finding) -> String {
             .unwrap_or_default();
         format!("{name}:{}", r.record)
     };
-    let mut identity = r.repo.arn.as_deref().map(str::to_owned).unwrap_or_else(|| {
+    let mut identity = r.repo.arn().map(String::from).unwrap_or_else(|| {
         let label = r.repo.label();
         if label.is_empty() { place() } else { label }
     });

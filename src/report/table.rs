@@ -385,8 +385,7 @@ mod tests {
                     registry: Some(Arc::from("444455556666")),
                     region: Some(Arc::from("ap-southeast-2")),
                     repository: Some("platform/team-with-a-long-name/very-long-repository-name-for-images".into()),
-                    arn: None,
-                    name_from_path: false,
+                    ..RowRepo::default()
                 },
                 account: Arc::from("111122223333"),
                 status: Status::Warn,
