@@ -77,6 +77,17 @@ impl RowRepo {
         }
     }
 
+    /// The identity as records hold it (for judging a record made of an inventory entry).
+    pub fn into_repo_id(self) -> RepoId {
+        RepoId {
+            arn: self.arn().map(String::from),
+            registry: self.registry.as_deref().map(str::to_owned),
+            region: self.region.as_deref().map(str::to_owned),
+            repository: self.repository.map(String::from),
+            name_from_path: self.name_from_path,
+        }
+    }
+
     /// With the ARN the input gave (for rows made in tests and by hand).
     pub fn with_arn(mut self, arn: Option<&str>) -> RowRepo {
         self.arn = arn.map(Box::from);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::audit::{Audit, RegistryPolicy, Row, Rows};
+use crate::audit::{Audit, RegistryPolicy, Row, RowRepo, Rows};
 use crate::finding::{Code, Finding};
 use crate::input::{self, Source};
 use crate::pipeline::SHAPES;
@@ -23,8 +23,8 @@ use std::hash::BuildHasher;
 pub struct Aside {
     /// `Body::RegistryPolicy` records.
     pub registry_policies: Vec<Record>,
-    /// `Body::Inventory` records.
-    pub inventory: Vec<Record>,
+    /// `Body::Inventory` records, kept small (see [`Listed`]) in chunks of [`LISTED_CHUNK`].
+    pub inventory: Vec<Vec<Listed>>,
     /// `Body::RegistryPolicyScope` records: the registry policies' scopes (see [`Scopes`]).
     pub scopes: Vec<Record>,
 }
@@ -39,7 +39,24 @@ impl Aside {
     pub fn take(&mut self, record: Record) -> Option<Record> {
         match record.body {
             Body::RegistryPolicy(_) => self.registry_policies.push(record),
-            Body::Inventory => self.inventory.push(record),
+            Body::Inventory => {
+                if self
+                    .inventory
+                    .last()
+                    .is_none_or(|c| c.len() == LISTED_CHUNK)
+                {
+                    self.inventory
+                        .push(Vec::with_capacity(LISTED_CHUNK.min(64)));
+                }
+                if let Some(chunk) = self.inventory.last_mut() {
+                    chunk.push(Listed {
+                        source: record.source,
+                        record: record.record,
+                        shape: record.shape,
+                        repo: RowRepo::compact(record.repo),
+                    });
+                }
+            }
             Body::RegistryPolicyScope(_) => self.scopes.push(record),
             _ => return Some(record),
         }
@@ -52,6 +69,21 @@ impl Aside {
         self.scopes.extend(other.scopes);
     }
 }
+
+/// An inventory record (`Body::Inventory`) as the inventory join needs it. An inventory lists
+/// every repository of an account (`describe-repositories` of 1.27 million entries is 500 MB):
+/// each is held until every other row is made, so it is held as compactly as a row's identity,
+/// in chunks (no vector of a million entries doubling).
+#[derive(Debug)]
+pub struct Listed {
+    pub source: Arc<str>,
+    pub record: u64,
+    pub shape: crate::record::Shape,
+    pub repo: RowRepo,
+}
+
+/// How many inventory records one chunk of [`Aside::inventory`] holds.
+pub const LISTED_CHUNK: usize = 1 << 16;
 
 /// What is known of the registries' policy scopes (`REGISTRY_POLICY_SCOPE`, issue 11): the
 /// settings found in the export, and `--registry-policy-scope` for every other registry.
@@ -190,36 +222,186 @@ pub fn registry_for<'r>(
 pub fn inventory(
     audit: &Audit<'_>,
     registries: &[RegistryPolicy],
-    mut inventory: Vec<Record>,
+    inventory: Vec<Vec<Listed>>,
     rows: &mut Rows,
     folded: &mut [u64; SHAPES],
 ) -> u64 {
-    if inventory.is_empty() {
+    let total: usize = inventory.iter().map(Vec::len).sum();
+    if total == 0 {
         return 0;
     }
-    let mut seen: HashSet<String> = rows.iter().flat_map(|r| r.repo.join_keys()).collect();
-    inventory.sort_by(|a, b| (&a.source, a.record).cmp(&(&b.source, b.record)));
+    // One vector of exactly the records (each chunk freed once moved), in record order.
+    let mut listed: Vec<Listed> = Vec::with_capacity(total);
+    for chunk in inventory {
+        listed.extend(chunk);
+    }
+    let order = |a: &Listed, b: &Listed| (&a.source, a.record).cmp(&(&b.source, b.record));
+    if !listed.is_sorted_by(|a, b| order(a, b).is_le()) {
+        listed.sort_by(order);
+    }
+    let keep = unnamed(rows, &listed);
     let mut n = 0;
     let mut added = Vec::new();
-    for rec in inventory {
-        if rec.repo.join_lookup().iter().any(|k| seen.contains(k)) {
-            folded[rec.shape as usize] += 1;
+    for (item, keep) in listed.into_iter().zip(keep) {
+        if !keep {
+            folded[item.shape as usize] += 1;
             continue;
         }
-        seen.extend(rec.repo.join_keys());
         n += 1;
-        let registry = registry_for(registries, &rec.repo);
+        let registry = registry_for(registries, &item.repo);
         audit.rows_with(
             Record {
+                source: item.source,
+                record: item.record,
+                shape: item.shape,
+                repo: item.repo.into_repo_id(),
                 body: Body::NoPolicy,
-                ..rec
             },
             registry,
             &mut added,
         );
+        if added.len() >= LISTED_CHUNK {
+            rows.push_group(std::mem::take(&mut added));
+        }
     }
     rows.push_group(added);
     n
+}
+
+/// For each of `listed`, in order: whether it names a repository that no row and no record
+/// before it names (the keys of [`Identity::join_keys`] and [`Identity::join_lookup`], without
+/// their text: a table of 8-byte entries, each a repository and which of its keys, hashed and
+/// compared by the key it stands for).
+fn unnamed(rows: &Rows, listed: &[Listed]) -> Vec<bool> {
+    let ids: Vec<&RowRepo> = rows
+        .iter()
+        .map(|r| &r.repo)
+        .chain(listed.iter().map(|l| &l.repo))
+        .collect();
+    let mut seen = Seen {
+        ids: &ids,
+        table: hashbrown::HashTable::with_capacity(0),
+    };
+    let first = ids.len() - listed.len();
+    let mut last: Option<&RowRepo> = None;
+    for (i, &id) in ids[..first].iter().enumerate() {
+        // A record's rows (one per account) name one repository.
+        if last != Some(id) {
+            seen.add(i);
+        }
+        last = Some(id);
+    }
+    (first..ids.len())
+        .map(|i| {
+            let new = !seen.names(i);
+            if new {
+                seen.add(i);
+            }
+            new
+        })
+        .collect()
+}
+
+/// A key of the inventory join (see [`Identity::join_keys`]): an ARN, or a registry and name
+/// in a region, in every region (`*`) or in one not known (`?`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum JoinKey<'a> {
+    Arn(std::borrow::Cow<'a, str>),
+    Name(Slot<'a>, &'a str, &'a str),
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Slot<'a> {
+    Every,
+    Unknown,
+    In(&'a str),
+}
+
+impl<'a> Slot<'a> {
+    /// The slot a region's text stands for (the text keys wrote `*` and `?`).
+    fn of(region: &'a str) -> Slot<'a> {
+        match region {
+            "*" => Slot::Every,
+            "?" => Slot::Unknown,
+            r => Slot::In(r),
+        }
+    }
+}
+
+/// Key `kind` (0: the ARN, 1: the name in its region or every region, 2: the name in an
+/// unknown region) under which `repo` names its repository.
+fn named_as(repo: &RowRepo, kind: usize) -> Option<JoinKey<'_>> {
+    let name = || Some((repo.registry.as_deref()?, repo.known_name()?));
+    match kind {
+        0 => repo.arn().map(JoinKey::Arn),
+        1 => name().map(|(reg, n)| {
+            JoinKey::Name(repo.region.as_deref().map_or(Slot::Every, Slot::of), reg, n)
+        }),
+        _ => name().map(|(reg, n)| JoinKey::Name(Slot::Unknown, reg, n)),
+    }
+}
+
+/// Key `kind` (0: the ARN, 1: the name in every region, 2: the name in its region or an
+/// unknown one) under which another record may name `repo`'s repository.
+fn looked_up_as(repo: &RowRepo, kind: usize) -> Option<JoinKey<'_>> {
+    let name = || Some((repo.registry.as_deref()?, repo.known_name()?));
+    match kind {
+        0 => repo.arn().map(JoinKey::Arn),
+        1 => name().map(|(reg, n)| JoinKey::Name(Slot::Every, reg, n)),
+        _ => name().map(|(reg, n)| {
+            JoinKey::Name(
+                repo.region.as_deref().map_or(Slot::Unknown, Slot::of),
+                reg,
+                n,
+            )
+        }),
+    }
+}
+
+/// The keys named so far: entries `index << 2 | kind` of `ids`, see [`named_as`].
+struct Seen<'a> {
+    ids: &'a [&'a RowRepo],
+    table: hashbrown::HashTable<u64>,
+}
+
+impl Seen<'_> {
+    fn hash(key: &JoinKey<'_>) -> u64 {
+        rustc_hash::FxBuildHasher.hash_one(key)
+    }
+
+    fn key(&self, entry: u64) -> Option<JoinKey<'_>> {
+        named_as(self.ids[(entry >> 2) as usize], (entry & 3) as usize)
+    }
+
+    fn has(&self, key: &JoinKey<'_>) -> bool {
+        self.table
+            .find(Self::hash(key), |&e| self.key(e).as_ref() == Some(key))
+            .is_some()
+    }
+
+    /// Adds the keys of `ids[i]` not yet held.
+    fn add(&mut self, i: usize) {
+        for kind in 0..3 {
+            let Some(key) = named_as(self.ids[i], kind) else {
+                continue;
+            };
+            if self.has(&key) {
+                continue;
+            }
+            let h = Self::hash(&key);
+            let entry = (i as u64) << 2 | kind as u64;
+            let ids = self.ids;
+            self.table.insert_unique(h, entry, |&e| {
+                // Only entries with a key are held.
+                named_as(ids[(e >> 2) as usize], (e & 3) as usize).map_or(0, |k| Self::hash(&k))
+            });
+        }
+    }
+
+    /// Whether some key held names `ids[i]`'s repository.
+    fn names(&self, i: usize) -> bool {
+        (0..3).any(|kind| looked_up_as(self.ids[i], kind).is_some_and(|k| self.has(&k)))
+    }
 }
 
 /// Rows of one source and, for standard input, its records of a known registry (it cannot be
@@ -498,6 +680,94 @@ mod tests {
     use super::*;
     use crate::audit::RowRepo;
     use crate::finding::Status;
+    use crate::record::RepoId;
+    use proptest::prelude::*;
+
+    /// The inventory join as first written: every key as text in a set.
+    fn unnamed_by_text(rows: &Rows, listed: &[Listed]) -> Vec<bool> {
+        let mut seen: HashSet<String> = rows.iter().flat_map(|r| r.repo.join_keys()).collect();
+        listed
+            .iter()
+            .map(|l| {
+                if l.repo.join_lookup().iter().any(|k| seen.contains(k)) {
+                    return false;
+                }
+                seen.extend(l.repo.join_keys());
+                true
+            })
+            .collect()
+    }
+
+    fn identity() -> impl Strategy<Value = RepoId> {
+        (
+            prop::option::of(prop::sample::select(vec!["444455556666", "111122223333"])),
+            prop::option::of(prop::sample::select(vec![
+                "eu-west-1",
+                "us-east-1",
+                "*",
+                "?",
+            ])),
+            prop::option::of(prop::sample::select(vec!["app", "team/app"])),
+            0..4usize,
+            any::<bool>(),
+        )
+            .prop_map(|(registry, region, name, arn, name_from_path)| {
+                let spelt = format!(
+                    "arn:aws:ecr:{}:{}:repository/{}",
+                    region.unwrap_or("eu-west-1"),
+                    registry.unwrap_or("444455556666"),
+                    name.unwrap_or("app")
+                );
+                RepoId {
+                    registry: registry.map(str::to_owned),
+                    region: region.map(str::to_owned),
+                    repository: name.map(str::to_owned),
+                    arn: match arn {
+                        0 => None,
+                        1 => Some(spelt),
+                        2 => Some(spelt.replace("arn:aws:", "arn:aws-cn:")),
+                        _ => Some("arn:aws:ecr:eu-west-1:444455556666:repository/other".into()),
+                    },
+                    name_from_path,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_inventory_join_folds_exactly_what_text_keys_fold(
+            named in prop::collection::vec(identity(), 0..6),
+            listed in prop::collection::vec(identity(), 1..10),
+        ) {
+            let mut rows = Rows::new();
+            rows.push_group(
+                named
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, repo)| Row {
+                        source: Arc::from("a.json"),
+                        record: i as u64 + 1,
+                        repo: RowRepo::compact(repo),
+                        account: Arc::from("111122223333"),
+                        status: Status::Pass,
+                        actions: None,
+                        findings: Arc::from(Vec::new()),
+                    })
+                    .collect(),
+            );
+            let listed: Vec<Listed> = listed
+                .into_iter()
+                .enumerate()
+                .map(|(i, repo)| Listed {
+                    source: Arc::from("inventory.json"),
+                    record: i as u64 + 1,
+                    shape: crate::record::Shape::DescribeRepositories,
+                    repo: RowRepo::compact(repo),
+                })
+                .collect();
+            prop_assert_eq!(unnamed(&rows, &listed), unnamed_by_text(&rows, &listed));
+        }
+    }
 
     fn rows(regions: &[Option<&str>]) -> Rows {
         let mut rows = Rows::new();
