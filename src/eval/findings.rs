@@ -40,7 +40,7 @@ pub(super) fn collect(
     if !missing.is_empty() {
         out.push(Finding::new(
             Code::ActionNotGranted,
-            format!(
+            format_args!(
                 "account {account} is not granted {}; add an Allow statement with Principal {{\"AWS\": \"{root}\"}} for {}",
                 list(&missing),
                 if missing.len() == 1 { "it" } else { "them" }
@@ -70,9 +70,9 @@ pub(super) fn collect(
                 if !denied.is_empty() {
                     out.push(Finding::at(
                         Code::ActionDenied,
-                        format!(
+                        format_args!(
                             "{} denies {} to account {account}; remove the account from this Deny or narrow it",
-                            s.label(),
+                            s.label_parts(),
                             list(&denied)
                         ),
                         s.reference(),
@@ -85,9 +85,9 @@ pub(super) fn collect(
                 if !maybe.is_empty() {
                     out.push(Finding::at(
                         Code::ConditionalDeny,
-                        format!(
+                        format_args!(
                             "{} may deny {} depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or narrow the Deny",
-                            s.label(),
+                            s.label_parts(),
                             list(&maybe),
                             undecided(v, puller)
                         ),
@@ -104,9 +104,9 @@ pub(super) fn collect(
                 if !maybe.is_empty() {
                     out.push(Finding::at(
                         Code::ConditionalAllow,
-                        format!(
+                        format_args!(
                             "{} allows {} only depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or grant the account without them",
-                            s.label(),
+                            s.label_parts(),
                             list(&maybe),
                             undecided(v, puller)
                         ),
@@ -120,9 +120,9 @@ pub(super) fn collect(
                     let named = principal::first_specific(s, puller).unwrap_or(account);
                     out.push(Finding::at(
                         Code::PrincipalNotRoot,
-                        format!(
+                        format_args!(
                             "{} names account {account} only as the specific principal {named}, which does not cover Gitpod's role session; use \"{root}\" instead",
-                            s.label()
+                            s.label_parts()
                         ),
                         s.reference(),
                     ));
@@ -148,9 +148,9 @@ pub(super) fn collect(
             };
             out.push(Finding::at(
                 Code::ResourceElement,
-                format!(
+                format_args!(
                     "{} has a {element} element, which repository policies omit and ECR has rejected; remove it",
-                    s.label()
+                    s.label_parts()
                 ),
                 s.reference(),
             ));
@@ -170,27 +170,29 @@ fn names(pick: impl Fn(usize) -> bool) -> Vec<&'static str> {
         .collect()
 }
 
-/// `a`, `a and b`, `a, b and c`.
-fn list<S: AsRef<str>>(items: &[S]) -> String {
-    let mut out = String::new();
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(if i + 1 == items.len() { " and " } else { ", " });
+/// `a`, `a and b`, `a, b and c`, written an item at a time (each action or key name a part of
+/// its own, which a message packs as a phrase: see `message`).
+fn list<T: std::fmt::Display>(items: &[T]) -> List<'_, T> {
+    List(items)
+}
+
+/// See [`list`].
+struct List<'a, T>(&'a [T]);
+
+impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(if i + 1 == self.0.len() { " and " } else { ", " })?;
+            }
+            item.fmt(f)?;
         }
-        out.push_str(item.as_ref());
+        Ok(())
     }
-    out
 }
 
 /// What leaves a statement undecided: its principal, its resource, its condition keys.
-fn undecided(v: &View<'_>, puller: &Puller) -> String {
-    let mut items: Vec<String> = Vec::new();
-    if v.principal == Tri::Unknown {
-        items.push("whether Gitpod's role is among its principals".to_owned());
-    }
-    if v.resource == Tri::Unknown {
-        items.push("whether its resource pattern matches the repository".to_owned());
-    }
+fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     // Keys named once whatever their case (a set, so that a statement of many keys stays
     // linear); the message names the first few and counts the rest.
     let mut keys: Vec<&str> = Vec::new();
@@ -200,17 +202,65 @@ fn undecided(v: &View<'_>, puller: &Puller) -> String {
             keys.push(c.key());
         }
     }
-    match keys.len() {
-        0 => {}
-        1 => items.push(format!("the condition key {}", keys[0])),
-        n if n <= NAMED => items.push(format!("the condition keys {}", list(&keys))),
-        n => {
-            let mut named: Vec<String> = keys[..NAMED].iter().map(|k| (*k).to_owned()).collect();
-            named.push(format!("{} more", n - NAMED));
-            items.push(format!("the condition keys {}", list(&named)));
-        }
+    Undecided {
+        principal: v.principal == Tri::Unknown,
+        resource: v.resource == Tri::Unknown,
+        keys,
     }
-    list(&items)
+}
+
+/// See [`undecided`]: written a part at a time, each key a part of its own.
+struct Undecided<'a> {
+    principal: bool,
+    resource: bool,
+    keys: Vec<&'a str>,
+}
+
+impl std::fmt::Display for Undecided<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        enum Item<'k> {
+            Text(&'static str),
+            Keys(&'k [&'k str]),
+        }
+        impl std::fmt::Display for Item<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Item::Text(t) => f.write_str(t),
+                    Item::Keys([one]) => {
+                        f.write_str("the condition key ")?;
+                        f.write_str(one)
+                    }
+                    Item::Keys(keys) if keys.len() <= NAMED => {
+                        f.write_str("the condition keys ")?;
+                        list(keys).fmt(f)
+                    }
+                    Item::Keys(keys) => {
+                        f.write_str("the condition keys ")?;
+                        for (i, key) in keys[..NAMED].iter().enumerate() {
+                            if i > 0 {
+                                f.write_str(", ")?;
+                            }
+                            f.write_str(key)?;
+                        }
+                        write!(f, " and {} more", keys.len() - NAMED)
+                    }
+                }
+            }
+        }
+        let mut items: Vec<Item<'_>> = Vec::with_capacity(3);
+        if self.principal {
+            items.push(Item::Text("whether Gitpod's role is among its principals"));
+        }
+        if self.resource {
+            items.push(Item::Text(
+                "whether its resource pattern matches the repository",
+            ));
+        }
+        if !self.keys.is_empty() {
+            items.push(Item::Keys(&self.keys));
+        }
+        list(&items).fmt(f)
+    }
 }
 
 /// How many items a message names before it counts the rest ("… and 39,995 more").
@@ -234,9 +284,9 @@ fn public_access(v: &View<'_>, out: &mut Vec<Finding>) {
         .unwrap_or_default();
     out.push(Finding::at(
         Code::PublicAccess,
-        format!(
+        format_args!(
             "{} allows every AWS principal (\"*\") with no condition that narrows who the principal is{wide}; name the account, or add StringEquals on aws:PrincipalOrgID or aws:PrincipalAccount with a literal value",
-            s.label()
+            s.label_parts()
         ),
         s.reference(),
     ));
@@ -258,7 +308,7 @@ fn cross_account_write(
     if excess == 0 || v.resource == Tri::False {
         return;
     }
-    let mut granted: Vec<String> = Vec::new();
+    let mut granted: Vec<Granted<'_>> = Vec::new();
     // Which accounts each Deny names as a whole, looked up once: a statement may name thousands
     // of accounts, and a Deny thousands of principals.
     let denies: Vec<(&View<'_>, DenyWho<'_>)> = views
@@ -287,17 +337,16 @@ fn cross_account_write(
         if actions == 0 {
             continue;
         }
-        let n = actions.count_ones();
         let certainly = if cond == Tri::True && v.resource == Tri::True {
             ""
         } else {
             "possibly "
         };
-        granted.push(format!(
-            "{certainly}account {other} {n} action{} ({})",
-            if n == 1 { "" } else { "s" },
-            shortened(actions)
-        ));
+        granted.push(Granted::To {
+            certainly,
+            account: other,
+            actions,
+        });
     }
     if granted.is_empty() {
         return;
@@ -306,7 +355,7 @@ fn cross_account_write(
     if more > 0 {
         // A statement may name thousands of accounts: name the first few, count the rest.
         granted.truncate(NAMED);
-        granted.push(format!("{more} more accounts"));
+        granted.push(Granted::More(more));
     }
     let owner = match owner {
         Some(o) => format!("the registry's owner {o}"),
@@ -314,9 +363,9 @@ fn cross_account_write(
     };
     out.push(Finding::at(
         Code::CrossAccountWrite,
-        format!(
+        format_args!(
             "{} grants {} beyond pulling, to {} neither the audited account {} nor {owner}; grant {} only what {} needs",
-            s.label(),
+            s.label_parts(),
             list(&granted),
             if granted.len() == 1 { "an account that is" } else { "accounts that are" },
             puller.account,
@@ -325,6 +374,38 @@ fn cross_account_write(
         ),
         s.reference(),
     ));
+}
+
+/// One item of a `cross-account-write` message, written a part at a time.
+enum Granted<'a> {
+    To {
+        certainly: &'static str,
+        account: &'a str,
+        actions: u128,
+    },
+    /// How many accounts more.
+    More(usize),
+}
+
+impl std::fmt::Display for Granted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Granted::To {
+                certainly,
+                account,
+                actions,
+            } => {
+                let n = actions.count_ones();
+                write!(
+                    f,
+                    "{certainly}account {account} {n} action{} ({})",
+                    if n == 1 { "" } else { "s" },
+                    shortened(*actions)
+                )
+            }
+            Granted::More(more) => write!(f, "{more} more accounts"),
+        }
+    }
 }
 
 /// Whom a Deny names, by account, for [`denies_every_principal_of`].
@@ -416,32 +497,42 @@ fn excess_mask() -> u128 {
     *MASK
 }
 
-/// The actions of `mask` as `ecr:` names, the first few and "N more".
-fn shortened(mask: u128) -> String {
-    let total = (0..ACTIONS.len()).filter(|i| mask & (1 << i) != 0).count();
-    let shown = total.min(EXCESS_SHOWN);
-    let parts = shown + usize::from(total > EXCESS_SHOWN);
-    let mut out = String::with_capacity(parts * 32);
-    let names = ACTIONS
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| mask & (1 << i) != 0)
-        .map(|(_, a)| a.name)
-        .take(shown);
-    for (i, name) in names.enumerate() {
-        if i > 0 {
-            out.push_str(if i + 1 == parts { " and " } else { ", " });
+/// The actions of `mask` as `ecr:` names, the first few and "N more", written a part at a time
+/// (each action's name a part of its own).
+fn shortened(mask: u128) -> Shortened {
+    Shortened(mask)
+}
+
+/// See [`shortened`].
+struct Shortened(u128);
+
+impl std::fmt::Display for Shortened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mask = self.0;
+        let total = (0..ACTIONS.len()).filter(|i| mask & (1 << i) != 0).count();
+        let shown = total.min(EXCESS_SHOWN);
+        let parts = shown + usize::from(total > EXCESS_SHOWN);
+        let names = ACTIONS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, a)| a.name)
+            .take(shown);
+        for (i, name) in names.enumerate() {
+            if i > 0 {
+                f.write_str(if i + 1 == parts { " and " } else { ", " })?;
+            }
+            f.write_str(catalog::SERVICE)?;
+            f.write_str(":")?;
+            f.write_str(name)?;
         }
-        out.push_str(catalog::SERVICE);
-        out.push(':');
-        out.push_str(name);
+        if total > EXCESS_SHOWN {
+            f.write_str(if shown > 0 { " and " } else { "" })?;
+            write!(f, "{}", total - EXCESS_SHOWN)?;
+            f.write_str(" more")?;
+        }
+        Ok(())
     }
-    if total > EXCESS_SHOWN {
-        out.push_str(if shown > 0 { " and " } else { "" });
-        out.push_str(&(total - EXCESS_SHOWN).to_string());
-        out.push_str(" more");
-    }
-    out
 }
 
 /// Write, Permissions management and Tagging actions granted to the account by an Allow.
@@ -459,9 +550,9 @@ fn excess_access(v: &View<'_>, account: &str, denied_mask: u128, out: &mut Vec<F
     };
     out.push(Finding::at(
         Code::ExcessAccess,
-        format!(
+        format_args!(
             "{} {certainly}grants account {account} {n} action{} beyond pulling ({}); grant only {}",
-            s.label(),
+            s.label_parts(),
             if n == 1 { "" } else { "s" },
             shortened(excess),
             list(&catalog::REQUIRED)
@@ -493,9 +584,9 @@ fn unknown_actions(v: &View<'_>, out: &mut Vec<Finding>) {
         .collect();
     out.push(Finding::at(
         Code::UnknownAction,
-        format!(
+        format_args!(
             "{}: {}; fix or remove {}",
-            s.label(),
+            s.label_parts(),
             list(&items),
             if items.len() == 1 { "it" } else { "them" }
         ),
@@ -519,7 +610,7 @@ mod tests {
         if names.len() > EXCESS_SHOWN {
             shown.push(format!("{} more", names.len() - EXCESS_SHOWN));
         }
-        list(&shown)
+        list(&shown).to_string()
     }
 
     #[test]
@@ -536,15 +627,19 @@ mod tests {
             all,
             all & !1,
         ] {
-            assert_eq!(shortened(mask), reference(mask), "{mask:b}");
+            assert_eq!(shortened(mask).to_string(), reference(mask), "{mask:b}");
         }
         assert_eq!(
-            shortened(0b111),
+            shortened(0b111).to_string(),
             format!(
                 "ecr:{}, ecr:{} and ecr:{}",
                 ACTIONS[0].name, ACTIONS[1].name, ACTIONS[2].name
             )
         );
-        assert!(shortened(all).ends_with(&format!(" and {} more", ACTIONS.len() - 4)));
+        assert!(
+            shortened(all)
+                .to_string()
+                .ends_with(&format!(" and {} more", ACTIONS.len() - 4))
+        );
     }
 }

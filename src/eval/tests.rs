@@ -1797,3 +1797,44 @@ fn many_principals_cost_grows_linearly_and_the_message_counts_the_rest() {
         "4x the accounts took {large} steps, 1x {small}"
     );
 }
+
+#[test]
+fn an_undecided_message_names_the_first_keys_and_counts_the_rest() {
+    // Ten unknown keys (plus one known one, which is not named), a principal of the account
+    // that may not be Gitpod's role: every part of the message, written a part at a time.
+    let keys: Vec<String> = (0..10)
+        .map(|i| format!(r#""aws:PrincipalTag/k{i}": "v""#))
+        .collect();
+    let text = policy(&[allow(
+        r#""*""#,
+        &format!(
+            r#", "Condition": {{"StringEquals": {{{}, "aws:PrincipalAccount": "111122223333"}}}}"#,
+            keys.join(", ")
+        ),
+    )]);
+    let j = run(&text);
+    let f = finding(&j, Code::ConditionalAllow);
+    let named: Vec<String> = (0..8).map(|i| format!("aws:PrincipalTag/k{i}")).collect();
+    assert_eq!(
+        f.message.text(),
+        format!(
+            "statement 0 (Sid \"Pull\") allows ecr:BatchCheckLayerAvailability, ecr:BatchGetImage and \
+             ecr:GetDownloadUrlForLayer only depending on the condition keys {} and 2 more, which \
+             cannot be decided offline; pass the facts with --context KEY=VALUE or grant the \
+             account without them",
+            named.join(", ")
+        )
+    );
+    // One key: singular.
+    let one = run(&policy(&[allow(
+        r#""*""#,
+        r#", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}"#,
+    )]));
+    assert!(
+        finding(&one, Code::ConditionalAllow)
+            .message
+            .contains("only depending on the condition key aws:PrincipalOrgID, which"),
+        "{:?}",
+        one.findings
+    );
+}

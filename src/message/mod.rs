@@ -21,12 +21,24 @@ const FIRST: u8 = 0xF8;
 /// How many phrases two bytes can name.
 const MAX_PHRASES: usize = (0x100 - FIRST as usize) * 256;
 
-/// The phrases and, for each first two bytes, the phrases that start with them, longest first.
+/// The phrases and, for each first four bytes, the phrases that start with them, longest
+/// first (every phrase has four bytes or more).
 struct Table {
     phrases: Vec<&'static str>,
-    /// Indexed by the first two bytes of a phrase: the range of `order` holding its phrases.
-    starts: Box<[(u32, u32)]>,
+    /// The first four bytes of a phrase → the range of `order` holding its phrases.
+    starts: rustc_hash::FxHashMap<u32, (u16, u16)>,
     order: Vec<u16>,
+    /// Bit `b[0] << 8 | b[1]` is set when some phrase starts with the bytes `b`: most places
+    /// are passed over by this test alone.
+    pairs: Box<[u64; 1024]>,
+    /// Each phrase → its index: the fixed parts of a message written with `format_args!` are
+    /// whole phrases, found by one lookup each (see [`Packer`]).
+    whole: rustc_hash::FxHashMap<&'static str, u16>,
+}
+
+/// The first four bytes of `b`, as one number.
+fn prefix(b: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
 }
 
 fn table() -> &'static Table {
@@ -34,29 +46,36 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut phrases: Vec<&'static str> = phrases::PHRASES.to_vec();
         phrases.extend(crate::catalog::REQUIRED);
+        phrases.extend(crate::catalog::ACTIONS.iter().map(|a| a.name));
         phrases.extend(crate::eval::keys::GLOBAL_KEYS.iter().copied());
-        phrases.retain(|p| p.len() >= 3);
+        phrases.retain(|p| p.len() >= 4);
         let mut seen = std::collections::HashSet::new();
         phrases.retain(|p| seen.insert(*p));
         phrases.truncate(MAX_PHRASES);
+        let key = |i: u16| prefix(phrases[usize::from(i)].as_bytes()).unwrap_or_default();
         let mut order: Vec<u16> = (0..phrases.len() as u16).collect();
-        let key = |p: &str| usize::from(p.as_bytes()[0]) << 8 | usize::from(p.as_bytes()[1]);
-        order.sort_by_key(|&i| {
-            let p = phrases[usize::from(i)];
-            (key(p), std::cmp::Reverse(p.len()))
-        });
-        let mut starts = vec![(0u32, 0u32); 1 << 16].into_boxed_slice();
+        order.sort_by_key(|&i| (key(i), std::cmp::Reverse(phrases[usize::from(i)].len())));
+        let mut starts = rustc_hash::FxHashMap::default();
         for (pos, &i) in order.iter().enumerate() {
-            let k = key(phrases[usize::from(i)]);
-            if starts[k].1 == 0 {
-                starts[k].0 = pos as u32;
-            }
-            starts[k].1 += 1;
+            let range = starts.entry(key(i)).or_insert((pos as u16, 0));
+            range.1 += 1;
         }
+        let mut pairs = Box::new([0u64; 1024]);
+        for p in &phrases {
+            let pair = usize::from(p.as_bytes()[0]) << 8 | usize::from(p.as_bytes()[1]);
+            pairs[pair >> 6] |= 1 << (pair & 63);
+        }
+        let whole = phrases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, i as u16))
+            .collect();
         Table {
             phrases,
             starts,
             order,
+            pairs,
+            whole,
         }
     })
 }
@@ -115,28 +134,84 @@ impl Message {
 /// `text` with each known phrase replaced by its two-byte code: at each place the longest phrase
 /// that starts there, else the byte as it is.
 fn pack(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 2 + 8);
+    pack_into(text, &mut out);
+    out
+}
+
+/// [`pack`], appending to `out`.
+fn pack_into(text: &str, out: &mut Vec<u8>) {
     let table = table();
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 2 + 8);
     let mut i = 0;
     while i < bytes.len() {
-        if i + 1 < bytes.len() {
-            let k = usize::from(bytes[i]) << 8 | usize::from(bytes[i + 1]);
-            let (start, n) = table.starts[k];
-            let found = table.order[start as usize..(start + n) as usize]
-                .iter()
-                .find(|&&p| bytes[i..].starts_with(table.phrases[usize::from(p)].as_bytes()));
-            if let Some(&p) = found {
+        let pair = usize::from(bytes[i]) << 8 | usize::from(bytes.get(i + 1).copied().unwrap_or(0));
+        let found = (table.pairs[pair >> 6] & 1 << (pair & 63) != 0)
+            .then(|| prefix(&bytes[i..]))
+            .flatten()
+            .and_then(|k| table.starts.get(&k))
+            .and_then(|&(start, n)| {
+                table.order[usize::from(start)..usize::from(start + n)]
+                    .iter()
+                    .find(|&&p| bytes[i..].starts_with(table.phrases[usize::from(p)].as_bytes()))
+            });
+        match found {
+            Some(&p) => {
                 out.push(FIRST + (p >> 8) as u8);
                 out.push(p as u8);
                 i += table.phrases[usize::from(p)].len();
-                continue;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
             }
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    out
+}
+
+/// Packs a message as `format_args!` writes it, a part at a time: a fixed part of the format
+/// string that is a phrase becomes its code by one lookup, a short part (a number, a name) is
+/// kept as it is, and a long one is packed like any text. The same text written another way
+/// may pack to other bytes (equality of messages is of their packed bytes: what sharing them
+/// needs), but always unpacks to itself.
+struct Packer {
+    out: Vec<u8>,
+}
+
+/// Parts shorter than this are kept as they are unless they are a phrase.
+const SHORT: usize = 16;
+
+impl fmt::Write for Packer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if s.len() >= 4 {
+            let table = table();
+            if let Some(&p) = table.whole.get(s) {
+                self.out.push(FIRST + (p >> 8) as u8);
+                self.out.push(p as u8);
+                return Ok(());
+            }
+            if s.len() >= SHORT {
+                pack_into(s, &mut self.out);
+                return Ok(());
+            }
+        }
+        self.out.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl From<fmt::Arguments<'_>> for Message {
+    fn from(args: fmt::Arguments<'_>) -> Message {
+        if let Some(text) = args.as_str() {
+            return Message::new(text);
+        }
+        let mut packer = Packer {
+            out: Vec::with_capacity(64),
+        };
+        // Writing to a vector cannot fail, and no argument's Display fails.
+        let _ = fmt::write(&mut packer, args);
+        Message(packer.out.into())
+    }
 }
 
 impl From<&str> for Message {
@@ -259,6 +334,43 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_message_written_in_parts_packs_its_fixed_parts_and_reads_the_same() {
+        let (label, account, owner) = ("statement 1", "100000000007", "444455556666");
+        // The fixed parts of the cross-account-write message (eval/findings.rs).
+        let text = format!(
+            "{label} grants account {account} beyond pulling, to an account that is neither \
+             the audited account 111122223333 nor the registry's owner {owner}; grant it only \
+             what it needs"
+        );
+        let m = Message::from(format_args!(
+            "{} grants {} beyond pulling, to {} neither the audited account {} nor {}; grant {} only what {} needs",
+            label,
+            format_args!("account {account}"),
+            "an account that is",
+            "111122223333",
+            format_args!("the registry's owner {owner}"),
+            "it",
+            "it"
+        ));
+        assert_eq!(m.text(), text);
+        assert!(
+            m.packed().len() * 2 < text.len(),
+            "{} bytes",
+            m.packed().len()
+        );
+        // A literal alone, and a long part the table does not hold, read back the same.
+        assert_eq!(
+            Message::from(format_args!("plain words")).text(),
+            "plain words"
+        );
+        let long = "x".repeat(40) + "ecr:BatchGetImage";
+        assert_eq!(
+            Message::from(format_args!("{long}: {}", 1)).text(),
+            format!("{long}: 1")
+        );
+    }
+
     fn phrase_soup() -> impl Strategy<Value = String> {
         let n = table().phrases.len();
         proptest::collection::vec(
@@ -273,6 +385,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_text_written_in_parts_round_trips(a in phrase_soup(), b in phrase_soup(), n in any::<u32>()) {
+            let m = Message::from(format_args!("{a}{n}{b}: {}", a.len()));
+            prop_assert_eq!(m.text(), format!("{a}{n}{b}: {}", a.len()));
+        }
+
         #[test]
         fn any_text_round_trips(text in phrase_soup()) {
             let m = Message::new(&text);

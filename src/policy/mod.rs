@@ -324,6 +324,12 @@ impl Statement {
         }
     }
 
+    /// [`Statement::label`], written a part at a time (for messages packed as they are written,
+    /// see `message`).
+    pub fn label_parts(&self) -> impl std::fmt::Display + '_ {
+        Label(self)
+    }
+
     /// Whether the statement comes from the registry policy (its `index` is then its position
     /// in the registry policy).
     pub fn is_registry(&self) -> bool {
@@ -331,15 +337,41 @@ impl Statement {
     }
 }
 
+/// [`Statement::label_parts`]: the same text as [`label`], in parts.
+struct Label<'a>(&'a Statement);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        if s.registry {
+            f.write_str("registry policy ")?;
+        }
+        f.write_str("statement ")?;
+        write!(f, "{}", s.index)?;
+        match s.body.sid.as_deref() {
+            Some(sid) if plain_sid(sid) => {
+                f.write_str(" (Sid \"")?;
+                f.write_str(sid)?;
+                f.write_str("\")")
+            }
+            Some(sid) => write!(f, " (Sid {sid:?})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A Sid of plain printable ASCII without quote or backslash, which `{:?}` would not escape.
+fn plain_sid(s: &str) -> bool {
+    s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+}
+
 /// How messages name a statement: its 0-based index (as in `StatementRef`) and `Sid`.
 pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
     match sid {
         // `{:?}` quotes as Rust does; a Sid of plain printable ASCII (IAM allows only
         // letters and digits) needs no escape, so it is quoted directly, the same text.
-        Some(s)
-            if s.bytes()
-                .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') =>
-        {
+        Some(s) if plain_sid(s) => {
             format!("statement {index} (Sid \"{s}\")")
         }
         Some(s) => format!("statement {index} (Sid {s:?})"),

@@ -803,3 +803,20 @@ fn a_label_quotes_the_sid_as_debug_does() {
     }
     assert_eq!(super::label(0, None), "statement 0");
 }
+
+#[test]
+fn a_statements_label_in_parts_is_its_label() {
+    for sid in [
+        r#""Sid": "Pull", "#,
+        r#""Sid": "with \"quote\" and \\ é", "#,
+        r#""Sid": "", "#,
+        "",
+    ] {
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{{sid}"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}}]}}"#
+        );
+        let p = parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let s = &p.statements()[0];
+        assert_eq!(s.label_parts().to_string(), s.label(), "{sid}");
+    }
+}
