@@ -119,7 +119,7 @@ impl Message {
             let plain = rest.iter().position(|&b| b >= FIRST).unwrap_or(rest.len());
             if plain > 0 {
                 // A plain run lies between phrases, which start and end on character bounds.
-                f(&String::from_utf8_lossy(&rest[..plain]));
+                f(std::str::from_utf8(&rest[..plain]).unwrap_or("\u{FFFD}"));
                 rest = &rest[plain..];
                 continue;
             }

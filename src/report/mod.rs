@@ -209,6 +209,9 @@ pub(crate) fn what_to_do(r: &Row) -> String {
         .iter()
         .filter(|f| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none())
         .collect();
+    if findings.len() <= 1 {
+        return r.detail();
+    }
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
     let mut messages: Vec<String> = Vec::with_capacity(findings.len());
     for f in findings {
