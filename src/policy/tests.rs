@@ -799,3 +799,39 @@ fn a_label_quotes_the_sid_as_debug_does() {
     }
     assert_eq!(super::label(0, None), "statement 0");
 }
+
+/// Strings without an escape are borrowed from the text, those with one are decoded: both read
+/// the same, in every element, whether the statement is known or not.
+#[test]
+fn escaped_and_plain_strings_read_the_same() {
+    let plain = statement(
+        r#"{"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:role/ci"]}, "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": ["vpce-1", 7, true]}}}"#,
+    );
+    let escaped = statement(
+        r#"{"Sid": "P\u0075ll", "Effect": "Al\u006cow", "Principal": {"A\u0057S": ["111122223333", "arn:aws:iam::111122223333:role\/ci"]}, "Action": ["ecr:BatchGet\u0049mage", "ecr:GetDownloadUrlForLayer"], "Resource": "\u002a", "Condition": {"String\u0045quals": {"aws:Source\u0056pce": ["vpce-\u0031", 7, true]}}}"#,
+    );
+    for round in 0..2 {
+        assert_eq!(parse(&escaped), parse(&plain), "round {round}");
+        assert_eq!(validate::parse_whole(&escaped), parse(&plain));
+    }
+    // And the messages of an invalid list name the same items either way.
+    let bad = |action: &str| {
+        errors(&statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": {{"AWS": ["1", "x*"]}}, "Action": [{action}, 3, null]}}"#
+        )))
+    };
+    let plain = bad(r#""ecr:BatchGetImage""#);
+    assert_eq!(bad(r#""ecr:BatchGet\u0049mage""#), plain);
+    let messages: Vec<String> = plain.iter().map(|f| f.message.to_string()).collect();
+    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert!(
+        messages[0].contains(r#"Principal.AWS "1" has 1 digits"#),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[1].contains(r#"Principal.AWS "x*" has a wildcard"#),
+        "{messages:#?}"
+    );
+    assert!(messages[2].ends_with("Action item 1 must be a string, found a number"));
+    assert!(messages[3].ends_with("Action item 2 must be a string, found null"));
+}
