@@ -262,7 +262,7 @@ pub struct Items {
 }
 
 impl Items {
-    fn one(s: String) -> Items {
+    pub(super) fn one(s: String) -> Items {
         Items {
             strings: vec![s],
             wrong: Vec::new(),
@@ -433,7 +433,12 @@ impl<'de> Deserialize<'de> for Key {
 
 /// Stores a field's value, remembering a key given twice (JSON leaves the meaning open; IAM
 /// reads one of them, so the document is ambiguous).
-fn set<T>(slot: &mut Option<T>, value: T, duplicates: &mut Vec<&'static str>, key: &'static str) {
+pub(super) fn set<T>(
+    slot: &mut Option<T>,
+    value: T,
+    duplicates: &mut Vec<&'static str>,
+    key: &'static str,
+) {
     if slot.is_some() {
         duplicates.push(key);
     }
@@ -523,7 +528,7 @@ impl<'de> Loose<'de> for StatementSlot<'de> {
 }
 
 /// One statement, every element optional and possibly of the wrong type.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RawStatement<'de> {
     pub sid: Option<Text<'de>>,
     pub effect: Option<Text<'de>>,

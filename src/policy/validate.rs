@@ -409,7 +409,7 @@ impl Validator {
                     let before = self.errors.len();
                     for v in &values {
                         // IAM allows "*" on its own, never inside an ARN.
-                        if v != "*" && v.contains(['*', '?']) {
+                        if v != "*" && has_wildcard(v) {
                             self.error(
                                 at,
                                 format_args!(
@@ -577,16 +577,45 @@ fn typed(family: Family, text: &str) -> Typed {
     read.unwrap_or(Typed::Invalid)
 }
 
+/// Whether a pattern has a wildcard (`*` or `?`; bytes, not chars: both are ASCII, which no
+/// byte of a multi-byte UTF-8 character equals).
+fn has_wildcard(s: &str) -> bool {
+    s.bytes().any(|b| b == b'*' || b == b'?')
+}
+
+/// The first `:` of `s` splits it (a byte search: cheaper than `split_once` on the short
+/// parts of an ARN or an action).
+fn split_colon(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == b':')?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// The catalog actions one pattern matches (full `ecr:Name`, case-insensitively: IAM action
-/// names are).
+/// names are). Exports repeat the same few patterns (`ecr:BatchGetImage`, `ecr:*`) millions of
+/// times, in statements that differ elsewhere: each pattern's mask is remembered per worker
+/// thread, so no lock is shared.
 fn pattern_mask(pattern: &str) -> u128 {
     if pattern == "*" {
         return all_actions();
     }
-    if !pattern.contains(['*', '?']) {
+    PATTERN_MASKS.with_borrow_mut(|cache| {
+        if let Some(&mask) = cache.get(pattern) {
+            return mask;
+        }
+        let mask = match_mask(pattern);
+        if cache.len() >= PATTERN_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), mask);
+        mask
+    })
+}
+
+/// [`pattern_mask`] without the cache.
+fn match_mask(pattern: &str) -> u128 {
+    if !has_wildcard(pattern) {
         // Most patterns name one action: look it up instead of matching all of them.
-        return pattern
-            .split_once(':')
+        return split_colon(pattern)
             .filter(|(service, _)| service.eq_ignore_ascii_case(catalog::SERVICE))
             .and_then(|(_, name)| {
                 ACTIONS
@@ -595,38 +624,27 @@ fn pattern_mask(pattern: &str) -> u128 {
             })
             .map_or(0, |i| 1 << i);
     }
-    if let Some((service, _)) = pattern.split_once(':')
-        && !service.contains(['*', '?'])
+    if let Some((service, _)) = split_colon(pattern)
+        && !has_wildcard(service)
         && !service.eq_ignore_ascii_case(catalog::SERVICE)
     {
         // Another service: no need to try every ECR action.
         return 0;
     }
-    // Exports repeat the same few wildcard patterns (`ecr:*`, `ecr:BatchGet*`) millions of
-    // times: remember each pattern's mask per worker thread, so no lock is shared.
-    WILDCARD_MASKS.with_borrow_mut(|cache| {
-        if let Some(&mask) = cache.get(pattern) {
-            return mask;
+    let mut mask = 0;
+    for (i, full) in FULL_NAMES.iter().enumerate() {
+        if glob::matches(pattern, full, true) {
+            mask |= 1 << i;
         }
-        let mut mask = 0;
-        for (i, full) in FULL_NAMES.iter().enumerate() {
-            if glob::matches(pattern, full, true) {
-                mask |= 1 << i;
-            }
-        }
-        if cache.len() >= WILDCARD_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(pattern.to_owned(), mask);
-        mask
-    })
+    }
+    mask
 }
 
-/// Bounds the per-thread cache of wildcard patterns, whatever the input holds.
-const WILDCARD_CACHE_LIMIT: usize = 4096;
+/// Bounds the per-thread cache of patterns, whatever the input holds.
+const PATTERN_CACHE_LIMIT: usize = 4096;
 
 thread_local! {
-    static WILDCARD_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
+    static PATTERN_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
         std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
@@ -669,7 +687,7 @@ fn unknown_action(pattern: &str) -> UnknownAction {
         None => ("", pattern),
     };
     let not_ecr = !glob::matches(service, catalog::SERVICE, true);
-    let suggestion = if pattern.contains(['*', '?']) {
+    let suggestion = if has_wildcard(pattern) {
         None
     } else {
         let lower = name.to_ascii_lowercase();
@@ -752,6 +770,7 @@ mod known {
     use serde::{Deserialize, Deserializer};
     use serde_json::value::RawValue;
 
+    use super::super::plain;
     use super::super::raw::LoneStatement;
     use super::super::{Policy, Statement, StatementBody, Version};
     use super::Validator;
@@ -999,9 +1018,14 @@ mod known {
         // validates nests at most four levels (`Condition` → operator → key → values); anything
         // deeper is a value of the wrong type or under an unknown key, an error that sends the
         // whole document the long way, which measures depth from the document.
-        let LoneStatement(raw) = serde_json::from_str::<LoneStatement>(text).ok()?;
+        // The common shape by hand; anything else (an escape, a number, a problem) as
+        // serde_json reads it.
+        let raw = match plain::statement(text) {
+            Some(raw) => raw,
+            None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
+        };
         let mut v = Validator::default();
-        let statement = v.statement(0, raw?)?;
+        let statement = v.statement(0, raw)?;
         if !v.errors.is_empty() {
             return None;
         }
@@ -1053,14 +1077,13 @@ fn aws_principal(v: &str) -> Result<(), String> {
     let Some(rest) = v.strip_prefix("arn:") else {
         return Err("is not an account id, an ARN or an IAM unique id".to_owned());
     };
-    let mut parts = rest.splitn(5, ':');
-    let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let parts = split_colon(rest).and_then(|(partition, rest)| {
+        let (service, rest) = split_colon(rest)?;
+        let (region, rest) = split_colon(rest)?;
+        let (account, resource) = split_colon(rest)?;
+        Some((partition, service, region, account, resource))
+    });
+    let Some((partition, service, region, account, resource)) = parts else {
         return Err(
             "is not an ARN of six parts (arn:partition:service:region:account:resource)".to_owned(),
         );
@@ -1123,4 +1146,39 @@ fn is_unique_id(v: &str) -> bool {
         && PREFIXES.iter().any(|p| v.starts_with(p))
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::{match_mask, pattern_mask};
+
+    /// The per-thread cache of pattern masks gives what matching gives, the first time and
+    /// every later time, whatever the case of the pattern.
+    #[test]
+    fn remembered_pattern_masks_are_the_masks() {
+        let patterns = [
+            "ecr:BatchGetImage",
+            "ECR:batchgetimage",
+            "ecr:BatchGet*",
+            "ecr:*",
+            "ecr:Get?ownloadUrlForLayer",
+            "s3:GetObject",
+            "s3:*",
+            "BatchGetImage",
+            "ecr:NoSuchAction",
+            "*:BatchGetImage",
+            "ecr:é*",
+        ];
+        assert_ne!(match_mask("ecr:BatchGetImage"), 0);
+        assert_eq!(match_mask("s3:GetObject"), 0);
+        for round in 0..3 {
+            for p in patterns {
+                assert_eq!(pattern_mask(p), match_mask(p), "round {round}: {p}");
+            }
+        }
+        assert_eq!(
+            pattern_mask("ECR:batchgetimage"),
+            pattern_mask("ecr:BatchGetImage")
+        );
+    }
 }
