@@ -147,7 +147,7 @@ impl<'a> Reader<'a> {
 /// How many bytes at the start of `b` are neither `"`, `\\` nor a control character: eight at a
 /// time (a statement's strings are tens of bytes; a byte loop costs several instructions a
 /// byte), then one at a time from the word that holds the first such byte.
-fn plain_len(b: &[u8]) -> usize {
+pub(super) fn plain_len(b: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES * 0x80;
     // Whether a byte of `x` is below `n` (n <= 0x80): exact for "any", which is all it is
