@@ -146,24 +146,25 @@ impl<'a> Reader<'a> {
 
 /// How many bytes at the start of `b` are neither `"`, `\\` nor a control character: eight at a
 /// time (a statement's strings are tens of bytes; a byte loop costs several instructions a
-/// byte), then one at a time from the word that holds the first such byte.
+/// byte), the last few one by one.
 pub(super) fn plain_len(b: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES * 0x80;
-    // Whether a byte of `x` is below `n` (n <= 0x80): exact for "any", which is all it is
-    // asked (the bit-twiddling hack "hasless").
+    // The high bit of each byte of `x` below `n` (n <= 0x80), and maybe of bytes above the
+    // first such byte (a borrow runs upwards), never below it: the lowest bit set is exact (the
+    // bit-twiddling hack "hasless").
     fn below(x: u64, n: u8) -> u64 {
         x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
     }
     let mut i = 0;
     while let Some(word) = b[i..].first_chunk::<8>() {
-        let x = u64::from_ne_bytes(*word);
-        if below(x ^ (ONES * u64::from(b'"')), 1)
+        // Little-endian: the first byte is the lowest.
+        let x = u64::from_le_bytes(*word);
+        let found = below(x ^ (ONES * u64::from(b'"')), 1)
             | below(x ^ (ONES * u64::from(b'\\')), 1)
-            | below(x, 0x20)
-            != 0
-        {
-            break;
+            | below(x, 0x20);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -254,6 +255,23 @@ mod tests {
                     assert_eq!(plain_len(&b), naive(&b), "{b:?}");
                 }
             }
+        }
+        // Many special bytes, in every order: a pseudo-random walk over bytes near the
+        // borders (0x1f/0x20, '"' and '\\' and their neighbours, 0x7f/0x80, 0xff).
+        let alphabet = [
+            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'#', b'[', b'\\', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+            b'a',
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (k * 2 % 60)) as usize ^ k) % alphabet.len()])
+                .collect();
+            assert_eq!(plain_len(&b), naive(&b), "{b:?}");
         }
     }
 }
