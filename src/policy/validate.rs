@@ -718,13 +718,15 @@ fn unknown_action(pattern: &str) -> UnknownAction {
 /// thousands of condition keys).
 fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a str> {
     const FEW: usize = 8;
-    let mut seen: Vec<&str> = Vec::new();
+    // The first few on the stack: most objects have one or two keys.
+    let mut seen: [&str; FEW] = [""; FEW];
+    let mut count = 0;
     let mut set: rustc_hash::FxHashSet<Cow<'a, str>> = rustc_hash::FxHashSet::default();
     for n in names {
         #[cfg(test)]
         super::steps::add(1);
-        if seen.len() < FEW {
-            if seen.iter().any(|s| {
+        if count < FEW {
+            if seen[..count].iter().any(|s| {
                 if fold {
                     s.eq_ignore_ascii_case(n)
                 } else {
@@ -733,7 +735,8 @@ fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a
             }) {
                 return Some(n);
             }
-            seen.push(n);
+            seen[count] = n;
+            count += 1;
             continue;
         }
         if set.is_empty() {
