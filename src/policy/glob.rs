@@ -22,7 +22,6 @@ pub enum Extension {
 struct Positions {
     inline: [u64; 4],
     heap: Vec<u64>,
-    len: usize,
 }
 
 impl Positions {
@@ -35,7 +34,6 @@ impl Positions {
             } else {
                 Vec::new()
             },
-            len,
         }
     }
 
@@ -71,8 +69,20 @@ impl Positions {
         self.words().iter().all(|w| *w == 0)
     }
 
+    /// The positions in increasing order, found by their bits (a loop over every position of
+    /// the pattern for every character of the text cost the most of deciding a prefix).
     fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..=self.len).filter(|i| self.contains(*i))
+        self.words().iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some(w * 64 + bit)
+            })
+        })
     }
 }
 

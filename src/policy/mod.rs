@@ -3,6 +3,7 @@
 
 pub mod glob;
 pub mod operator;
+mod plain;
 mod raw;
 mod validate;
 pub mod value;

@@ -2,7 +2,13 @@
 //! and records what it found, so that validation can report every problem of a document, with
 //! its place, instead of stopping at serde's first type error. One-or-many fields have
 //! hand-written visitors (no untagged enums: they buffer the input and give vague errors).
+//!
+//! Read from a `&str`, a string without escapes is borrowed from the text (serde_json hands it
+//! over as `visit_borrowed_str`), so an element that validation only compares (`Effect`, the
+//! `AWS` of a principal, a condition operator) costs no allocation; a string the model keeps (an
+//! action, an ARN, a condition value) is made a `String` once, here, and validation moves it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -81,12 +87,13 @@ impl<'de> Deserialize<'de> for Skip {
 
 /// A value that may be of the wrong JSON type. Each loose type says what it makes of each JSON
 /// type; anything it does not take becomes `wrong(type)` and is skipped.
-trait Loose: Sized {
+trait Loose<'de>: Sized {
     const EXPECTING: &'static str;
 
     fn wrong(found: JsonType) -> Self;
 
-    fn from_str(_s: &str) -> Self {
+    /// A string: borrowed from the text when it has no escape.
+    fn from_str(_s: Cow<'de, str>) -> Self {
         Self::wrong(JsonType::String)
     }
 
@@ -94,12 +101,12 @@ trait Loose: Sized {
         Self::wrong(found)
     }
 
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
         while seq.next_element::<Skip>()?.is_some() {}
         Ok(Self::wrong(JsonType::Array))
     }
 
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         while map.next_entry::<Skip, Skip>()?.is_some() {}
         Ok(Self::wrong(JsonType::Object))
     }
@@ -107,15 +114,23 @@ trait Loose: Sized {
 
 struct LooseVisitor<T>(PhantomData<T>);
 
-impl<'de, T: Loose> Visitor<'de> for LooseVisitor<T> {
+impl<'de, T: Loose<'de>> Visitor<'de> for LooseVisitor<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(T::EXPECTING)
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<T, E> {
+        Ok(T::from_str(Cow::Borrowed(v)))
+    }
+
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        Ok(T::from_str(v))
+        Ok(T::from_str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<T, E> {
+        Ok(T::from_str(Cow::Owned(v)))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
@@ -152,10 +167,10 @@ impl<'de, T: Loose> Visitor<'de> for LooseVisitor<T> {
 }
 
 macro_rules! loose_deserialize {
-    ($($t:ty),*) => {$(
-        impl<'de> Deserialize<'de> for $t {
+    ($($t:ident),*) => {$(
+        impl<'de> Deserialize<'de> for $t<'de> {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_any(LooseVisitor::<$t>(PhantomData))
+                d.deserialize_any(LooseVisitor::<$t<'de>>(PhantomData))
             }
         }
     )*};
@@ -164,102 +179,206 @@ macro_rules! loose_deserialize {
 loose_deserialize!(
     Document,
     Text,
-    CondText,
-    Strings,
-    CondValues,
     Statements,
     StatementSlot,
+    LoneStatement,
     RawPrincipal,
     RawConditionBlock,
     RawOperatorBody
 );
 
-/// A string field (`Version`, `Sid`, `Effect`, one action, …).
+/// A string field (`Version`, `Sid`, `Effect`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Text {
-    Str(String),
+pub enum Text<'de> {
+    Str(Cow<'de, str>),
     Wrong(JsonType),
 }
 
-impl Loose for Text {
+impl<'de> Loose<'de> for Text<'de> {
     const EXPECTING: &'static str = "a string";
     fn wrong(found: JsonType) -> Self {
         Text::Wrong(found)
     }
-    fn from_str(s: &str) -> Self {
-        Text::Str(s.to_owned())
+    fn from_str(s: Cow<'de, str>) -> Self {
+        Text::Str(s)
     }
 }
 
-/// One condition value: IAM takes strings, numbers and booleans, normalised to strings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CondText {
+/// One item of a list: kept as the model will hold it when it is a string.
+enum Item {
     Str(String),
     Wrong(JsonType),
 }
 
-impl Loose for CondText {
+impl<'de> Loose<'de> for Item {
+    const EXPECTING: &'static str = "a string";
+    fn wrong(found: JsonType) -> Self {
+        Item::Wrong(found)
+    }
+    fn from_str(s: Cow<'de, str>) -> Self {
+        Item::Str(s.into_owned())
+    }
+}
+
+/// One condition value: IAM takes strings, numbers and booleans, normalised to strings.
+enum CondItem {
+    Str(String),
+    Wrong(JsonType),
+}
+
+impl<'de> Loose<'de> for CondItem {
     const EXPECTING: &'static str = "a string, number or boolean";
     fn wrong(found: JsonType) -> Self {
-        CondText::Wrong(found)
+        CondItem::Wrong(found)
     }
-    fn from_str(s: &str) -> Self {
-        CondText::Str(s.to_owned())
+    fn from_str(s: Cow<'de, str>) -> Self {
+        CondItem::Str(s.into_owned())
     }
     fn from_scalar(_found: JsonType, text: String) -> Self {
-        CondText::Str(text)
+        CondItem::Str(text)
+    }
+}
+
+macro_rules! loose_item {
+    ($($t:ident),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(LooseVisitor::<$t>(PhantomData))
+            }
+        }
+    )*};
+}
+
+loose_item!(Item, CondItem, Strings, CondValues);
+
+/// The items of a one-or-many list, read as the model holds them: its strings (in order), and
+/// the place and type of every item that is not one (validation reports them; the list is then
+/// unusable). A list of strings only — the common case — is one `Vec` that validation moves into
+/// the model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Items {
+    pub strings: Vec<String>,
+    pub wrong: Vec<(usize, JsonType)>,
+}
+
+impl Items {
+    pub(super) fn one(s: String) -> Items {
+        Items {
+            strings: vec![s],
+            wrong: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty() && self.wrong.is_empty()
+    }
+
+    /// Reads the elements of an array, `read` saying what each is.
+    fn read<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+        mut seq: A,
+        read: impl Fn(T) -> Result<String, JsonType>,
+    ) -> Result<Items, A::Error> {
+        let mut items = Items {
+            strings: Vec::with_capacity(seq.size_hint().unwrap_or(4)),
+            wrong: Vec::new(),
+        };
+        let mut i = 0;
+        while let Some(item) = seq.next_element::<T>()? {
+            match read(item) {
+                Ok(s) => items.strings.push(s),
+                Err(t) => items.wrong.push((i, t)),
+            }
+            i += 1;
+        }
+        Ok(items)
     }
 }
 
 /// A one-or-many field of strings (`Action`, `Resource`, a principal's ARNs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Strings {
-    List(Vec<Text>),
+    List(Items),
     Wrong(JsonType),
 }
 
-impl Loose for Strings {
+impl<'de> Loose<'de> for Strings {
     const EXPECTING: &'static str = "a string or an array of strings";
     fn wrong(found: JsonType) -> Self {
         Strings::Wrong(found)
     }
-    fn from_str(s: &str) -> Self {
-        Strings::List(vec![Text::Str(s.to_owned())])
+    fn from_str(s: Cow<'de, str>) -> Self {
+        Strings::List(Items::one(s.into_owned()))
     }
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(item) = seq.next_element::<Text>()? {
-            items.push(item);
-        }
-        Ok(Strings::List(items))
+    fn from_seq<A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        Items::read(seq, |item: Item| match item {
+            Item::Str(s) => Ok(s),
+            Item::Wrong(t) => Err(t),
+        })
+        .map(Strings::List)
     }
 }
 
 /// A one-or-many field of condition values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CondValues {
-    List(Vec<CondText>),
+    List(Items),
     Wrong(JsonType),
 }
 
-impl Loose for CondValues {
+impl<'de> Loose<'de> for CondValues {
     const EXPECTING: &'static str = "a value or an array of values";
     fn wrong(found: JsonType) -> Self {
         CondValues::Wrong(found)
     }
-    fn from_str(s: &str) -> Self {
-        CondValues::List(vec![CondText::Str(s.to_owned())])
+    fn from_str(s: Cow<'de, str>) -> Self {
+        CondValues::List(Items::one(s.into_owned()))
     }
     fn from_scalar(_found: JsonType, text: String) -> Self {
-        CondValues::List(vec![CondText::Str(text)])
+        CondValues::List(Items::one(text))
     }
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<CondText>()? {
-            items.push(item);
+    fn from_seq<A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        Items::read(seq, |item: CondItem| match item {
+            CondItem::Str(s) => Ok(s),
+            CondItem::Wrong(t) => Err(t),
+        })
+        .map(CondValues::List)
+    }
+}
+
+/// A map key as written: borrowed from the text when it has no escape.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
         }
-        Ok(CondValues::List(items))
+        d.deserialize_str(NameVisitor)
     }
+}
+
+/// An object's entries in order, keys as written.
+fn entries<'de, A: MapAccess<'de>, V: Deserialize<'de>>(
+    mut map: A,
+) -> Result<Vec<(Cow<'de, str>, V)>, A::Error> {
+    let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(1));
+    while let Some((Name(k), v)) = map.next_entry::<Name, V>()? {
+        entries.push((k, v));
+    }
+    Ok(entries)
 }
 
 /// An object key: one of the element names IAM knows (no allocation), or another string.
@@ -314,7 +433,12 @@ impl<'de> Deserialize<'de> for Key {
 
 /// Stores a field's value, remembering a key given twice (JSON leaves the meaning open; IAM
 /// reads one of them, so the document is ambiguous).
-fn set<T>(slot: &mut Option<T>, value: T, duplicates: &mut Vec<&'static str>, key: &'static str) {
+pub(super) fn set<T>(
+    slot: &mut Option<T>,
+    value: T,
+    duplicates: &mut Vec<&'static str>,
+    key: &'static str,
+) {
     if slot.is_some() {
         duplicates.push(key);
     }
@@ -323,27 +447,27 @@ fn set<T>(slot: &mut Option<T>, value: T, duplicates: &mut Vec<&'static str>, ke
 
 /// The whole document: an object, or something else.
 #[derive(Clone, Debug)]
-pub enum Document {
-    Object(RawPolicy),
+pub enum Document<'de> {
+    Object(RawPolicy<'de>),
     Wrong(JsonType),
 }
 
 /// The top-level object.
 #[derive(Clone, Debug, Default)]
-pub struct RawPolicy {
-    pub version: Option<Text>,
-    pub id: Option<Text>,
-    pub statement: Option<Statements>,
+pub struct RawPolicy<'de> {
+    pub version: Option<Text<'de>>,
+    pub id: Option<Text<'de>>,
+    pub statement: Option<Statements<'de>>,
     pub unknown_keys: Vec<String>,
     pub duplicate_keys: Vec<&'static str>,
 }
 
-impl Loose for Document {
+impl<'de> Loose<'de> for Document<'de> {
     const EXPECTING: &'static str = "a policy document";
     fn wrong(found: JsonType) -> Self {
         Document::Wrong(found)
     }
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut p = RawPolicy::default();
         let dup = &mut p.duplicate_keys;
         while let Some(key) = map.next_key::<Key>()? {
@@ -363,64 +487,64 @@ impl Loose for Document {
 
 /// `Statement`: one statement object, or an array of them.
 #[derive(Clone, Debug)]
-pub enum Statements {
-    One(Box<RawStatement>),
-    Many(Vec<StatementSlot>),
+pub enum Statements<'de> {
+    One(Box<RawStatement<'de>>),
+    Many(Vec<StatementSlot<'de>>),
     Wrong(JsonType),
 }
 
-impl Loose for Statements {
+impl<'de> Loose<'de> for Statements<'de> {
     const EXPECTING: &'static str = "a statement or an array of statements";
     fn wrong(found: JsonType) -> Self {
         Statements::Wrong(found)
     }
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(2));
         while let Some(item) = seq.next_element::<StatementSlot>()? {
             items.push(item);
         }
         Ok(Statements::Many(items))
     }
-    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
         Ok(Statements::One(Box::new(RawStatement::read(map)?)))
     }
 }
 
 /// One element of a `Statement` array.
 #[derive(Clone, Debug)]
-pub enum StatementSlot {
-    Statement(Box<RawStatement>),
+pub enum StatementSlot<'de> {
+    Statement(Box<RawStatement<'de>>),
     Wrong(JsonType),
 }
 
-impl Loose for StatementSlot {
+impl<'de> Loose<'de> for StatementSlot<'de> {
     const EXPECTING: &'static str = "a statement object";
     fn wrong(found: JsonType) -> Self {
         StatementSlot::Wrong(found)
     }
-    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
         Ok(StatementSlot::Statement(Box::new(RawStatement::read(map)?)))
     }
 }
 
 /// One statement, every element optional and possibly of the wrong type.
-#[derive(Clone, Debug, Default)]
-pub struct RawStatement {
-    pub sid: Option<Text>,
-    pub effect: Option<Text>,
-    pub principal: Option<RawPrincipal>,
-    pub not_principal: Option<RawPrincipal>,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawStatement<'de> {
+    pub sid: Option<Text<'de>>,
+    pub effect: Option<Text<'de>>,
+    pub principal: Option<RawPrincipal<'de>>,
+    pub not_principal: Option<RawPrincipal<'de>>,
     pub action: Option<Strings>,
     pub not_action: Option<Strings>,
     pub resource: Option<Strings>,
     pub not_resource: Option<Strings>,
-    pub condition: Option<RawConditionBlock>,
+    pub condition: Option<RawConditionBlock<'de>>,
     pub unknown_keys: Vec<String>,
     pub duplicate_keys: Vec<&'static str>,
 }
 
-impl RawStatement {
-    fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+impl<'de> RawStatement<'de> {
+    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut s = RawStatement::default();
         let dup = &mut s.duplicate_keys;
         while let Some(key) = map.next_key::<Key>()? {
@@ -448,69 +572,71 @@ impl RawStatement {
     }
 }
 
+/// A statement object on its own (the text of one statement of a document), read without the
+/// box of a [`StatementSlot`]; anything but an object is `None`.
+pub struct LoneStatement<'de>(pub Option<RawStatement<'de>>);
+
+impl<'de> Loose<'de> for LoneStatement<'de> {
+    const EXPECTING: &'static str = "a statement object";
+    fn wrong(_found: JsonType) -> Self {
+        LoneStatement(None)
+    }
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        Ok(LoneStatement(Some(RawStatement::read(map)?)))
+    }
+}
+
 /// `Principal` / `NotPrincipal`: the string `"*"` or an object of principal kinds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RawPrincipal {
-    Str(String),
-    Map(Vec<(String, Strings)>),
+pub enum RawPrincipal<'de> {
+    Str(Cow<'de, str>),
+    Map(Vec<(Cow<'de, str>, Strings)>),
     Wrong(JsonType),
 }
 
-impl Loose for RawPrincipal {
+impl<'de> Loose<'de> for RawPrincipal<'de> {
     const EXPECTING: &'static str = "\"*\" or an object of principals";
     fn wrong(found: JsonType) -> Self {
         RawPrincipal::Wrong(found)
     }
-    fn from_str(s: &str) -> Self {
-        RawPrincipal::Str(s.to_owned())
+    fn from_str(s: Cow<'de, str>) -> Self {
+        RawPrincipal::Str(s)
     }
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Strings>()? {
-            entries.push((k, v));
-        }
-        Ok(RawPrincipal::Map(entries))
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        entries(map).map(RawPrincipal::Map)
     }
 }
 
 /// `Condition`: operator → key → values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RawConditionBlock {
-    Map(Vec<(String, RawOperatorBody)>),
+pub enum RawConditionBlock<'de> {
+    Map(Vec<(Cow<'de, str>, RawOperatorBody<'de>)>),
     Wrong(JsonType),
 }
 
-impl Loose for RawConditionBlock {
+impl<'de> Loose<'de> for RawConditionBlock<'de> {
     const EXPECTING: &'static str = "an object of condition operators";
     fn wrong(found: JsonType) -> Self {
         RawConditionBlock::Wrong(found)
     }
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, RawOperatorBody>()? {
-            entries.push((k, v));
-        }
-        Ok(RawConditionBlock::Map(entries))
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        entries(map).map(RawConditionBlock::Map)
     }
 }
 
 /// One operator's object: key → values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RawOperatorBody {
-    Map(Vec<(String, CondValues)>),
+pub enum RawOperatorBody<'de> {
+    Map(Vec<(Cow<'de, str>, CondValues)>),
     Wrong(JsonType),
 }
 
-impl Loose for RawOperatorBody {
+impl<'de> Loose<'de> for RawOperatorBody<'de> {
     const EXPECTING: &'static str = "an object of condition keys";
     fn wrong(found: JsonType) -> Self {
         RawOperatorBody::Wrong(found)
     }
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, CondValues>()? {
-            entries.push((k, v));
-        }
-        Ok(RawOperatorBody::Map(entries))
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        entries(map).map(RawOperatorBody::Map)
     }
 }

@@ -820,3 +820,85 @@ fn a_statements_label_in_parts_is_its_label() {
         assert_eq!(s.label_parts().to_string(), s.label(), "{sid}");
     }
 }
+
+/// Strings without an escape are borrowed from the text, those with one are decoded: both read
+/// the same, in every element, whether the statement is known or not.
+#[test]
+fn escaped_and_plain_strings_read_the_same() {
+    let plain = statement(
+        r#"{"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:role/ci"]}, "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce": ["vpce-1", 7, true]}}}"#,
+    );
+    let escaped = statement(
+        r#"{"Sid": "P\u0075ll", "Effect": "Al\u006cow", "Principal": {"A\u0057S": ["111122223333", "arn:aws:iam::111122223333:role\/ci"]}, "Action": ["ecr:BatchGet\u0049mage", "ecr:GetDownloadUrlForLayer"], "Resource": "\u002a", "Condition": {"String\u0045quals": {"aws:Source\u0056pce": ["vpce-\u0031", 7, true]}}}"#,
+    );
+    for round in 0..2 {
+        assert_eq!(parse(&escaped), parse(&plain), "round {round}");
+        assert_eq!(validate::parse_whole(&escaped), parse(&plain));
+    }
+    // And the messages of an invalid list name the same items either way.
+    let bad = |action: &str| {
+        errors(&statement(&format!(
+            r#"{{"Effect": "Allow", "Principal": {{"AWS": ["1", "x*"]}}, "Action": [{action}, 3, null]}}"#
+        )))
+    };
+    let plain = bad(r#""ecr:BatchGetImage""#);
+    assert_eq!(bad(r#""ecr:BatchGet\u0049mage""#), plain);
+    let messages: Vec<String> = plain.iter().map(|f| f.message.to_string()).collect();
+    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert!(
+        messages[0].contains(r#"Principal.AWS "1" has 1 digits"#),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[1].contains(r#"Principal.AWS "x*" has a wildcard"#),
+        "{messages:#?}"
+    );
+    assert!(messages[2].ends_with("Action item 1 must be a string, found a number"));
+    assert!(messages[3].ends_with("Action item 2 must be a string, found null"));
+}
+
+/// The hand-written reader of common statements takes only what it reads as serde_json does:
+/// every statement it accepts, serde_json reads to the same raw statement. Checked on
+/// statements of the common shape and on every one-character insertion and deletion of them.
+#[test]
+fn the_plain_statement_reader_reads_as_serde_json_does() {
+    let seeds = [
+        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
+        r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"1","Service":["a.amazonaws.com"]},"NotAction":[],"NotResource":"*","Condition":{"Bool":{"k":[true,false]},"StringLike":{"a":"b","c":["d"]}}}"#,
+        " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
+        r#"{"Effect":"Allow","Effect":"Deny","Principal":{},"Action":"x","Condition":{}}"#,
+        r#"{}"#,
+    ];
+    let mut accepted = 0;
+    let mut check = |text: &str| {
+        if let Some(hand) = plain::statement(text) {
+            accepted += 1;
+            let serde = serde_json::from_str::<raw::LoneStatement>(text)
+                .ok()
+                .and_then(|s| s.0);
+            assert_eq!(Some(hand), serde, "{text:?}");
+        }
+    };
+    for seed in seeds {
+        assert!(plain::statement(seed).is_some(), "{seed}");
+        let cuts: Vec<usize> = (0..=seed.len())
+            .filter(|&i| seed.is_char_boundary(i))
+            .collect();
+        for &i in &cuts {
+            for insert in [
+                " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
+                "é", "n", "\"\"", "{}", "[]",
+            ] {
+                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+            }
+            if i < seed.len() {
+                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
+                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
+            }
+        }
+    }
+    // The mutants it took are many (whitespace, extra characters inside strings, ...): the
+    // comparison above is not vacuous.
+    assert!(accepted > 2000, "{accepted}");
+}

@@ -10,7 +10,7 @@ use crate::finding::{Code, Finding, StatementRef};
 use super::glob;
 use super::operator::{Family, Operator};
 use super::raw::{
-    CondText, CondValues, Document, RawConditionBlock, RawOperatorBody, RawPolicy, RawPrincipal,
+    CondValues, Document, Items, RawConditionBlock, RawOperatorBody, RawPolicy, RawPrincipal,
     RawStatement, StatementSlot, Statements, Strings, Text,
 };
 use super::{
@@ -71,11 +71,25 @@ struct Validator {
     errors: Vec<Finding>,
 }
 
-/// Where a problem is: the document, or a statement.
-#[derive(Clone)]
-struct At {
+/// Where a problem is: a statement (its `Sid` borrowed: it is copied only into an error).
+#[derive(Clone, Copy)]
+struct At<'a> {
     index: usize,
-    sid: Option<String>,
+    sid: Option<&'a str>,
+}
+
+/// The element a list belongs to, for messages: `Action`, or `Principal.AWS` (formatted only
+/// when there is a problem to report).
+#[derive(Clone, Copy)]
+struct Place<'a>(&'a str, Option<PrincipalKind>);
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self.1 {
+            None => f.write_str(self.0),
+            Some(kind) => write!(f, "{}.{}", self.0, kind.as_str()),
+        }
+    }
 }
 
 impl Validator {
@@ -86,10 +100,10 @@ impl Validator {
     fn error(&mut self, at: &At, message: impl std::fmt::Display) {
         self.errors.push(Finding::at(
             Code::InvalidPolicy,
-            format!("{}: {message}", label(at.index, at.sid.as_deref())),
+            format!("{}: {message}", label(at.index, at.sid)),
             StatementRef {
                 index: at.index,
-                sid: at.sid.clone(),
+                sid: at.sid.map(str::to_owned),
                 // An invalid document is judged on its own, never joined.
                 registry_policy: false,
             },
@@ -125,7 +139,7 @@ impl Validator {
         };
         let id = match raw.id {
             None => None,
-            Some(Text::Str(s)) => Some(s),
+            Some(Text::Str(s)) => Some(s.into_owned()),
             Some(Text::Wrong(t)) => {
                 self.doc_error(format!("Id must be a string, found {}", t.with_article()));
                 None
@@ -161,13 +175,13 @@ impl Validator {
 
     fn statement(&mut self, index: usize, raw: RawStatement) -> Option<Statement> {
         let (sid, sid_type) = match raw.sid {
-            Some(Text::Str(s)) => (Some(s), None),
+            Some(Text::Str(s)) => (Some(s.into_owned()), None),
             Some(Text::Wrong(t)) => (None, Some(t)),
             None => (None, None),
         };
         let at = At {
             index,
-            sid: sid.clone(),
+            sid: sid.as_deref(),
         };
         let before = self.errors.len();
         if let Some(t) = sid_type {
@@ -246,8 +260,12 @@ impl Validator {
                 self.error(&at, "has neither Action nor NotAction; use exactly one");
                 None
             }
-            (Some(a), None) => self.strings(&at, "Action", a).map(Actions::Action),
-            (None, Some(a)) => self.strings(&at, "NotAction", a).map(Actions::NotAction),
+            (Some(a), None) => self
+                .strings(&at, Place("Action", None), a)
+                .map(Actions::Action),
+            (None, Some(a)) => self
+                .strings(&at, Place("NotAction", None), a)
+                .map(Actions::NotAction),
         };
 
         let resources = match (raw.resource, raw.not_resource) {
@@ -256,9 +274,11 @@ impl Validator {
                 None
             }
             (None, None) => None,
-            (Some(r), None) => self.strings(&at, "Resource", r).map(Resources::Resource),
+            (Some(r), None) => self
+                .strings(&at, Place("Resource", None), r)
+                .map(Resources::Resource),
             (None, Some(r)) => self
-                .strings(&at, "NotResource", r)
+                .strings(&at, Place("NotResource", None), r)
                 .map(Resources::NotResource),
         };
 
@@ -292,7 +312,8 @@ impl Validator {
     }
 
     /// A one-or-many list of strings; `None` (with errors) if any item is not a string.
-    fn strings(&mut self, at: &At, what: &str, raw: Strings) -> Option<Vec<String>> {
+    /// The strings are moved, not copied: the raw list holds them as the model does.
+    fn strings(&mut self, at: &At, what: Place, raw: Strings) -> Option<Vec<String>> {
         match raw {
             Strings::Wrong(t) => {
                 self.error(
@@ -308,25 +329,17 @@ impl Validator {
                 self.error(at, format_args!("{what} is an empty array"));
                 None
             }
-            Strings::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut ok = true;
-                for (i, item) in items.into_iter().enumerate() {
-                    match item {
-                        Text::Str(s) => out.push(s),
-                        Text::Wrong(t) => {
-                            ok = false;
-                            self.error(
-                                at,
-                                format_args!(
-                                    "{what} item {i} must be a string, found {}",
-                                    t.with_article()
-                                ),
-                            );
-                        }
-                    }
+            Strings::List(Items { strings, wrong }) => {
+                for (i, t) in &wrong {
+                    self.error(
+                        at,
+                        format_args!(
+                            "{what} item {i} must be a string, found {}",
+                            t.with_article()
+                        ),
+                    );
                 }
-                ok.then_some(out)
+                wrong.is_empty().then_some(strings)
             }
         }
     }
@@ -365,7 +378,7 @@ impl Validator {
             RawPrincipal::Map(entries) => {
                 let mut ok = true;
                 // A key given twice: IAM reads one of them, which one is not knowable.
-                if let Some(key) = duplicate(entries.iter().map(|(k, _)| k.as_str()), false) {
+                if let Some(key) = duplicate(entries.iter().map(|(k, _)| k.as_ref()), false) {
                     ok = false;
                     self.error(at, format_args!("{what} has the key {key:?} twice"));
                 }
@@ -384,36 +397,41 @@ impl Validator {
                         );
                         continue;
                     };
-                    let place = format!("{what}.{}", kind.as_str());
-                    let Some(values) = self.strings(at, &place, values) else {
+                    let place = Place(what, Some(kind));
+                    let Some(values) = self.strings(at, place, values) else {
                         ok = false;
                         continue;
                     };
-                    for v in values {
+                    if kind != PrincipalKind::Aws {
+                        p.others.extend(values.into_iter().map(|v| (kind, v)));
+                        continue;
+                    }
+                    let before = self.errors.len();
+                    for v in &values {
                         // IAM allows "*" on its own, never inside an ARN.
-                        if kind == PrincipalKind::Aws && v != "*" && v.contains(['*', '?']) {
-                            ok = false;
+                        if v != "*" && has_wildcard(v) {
                             self.error(
                                 at,
                                 format_args!(
                                     "{place} {v:?} has a wildcard, which IAM allows only as \"*\" on its own"
                                 ),
                             );
-                        } else if kind == PrincipalKind::Aws {
-                            if let Err(why) = aws_principal(&v) {
-                                ok = false;
-                                self.error(
-                                    at,
-                                    format_args!(
-                                        "{place} {v:?} {why}; IAM accepts only \"*\", a 12-digit account id, an IAM or STS ARN (arn:aws:iam::<account>:root, …:user/…, …:role/…, arn:aws:sts::<account>:assumed-role/…) or an IAM unique id"
-                                    ),
-                                );
-                                continue;
-                            }
-                            p.aws.push(v);
-                        } else {
-                            p.others.push((kind, v));
+                        } else if let Err(why) = aws_principal(v) {
+                            self.error(
+                                at,
+                                format_args!(
+                                    "{place} {v:?} {why}; IAM accepts only \"*\", a 12-digit account id, an IAM or STS ARN (arn:aws:iam::<account>:root, …:user/…, …:role/…, arn:aws:sts::<account>:assumed-role/…) or an IAM unique id"
+                                ),
+                            );
                         }
+                    }
+                    if self.errors.len() > before {
+                        ok = false;
+                    } else if p.aws.is_empty() {
+                        // The list as read becomes the model's: no copy.
+                        p.aws = values;
+                    } else {
+                        p.aws.extend(values);
                     }
                 }
                 if !ok {
@@ -439,7 +457,7 @@ impl Validator {
             }
             RawConditionBlock::Map(entries) => entries,
         };
-        if let Some(name) = duplicate(entries.iter().map(|(k, _)| k.as_str()), false) {
+        if let Some(name) = duplicate(entries.iter().map(|(k, _)| k.as_ref()), false) {
             self.error(
                 at,
                 format_args!("Condition has the operator {name:?} twice"),
@@ -472,7 +490,7 @@ impl Validator {
             };
             // Condition key names are case-insensitive, so `aws:SourceVpce` and `AWS:SOURCEVPCE`
             // under one operator are the same key twice.
-            if let Some(key) = duplicate(keys.iter().map(|(k, _)| k.as_str()), true) {
+            if let Some(key) = duplicate(keys.iter().map(|(k, _)| k.as_ref()), true) {
                 self.error(
                     at,
                     format_args!("Condition operator {name:?} has the key {key:?} twice"),
@@ -484,7 +502,7 @@ impl Validator {
                     out.push(Condition {
                         operator,
                         key_lower: key.to_ascii_lowercase(),
-                        key,
+                        key: key.into_owned(),
                         values,
                     });
                 }
@@ -521,28 +539,29 @@ impl Validator {
             }
             CondValues::List(items) => items,
         };
-        let family = operator.map(|o| o.base.family());
-        let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                CondText::Str(text) => {
-                    let typed = family.map_or(Typed::Text, |f| typed(f, &text));
-                    out.push(CondValue { text, typed });
-                }
-                CondText::Wrong(t) => {
-                    ok = false;
-                    self.error(
-                        at,
-                        format_args!(
-                            "Condition {op:?} key {key:?} value {i} must be a string, number or boolean, found {}",
-                            t.with_article()
-                        ),
-                    );
-                }
-            }
+        for (i, t) in &items.wrong {
+            self.error(
+                at,
+                format_args!(
+                    "Condition {op:?} key {key:?} value {i} must be a string, number or boolean, found {}",
+                    t.with_article()
+                ),
+            );
         }
-        ok.then_some(out)
+        if !items.wrong.is_empty() {
+            return None;
+        }
+        let family = operator.map(|o| o.base.family());
+        Some(
+            items
+                .strings
+                .into_iter()
+                .map(|text| {
+                    let typed = family.map_or(Typed::Text, |f| typed(f, &text));
+                    CondValue { text, typed }
+                })
+                .collect(),
+        )
     }
 }
 
@@ -558,16 +577,45 @@ fn typed(family: Family, text: &str) -> Typed {
     read.unwrap_or(Typed::Invalid)
 }
 
+/// Whether a pattern has a wildcard (`*` or `?`; bytes, not chars: both are ASCII, which no
+/// byte of a multi-byte UTF-8 character equals). `memchr2`: an ARN is tens of bytes.
+fn has_wildcard(s: &str) -> bool {
+    memchr::memchr2(b'*', b'?', s.as_bytes()).is_some()
+}
+
+/// The first `:` of `s` splits it (a byte search: cheaper than `split_once` on the short
+/// parts of an ARN or an action).
+fn split_colon(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == b':')?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// The catalog actions one pattern matches (full `ecr:Name`, case-insensitively: IAM action
-/// names are).
+/// names are). Exports repeat the same few patterns (`ecr:BatchGetImage`, `ecr:*`) millions of
+/// times, in statements that differ elsewhere: each pattern's mask is remembered per worker
+/// thread, so no lock is shared.
 fn pattern_mask(pattern: &str) -> u128 {
     if pattern == "*" {
         return all_actions();
     }
-    if !pattern.contains(['*', '?']) {
+    PATTERN_MASKS.with_borrow_mut(|cache| {
+        if let Some(&mask) = cache.get(pattern) {
+            return mask;
+        }
+        let mask = match_mask(pattern);
+        if cache.len() >= PATTERN_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), mask);
+        mask
+    })
+}
+
+/// [`pattern_mask`] without the cache.
+fn match_mask(pattern: &str) -> u128 {
+    if !has_wildcard(pattern) {
         // Most patterns name one action: look it up instead of matching all of them.
-        return pattern
-            .split_once(':')
+        return split_colon(pattern)
             .filter(|(service, _)| service.eq_ignore_ascii_case(catalog::SERVICE))
             .and_then(|(_, name)| {
                 ACTIONS
@@ -576,38 +624,27 @@ fn pattern_mask(pattern: &str) -> u128 {
             })
             .map_or(0, |i| 1 << i);
     }
-    if let Some((service, _)) = pattern.split_once(':')
-        && !service.contains(['*', '?'])
+    if let Some((service, _)) = split_colon(pattern)
+        && !has_wildcard(service)
         && !service.eq_ignore_ascii_case(catalog::SERVICE)
     {
         // Another service: no need to try every ECR action.
         return 0;
     }
-    // Exports repeat the same few wildcard patterns (`ecr:*`, `ecr:BatchGet*`) millions of
-    // times: remember each pattern's mask per worker thread, so no lock is shared.
-    WILDCARD_MASKS.with_borrow_mut(|cache| {
-        if let Some(&mask) = cache.get(pattern) {
-            return mask;
+    let mut mask = 0;
+    for (i, full) in FULL_NAMES.iter().enumerate() {
+        if glob::matches(pattern, full, true) {
+            mask |= 1 << i;
         }
-        let mut mask = 0;
-        for (i, full) in FULL_NAMES.iter().enumerate() {
-            if glob::matches(pattern, full, true) {
-                mask |= 1 << i;
-            }
-        }
-        if cache.len() >= WILDCARD_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(pattern.to_owned(), mask);
-        mask
-    })
+    }
+    mask
 }
 
-/// Bounds the per-thread cache of wildcard patterns, whatever the input holds.
-const WILDCARD_CACHE_LIMIT: usize = 4096;
+/// Bounds the per-thread cache of patterns, whatever the input holds.
+const PATTERN_CACHE_LIMIT: usize = 4096;
 
 thread_local! {
-    static WILDCARD_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
+    static PATTERN_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
         std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
@@ -650,7 +687,7 @@ fn unknown_action(pattern: &str) -> UnknownAction {
         None => ("", pattern),
     };
     let not_ecr = !glob::matches(service, catalog::SERVICE, true);
-    let suggestion = if pattern.contains(['*', '?']) {
+    let suggestion = if has_wildcard(pattern) {
         None
     } else {
         let lower = name.to_ascii_lowercase();
@@ -681,13 +718,15 @@ fn unknown_action(pattern: &str) -> UnknownAction {
 /// thousands of condition keys).
 fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a str> {
     const FEW: usize = 8;
-    let mut seen: Vec<&str> = Vec::new();
+    // The first few on the stack: most objects have one or two keys.
+    let mut seen: [&str; FEW] = [""; FEW];
+    let mut count = 0;
     let mut set: rustc_hash::FxHashSet<Cow<'a, str>> = rustc_hash::FxHashSet::default();
     for n in names {
         #[cfg(test)]
         super::steps::add(1);
-        if seen.len() < FEW {
-            if seen.iter().any(|s| {
+        if count < FEW {
+            if seen[..count].iter().any(|s| {
                 if fold {
                     s.eq_ignore_ascii_case(n)
                 } else {
@@ -696,7 +735,8 @@ fn duplicate<'a>(names: impl Iterator<Item = &'a str>, fold: bool) -> Option<&'a
             }) {
                 return Some(n);
             }
-            seen.push(n);
+            seen[count] = n;
+            count += 1;
             continue;
         }
         if set.is_empty() {
@@ -733,15 +773,13 @@ mod known {
     use serde::{Deserialize, Deserializer};
     use serde_json::value::RawValue;
 
-    use super::super::raw::StatementSlot;
+    use super::super::plain;
+    use super::super::raw::LoneStatement;
     use super::super::{Policy, Statement, StatementBody, Version};
     use super::Validator;
 
     /// The bytes of statement text a worker remembers before it starts afresh.
     const REMEMBERED: usize = 1 << 20;
-    /// Statements nested deeper than this take the long way, whose parser counts the depth from
-    /// the document (it stops at 128).
-    const DEPTH: usize = 100;
 
     /// Validated statements by their text, and the bytes of text held.
     type Known = (FxHashMap<Box<str>, Arc<StatementBody>>, usize);
@@ -841,6 +879,8 @@ mod known {
     /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
     /// same way. Anything else is `None`, and the serde_json path reads the document.
     mod split {
+        use super::super::super::plain;
+
         pub(super) struct Doc<'a> {
             pub version: Option<&'a str>,
             pub id: Option<&'a str>,
@@ -869,7 +909,9 @@ mod known {
 
         /// The index after the object that starts at `i`: braces counted outside strings
         /// (brackets and control characters need no look here: the text between is read by
-        /// serde_json, or is one it read before).
+        /// serde_json, or is one it read before). Between strings a statement holds a few
+        /// bytes of punctuation, looked at one by one; a string is skipped eight bytes at a
+        /// time (a `memchr` call per string and per brace cost more than the bytes between).
         fn object_end(b: &[u8], i: usize) -> Option<usize> {
             if b.get(i) != Some(&b'{') {
                 return None;
@@ -877,23 +919,26 @@ mod known {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                j += memchr::memchr3(b'"', b'{', b'}', b.get(j..)?)?;
-                match b[j] {
+                match *b.get(j)? {
                     b'"' => loop {
                         j += 1;
-                        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-                        if b[j] == b'"' {
-                            break;
+                        j += plain::plain_len(b.get(j..)?);
+                        match *b.get(j)? {
+                            b'"' => break,
+                            // The escaped byte is skipped with it.
+                            b'\\' => j += 1,
+                            // A control character: serde_json's to reject, not the split's.
+                            _ => {}
                         }
-                        j += 1;
                     },
                     b'{' => depth += 1,
-                    _ => {
+                    b'}' => {
                         depth -= 1;
                         if depth == 0 {
                             return Some(j + 1);
                         }
                     }
+                    _ => {}
                 }
                 j += 1;
             }
@@ -978,17 +1023,19 @@ mod known {
         if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).cloned()) {
             return Some(b);
         }
-        // Nesting needs an opening bracket per level: count them (cheap) before measuring.
-        if text.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > DEPTH && depth(text) > DEPTH
-        {
-            return None;
-        }
-        let StatementSlot::Statement(raw) = serde_json::from_str::<StatementSlot>(text).ok()?
-        else {
-            return None;
+        // Depth needs no check of its own: read alone, a statement starts one or two levels
+        // higher than in its document (serde_json stops at 128 either way), but one that
+        // validates nests at most four levels (`Condition` → operator → key → values); anything
+        // deeper is a value of the wrong type or under an unknown key, an error that sends the
+        // whole document the long way, which measures depth from the document.
+        // The common shape by hand; anything else (an escape, a number, a problem) as
+        // serde_json reads it.
+        let raw = match plain::statement(text) {
+            Some(raw) => raw,
+            None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
         };
         let mut v = Validator::default();
-        let statement = v.statement(0, *raw)?;
+        let statement = v.statement(0, raw)?;
         if !v.errors.is_empty() {
             return None;
         }
@@ -1001,32 +1048,6 @@ mod known {
             known.insert(text.into(), Arc::clone(&statement.body));
         });
         Some(statement.body)
-    }
-
-    /// The deepest nesting of arrays and objects in a JSON text (strings skipped).
-    fn depth(text: &str) -> usize {
-        let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
-        for b in text.bytes() {
-            if in_string {
-                match b {
-                    _ if escaped => escaped = false,
-                    b'\\' => escaped = true,
-                    b'"' => in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
-            match b {
-                b'"' => in_string = true,
-                b'[' | b'{' => {
-                    depth += 1;
-                    deepest = deepest.max(depth);
-                }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        deepest
     }
 
     #[cfg(test)]
@@ -1066,14 +1087,13 @@ fn aws_principal(v: &str) -> Result<(), String> {
     let Some(rest) = v.strip_prefix("arn:") else {
         return Err("is not an account id, an ARN or an IAM unique id".to_owned());
     };
-    let mut parts = rest.splitn(5, ':');
-    let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let parts = split_colon(rest).and_then(|(partition, rest)| {
+        let (service, rest) = split_colon(rest)?;
+        let (region, rest) = split_colon(rest)?;
+        let (account, resource) = split_colon(rest)?;
+        Some((partition, service, region, account, resource))
+    });
+    let Some((partition, service, region, account, resource)) = parts else {
         return Err(
             "is not an ARN of six parts (arn:partition:service:region:account:resource)".to_owned(),
         );
@@ -1136,4 +1156,39 @@ fn is_unique_id(v: &str) -> bool {
         && PREFIXES.iter().any(|p| v.starts_with(p))
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::{match_mask, pattern_mask};
+
+    /// The per-thread cache of pattern masks gives what matching gives, the first time and
+    /// every later time, whatever the case of the pattern.
+    #[test]
+    fn remembered_pattern_masks_are_the_masks() {
+        let patterns = [
+            "ecr:BatchGetImage",
+            "ECR:batchgetimage",
+            "ecr:BatchGet*",
+            "ecr:*",
+            "ecr:Get?ownloadUrlForLayer",
+            "s3:GetObject",
+            "s3:*",
+            "BatchGetImage",
+            "ecr:NoSuchAction",
+            "*:BatchGetImage",
+            "ecr:é*",
+        ];
+        assert_ne!(match_mask("ecr:BatchGetImage"), 0);
+        assert_eq!(match_mask("s3:GetObject"), 0);
+        for round in 0..3 {
+            for p in patterns {
+                assert_eq!(pattern_mask(p), match_mask(p), "round {round}: {p}");
+            }
+        }
+        assert_eq!(
+            pattern_mask("ECR:batchgetimage"),
+            pattern_mask("ecr:BatchGetImage")
+        );
+    }
 }
