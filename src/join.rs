@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::audit::{Audit, RegistryPolicy, Row, RowRepo, Rows};
 use crate::finding::{Code, Finding};
 use crate::input::{self, Source};
+use crate::message::Message;
 use crate::pipeline::SHAPES;
 use crate::policy;
 use crate::record::{Body, Identity, PolicyText, Record, ScopeV};
@@ -484,13 +485,13 @@ pub fn second_pass(
 pub fn duplicates(rows: &mut Rows) -> u64 {
     type Key<'r> = (&'r str, &'r str);
     /// A record: source, number, region.
-    type At<'r> = (&'r str, u64, Option<&'r str>);
+    type At<'r> = (&'r Arc<str>, u64, Option<&'r str>);
     // Each record once (its rows, one per account, are consecutive), with its registry and
     // real name. Counted first, so that only repeated repositories cost a list.
     let records = || {
-        let mut last: Option<(&str, u64)> = None;
+        let mut last: Option<(&Arc<str>, u64)> = None;
         rows.iter().filter_map(move |r| {
-            let at = (&*r.source, r.record);
+            let at = (&r.source, r.record);
             if last == Some(at) {
                 return None;
             }
@@ -530,7 +531,7 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     // of the records that give no region.
     const SHOWN: usize = 3;
     by_repo.retain(|_, records| records.len() > 1);
-    let mut notes: FxHashMap<(Arc<str>, u64), String> = FxHashMap::default();
+    let mut notes: FxHashMap<(Arc<str>, u64), Message> = FxHashMap::default();
     for records in by_repo.values() {
         // Positions of the records of each region, and of those of no region: the first few.
         let mut by_region: FxHashMap<Option<&str>, (usize, Vec<usize>)> = FxHashMap::default();
@@ -568,11 +569,13 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
             if count > SHOWN {
                 list.push_str(&format!(" and {} more", count - SHOWN));
             }
+            // Packed now (a million duplicated records hold a million notes until their rows
+            // take them), keyed by the row's own copy of the source.
             notes.insert(
-                (Arc::from(source), record),
-                format!(
+                (Arc::clone(source), record),
+                Message::from(format_args!(
                     "another record names the same repository: {list}; its verdict may differ, so check which record is current"
-                ),
+                )),
             );
         }
     }
@@ -583,7 +586,7 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     for row in rows.iter_mut() {
         if let Some(note) = notes.get(&(Arc::clone(&row.source), row.record)) {
             let mut findings = row.findings.to_vec();
-            findings.push(Finding::new(Code::DuplicateRecord, note.as_str()));
+            findings.push(Finding::new(Code::DuplicateRecord, note.clone()));
             findings.sort_by_key(|f| f.code);
             row.findings = findings.into();
         }
