@@ -18,8 +18,9 @@ mod phrases;
 
 /// The first marker byte; a phrase's code is `(FIRST + index / 256, index % 256)`.
 const FIRST: u8 = 0xF8;
-/// How many phrases two bytes can name.
-const MAX_PHRASES: usize = (0x100 - FIRST as usize) * 256;
+/// How many phrases the table holds at most: three marker bytes' worth (`0xF8..=0xFA`), so that
+/// unpacking finds the next code with one `memchr3`.
+const MAX_PHRASES: usize = 3 * 256;
 
 /// The phrases and, for each first four bytes, the phrases that start with them, longest
 /// first (every phrase has four bytes or more).
@@ -92,7 +93,7 @@ impl Message {
 
     /// The text.
     pub fn text(&self) -> Cow<'_, str> {
-        if !self.0.iter().any(|&b| b >= FIRST) {
+        if memchr::memchr3(FIRST, FIRST + 1, FIRST + 2, &self.0).is_none() {
             // Only whole UTF-8 text is ever copied in (see `pack`).
             return String::from_utf8_lossy(&self.0);
         }
@@ -116,7 +117,7 @@ impl Message {
         let table = table();
         let mut rest: &[u8] = &self.0;
         while !rest.is_empty() {
-            let plain = rest.iter().position(|&b| b >= FIRST).unwrap_or(rest.len());
+            let plain = memchr::memchr3(FIRST, FIRST + 1, FIRST + 2, rest).unwrap_or(rest.len());
             if plain > 0 {
                 // A plain run lies between phrases, which start and end on character bounds.
                 f(std::str::from_utf8(&rest[..plain]).unwrap_or("\u{FFFD}"));

@@ -82,27 +82,28 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
     let mut w = writer(Vec::with_capacity(rows.len() * 200));
     // What rows with the same verdict share, made once: the codes, the advice and the three
     // action lists (estates repeat their verdicts).
-    type Key = (usize, usize, Status, Option<[ActionState; 3]>);
-    let mut derived: FxHashMap<Key, [String; 5]> = FxHashMap::default();
+    type Key = (usize, usize, Status);
+    let mut derived: FxHashMap<Key, [String; 2]> = FxHashMap::default();
+    // The three action lists depend on the states alone: 28 possible, made once each.
+    let mut lists: FxHashMap<Option<[ActionState; 3]>, [String; 3]> = FxHashMap::default();
     let mut record = String::new();
     for r in rows {
         let key = (
             Arc::as_ptr(&r.findings).cast::<()>() as usize,
             Arc::as_ptr(&r.account).cast::<()>() as usize,
             r.status,
-            r.actions,
         );
-        let [codes, detail, missing, denied, conditional] =
-            &*derived.entry(key).or_insert_with(|| {
-                let codes = r.codes();
-                [
-                    join(codes.iter().map(|c| c.id())),
-                    super::what_to_do(r),
-                    join(r.actions_in(ActionState::Missing)),
-                    join(r.actions_in(ActionState::Denied)),
-                    join(r.actions_in(ActionState::Conditional)),
-                ]
-            });
+        let [codes, detail] = &*derived.entry(key).or_insert_with(|| {
+            let codes = r.codes();
+            [join(codes.iter().map(|c| c.id())), super::what_to_do(r)]
+        });
+        let [missing, denied, conditional] = &*lists.entry(r.actions).or_insert_with(|| {
+            [
+                join(r.actions_in(ActionState::Missing)),
+                join(r.actions_in(ActionState::Denied)),
+                join(r.actions_in(ActionState::Conditional)),
+            ]
+        });
         record.clear();
         let _ = write!(record, "{}", r.record);
         let cells: [&str; 12] = [
