@@ -747,15 +747,7 @@ mod tests {
                 named
                     .into_iter()
                     .enumerate()
-                    .map(|(i, repo)| Row {
-                        source: Arc::from("a.json"),
-                        record: i as u64 + 1,
-                        repo: RowRepo::compact(repo),
-                        account: Arc::from("111122223333"),
-                        status: Status::Pass,
-                        actions: None,
-                        findings: Arc::from(Vec::new()),
-                    })
+                    .map(|(i, repo)| row("a.json", i as u64 + 1, RowRepo::compact(repo)))
                     .collect(),
             );
             let listed: Vec<Listed> = listed
@@ -772,25 +764,33 @@ mod tests {
         }
     }
 
+    /// A passing row of `record` in `source` naming `repo`, without findings.
+    fn row(source: &str, record: u64, repo: RowRepo) -> Row {
+        Row {
+            source: Arc::from(source),
+            record,
+            repo,
+            account: Arc::from("111122223333"),
+            status: Status::Pass,
+            actions: None,
+            findings: Vec::new().into(),
+        }
+    }
+
     fn rows(regions: &[Option<&str>]) -> Rows {
         let mut rows = Rows::new();
         rows.push_group(
             regions
                 .iter()
                 .enumerate()
-                .map(|(i, region)| Row {
-                    source: Arc::from("s.jsonl"),
-                    record: i as u64 + 1,
-                    repo: RowRepo {
+                .map(|(i, region)| {
+                    let repo = RowRepo {
                         registry: Some(Arc::from("444455556666")),
                         region: region.map(Arc::from),
                         repository: Some("app".into()),
                         ..RowRepo::default()
-                    },
-                    account: Arc::from("111122223333"),
-                    status: Status::Pass,
-                    actions: None,
-                    findings: Vec::new().into(),
+                    };
+                    row("s.jsonl", i as u64 + 1, repo)
                 })
                 .collect(),
         );
