@@ -312,6 +312,11 @@ pub struct Audit<'a> {
 const VERDICT_CACHE_BYTES: usize = 4 << 20;
 
 impl<'a> Audit<'a> {
+    /// The verdict cache, to be freed elsewhere (see `pipeline::run`); the audit is done.
+    pub fn into_cache(self) -> impl Send + use<> {
+        self.verdicts
+    }
+
     pub fn new(pullers: &'a [Puller]) -> Self {
         let accounts = pullers
             .iter()
