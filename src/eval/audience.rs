@@ -82,16 +82,12 @@ pub fn account_of(value: &str) -> Option<&str> {
     if is_account_id(value) {
         return Some(value);
     }
-    let mut parts = value.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iam" | "sts"), Some(""), Some(account)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    // `arn:partition:iam::account[:resource]` (as `splitn(6, ':')` read it: the resource may
+    // be missing).
+    let Some((["arn", _, "iam" | "sts", ""], rest)) = super::arn::colons::<4>(value) else {
         return None;
     };
+    let account = rest.split_once(':').map_or(rest, |(account, _)| account);
     is_account_id(account).then_some(account)
 }
 
@@ -160,6 +156,12 @@ mod tests {
             account_of("arn:aws-cn:sts::444455556666:assumed-role/ci/s"),
             Some("444455556666")
         );
+        // No resource part: the account is still read (as before the split by `memchr`).
+        assert_eq!(
+            account_of("arn:aws:iam::444455556666"),
+            Some("444455556666")
+        );
+        assert_eq!(account_of("arn:aws:iam:444455556666"), None);
         assert_eq!(account_of("*"), None);
         assert_eq!(account_of("AIDAJQABLZS4A3QDU576Q"), None);
         assert_eq!(account_of("arn:aws:s3:::bucket"), None);

@@ -452,20 +452,8 @@ fn whole_account<'a>(value: &'a str, partition: &str) -> Option<&'a str> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(value);
     }
-    let mut parts = value.splitn(6, ':');
-    match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("arn"), Some(p), Some("iam"), Some(""), Some(account), Some("root"))
-            if p == partition =>
-        {
-            Some(account)
-        }
+    match super::arn::six(value) {
+        Some(["arn", p, "iam", "", account, "root"]) if p == partition => Some(account),
         _ => None,
     }
 }

@@ -46,22 +46,9 @@ pub fn name(value: &str, puller: &Puller) -> Named {
             Named::Foreign
         };
     }
-    // `arn:partition:service::account:resource`: the first five colons cut it (the resource may
-    // hold more), found with `memchr` (this runs for every principal of every judged statement).
-    let mut cuts = [0usize; 5];
-    let mut from = 0;
-    for cut in &mut cuts {
-        let Some(i) = memchr::memchr(b':', &value.as_bytes()[from..]) else {
-            return Named::Foreign;
-        };
-        *cut = from + i;
-        from = *cut + 1;
-    }
-    let part = |k: usize| &value[if k == 0 { 0 } else { cuts[k - 1] + 1 }..cuts[k]];
-    let (partition, service, account, resource) = (part(1), part(2), part(4), &value[from..]);
-    if part(0) != "arn" || !part(3).is_empty() {
+    let Some(["arn", partition, service, "", account, resource]) = super::arn::six(value) else {
         return Named::Foreign;
-    }
+    };
     if partition != puller.partition.as_str() || account != puller.account {
         return Named::Foreign;
     }
