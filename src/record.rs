@@ -168,6 +168,13 @@ impl PolicyText {
         PolicyText { tagged }
     }
 
+    /// A text decoded by [`decode_literal`] with the tag `P` (what [`PolicyText::plain`] would
+    /// hold, without copying it again).
+    pub(crate) fn decoded(tagged: String) -> PolicyText {
+        debug_assert!(tagged.starts_with('P'));
+        PolicyText { tagged }
+    }
+
     /// The policy document's text.
     pub fn text(&self) -> Cow<'_, str> {
         let (tag, rest) = self.tagged.split_at(1);
