@@ -13,11 +13,44 @@ use super::common::{At, is_account};
 use super::kind::Shape;
 use crate::record::{Body, PolicyText, RepoId, decode_literal};
 
+/// What the reader makes of one object.
+pub(crate) type Made = (Shape, RepoId, Body);
+
 /// The record of `text` (one JSON object, JSON whitespace around it allowed), or `None` when it
 /// is not of the common kind.
-pub(crate) fn record(text: &str, at: At) -> Option<(Shape, RepoId, Body)> {
+pub(crate) fn record(text: &str, at: At) -> Option<Made> {
+    let (made, end) = object(text, skip_ws(text.as_bytes(), 0), at)?;
+    (skip_ws(text.as_bytes(), end) == text.len()).then_some(made)
+}
+
+/// The records of a bulk export held as one JSON array (`[{…}, {…}]`, JSON whitespace around
+/// it allowed), numbered as the general route numbers them (`record N`): every element must be
+/// of the common kind, else `None` and the general route reads the whole array (so a file that
+/// is not JSON is still refused whole, with serde_json's message). Only documents held whole
+/// come here (at most `read::MAX_WHOLE`); their records are kept until the array's end.
+pub(crate) fn array(text: &str) -> Option<Vec<Made>> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut made = Vec::new();
+    loop {
+        let (one, end) = object(text, skip_ws(b, i + 1), At::part("record", made.len()))?;
+        made.push(one);
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => {}
+            b']' => break,
+            _ => return None,
+        }
+    }
+    (skip_ws(b, i + 1) == b.len()).then_some(made)
+}
+
+/// The object that starts at `i` (its `{`): what it makes and the index after its `}`.
+fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
+    let b = text.as_bytes();
     if b.get(i) != Some(&b'{') {
         return None;
     }
@@ -63,9 +96,7 @@ pub(crate) fn record(text: &str, at: At) -> Option<(Shape, RepoId, Body)> {
             _ => return None,
         }
     }
-    if skip_ws(b, i + 1) != b.len() {
-        return None;
-    }
+    let end = i + 1;
     let (Some(name), Some(policy)) = (name, policy) else {
         return None;
     };
@@ -93,7 +124,7 @@ pub(crate) fn record(text: &str, at: At) -> Option<(Shape, RepoId, Body)> {
     } else {
         Body::Policy(PolicyText::decoded(policy))
     };
-    Some((shape, repo, body))
+    Some(((shape, repo, body), end))
 }
 
 /// The first index from `i` that is not JSON whitespace.
@@ -120,11 +151,12 @@ fn plain(text: &str, i: usize) -> Option<(&str, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::record;
+    use super::{array, record};
     use crate::input::common::{At, Ctx, Probe};
     use crate::input::kind::Shape;
     use crate::input::shape;
     use crate::record::{Body, RepoId};
+    use serde_json::value::RawValue;
 
     type Records = Vec<(u64, Shape, RepoId, Body)>;
 
@@ -223,5 +255,50 @@ mod tests {
             }
         }
         assert!(taken > 1000, "{taken}");
+    }
+
+    /// Where the one-pass reader reads an array, serde_json reads it and the general route
+    /// makes the same records of its elements.
+    fn agrees_on_array(text: &str) -> bool {
+        let Some(made) = array(text) else {
+            return false;
+        };
+        let items: Vec<&RawValue> = serde_json::from_str(text).expect("an array serde_json reads");
+        assert_eq!(made.len(), items.len(), "{text:?}");
+        for (i, (one, raw)) in made.into_iter().zip(items).enumerate() {
+            let at = At::part("record", i);
+            let (s, r, b) = one;
+            assert_eq!(
+                general(raw.get(), at),
+                Some(vec![(at.number(), s, r, b)]),
+                "{text:?}"
+            );
+        }
+        true
+    }
+
+    #[test]
+    fn quick_array_agrees_with_the_general_route_on_every_small_change() {
+        let base = format!(" [{LINE},\n {{\"repositoryName\":\"b\",\"policyText\":\"\"}} ]\n");
+        assert!(agrees_on_array(&base));
+        assert!(!agrees_on_array("[]"));
+        assert!(!agrees_on_array(&format!("[{LINE},{{\"Statement\":[]}}]")));
+        let mut taken = 0;
+        for i in 0..=base.len() {
+            if !base.is_char_boundary(i) {
+                continue;
+            }
+            let mut variants = Vec::new();
+            if i < base.len() {
+                variants.push(format!("{}{}", &base[..i], &base[i + 1..]));
+            }
+            for c in ["[", "]", "{", "}", ",", "\"", " "] {
+                variants.push(format!("{}{c}{}", &base[..i], &base[i..]));
+            }
+            for text in variants {
+                taken += usize::from(agrees_on_array(&text));
+            }
+        }
+        assert!(taken > 100, "{taken}");
     }
 }

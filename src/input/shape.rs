@@ -87,6 +87,12 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
         emit(At::File.number(), shape, repo, body);
         return Ok(());
     }
+    if let Some(records) = quick::array(trimmed) {
+        for (i, (shape, repo, body)) in records.into_iter().enumerate() {
+            emit(At::part("record", i).number(), shape, repo, body);
+        }
+        return Ok(());
+    }
     // Parse `text`, not `trimmed`, so that serde_json's line numbers count leading blank lines.
     let parsed = match kind_of(trimmed) {
         Kind::Object => {
