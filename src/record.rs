@@ -218,6 +218,18 @@ fn unescape(literal: &str) -> Option<String> {
 /// instructions a byte: this copies eight bytes at a time and stops only at a quote, a backslash
 /// or a control byte (the same word test as `policy::plain`).
 pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+    // A line of JSON Lines or a file of one object runs on only a little past its literal: a
+    // buffer of its length needs no test for room in the loop (a few instructions a word).
+    const SMALL: usize = 64 << 10;
+    if b.len() <= SMALL {
+        decode::<false>(b, tag)
+    } else {
+        decode::<true>(b, tag)
+    }
+}
+
+/// [`decode_literal`], with a buffer that grows (`GROW`) or one of the length of `b`.
+fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES * 0x80;
     // The high bit of each byte of `x` below `n`, and maybe of bytes above the first such byte
@@ -228,9 +240,18 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
     if b.first() != Some(&b'"') {
         return None;
     }
-    // Room for a whole word written at any position before the last eight bytes: the text is
-    // never longer than the literal (every escape is two bytes for one).
-    let mut out = vec![0u8; b.len() + 8];
+    // Else `b` may run on well past the literal (the rest of a JSON array): the buffer starts
+    // at what a policy usually takes and doubles when a word would not fit, so that a literal
+    // costs its own length, not the rest of the document's. Without `GROW`, room for a whole
+    // word written at any position before the last eight bytes: the text is never longer than
+    // the literal (every escape is two bytes for one).
+    const START: usize = 2048;
+    fn room(out: &mut Vec<u8>, need: usize) {
+        if need > out.len() {
+            out.resize(need.max(2 * out.len()), 0);
+        }
+    }
+    let mut out = vec![0u8; if GROW { START } else { b.len() } + 8];
     let mut w = 0;
     if let Some(tag) = tag {
         out[0] = tag;
@@ -241,6 +262,9 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
         // `w <= r` throughout (the tag takes the place of the opening quote).
         let k = match b[r..].first_chunk::<8>() {
             Some(word) => {
+                if GROW {
+                    room(&mut out, w + 8);
+                }
                 out[w..w + 8].copy_from_slice(word);
                 let x = u64::from_le_bytes(*word);
                 let found = below(x ^ (ONES * u64::from(b'"')), 1)
@@ -257,6 +281,9 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
                 let k = b[r..]
                     .iter()
                     .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+                if GROW {
+                    room(&mut out, w + k + 1);
+                }
                 out[w..w + k].copy_from_slice(&b[r..r + k]);
                 k
             }
@@ -266,6 +293,9 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
         match b[r] {
             b'"' => {
                 out.truncate(w);
+                if 2 * w < out.capacity() {
+                    out.shrink_to_fit();
+                }
                 // Only ASCII escapes were replaced by ASCII bytes, and the cuts are at ASCII
                 // bytes, so UTF-8 input stays UTF-8 (checked, `unsafe` being forbidden).
                 return String::from_utf8(out).ok().map(|text| (text, r + 1));
@@ -319,7 +349,7 @@ impl std::fmt::Debug for PolicyText {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_literal, unescape};
+    use super::{decode, decode_literal, unescape};
     use proptest::prelude::*;
 
     /// Decodes with serde_json, the reference.
@@ -349,6 +379,9 @@ mod tests {
     /// What serde_json makes of the literal `decode_literal` found at the start of `text`.
     fn check_decode(text: &str, tag: Option<u8>, must: bool) -> Result<(), TestCaseError> {
         let decoded = decode_literal(text.as_bytes(), tag);
+        // Both buffers (of the input's length, and growing) decode alike.
+        prop_assert_eq!(&decode::<true>(text.as_bytes(), tag), &decoded);
+        prop_assert_eq!(&decode::<false>(text.as_bytes(), tag), &decoded);
         if let Some((out, end)) = &decoded {
             let literal = &text[..*end];
             let mut expected = tag.map(|t| char::from(t).to_string()).unwrap_or_default();
@@ -369,6 +402,20 @@ mod tests {
         let (text, end) = decode_literal(line.as_bytes(), Some(b'P')).expect("decodes");
         assert_eq!(text, r#"P{"a":1}"#);
         assert_eq!(&line[end..], r#","region":"x"}"#);
+        // Longer than the buffer it starts with, and followed by much more (the rest of an
+        // array): decoded whole, and the text holds about its own length, not the rest's.
+        let text = "{\"a\\b\":\"\u{e9}\t\"}".repeat(700);
+        let literal = serde_json::to_string(&text).expect("a string encodes");
+        let long = format!("{literal},{}", "x".repeat(1 << 20));
+        let (decoded, end) = decode_literal(long.as_bytes(), None).expect("decodes");
+        assert_eq!((decoded.as_str(), end), (text.as_str(), literal.len()));
+        let line = format!("{}{}", r#""{\"a\":1}","#, "x".repeat(1 << 20));
+        let (text, _) = decode_literal(line.as_bytes(), None).expect("decodes");
+        assert!(
+            text.capacity() <= 2 * text.len() + 16,
+            "{}",
+            text.capacity()
+        );
         for text in [
             "\"no end",
             "\"a control \n character\"",
