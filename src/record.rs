@@ -168,6 +168,13 @@ impl PolicyText {
         PolicyText { tagged }
     }
 
+    /// A text decoded by [`decode_literal`] with the tag `P` (what [`PolicyText::plain`] would
+    /// hold, without copying it again).
+    pub(crate) fn decoded(tagged: String) -> PolicyText {
+        debug_assert!(tagged.starts_with('P'));
+        PolicyText { tagged }
+    }
+
     /// The policy document's text.
     pub fn text(&self) -> Cow<'_, str> {
         let (tag, rest) = self.tagged.split_at(1);
@@ -193,38 +200,124 @@ impl PolicyText {
 }
 
 /// Decodes a JSON string literal (quotes included) whose only escapes are the two-character ones
-/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), as [`PolicyText::encoded`] keeps, in one pass. `None` for anything else
-/// (a `\u` escape, a dangling backslash, no quotes), which serde_json then decodes. It must
-/// decode exactly as serde_json does (`tests::unescape_decodes_as_serde_json_does`).
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), as [`PolicyText::encoded`] keeps. `None` for
+/// anything else (a `\u` escape, a dangling backslash, no quotes), which serde_json then decodes.
+/// It must decode exactly as serde_json does (`tests::unescape_decodes_as_serde_json_does`).
 fn unescape(literal: &str) -> Option<String> {
-    let inner = literal.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
-    // Escapes are dense in policy text (`\"` every few bytes): copied whole, then compacted in
-    // place by a read and a write index (the write index never passes the read index).
-    let mut out = inner.to_vec();
-    let (mut r, mut w) = (0, 0);
-    while r < out.len() {
-        let mut b = out[r];
-        if b == b'\\' {
-            r += 1;
-            b = match out.get(r)? {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                b'/' => b'/',
-                b'b' => 0x08,
-                b'f' => 0x0c,
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                _ => return None,
-            };
-        }
-        out[w] = b;
-        w += 1;
-        r += 1;
+    let (text, end) = decode_literal(literal.as_bytes(), None)?;
+    (end == literal.len()).then_some(text)
+}
+
+/// Decodes the JSON string literal at the start of `b` (its opening quote first) in one pass:
+/// the text (after `tag`, when given) and the number of bytes the literal takes, closing quote
+/// included. `None` when the literal is not of the common kind: a `\u` escape, a control
+/// character, no closing quote, an unknown escape (serde_json then decodes, or says what is
+/// wrong). It decodes exactly as serde_json does (`tests::decode_literal_agrees_with_serde_json`).
+///
+/// Escapes are dense in a policy text (`\"` every few bytes), so a byte loop costs several
+/// instructions a byte: this copies eight bytes at a time and stops only at a quote, a backslash
+/// or a control byte (the same word test as `policy::plain`).
+pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+    // A line of JSON Lines or a file of one object runs on only a little past its literal: a
+    // buffer of its length needs no test for room in the loop (a few instructions a word).
+    const SMALL: usize = 64 << 10;
+    if b.len() <= SMALL {
+        decode::<false>(b, tag)
+    } else {
+        decode::<true>(b, tag)
     }
-    out.truncate(w);
-    // Only ASCII escapes were replaced by ASCII bytes, so the text stays UTF-8.
-    String::from_utf8(out).ok()
+}
+
+/// [`decode_literal`], with a buffer that grows (`GROW`) or one of the length of `b`.
+fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    // The high bit of each byte of `x` below `n`, and maybe of bytes above the first such byte
+    // (a borrow runs upwards), never below it: the lowest bit set is exact ("hasless").
+    fn below(x: u64, n: u8) -> u64 {
+        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+    }
+    if b.first() != Some(&b'"') {
+        return None;
+    }
+    // Else `b` may run on well past the literal (the rest of a JSON array): the buffer starts
+    // at what a policy usually takes and doubles when a word would not fit, so that a literal
+    // costs its own length, not the rest of the document's. Without `GROW`, room for a whole
+    // word written at any position before the last eight bytes: the text is never longer than
+    // the literal (every escape is two bytes for one).
+    const START: usize = 2048;
+    fn room(out: &mut Vec<u8>, need: usize) {
+        if need > out.len() {
+            out.resize(need.max(2 * out.len()), 0);
+        }
+    }
+    let mut out = vec![0u8; if GROW { START } else { b.len() } + 8];
+    let mut w = 0;
+    if let Some(tag) = tag {
+        out[0] = tag;
+        w = 1;
+    }
+    let mut r = 1;
+    loop {
+        // `w <= r` throughout (the tag takes the place of the opening quote).
+        let k = match b[r..].first_chunk::<8>() {
+            Some(word) => {
+                if GROW {
+                    room(&mut out, w + 8);
+                }
+                out[w..w + 8].copy_from_slice(word);
+                let x = u64::from_le_bytes(*word);
+                let found = below(x ^ (ONES * u64::from(b'"')), 1)
+                    | below(x ^ (ONES * u64::from(b'\\')), 1)
+                    | below(x, 0x20);
+                if found == 0 {
+                    r += 8;
+                    w += 8;
+                    continue;
+                }
+                (found.trailing_zeros() / 8) as usize
+            }
+            None => {
+                let k = b[r..]
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+                if GROW {
+                    room(&mut out, w + k + 1);
+                }
+                out[w..w + k].copy_from_slice(&b[r..r + k]);
+                k
+            }
+        };
+        r += k;
+        w += k;
+        match b[r] {
+            b'"' => {
+                out.truncate(w);
+                if 2 * w < out.capacity() {
+                    out.shrink_to_fit();
+                }
+                // Only ASCII escapes were replaced by ASCII bytes, and the cuts are at ASCII
+                // bytes, so UTF-8 input stays UTF-8 (checked, `unsafe` being forbidden).
+                return String::from_utf8(out).ok().map(|text| (text, r + 1));
+            }
+            b'\\' => {
+                out[w] = match b.get(r + 1)? {
+                    b'"' => b'"',
+                    b'\\' => b'\\',
+                    b'/' => b'/',
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    _ => return None,
+                };
+                w += 1;
+                r += 2;
+            }
+            _ => return None,
+        }
+    }
 }
 
 impl From<&str> for PolicyText {
@@ -256,7 +349,7 @@ impl std::fmt::Debug for PolicyText {
 
 #[cfg(test)]
 mod tests {
-    use super::unescape;
+    use super::{decode, decode_literal, unescape};
     use proptest::prelude::*;
 
     /// Decodes with serde_json, the reference.
@@ -283,7 +376,83 @@ mod tests {
         }
     }
 
+    /// What serde_json makes of the literal `decode_literal` found at the start of `text`.
+    fn check_decode(text: &str, tag: Option<u8>, must: bool) -> Result<(), TestCaseError> {
+        let decoded = decode_literal(text.as_bytes(), tag);
+        // Both buffers (of the input's length, and growing) decode alike.
+        prop_assert_eq!(&decode::<true>(text.as_bytes(), tag), &decoded);
+        prop_assert_eq!(&decode::<false>(text.as_bytes(), tag), &decoded);
+        if let Some((out, end)) = &decoded {
+            let literal = &text[..*end];
+            let mut expected = tag.map(|t| char::from(t).to_string()).unwrap_or_default();
+            expected.push_str(&reference(literal).expect("serde_json decodes what it decodes"));
+            prop_assert_eq!(out, &expected, "{}", literal);
+        }
+        // A literal without `\\u` (and so without a control character) that serde_json reads is
+        // never left to it.
+        if must {
+            prop_assert!(decoded.is_some(), "{}", text);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn decode_literal_reads_the_literal_at_the_start() {
+        let line = r#""{\"a\":1}","region":"x"}"#;
+        let (text, end) = decode_literal(line.as_bytes(), Some(b'P')).expect("decodes");
+        assert_eq!(text, r#"P{"a":1}"#);
+        assert_eq!(&line[end..], r#","region":"x"}"#);
+        // Longer than the buffer it starts with, and followed by much more (the rest of an
+        // array): decoded whole, and the text holds about its own length, not the rest's.
+        let text = "{\"a\\b\":\"\u{e9}\t\"}".repeat(700);
+        let literal = serde_json::to_string(&text).expect("a string encodes");
+        let long = format!("{literal},{}", "x".repeat(1 << 20));
+        let (decoded, end) = decode_literal(long.as_bytes(), None).expect("decodes");
+        assert_eq!((decoded.as_str(), end), (text.as_str(), literal.len()));
+        let line = format!("{}{}", r#""{\"a\":1}","#, "x".repeat(1 << 20));
+        let (text, _) = decode_literal(line.as_bytes(), None).expect("decodes");
+        assert!(
+            text.capacity() <= 2 * text.len() + 16,
+            "{}",
+            text.capacity()
+        );
+        for text in [
+            "\"no end",
+            "\"a control \n character\"",
+            "\"\\u0041\"",
+            "\"\\x\"",
+            "\"long enough to take words \\",
+            "no quote",
+            "",
+        ] {
+            assert_eq!(decode_literal(text.as_bytes(), None), None, "{text}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn decode_literal_agrees_with_serde_json(
+            text in any::<String>(),
+            tail in "[,}\" a\\\\]{0,3}",
+            tag in proptest::option::of(Just(b'P')),
+        ) {
+            // Any text encoded (with every escape serde_json writes), then followed by more.
+            let literal = serde_json::to_string(&text).expect("a string encodes");
+            let line = format!("{literal}{tail}");
+            let must = !literal.contains("\\u");
+            check_decode(&line, tag, must)?;
+            // The same literal with the one escape serde_json never writes (`\/`).
+            let other = literal.replace('/', "\\/");
+            check_decode(&format!("{other}{tail}"), tag, !other.contains("\\u"))?;
+        }
+
+        #[test]
+        fn decode_literal_agrees_with_serde_json_on_any_bytes(text in "\"[ -~\t\né]{0,40}") {
+            // Quoted text that may not be a valid literal at all (escapes of any letter, a
+            // dangling backslash, control characters).
+            check_decode(&text, None, false)?;
+        }
+
         #[test]
         fn unescape_agrees_with_serde_json_on_any_text(text in any::<String>()) {
             // Encoded by serde_json (which writes \u only for control characters), then decoded

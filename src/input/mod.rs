@@ -9,6 +9,7 @@ mod document;
 mod inventory;
 mod kind;
 mod marker;
+mod quick;
 mod read;
 mod registry;
 mod repository;

@@ -18,6 +18,7 @@ use super::document::{self, PolicyDocument};
 use super::inventory::DescribeRepositories;
 use super::kind::Shape;
 use super::marker::{self, CLI_ERROR, Marker};
+use super::quick;
 use super::registry::GetRegistryPolicy;
 use super::repository::RepositoryPolicy;
 use super::rows::{Row, SteampipeDocument};
@@ -59,7 +60,13 @@ fn dispatch(input: &Input<'_>, at: At, ctx: &Ctx, emit: &mut Emit) -> Option<Res
 }
 
 /// One parsed object: its format reads it, or it is of no known shape.
-fn object(p: &Probe, raw: &str, at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+pub(super) fn object(
+    p: &Probe,
+    raw: &str,
+    at: At,
+    ctx: &Ctx,
+    emit: &mut Emit,
+) -> Result<(), Rejected> {
     let input = Input::Object { probe: p, raw };
     dispatch(&input, at, ctx, emit)
         .unwrap_or_else(|| Err(Rejected::Unsupported(unknown_message(raw, at))))
@@ -74,6 +81,16 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
     }
     if ctx.json_lines {
         lines(text, ctx, emit);
+        return Ok(());
+    }
+    if let Some((shape, repo, body)) = quick::record(trimmed, At::File) {
+        emit(At::File.number(), shape, repo, body);
+        return Ok(());
+    }
+    if let Some(records) = quick::array(trimmed) {
+        for (i, (shape, repo, body)) in records.into_iter().enumerate() {
+            emit(At::part("record", i).number(), shape, repo, body);
+        }
         return Ok(());
     }
     // Parse `text`, not `trimmed`, so that serde_json's line numbers count leading blank lines.
@@ -111,6 +128,10 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
 /// error record under its number.
 pub(crate) fn part(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
     let text = trim_json_ws(text);
+    if let Some((shape, repo, body)) = quick::record(text, at) {
+        emit(at.number(), shape, repo, body);
+        return;
+    }
     let result = match kind_of(text) {
         Kind::Object => match serde_json::from_str::<Probe>(text) {
             Ok(p) => object(&p, text, at, ctx, emit),

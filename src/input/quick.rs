@@ -1,0 +1,304 @@
+//! A one-pass reader for the commonest object of all: a bulk-export line or a
+//! `get-repository-policy` file whose keys are `policyText`, `repositoryName`, `registryId` and
+//! `region`, every value a string. The general route parses the object with serde_json into a
+//! [`Probe`](super::common::Probe) (which scans the policy string to find its end) and decodes the
+//! policy string again later; here the string is decoded while its end is found
+//! ([`decode_literal`]), and the record is made as `repository.rs` makes it. Anything else (another
+//! key, a value of another type, an escape in a name, a `\u` escape, a repeated key, a syntax
+//! error, an identity field the general route would refuse) gives `None`, and the general route
+//! reads the object, messages included. `tests::quick_agrees_with_the_general_route` holds the
+//! two to the same records.
+
+use super::common::{At, is_account};
+use super::kind::Shape;
+use crate::record::{Body, PolicyText, RepoId, decode_literal};
+
+/// What the reader makes of one object.
+pub(crate) type Made = (Shape, RepoId, Body);
+
+/// The record of `text` (one JSON object, JSON whitespace around it allowed), or `None` when it
+/// is not of the common kind.
+pub(crate) fn record(text: &str, at: At) -> Option<Made> {
+    let (made, end) = object(text, skip_ws(text.as_bytes(), 0), at)?;
+    (skip_ws(text.as_bytes(), end) == text.len()).then_some(made)
+}
+
+/// The records of a bulk export held as one JSON array (`[{…}, {…}]`, JSON whitespace around
+/// it allowed), numbered as the general route numbers them (`record N`): every element must be
+/// of the common kind, else `None` and the general route reads the whole array (so a file that
+/// is not JSON is still refused whole, with serde_json's message). Only documents held whole
+/// come here (at most `read::MAX_WHOLE`); their records are kept until the array's end.
+pub(crate) fn array(text: &str) -> Option<Vec<Made>> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut made = Vec::new();
+    loop {
+        let (one, end) = object(text, skip_ws(b, i + 1), At::part("record", made.len()))?;
+        made.push(one);
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => {}
+            b']' => break,
+            _ => return None,
+        }
+    }
+    (skip_ws(b, i + 1) == b.len()).then_some(made)
+}
+
+/// The object that starts at `i` (its `{`): what it makes and the index after its `}`.
+fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut policy: Option<String> = None;
+    let (mut name, mut registry, mut region): (Option<&str>, Option<&str>, Option<&str>) =
+        (None, None, None);
+    loop {
+        let (key, next) = plain(text, skip_ws(b, i))?;
+        i = skip_ws(b, next);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        // A repeated key is an error of the general route (the probe refuses it).
+        let slot = match key {
+            "policyText" => {
+                if policy.is_some() {
+                    return None;
+                }
+                let (tagged, len) = decode_literal(&b[i..], Some(b'P'))?;
+                policy = Some(tagged);
+                i += len;
+                None
+            }
+            "repositoryName" => Some(&mut name),
+            "registryId" => Some(&mut registry),
+            "region" => Some(&mut region),
+            _ => return None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return None;
+            }
+            let (value, next) = plain(text, i)?;
+            *slot = Some(value);
+            i = next;
+        }
+        i = skip_ws(b, i);
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    let end = i + 1;
+    let (Some(name), Some(policy)) = (name, policy) else {
+        return None;
+    };
+    // As `repository.rs` (`common::account_field`): "" is an unknown registry; anything but 12
+    // digits is refused there, with its message.
+    let registry = match registry {
+        None | Some("") => None,
+        Some(id) if is_account(id) => Some(id.to_owned()),
+        Some(_) => return None,
+    };
+    let shape = match at {
+        At::File => Shape::GetRepositoryPolicy,
+        At::Part { .. } => Shape::Bulk,
+    };
+    let repo = RepoId {
+        registry,
+        region: region.map(str::to_owned),
+        repository: Some(name.to_owned()),
+        arn: None,
+        name_from_path: false,
+    };
+    // As `common::policy_body`: a blank string is no policy.
+    let body = if policy[1..].trim().is_empty() {
+        Body::NoPolicy
+    } else {
+        Body::Policy(PolicyText::decoded(policy))
+    };
+    Some(((shape, repo, body), end))
+}
+
+/// The first index from `i` that is not JSON whitespace.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The string literal at `i` when it has no escape and no control character: its contents and
+/// the index after its closing quote.
+fn plain(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = b[i + 1..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    let end = i + 1 + len;
+    (b[end] == b'"').then(|| (&text[i + 1..end], end + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{array, record};
+    use crate::input::common::{At, Ctx, Probe};
+    use crate::input::kind::Shape;
+    use crate::input::shape;
+    use crate::record::{Body, RepoId};
+    use serde_json::value::RawValue;
+
+    type Records = Vec<(u64, Shape, RepoId, Body)>;
+
+    /// What the general route (the probe and the dispatcher) makes of `text`.
+    fn general(text: &str, at: At) -> Option<Records> {
+        let probe = serde_json::from_str::<Probe>(text).ok()?;
+        let ctx = Ctx {
+            label: None,
+            json_lines: false,
+        };
+        let mut records = Vec::new();
+        shape::object(&probe, text, at, &ctx, &mut |n, s, r, b| {
+            records.push((n, s, r, b));
+        })
+        .ok()?;
+        Some(records)
+    }
+
+    /// Where the one-pass reader gives a record, the general route gives exactly that record.
+    fn agrees(text: &str) -> bool {
+        let mut taken = false;
+        for at in [At::File, At::part("line", 6)] {
+            if let Some((s, r, b)) = record(text, at) {
+                taken = true;
+                let expected = general(text, at);
+                assert_eq!(
+                    expected,
+                    Some(vec![(at.number(), s, r, b)]),
+                    "{text:?} {at:?}"
+                );
+            }
+        }
+        taken
+    }
+
+    const LINE: &str = r#"{"policyText":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":[\"ecr:BatchGetImage\"]}]}","region":"us-west-2","registryId":"222233334444","repositoryName":"tools/app"}"#;
+
+    #[test]
+    fn quick_reads_the_common_objects() {
+        for text in [
+            LINE,
+            "{\n  \"registryId\": \"222233334444\",\n  \"repositoryName\": \"app\",\n  \"policyText\": \"{\\n  \\\"Version\\\": \\\"2012-10-17\\\"\\n}\"\n}\n",
+            r#"{"repositoryName":"a","policyText":"   "}"#,
+            r#"{"repositoryName":"a","policyText":""}"#,
+            r#"{"repositoryName":"","policyText":"x","registryId":""}"#,
+            r#"{"repositoryName":"a","policyText":"\t{}\/\\","region":""}"#,
+        ] {
+            assert!(agrees(text), "not taken: {text}");
+        }
+    }
+
+    #[test]
+    fn quick_leaves_the_rest_to_the_general_route() {
+        for text in [
+            r#"{"repositoryName":"a","policyText":"\u0041"}"#,
+            r#"{"repositoryName":"a\"b","policyText":"{}"}"#,
+            r#"{"repositoryName":"a","policyText":"{}","registryId":"123"}"#,
+            r#"{"repositoryName":"a","policyText":"{}","registryId":222233334444}"#,
+            r#"{"repositoryName":"a","policyText":"{}","region":null}"#,
+            r#"{"repositoryName":"a","policyText":"{}","arn":"arn:aws:ecr:eu-west-1:444455556666:repository/app"}"#,
+            r#"{"repositoryName":"a","policyText":"{}","repositoryName":"b"}"#,
+            r#"{"repositoryName":"a","policyText":"{}","policyText":"{}"}"#,
+            r#"{"repositoryName":"a","policyText":{"Version":"2012-10-17"}}"#,
+            r#"{"repositoryName":"a","policyText":"{}",}"#,
+            r#"{"repositoryName":"a","policyText":"{}"} x"#,
+            r#"{"policyText":"{}","registryId":"222233334444"}"#,
+            r#"{"repository\u004eame":"a","policyText":"{}"}"#,
+            "{}",
+            "",
+        ] {
+            assert!(!agrees(text), "taken: {text}");
+        }
+    }
+
+    #[test]
+    fn quick_agrees_with_the_general_route_on_every_small_change() {
+        // Every one-byte deletion, and an insertion of each of a few bytes at every place, of
+        // a line and of a get-repository-policy file: whatever the one-pass reader takes, the
+        // general route reads the same.
+        let file = "{\n  \"registryId\": \"222233334444\",\n  \"repositoryName\": \"app\",\n  \"policyText\": \"{\\n \\\"a\\\":\\t\\\"b\\/c\\\\\\\"}\"\n}\n";
+        let mut taken = 0;
+        for base in [LINE, file] {
+            for i in 0..=base.len() {
+                let mut variants = Vec::new();
+                if i < base.len() {
+                    variants.push(format!("{}{}", &base[..i], &base[i + 1..]));
+                }
+                for c in [
+                    "\"", "\\", "{", "}", ":", ",", " ", "\n", "u", "1", "\u{1}", "é",
+                ] {
+                    variants.push(format!("{}{c}{}", &base[..i], &base[i..]));
+                }
+                for text in variants {
+                    taken += usize::from(agrees(&text));
+                }
+            }
+        }
+        assert!(taken > 1000, "{taken}");
+    }
+
+    /// Where the one-pass reader reads an array, serde_json reads it and the general route
+    /// makes the same records of its elements.
+    fn agrees_on_array(text: &str) -> bool {
+        let Some(made) = array(text) else {
+            return false;
+        };
+        let items: Vec<&RawValue> = serde_json::from_str(text).expect("an array serde_json reads");
+        assert_eq!(made.len(), items.len(), "{text:?}");
+        for (i, (one, raw)) in made.into_iter().zip(items).enumerate() {
+            let at = At::part("record", i);
+            let (s, r, b) = one;
+            assert_eq!(
+                general(raw.get(), at),
+                Some(vec![(at.number(), s, r, b)]),
+                "{text:?}"
+            );
+        }
+        true
+    }
+
+    #[test]
+    fn quick_array_agrees_with_the_general_route_on_every_small_change() {
+        let base = format!(" [{LINE},\n {{\"repositoryName\":\"b\",\"policyText\":\"\"}} ]\n");
+        assert!(agrees_on_array(&base));
+        assert!(!agrees_on_array("[]"));
+        assert!(!agrees_on_array(&format!("[{LINE},{{\"Statement\":[]}}]")));
+        let mut taken = 0;
+        for i in 0..=base.len() {
+            if !base.is_char_boundary(i) {
+                continue;
+            }
+            let mut variants = Vec::new();
+            if i < base.len() {
+                variants.push(format!("{}{}", &base[..i], &base[i + 1..]));
+            }
+            for c in ["[", "]", "{", "}", ",", "\"", " "] {
+                variants.push(format!("{}{c}{}", &base[..i], &base[i..]));
+            }
+            for text in variants {
+                taken += usize::from(agrees_on_array(&text));
+            }
+        }
+        assert!(taken > 100, "{taken}");
+    }
+}
