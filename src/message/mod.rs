@@ -97,9 +97,18 @@ impl Message {
             // Only whole UTF-8 text is ever copied in (see `pack`).
             return String::from_utf8_lossy(&self.0);
         }
-        let mut out = String::with_capacity(self.0.len() * 3);
-        self.each(|part| out.push_str(part));
-        Cow::Owned(out)
+        let mut out = Vec::with_capacity(self.0.len() * 3);
+        self.unpack_into(&mut out);
+        // Plain runs lie between phrases, which start and end on character bounds: whole UTF-8.
+        Cow::Owned(
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
+    }
+
+    /// Appends the text to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        out.push_str(&self.text());
     }
 
     /// Whether the text contains `pattern`.
@@ -112,23 +121,33 @@ impl Message {
         &self.0
     }
 
-    /// Calls `f` with the text's parts in order: runs of plain text and phrases.
-    fn each(&self, mut f: impl FnMut(&str)) {
+    /// The text's bytes, appended to `out`: each code replaced by its phrase (one pass over
+    /// the packed bytes; a plain run is copied whole).
+    fn unpack_into(&self, out: &mut Vec<u8>) {
         let table = table();
-        let mut rest: &[u8] = &self.0;
-        while !rest.is_empty() {
-            let plain = memchr::memchr3(FIRST, FIRST + 1, FIRST + 2, rest).unwrap_or(rest.len());
-            if plain > 0 {
-                // A plain run lies between phrases, which start and end on character bounds.
-                f(std::str::from_utf8(&rest[..plain]).unwrap_or("\u{FFFD}"));
-                rest = &rest[plain..];
+        let packed: &[u8] = &self.0;
+        let (mut i, mut run) = (0, 0);
+        while i < packed.len() {
+            let b = packed[i];
+            if b < FIRST {
+                i += 1;
                 continue;
             }
+            out.extend_from_slice(&packed[run..i]);
             let index =
-                usize::from(rest[0] - FIRST) << 8 | usize::from(rest.get(1).copied().unwrap_or(0));
-            f(table.phrases.get(index).copied().unwrap_or("\u{FFFD}"));
-            rest = rest.get(2..).unwrap_or_default();
+                usize::from(b - FIRST) << 8 | usize::from(packed.get(i + 1).copied().unwrap_or(0));
+            out.extend_from_slice(
+                table
+                    .phrases
+                    .get(index)
+                    .copied()
+                    .unwrap_or("\u{FFFD}")
+                    .as_bytes(),
+            );
+            i += 2;
+            run = i.min(packed.len());
         }
+        out.extend_from_slice(&packed[run..]);
     }
 }
 
@@ -235,13 +254,7 @@ impl From<&String> for Message {
 
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut result = Ok(());
-        self.each(|part| {
-            if result.is_ok() {
-                result = f.write_str(part);
-            }
-        });
-        result
+        f.write_str(&self.text())
     }
 }
 

@@ -213,23 +213,31 @@ pub(crate) fn what_to_do(r: &Row) -> String {
         return r.detail();
     }
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
-    let mut messages: Vec<String> = Vec::with_capacity(findings.len());
+    // Written into one string: each message unpacked once, a repeated one left out.
+    let mut text = String::with_capacity(256 * findings.len());
+    let mut shown: Vec<std::ops::Range<usize>> = Vec::with_capacity(findings.len());
+    let mut one = String::new();
     for f in findings {
-        let text = f.message.text();
-        let m = text.trim().trim_end_matches('.');
-        if !messages.iter().any(|seen| seen == m) {
-            messages.push(m.to_owned());
+        one.clear();
+        f.message.write_to(&mut one);
+        let m = one.trim().trim_end_matches('.');
+        if shown.iter().any(|r| &text[r.clone()] == m) {
+            continue;
         }
+        if !shown.is_empty() {
+            text.push(' ');
+        }
+        text.push('(');
+        text.push_str(&(shown.len() + 1).to_string());
+        text.push_str(") ");
+        let start = text.len();
+        text.push_str(m);
+        shown.push(start..text.len());
+        text.push('.');
     }
-    if messages.len() <= 1 {
+    if shown.len() <= 1 {
         return r.detail();
     }
-    let mut text = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| format!("({}) {m}.", i + 1))
-        .collect::<Vec<_>>()
-        .join(" ");
     if let Some(accepted) = crate::audit::accepted(&r.findings) {
         text.push(' ');
         text.push_str(&accepted);
