@@ -496,15 +496,14 @@ struct Shortened(u128);
 
 impl std::fmt::Display for Shortened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mask = self.0;
-        let total = (0..ACTIONS.len()).filter(|i| mask & (1 << i) != 0).count();
+        let mask = self.0 & ((1u128 << ACTIONS.len()) - 1);
+        let total = mask.count_ones() as usize;
         let shown = total.min(EXCESS_SHOWN);
         let parts = shown + usize::from(total > EXCESS_SHOWN);
-        let names = ACTIONS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, a)| a.name)
+        // The set bits in order, lowest first.
+        let names = std::iter::successors(Some(mask), |m| Some(m & (m - 1)))
+            .take_while(|m| *m != 0)
+            .map(|m| ACTIONS[m.trailing_zeros() as usize].name)
             .take(shown);
         for (i, name) in names.enumerate() {
             if i > 0 {

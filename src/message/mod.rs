@@ -203,9 +203,13 @@ const SHORT: usize = 16;
 
 impl fmt::Write for Packer {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        if s.len() >= 4 {
+        let bytes = s.as_bytes();
+        if bytes.len() >= 4 {
             let table = table();
-            if let Some(&p) = table.whole.get(s) {
+            // No phrase starts with these two bytes (an account id, a Sid): no look-up.
+            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
+            let maybe = table.pairs[pair >> 6] & 1 << (pair & 63) != 0;
+            if let Some(&p) = maybe.then(|| table.whole.get(s)).flatten() {
                 self.out.push(FIRST + (p >> 8) as u8);
                 self.out.push(p as u8);
                 return Ok(());
