@@ -758,7 +758,7 @@ fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String
                 .count()
                 - 1;
             if more == 0 {
-                f.message.to_string()
+                f.message.text().into_owned()
             } else {
                 format!("{} (and {more} more {})", f.message, f.code)
             }
