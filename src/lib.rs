@@ -26,6 +26,7 @@ pub mod fix;
 pub mod gitpod;
 pub mod input;
 pub mod join;
+pub(crate) mod jsonscan;
 pub mod message;
 pub mod pipeline;
 pub mod policy;

@@ -216,7 +216,7 @@ fn unescape(literal: &str) -> Option<String> {
 ///
 /// Escapes are dense in a policy text (`\"` every few bytes), so a byte loop costs several
 /// instructions a byte: this copies eight bytes at a time and stops only at a quote, a backslash
-/// or a control byte (the same word test as `policy::plain`).
+/// or a control byte (`jsonscan::special`, the word test the other readers use).
 pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     // A line of JSON Lines or a file of one object runs on only a little past its literal: a
     // buffer of its length needs no test for room in the loop (a few instructions a word).
@@ -230,13 +230,7 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
 
 /// [`decode_literal`], with a buffer that grows (`GROW`) or one of the length of `b`.
 fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    // The high bit of each byte of `x` below `n`, and maybe of bytes above the first such byte
-    // (a borrow runs upwards), never below it: the lowest bit set is exact ("hasless").
-    fn below(x: u64, n: u8) -> u64 {
-        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
-    }
+    use crate::jsonscan::{is_special, special};
     if b.first() != Some(&b'"') {
         return None;
     }
@@ -266,10 +260,7 @@ fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)
                     room(&mut out, w + 8);
                 }
                 out[w..w + 8].copy_from_slice(word);
-                let x = u64::from_le_bytes(*word);
-                let found = below(x ^ (ONES * u64::from(b'"')), 1)
-                    | below(x ^ (ONES * u64::from(b'\\')), 1)
-                    | below(x, 0x20);
+                let found = special(*word);
                 if found == 0 {
                     r += 8;
                     w += 8;
@@ -278,9 +269,7 @@ fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)
                 (found.trailing_zeros() / 8) as usize
             }
             None => {
-                let k = b[r..]
-                    .iter()
-                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+                let k = b[r..].iter().position(|&c| is_special(c))?;
                 if GROW {
                     room(&mut out, w + k + 1);
                 }

@@ -11,6 +11,7 @@
 
 use super::common::{At, is_account};
 use super::kind::Shape;
+use crate::jsonscan::{plain_string as plain, skip_ws};
 use crate::record::{Body, PolicyText, RepoId, decode_literal};
 
 /// What the reader makes of one object.
@@ -125,28 +126,6 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
         Body::Policy(PolicyText::decoded(policy))
     };
     Some(((shape, repo, body), end))
-}
-
-/// The first index from `i` that is not JSON whitespace.
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
-        i += 1;
-    }
-    i
-}
-
-/// The string literal at `i` when it has no escape and no control character: its contents and
-/// the index after its closing quote.
-fn plain(text: &str, i: usize) -> Option<(&str, usize)> {
-    let b = text.as_bytes();
-    if b.get(i) != Some(&b'"') {
-        return None;
-    }
-    let len = b[i + 1..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-    let end = i + 1 + len;
-    (b[end] == b'"').then(|| (&text[i + 1..end], end + 1))
 }
 
 #[cfg(test)]

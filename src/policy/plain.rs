@@ -11,6 +11,8 @@
 
 use std::borrow::Cow;
 
+use crate::jsonscan::{plain_string, skip_ws};
+
 use super::raw::{
     CondValues, Items, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement, Strings,
     Text, set,
@@ -25,13 +27,8 @@ impl<'a> Reader<'a> {
     /// The next byte after JSON whitespace (RFC 8259: space, tab, line feed, carriage return).
     fn peek(&mut self) -> Option<u8> {
         let b = self.text.as_bytes();
-        while let Some(&c) = b.get(self.i) {
-            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
-                return Some(c);
-            }
-            self.i += 1;
-        }
-        None
+        self.i = skip_ws(b, self.i);
+        b.get(self.i).copied()
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {
@@ -41,15 +38,10 @@ impl<'a> Reader<'a> {
     /// A string without escapes or control characters (serde_json rejects the latter), as its
     /// contents.
     fn string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let b = self.text.as_bytes();
-        let start = self.i;
-        let end = start + plain_len(&b[start..]);
-        if b.get(end) != Some(&b'"') {
-            return None;
-        }
-        self.i = end + 1;
-        Some(&self.text[start..end])
+        self.peek()?;
+        let (s, next) = plain_string(self.text, self.i)?;
+        self.i = next;
+        Some(s)
     }
 
     /// An object, `entry` reading the value of each key.
@@ -144,36 +136,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// How many bytes at the start of `b` are neither `"`, `\\` nor a control character: eight at a
-/// time (a statement's strings are tens of bytes; a byte loop costs several instructions a
-/// byte), the last few one by one.
-pub(super) fn plain_len(b: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    // The high bit of each byte of `x` below `n` (n <= 0x80), and maybe of bytes above the
-    // first such byte (a borrow runs upwards), never below it: the lowest bit set is exact (the
-    // bit-twiddling hack "hasless").
-    fn below(x: u64, n: u8) -> u64 {
-        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
-    }
-    let mut i = 0;
-    while let Some(word) = b[i..].first_chunk::<8>() {
-        // Little-endian: the first byte is the lowest.
-        let x = u64::from_le_bytes(*word);
-        let found = below(x ^ (ONES * u64::from(b'"')), 1)
-            | below(x ^ (ONES * u64::from(b'\\')), 1)
-            | below(x, 0x20);
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + b[i..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(b.len() - i)
-}
-
 /// The statement object `text` holds, read as serde_json would read it, or `None` when it is not
 /// of the common shape.
 pub(super) fn statement(text: &str) -> Option<RawStatement<'_>> {
@@ -226,52 +188,4 @@ pub(super) fn statement(text: &str) -> Option<RawStatement<'_>> {
         Some(())
     })?;
     (r.peek().is_none()).then_some(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain_len;
-
-    #[test]
-    fn plain_len_stops_at_the_first_quote_backslash_or_control_character() {
-        let naive = |b: &[u8]| {
-            b.iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .unwrap_or(b.len())
-        };
-        for len in 0..40 {
-            let base: Vec<u8> = (0..len).map(|i| b' ' + (i % 90) as u8).collect();
-            let base: Vec<u8> = base
-                .into_iter()
-                .map(|c| if c == b'"' || c == b'\\' { b'a' } else { c })
-                .collect();
-            assert_eq!(plain_len(&base), len);
-            for at in 0..len {
-                for special in [
-                    b'"', b'\\', 0, 0x1f, b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',
-                ] {
-                    let mut b = base.clone();
-                    b[at] = special;
-                    assert_eq!(plain_len(&b), naive(&b), "{b:?}");
-                }
-            }
-        }
-        // Many special bytes, in every order: a pseudo-random walk over bytes near the
-        // borders (0x1f/0x20, '"' and '\\' and their neighbours, 0x7f/0x80, 0xff).
-        let alphabet = [
-            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'#', b'[', b'\\', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
-            b'a',
-        ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let len = (seed % 24) as usize;
-            let b: Vec<u8> = (0..len)
-                .map(|k| alphabet[((seed >> (k * 2 % 60)) as usize ^ k) % alphabet.len()])
-                .collect();
-            assert_eq!(plain_len(&b), naive(&b), "{b:?}");
-        }
-    }
 }

@@ -879,32 +879,12 @@ mod known {
     /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
     /// same way. Anything else is `None`, and the serde_json path reads the document.
     mod split {
-        use super::super::super::plain;
+        use crate::jsonscan::{plain_len, plain_string as string, skip_ws as ws};
 
         pub(super) struct Doc<'a> {
             pub version: Option<&'a str>,
             pub id: Option<&'a str>,
             pub statements: Vec<&'a str>,
-        }
-
-        fn ws(b: &[u8], mut i: usize) -> usize {
-            while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                i += 1;
-            }
-            i
-        }
-
-        /// A string without escapes at `i`: its contents and the index after it.
-        fn string(text: &str, i: usize) -> Option<(&str, usize)> {
-            let b = text.as_bytes();
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            let len = b[i + 1..]
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            let end = i + 1 + len;
-            (b[end] == b'"').then(|| (&text[i + 1..end], end + 1))
         }
 
         /// The index after the object that starts at `i`: braces counted outside strings
@@ -922,7 +902,7 @@ mod known {
                 match *b.get(j)? {
                     b'"' => loop {
                         j += 1;
-                        j += plain::plain_len(b.get(j..)?);
+                        j += plain_len(b.get(j..)?);
                         match *b.get(j)? {
                             b'"' => break,
                             // The escaped byte is skipped with it.

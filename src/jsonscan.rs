@@ -1,0 +1,126 @@
+//! Scanning JSON text by bytes, for the hand-written readers that take the common shapes in one
+//! pass and leave everything else to serde_json (`input/quick.rs`, `policy/plain.rs`, the
+//! statement split in `policy/validate.rs`, `record::decode_literal`): JSON whitespace, and the
+//! bytes a plain string stops at (a quote, a backslash, a control character), eight at a time.
+
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const HIGH: u64 = ONES * 0x80;
+
+/// Whether a string stops being plain at `c`: a quote, a backslash or a control character
+/// (serde_json rejects the last in a string).
+pub(crate) fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The special bytes (see [`is_special`]) of `word` as a mask with the high bit of each byte:
+/// the lowest bit set is exact, so `trailing_zeros() / 8` is the first one's position (bytes
+/// above it may be marked wrongly: a borrow runs upwards). Zero when there is none.
+pub(crate) fn special(word: [u8; 8]) -> u64 {
+    // The high bit of each byte of `x` below `n` (n <= 0x80), the bit-twiddling hack
+    // "hasless".
+    fn below(x: u64, n: u8) -> u64 {
+        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+    }
+    // Little-endian: the first byte is the lowest.
+    let x = u64::from_le_bytes(word);
+    below(x ^ (ONES * u64::from(b'"')), 1)
+        | below(x ^ (ONES * u64::from(b'\\')), 1)
+        | below(x, 0x20)
+}
+
+/// How many bytes at the start of `b` are not special: eight at a time (a statement's strings
+/// are tens of bytes; a byte loop costs several instructions a byte), the last few one by one.
+pub(crate) fn plain_len(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(word) = b[i..].first_chunk::<8>() {
+        let found = special(*word);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| is_special(c))
+        .unwrap_or(b.len() - i)
+}
+
+/// The first index from `i` that is not JSON whitespace (RFC 8259: space, tab, line feed,
+/// carriage return).
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The string literal at `i` when it has no escape and no control character: its contents and
+/// the index after its closing quote.
+pub(crate) fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let end = i + 1 + plain_len(&b[i + 1..]);
+    (b.get(end) == Some(&b'"')).then(|| (&text[i + 1..end], end + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_string_is_found_with_its_end_or_not_at_all() {
+        assert_eq!(plain_string(r#"  "abc" x"#, 2), Some(("abc", 7)));
+        assert_eq!(plain_string(r#""""#, 0), Some(("", 2)));
+        assert_eq!(plain_string(r#""a\"b""#, 0), None);
+        assert_eq!(plain_string("\"a\tb\"", 0), None);
+        assert_eq!(plain_string(r#""abc"#, 0), None);
+        assert_eq!(plain_string(r#"x"abc""#, 0), None);
+        assert_eq!(skip_ws(b" \t\r\n x", 0), 5);
+        assert_eq!(skip_ws(b"  ", 1), 2);
+    }
+
+    #[test]
+    fn plain_len_stops_at_the_first_quote_backslash_or_control_character() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(b.len())
+        };
+        for len in 0..40 {
+            let base: Vec<u8> = (0..len).map(|i| b' ' + (i % 90) as u8).collect();
+            let base: Vec<u8> = base
+                .into_iter()
+                .map(|c| if c == b'"' || c == b'\\' { b'a' } else { c })
+                .collect();
+            assert_eq!(plain_len(&base), len);
+            for at in 0..len {
+                for special in [
+                    b'"', b'\\', 0, 0x1f, b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',
+                ] {
+                    let mut b = base.clone();
+                    b[at] = special;
+                    assert_eq!(plain_len(&b), naive(&b), "{b:?}");
+                }
+            }
+        }
+        // Many special bytes, in every order: a pseudo-random walk over bytes near the
+        // borders (0x1f/0x20, '"' and '\\' and their neighbours, 0x7f/0x80, 0xff).
+        let alphabet = [
+            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'#', b'[', b'\\', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+            b'a',
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (k * 2 % 60)) as usize ^ k) % alphabet.len()])
+                .collect();
+            assert_eq!(plain_len(&b), naive(&b), "{b:?}");
+        }
+    }
+}
