@@ -286,7 +286,12 @@ pub(crate) fn kind(raw: &RawValue) -> Kind {
 }
 
 pub(crate) fn kind_of(text: &str) -> Kind {
-    match text.as_bytes().first() {
+    kind_of_bytes(text.as_bytes())
+}
+
+/// [`kind_of`] of a JSON value's bytes (the value as read, no whitespace before it).
+pub(crate) fn kind_of_bytes(b: &[u8]) -> Kind {
+    match b.first() {
         Some(b'{') => Kind::Object,
         Some(b'[') => Kind::Array,
         Some(b'"') => Kind::String,

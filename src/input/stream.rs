@@ -11,7 +11,7 @@ use std::rc::Rc;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error};
+use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error, kind_of_bytes};
 use super::csvexport;
 use super::kind::Shape;
 use super::marker::CLI_ERROR;
@@ -668,14 +668,7 @@ impl<R: BufRead> Framer<R> {
                             at,
                         ));
                     }
-                    match self.buf.first() {
-                        Some(b'{') => Kind::Object,
-                        Some(b'[') => Kind::Array,
-                        Some(b'"') => Kind::String,
-                        Some(b'n') => Kind::Null,
-                        Some(b't' | b'f') => Kind::Bool,
-                        _ => Kind::Number,
-                    }
+                    kind_of_bytes(&self.buf)
                 }
             };
             if known {
