@@ -11,7 +11,7 @@ use crate::eval::{self, ActionState, Puller, StatementTrace, Tri};
 use crate::finding::Status;
 use crate::pipeline::{self, Judged};
 use crate::policy::{self, Actions, Effect, Policy, Resources, Statement, Who};
-use crate::record::{Body, Identity, Record};
+use crate::record::{Body, Record};
 use crate::report::table::clean;
 use crate::run::RunError;
 
@@ -221,11 +221,10 @@ fn folded(judged: &Judged, record: Record) -> ExplainError {
     let (source_name, n) = (record.source.to_string(), record.record);
     match record.body {
         Body::Inventory => {
-            let keys: Vec<String> = record.repo.join_lookup();
             let by = judged
                 .rows
                 .iter()
-                .find(|r| r.repo.join_keys().iter().any(|k| keys.contains(k)))
+                .find(|r| crate::join::names_repository_of(&r.repo, &record.repo))
                 .map_or_else(String::new, |r| format!("{}:{}", r.source, r.record));
             ExplainError::Folded {
                 source_name,

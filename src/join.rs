@@ -270,8 +270,7 @@ pub fn inventory(
 }
 
 /// For each of `listed`, in order: whether it names a repository that no row and no record
-/// before it names (the keys of [`Identity::join_keys`] and [`Identity::join_lookup`], without
-/// their text: a table of 8-byte entries, each a repository and which of its keys, hashed and
+/// before it names (the keys of [`named_as`] and [`looked_up_as`], without their text: a table of 8-byte entries, each a repository and which of its keys, hashed and
 /// compared by the key it stands for).
 fn unnamed(rows: &Rows, listed: &[Listed]) -> Vec<bool> {
     let ids: Vec<&RowRepo> = rows
@@ -303,8 +302,10 @@ fn unnamed(rows: &Rows, listed: &[Listed]) -> Vec<bool> {
         .collect()
 }
 
-/// A key of the inventory join (see [`Identity::join_keys`]): an ARN, or a registry and name
-/// in a region, in every region (`*`) or in one not known (`?`).
+/// A key of the inventory join: an ARN, or a registry and name in a region, in every region
+/// (`*`) or in one not known (`?`). A repository of one name may exist in several regions of a
+/// registry, each its own; a record of unknown region names the repository of every region, and
+/// every record is also found by a look-up of unknown region.
 #[derive(Debug, PartialEq, Eq, Hash)]
 enum JoinKey<'a> {
     Arn(std::borrow::Cow<'a, str>),
@@ -329,33 +330,37 @@ impl<'a> Slot<'a> {
     }
 }
 
+/// Whether some key under which `named` names its repository is one under which `other` may be
+/// named: `other`'s repository is `named`'s (how `explain` finds the row that folded an
+/// inventory record, by the join's own keys).
+pub fn names_repository_of(named: &impl Identity, other: &impl Identity) -> bool {
+    (0..3).any(|a| {
+        named_as(named, a)
+            .is_some_and(|k| (0..3).any(|b| looked_up_as(other, b).as_ref() == Some(&k)))
+    })
+}
+
 /// Key `kind` (0: the ARN, 1: the name in its region or every region, 2: the name in an
 /// unknown region) under which `repo` names its repository.
-fn named_as(repo: &RowRepo, kind: usize) -> Option<JoinKey<'_>> {
-    let name = || Some((repo.registry.as_deref()?, repo.known_name()?));
+fn named_as<I: Identity + ?Sized>(repo: &I, kind: usize) -> Option<JoinKey<'_>> {
+    let name = || Some((repo.registry()?, repo.known_name()?));
     match kind {
         0 => repo.arn().map(JoinKey::Arn),
-        1 => name().map(|(reg, n)| {
-            JoinKey::Name(repo.region.as_deref().map_or(Slot::Every, Slot::of), reg, n)
-        }),
+        1 => name()
+            .map(|(reg, n)| JoinKey::Name(repo.region().map_or(Slot::Every, Slot::of), reg, n)),
         _ => name().map(|(reg, n)| JoinKey::Name(Slot::Unknown, reg, n)),
     }
 }
 
 /// Key `kind` (0: the ARN, 1: the name in every region, 2: the name in its region or an
 /// unknown one) under which another record may name `repo`'s repository.
-fn looked_up_as(repo: &RowRepo, kind: usize) -> Option<JoinKey<'_>> {
-    let name = || Some((repo.registry.as_deref()?, repo.known_name()?));
+fn looked_up_as<I: Identity + ?Sized>(repo: &I, kind: usize) -> Option<JoinKey<'_>> {
+    let name = || Some((repo.registry()?, repo.known_name()?));
     match kind {
         0 => repo.arn().map(JoinKey::Arn),
         1 => name().map(|(reg, n)| JoinKey::Name(Slot::Every, reg, n)),
-        _ => name().map(|(reg, n)| {
-            JoinKey::Name(
-                repo.region.as_deref().map_or(Slot::Unknown, Slot::of),
-                reg,
-                n,
-            )
-        }),
+        _ => name()
+            .map(|(reg, n)| JoinKey::Name(repo.region().map_or(Slot::Unknown, Slot::of), reg, n)),
     }
 }
 
@@ -686,16 +691,43 @@ mod tests {
     use crate::record::RepoId;
     use proptest::prelude::*;
 
+    /// The keys under which a record names its repository, as text: the ARN, and
+    /// `region|registry/name` with `*` for a record of unknown region, and `?|registry/name`.
+    fn text_keys(repo: &impl Identity) -> Vec<String> {
+        let mut keys: Vec<String> = repo.arn().map(Into::into).into_iter().collect();
+        if let (Some(registry), Some(name)) = (repo.registry(), repo.known_name()) {
+            keys.push(format!(
+                "{}|{registry}/{name}",
+                repo.region().unwrap_or("*")
+            ));
+            keys.push(format!("?|{registry}/{name}"));
+        }
+        keys
+    }
+
+    /// The keys under which another record may name the repository, as text.
+    fn text_lookup(repo: &impl Identity) -> Vec<String> {
+        let mut keys: Vec<String> = repo.arn().map(Into::into).into_iter().collect();
+        if let (Some(registry), Some(name)) = (repo.registry(), repo.known_name()) {
+            keys.push(format!("*|{registry}/{name}"));
+            keys.push(format!(
+                "{}|{registry}/{name}",
+                repo.region().unwrap_or("?")
+            ));
+        }
+        keys
+    }
+
     /// The inventory join as first written: every key as text in a set.
     fn unnamed_by_text(rows: &Rows, listed: &[Listed]) -> Vec<bool> {
-        let mut seen: HashSet<String> = rows.iter().flat_map(|r| r.repo.join_keys()).collect();
+        let mut seen: HashSet<String> = rows.iter().flat_map(|r| text_keys(&r.repo)).collect();
         listed
             .iter()
             .map(|l| {
-                if l.repo.join_lookup().iter().any(|k| seen.contains(k)) {
+                if text_lookup(&l.repo).iter().any(|k| seen.contains(k)) {
                     return false;
                 }
-                seen.extend(l.repo.join_keys());
+                seen.extend(text_keys(&l.repo));
                 true
             })
             .collect()

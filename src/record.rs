@@ -56,35 +56,6 @@ pub trait Identity {
     /// The repository's real name, if the input gives it (not a path-derived label).
     fn known_name(&self) -> Option<&str>;
     fn arn(&self) -> Option<std::borrow::Cow<'_, str>>;
-
-    /// The keys under which this record names its repository, for the inventory join: the ARN,
-    /// and (registry, region, name) — a repository of one name may exist in several regions of
-    /// a registry, each its own. A record of unknown region names the repository of every
-    /// region (`*`); every record is also found by a lookup of unknown region (`?`).
-    fn join_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.arn().map(Into::into).into_iter().collect();
-        if let (Some(registry), Some(name)) = (self.registry(), self.known_name()) {
-            keys.push(format!(
-                "{}|{registry}/{name}",
-                self.region().unwrap_or("*")
-            ));
-            keys.push(format!("?|{registry}/{name}"));
-        }
-        keys
-    }
-
-    /// The keys under which another record may name this repository (see `join_keys`).
-    fn join_lookup(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.arn().map(Into::into).into_iter().collect();
-        if let (Some(registry), Some(name)) = (self.registry(), self.known_name()) {
-            keys.push(format!("*|{registry}/{name}"));
-            keys.push(format!(
-                "{}|{registry}/{name}",
-                self.region().unwrap_or("?")
-            ));
-        }
-        keys
-    }
 }
 
 impl Identity for RepoId {
