@@ -657,17 +657,17 @@ impl RegistryPolicy {
 const CACHE_LIMIT: usize = 1 << 16;
 
 thread_local! {
-    static MESSAGES: std::cell::RefCell<FxHashSet<Arc<str>>> =
+    static STRINGS: std::cell::RefCell<FxHashSet<Arc<str>>> =
         std::cell::RefCell::new(FxHashSet::default());
-    static PACKED: std::cell::RefCell<FxHashSet<crate::message::Message>> =
+    static MESSAGES: std::cell::RefCell<FxHashSet<crate::message::Message>> =
         std::cell::RefCell::new(FxHashSet::default());
     static LISTS: std::cell::RefCell<FxHashSet<Arc<[Finding]>>> =
         std::cell::RefCell::new(FxHashSet::default());
 }
 
-/// This worker's shared copy of `s` (bounded like the messages, with which it shares the set).
+/// This worker's shared copy of `s` (a registry or region; bounded like the messages).
 fn shared_str(s: &str) -> Arc<str> {
-    MESSAGES.with_borrow_mut(|seen| {
+    STRINGS.with_borrow_mut(|seen| {
         if let Some(m) = seen.get(s) {
             return Arc::clone(m);
         }
@@ -687,7 +687,7 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
     if let Some(list) = LISTS.with_borrow(|lists| lists.get(findings.as_slice()).cloned()) {
         return list;
     }
-    PACKED.with_borrow_mut(|seen| {
+    MESSAGES.with_borrow_mut(|seen| {
         for f in &mut findings {
             match seen.get(&f.message) {
                 Some(m) => f.message = m.clone(),

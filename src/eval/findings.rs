@@ -179,6 +179,33 @@ fn list<T: std::fmt::Display>(items: &[T]) -> List<'_, T> {
 /// See [`list`].
 struct List<'a, T>(&'a [T]);
 
+/// [`list`] of the first [`NAMED`] items, and then `N more` (followed by `noun`) for the rest:
+/// `a, b, … h and 3 more`.
+fn few<'a, T: std::fmt::Display>(items: &'a [T], noun: &'static str) -> Few<'a, T> {
+    Few { items, noun }
+}
+
+/// See [`few`].
+struct Few<'a, T> {
+    items: &'a [T],
+    noun: &'static str,
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for Few<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(more) = self.items.len().checked_sub(NAMED).filter(|m| *m > 0) else {
+            return list(self.items).fmt(f);
+        };
+        for (i, item) in self.items[..NAMED].iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            item.fmt(f)?;
+        }
+        write!(f, " and {more} more{}", self.noun)
+    }
+}
+
 impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (i, item) in self.0.iter().enumerate() {
@@ -230,19 +257,9 @@ impl std::fmt::Display for Undecided<'_> {
                         f.write_str("the condition key ")?;
                         f.write_str(one)
                     }
-                    Item::Keys(keys) if keys.len() <= NAMED => {
-                        f.write_str("the condition keys ")?;
-                        list(keys).fmt(f)
-                    }
                     Item::Keys(keys) => {
                         f.write_str("the condition keys ")?;
-                        for (i, key) in keys[..NAMED].iter().enumerate() {
-                            if i > 0 {
-                                f.write_str(", ")?;
-                            }
-                            f.write_str(key)?;
-                        }
-                        write!(f, " and {} more", keys.len() - NAMED)
+                        few(keys, "").fmt(f)
                     }
                 }
             }
@@ -342,7 +359,7 @@ fn cross_account_write(
         } else {
             "possibly "
         };
-        granted.push(Granted::To {
+        granted.push(Granted {
             certainly,
             account: other,
             actions,
@@ -350,12 +367,6 @@ fn cross_account_write(
     }
     if granted.is_empty() {
         return;
-    }
-    let more = granted.len().saturating_sub(NAMED);
-    if more > 0 {
-        // A statement may name thousands of accounts: name the first few, count the rest.
-        granted.truncate(NAMED);
-        granted.push(Granted::More(more));
     }
     let owner = match owner {
         Some(o) => format!("the registry's owner {o}"),
@@ -366,7 +377,8 @@ fn cross_account_write(
         format_args!(
             "{} grants {} beyond pulling, to {} neither the audited account {} nor {owner}; grant {} only what {} needs",
             s.label_parts(),
-            list(&granted),
+            // A statement may name thousands of accounts: the first few, and a count.
+            few(&granted, " accounts"),
             if granted.len() == 1 { "an account that is" } else { "accounts that are" },
             puller.account,
             if granted.len() == 1 { "it" } else { "each" },
@@ -376,35 +388,24 @@ fn cross_account_write(
     ));
 }
 
-/// One item of a `cross-account-write` message, written a part at a time.
-enum Granted<'a> {
-    To {
-        certainly: &'static str,
-        account: &'a str,
-        actions: u128,
-    },
-    /// How many accounts more.
-    More(usize),
+/// One account of a `cross-account-write` message, written a part at a time.
+struct Granted<'a> {
+    certainly: &'static str,
+    account: &'a str,
+    actions: u128,
 }
 
 impl std::fmt::Display for Granted<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Granted::To {
-                certainly,
-                account,
-                actions,
-            } => {
-                let n = actions.count_ones();
-                write!(
-                    f,
-                    "{certainly}account {account} {n} action{} ({})",
-                    if n == 1 { "" } else { "s" },
-                    shortened(*actions)
-                )
-            }
-            Granted::More(more) => write!(f, "{more} more accounts"),
-        }
+        let n = self.actions.count_ones();
+        write!(
+            f,
+            "{}account {} {n} action{} ({})",
+            self.certainly,
+            self.account,
+            if n == 1 { "" } else { "s" },
+            shortened(self.actions)
+        )
     }
 }
 
