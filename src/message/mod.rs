@@ -106,11 +106,6 @@ impl Message {
         )
     }
 
-    /// Appends the text to `out`.
-    pub fn write_to(&self, out: &mut String) {
-        out.push_str(&self.text());
-    }
-
     /// Whether the text contains `pattern`.
     pub fn contains(&self, pattern: &str) -> bool {
         self.text().contains(pattern)

@@ -216,10 +216,8 @@ pub(crate) fn what_to_do(r: &Row) -> String {
     // Written into one string: each message unpacked once, a repeated one left out.
     let mut text = String::with_capacity(256 * findings.len());
     let mut shown: Vec<std::ops::Range<usize>> = Vec::with_capacity(findings.len());
-    let mut one = String::new();
     for f in findings {
-        one.clear();
-        f.message.write_to(&mut one);
+        let one = f.message.text();
         let m = one.trim().trim_end_matches('.');
         if shown.iter().any(|r| &text[r.clone()] == m) {
             continue;
