@@ -38,13 +38,20 @@ pub(super) fn collect(
 
     let missing = names(|j| actions[j] == ActionState::Missing);
     if !missing.is_empty() {
+        let key = Key::new(Code::ActionNotGranted)
+            .text(account)
+            .text(&root)
+            .number(bits(&missing));
         out.push(Finding::new(
             Code::ActionNotGranted,
-            format_args!(
-                "account {account} is not granted {}; add an Allow statement with Principal {{\"AWS\": \"{root}\"}} for {}",
-                list(&missing),
-                if missing.len() == 1 { "it" } else { "them" }
-            ),
+            memo(key, || {
+                format_args!(
+                    "account {account} is not granted {}; add an Allow statement with Principal {{\"AWS\": \"{root}\"}} for {}",
+                    list(&missing),
+                    if missing.len() == 1 { "it" } else { "them" }
+                )
+                .into()
+            }),
         ));
     }
 
@@ -68,13 +75,20 @@ pub(super) fn collect(
             Effect::Deny => {
                 let denied = names(|j| on(j) == Tri::True);
                 if !denied.is_empty() {
+                    let key = Key::new(Code::ActionDenied)
+                        .label(s)
+                        .text(account)
+                        .number(bits(&denied));
                     out.push(Finding::at(
                         Code::ActionDenied,
-                        format_args!(
-                            "{} denies {} to account {account}; remove the account from this Deny or narrow it",
-                            s.label_parts(),
-                            list(&denied)
-                        ),
+                        memo(key, || {
+                            format_args!(
+                                "{} denies {} to account {account}; remove the account from this Deny or narrow it",
+                                s.label_parts(),
+                                list(&denied)
+                            )
+                            .into()
+                        }),
                         s.reference(),
                     ));
                 }
@@ -83,14 +97,22 @@ pub(super) fn collect(
                 // Deny certainly takes away is action-denied already.
                 let maybe = names(|j| on(j) == Tri::Unknown && actions[j] != ActionState::Denied);
                 if !maybe.is_empty() {
+                    let why = undecided(v, puller);
+                    let key = Key::new(Code::ConditionalDeny)
+                        .label(s)
+                        .number(bits(&maybe))
+                        .undecided(&why);
                     out.push(Finding::at(
                         Code::ConditionalDeny,
-                        format_args!(
-                            "{} may deny {} depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or narrow the Deny",
-                            s.label_parts(),
-                            list(&maybe),
-                            undecided(v, puller)
-                        ),
+                        memo(key, || {
+                            format_args!(
+                                "{} may deny {} depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or narrow the Deny",
+                                s.label_parts(),
+                                list(&maybe),
+                                why
+                            )
+                            .into()
+                        }),
                         s.reference(),
                     ));
                 }
@@ -102,14 +124,22 @@ pub(super) fn collect(
                         && !allow_true[j]
                 });
                 if !maybe.is_empty() {
+                    let why = undecided(v, puller);
+                    let key = Key::new(Code::ConditionalAllow)
+                        .label(s)
+                        .number(bits(&maybe))
+                        .undecided(&why);
                     out.push(Finding::at(
                         Code::ConditionalAllow,
-                        format_args!(
-                            "{} allows {} only depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or grant the account without them",
-                            s.label_parts(),
-                            list(&maybe),
-                            undecided(v, puller)
-                        ),
+                        memo(key, || {
+                            format_args!(
+                                "{} allows {} only depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or grant the account without them",
+                                s.label_parts(),
+                                list(&maybe),
+                                why
+                            )
+                            .into()
+                        }),
                         s.reference(),
                     ));
                 }
@@ -118,12 +148,20 @@ pub(super) fn collect(
                 let pulls = required.iter().any(|i| *i < ACTIONS.len() && s.covers(*i));
                 if mention.specific_only && pulls {
                     let named = principal::first_specific(s, puller).unwrap_or(account);
+                    let key = Key::new(Code::PrincipalNotRoot)
+                        .label(s)
+                        .text(account)
+                        .text(named)
+                        .text(&root);
                     out.push(Finding::at(
                         Code::PrincipalNotRoot,
-                        format_args!(
-                            "{} names account {account} only as the specific principal {named}, which does not cover Gitpod's role session; use \"{root}\" instead",
-                            s.label_parts()
-                        ),
+                        memo(key, || {
+                            format_args!(
+                                "{} names account {account} only as the specific principal {named}, which does not cover Gitpod's role session; use \"{root}\" instead",
+                                s.label_parts()
+                            )
+                            .into()
+                        }),
                         s.reference(),
                     ));
                 }
@@ -146,12 +184,16 @@ pub(super) fn collect(
                 Resources::Resource(_) => "Resource",
                 Resources::NotResource(_) => "NotResource",
             };
+            let key = Key::new(Code::ResourceElement).label(s).text(element);
             out.push(Finding::at(
                 Code::ResourceElement,
-                format_args!(
-                    "{} has a {element} element, which repository policies omit and ECR has rejected; remove it",
-                    s.label_parts()
-                ),
+                memo(key, || {
+                    format_args!(
+                        "{} has a {element} element, which repository policies omit and ECR has rejected; remove it",
+                        s.label_parts()
+                    )
+                    .into()
+                }),
                 s.reference(),
             ));
         }
@@ -278,6 +320,92 @@ impl std::fmt::Display for Undecided<'_> {
         }
         list(&items).fmt(f)
     }
+}
+
+/// The required actions of `names` as bits (bit `j`: `catalog::REQUIRED[j]`), for a [`Key`].
+fn bits(names: &[&'static str]) -> u128 {
+    catalog::REQUIRED
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| names.contains(r))
+        .fold(0, |m, (j, _)| m | 1 << j)
+}
+
+/// Everything a message is written from, as bytes: the code, then each input, a text with its
+/// length before it, so that two different lists of inputs never make the same key.
+struct Key(Vec<u8>);
+
+impl Key {
+    fn new(code: Code) -> Key {
+        let mut k = Vec::with_capacity(128);
+        k.push(code as u8);
+        Key(k)
+    }
+
+    fn text(mut self, s: &str) -> Key {
+        self.0.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(s.as_bytes());
+        self
+    }
+
+    fn number(mut self, n: u128) -> Key {
+        self.0.extend_from_slice(&n.to_le_bytes());
+        self
+    }
+
+    /// What [`Statement::label_parts`] writes from.
+    fn label(self, s: &crate::policy::Statement) -> Key {
+        let k = self.number((s.index() as u128) << 1 | u128::from(s.is_registry()));
+        match s.sid() {
+            Some(sid) => k.number(1).text(sid),
+            None => k.number(0),
+        }
+    }
+
+    /// What [`Undecided`] writes from.
+    fn undecided(self, u: &Undecided<'_>) -> Key {
+        let mut k = self
+            .number(u128::from(u.principal) | u128::from(u.resource) << 1)
+            .number(u.keys.len() as u128);
+        for key in &u.keys {
+            k = k.text(key);
+        }
+        k
+    }
+}
+
+/// How many messages a worker remembers before it starts afresh.
+const MEMO_LIMIT: usize = 1 << 14;
+
+/// The message for `key`: remembered by this worker, or made by `make` (and remembered). In an
+/// estate whose policies differ, most findings still say the same thing word for word (the
+/// same Sid, actions and keys): a look-up costs a fraction of writing and packing the message.
+/// A key holds every input its message is written from, so the text is the one `make` would
+/// write; builds with debug assertions (the tests) check exactly that on every hit.
+fn memo(key: Key, make: impl FnOnce() -> crate::message::Message) -> crate::message::Message {
+    use crate::message::Message;
+    use std::cell::RefCell;
+    thread_local! {
+        static MEMO: RefCell<rustc_hash::FxHashMap<Box<[u8]>, Message>> =
+            RefCell::new(rustc_hash::FxHashMap::default());
+    }
+    if let Some(m) = MEMO.with_borrow(|memo| memo.get(key.0.as_slice()).cloned()) {
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            m,
+            make(),
+            "a remembered message differs from the one its inputs write"
+        );
+        return m;
+    }
+    let m = make();
+    MEMO.with_borrow_mut(|memo| {
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(key.0.into_boxed_slice(), m.clone());
+    });
+    m
 }
 
 /// How many items a message names before it counts the rest ("… and 39,995 more").
@@ -536,15 +664,23 @@ fn excess_access(v: &View<'_>, account: &str, denied_mask: u128, out: &mut Vec<F
     } else {
         "possibly "
     };
+    let key = Key::new(Code::ExcessAccess)
+        .label(s)
+        .text(certainly)
+        .text(account)
+        .number(excess);
     out.push(Finding::at(
         Code::ExcessAccess,
-        format_args!(
-            "{} {certainly}grants account {account} {n} action{} beyond pulling ({}); grant only {}",
-            s.label_parts(),
-            if n == 1 { "" } else { "s" },
-            shortened(excess),
-            list(&catalog::REQUIRED)
-        ),
+        memo(key, || {
+            format_args!(
+                "{} {certainly}grants account {account} {n} action{} beyond pulling ({}); grant only {}",
+                s.label_parts(),
+                if n == 1 { "" } else { "s" },
+                shortened(excess),
+                list(&catalog::REQUIRED)
+            )
+            .into()
+        }),
         s.reference(),
     ));
 }

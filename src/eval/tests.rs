@@ -1838,3 +1838,77 @@ fn an_undecided_message_names_the_first_keys_and_counts_the_rest() {
         one.findings
     );
 }
+
+#[test]
+fn remembered_messages_follow_every_input_they_are_written_from() {
+    // One thread judges policies that differ in one input of a message each: each message must
+    // name its own input, never the one remembered from the policy before (and builds with debug
+    // assertions compare every remembered message with a freshly written one).
+    let message = |j: &Judgement, code: Code| -> String {
+        j.findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no {code:?} in {:?}", codes(j)))
+            .message
+            .text()
+            .into_owned()
+    };
+    let vpce = r#", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}"#;
+    let ip = r#", "Condition": {"StringNotEquals": {"aws:SourceIp": "10.0.0.1"}}"#;
+    let first = run(&policy(&[
+        allow(&format!("{{\"AWS\": \"{ROOT}\"}}"), ""),
+        deny(r#""*""#, vpce),
+    ]));
+    let m = message(&first, Code::ConditionalDeny);
+    assert!(
+        m.contains("statement 1 (Sid \"Block\")") && m.contains("aws:SourceVpce"),
+        "{m}"
+    );
+    // Another Sid, another position, another key: each in its own message.
+    let sid = policy(&[
+        allow(&format!("{{\"AWS\": \"{ROOT}\"}}"), ""),
+        deny(r#""*""#, vpce).replace("\"Block\"", "\"Fence\""),
+    ]);
+    let m = message(&run(&sid), Code::ConditionalDeny);
+    assert!(m.contains("(Sid \"Fence\")") && !m.contains("Block"), "{m}");
+    let moved = policy(&[
+        deny(r#""*""#, vpce),
+        allow(&format!("{{\"AWS\": \"{ROOT}\"}}"), ""),
+    ]);
+    let m = message(&run(&moved), Code::ConditionalDeny);
+    assert!(m.starts_with("statement 0 "), "{m}");
+    let key = policy(&[
+        allow(&format!("{{\"AWS\": \"{ROOT}\"}}"), ""),
+        deny(r#""*""#, ip),
+    ]);
+    let m = message(&run(&key), Code::ConditionalDeny);
+    assert!(
+        m.contains("aws:SourceIp") && !m.contains("aws:SourceVpce"),
+        "{m}"
+    );
+    // The audited account, and which actions, in action-not-granted.
+    let none = policy(&[allow(r#"{"AWS": "999988887777"}"#, "")]);
+    let other = Puller {
+        account: "444455556666".into(),
+        ..puller()
+    };
+    let ours = message(&run(&none), Code::ActionNotGranted);
+    let theirs = message(
+        &run_with(&none, &other, &RepoId::default()),
+        Code::ActionNotGranted,
+    );
+    assert!(ours.contains(A) && !ours.contains("444455556666"), "{ours}");
+    assert!(
+        theirs.contains("444455556666") && !theirs.contains(A),
+        "{theirs}"
+    );
+    let one = policy(&[allow(&format!("{{\"AWS\": \"{ROOT}\"}}"), "").replace(
+        PULL,
+        r#"["ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability"]"#,
+    )]);
+    let m = message(&run(&one), Code::ActionNotGranted);
+    assert!(
+        m.contains("ecr:GetDownloadUrlForLayer") && !m.contains("BatchGetImage"),
+        "{m}"
+    );
+}
