@@ -21,8 +21,14 @@ impl Format for PolicyDocument {
         let Input::Object { raw, .. } = input else {
             return Err(Rejected::Declined);
         };
-        emit_item(bare_policy(raw, at, ctx), at, emit)
+        read_bare(raw, at, ctx, emit)
     }
+}
+
+/// A bare policy document's record (`raw`: the object's text), as [`PolicyDocument`] reads it;
+/// also the one-pass route's (`quick::document`).
+pub(crate) fn read_bare(raw: &str, at: At, ctx: &Ctx, emit: &mut Emit) -> Result<(), Rejected> {
+    emit_item(bare_policy(raw, at, ctx), at, emit)
 }
 
 /// A JSON string holding a policy document (`--query policyText` with the default JSON output)

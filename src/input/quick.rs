@@ -49,6 +49,187 @@ pub(crate) fn array(text: &str) -> Option<Vec<Made>> {
     (skip_ws(b, i + 1) == b.len()).then_some(made)
 }
 
+/// Whether `text` (JSON whitespace around it allowed) is a bare policy document that the general
+/// route reads as one ([`super::document::PolicyDocument`]) without a message of its own: an
+/// object whose keys are `Version`, `Id` and `Statement` (each once, `Statement` present; none
+/// of them a field of [`Probe`](super::common::Probe) but `Statement`, so no other format
+/// detects it), valid JSON throughout. The general route would parse it with serde_json into a
+/// probe only to learn that; here one scan does (a `\u` escape, a nesting deeper than
+/// [`DEPTH`], or anything else unusual gives `false`, and the general route reads it).
+pub(crate) fn document(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return false;
+    }
+    i = skip_ws(b, i + 1);
+    let mut seen = [false; 3];
+    loop {
+        let Some((key, next)) = plain(text, i) else {
+            return false;
+        };
+        let slot = match key {
+            "Version" => 0,
+            "Id" => 1,
+            "Statement" => 2,
+            _ => return false,
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return false;
+        }
+        i = skip_ws(b, next);
+        if b.get(i) != Some(&b':') {
+            return false;
+        }
+        let Some(end) = value_end(b, skip_ws(b, i + 1)) else {
+            return false;
+        };
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => break,
+            _ => return false,
+        }
+    }
+    seen[2] && skip_ws(b, i + 1) == b.len()
+}
+
+/// How deep [`value_end`] follows arrays and objects (serde_json stops at 128).
+const DEPTH: usize = 64;
+
+/// The index after the JSON value that starts at `i`, when it is valid JSON as serde_json reads
+/// it (strings without `\u` escapes, at most [`DEPTH`] levels); else `None`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    // Bit `d` of `arrays`: the container at depth `d` is an array (else an object).
+    let (mut depth, mut arrays) = (0usize, 0u64);
+    let mut i = i;
+    loop {
+        // A value starts at `i`.
+        match *b.get(i)? {
+            b'{' => {
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b'}') {
+                    i += 1;
+                } else {
+                    depth += 1;
+                    if depth > DEPTH {
+                        return None;
+                    }
+                    arrays &= !(1 << (depth - 1));
+                    i = key_end(b, i)?;
+                    continue;
+                }
+            }
+            b'[' => {
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                } else {
+                    depth += 1;
+                    if depth > DEPTH {
+                        return None;
+                    }
+                    arrays |= 1 << (depth - 1);
+                    continue;
+                }
+            }
+            b'"' => i = string_end(b, i)?,
+            b't' => i = literal_end(b, i, b"true")?,
+            b'f' => i = literal_end(b, i, b"false")?,
+            b'n' => i = literal_end(b, i, b"null")?,
+            b'-' | b'0'..=b'9' => i = number_end(b, i)?,
+            _ => return None,
+        }
+        // After a value: the next one of its container, or the container's end.
+        loop {
+            if depth == 0 {
+                return Some(i);
+            }
+            i = skip_ws(b, i);
+            let array = arrays & 1 << (depth - 1) != 0;
+            match (*b.get(i)?, array) {
+                (b',', true) => {
+                    i = skip_ws(b, i + 1);
+                    break;
+                }
+                (b',', false) => {
+                    i = key_end(b, skip_ws(b, i + 1))?;
+                    break;
+                }
+                (b']', true) | (b'}', false) => {
+                    i += 1;
+                    depth -= 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// After an object's key at `i` and its colon: where its value starts.
+fn key_end(b: &[u8], i: usize) -> Option<usize> {
+    let i = skip_ws(b, string_end(b, i)?);
+    (b.get(i) == Some(&b':')).then(|| skip_ws(b, i + 1))
+}
+
+/// The index after the string literal at `i`: its bytes are not control characters, and each
+/// escape is one of `\" \\ \/ \b \f \n \r \t`.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        j += crate::jsonscan::plain_len(b.get(j..)?);
+        match *b.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' => match *b.get(j + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+fn literal_end(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    b.get(i..)?.starts_with(word).then(|| i + word.len())
+}
+
+/// The index after the number at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+/// (RFC 8259, section 6), and no digit straight after it.
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: usize| i + b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match *b.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => i = digits(i),
+        _ => return None,
+    }
+    if b.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        i = end;
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return None;
+        }
+        i = end;
+    }
+    // `01` is no number (serde_json: "invalid number"), nor is `1.5.`'s tail read here.
+    (!b.get(i).is_some_and(u8::is_ascii_digit)).then_some(i)
+}
+
 /// The object that starts at `i` (its `{`): what it makes and the index after its `}`.
 fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
     let b = text.as_bytes();
@@ -231,6 +412,98 @@ mod tests {
                 for text in variants {
                     taken += usize::from(agrees(&text));
                 }
+            }
+        }
+        assert!(taken > 1000, "{taken}");
+    }
+
+    /// Where the one-pass check takes a bare policy document, serde_json reads it as valid JSON
+    /// and the general route makes the same record of it.
+    fn agrees_on_document(text: &str) -> bool {
+        if !super::document(text) {
+            return false;
+        }
+        assert!(
+            serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+            "not JSON: {text:?}"
+        );
+        let ctx = Ctx {
+            label: None,
+            json_lines: false,
+        };
+        for at in [At::File, At::part("line", 6)] {
+            let mut quick = Vec::new();
+            crate::input::document::read_bare(text, at, &ctx, &mut |n, s, r, b| {
+                quick.push((n, s, r, b));
+            })
+            .expect("a record");
+            assert_eq!(general(text, at), Some(quick), "{text:?} {at:?}");
+        }
+        true
+    }
+
+    const DOCUMENT: &str = r#"{
+  "Version": "2012-10-17",
+  "Id": "p",
+  "Statement": [{"Sid": "A\"\\\/\t", "Effect": "Allow", "Principal": {"AWS": ["111122223333"]}, "Action": "ecr:*", "Condition": {"NumericLessThan": {"s3:max-keys": [-0.5e+3, 10, 0]}, "Bool": {"aws:SecureTransport": true, "x": false, "y": null}}, "Resource": [], "NotResource": {}}]
+}
+"#;
+
+    #[test]
+    fn quick_document_reads_valid_documents_only() {
+        for text in [
+            DOCUMENT,
+            r#"{"Statement":[]}"#,
+            r#"{"Statement":null}"#,
+            r#" {"Statement":{"a":[[[]]]},"Version":1.5E7} "#,
+            r#"{"Id":"x","Statement":"text"}"#,
+        ] {
+            assert!(agrees_on_document(text), "not taken: {text}");
+        }
+        let deep = format!(r#"{{"Statement":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        for text in [
+            r#"{"Version":"2012-10-17"}"#,
+            r#"{"Statement":[],"Statement":[]}"#,
+            r#"{"Statement":[],"Sid":"x"}"#,
+            r#"{"Statement":[],"policyText":"x"}"#,
+            r#"{"Statement":["\u0041"]}"#,
+            r#"{"St\u0061tement":[]}"#,
+            r#"{"Statement":[01]}"#,
+            r#"{"Statement":[1.]}"#,
+            r#"{"Statement":[1e]}"#,
+            r#"{"Statement":[-]}"#,
+            r#"{"Statement":[+1]}"#,
+            r#"{"Statement":[1,]}"#,
+            r#"{"Statement":{"a":1,}}"#,
+            r#"{"Statement":{"a" 1}}"#,
+            r#"{"Statement":[tru]}"#,
+            r#"{"Statement":["a\qb"]}"#,
+            "{\"Statement\":[\"a\u{1}b\"]}",
+            r#"{"Statement":[]} x"#,
+            r#"{"Statement":[]"#,
+            r#"[{"Statement":[]}]"#,
+            deep.as_str(),
+        ] {
+            assert!(!super::document(text), "taken: {text}");
+        }
+    }
+
+    #[test]
+    fn quick_document_agrees_with_the_general_route_on_every_small_change() {
+        let mut taken = 0;
+        for i in 0..=DOCUMENT.len() {
+            let mut variants = Vec::new();
+            if i < DOCUMENT.len() {
+                variants.push(format!("{}{}", &DOCUMENT[..i], &DOCUMENT[i + 1..]));
+            }
+            for c in [
+                "\"", "\\", "{", "}", "[", "]", ":", ",", " ", "\n", "u", "0", "1", "-", "+", ".",
+                "e", "t", "n", "\u{1}", "\u{7f}", "é",
+            ] {
+                variants.push(format!("{}{c}{}", &DOCUMENT[..i], &DOCUMENT[i..]));
+            }
+            for text in variants {
+                taken += usize::from(agrees_on_document(&text));
             }
         }
         assert!(taken > 1000, "{taken}");

@@ -93,6 +93,9 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
         }
         return Ok(());
     }
+    if quick::document(trimmed) {
+        return super::document::read_bare(trimmed, At::File, ctx, emit);
+    }
     // Parse `text`, not `trimmed`, so that serde_json's line numbers count leading blank lines.
     let parsed = match kind_of(trimmed) {
         Kind::Object => {
@@ -133,6 +136,7 @@ pub(crate) fn part(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
         return;
     }
     let result = match kind_of(text) {
+        Kind::Object if quick::document(text) => super::document::read_bare(text, at, ctx, emit),
         Kind::Object => match serde_json::from_str::<Probe>(text) {
             Ok(p) => object(&p, text, at, ctx, emit),
             Err(e) => Err(Rejected::NotJson(invalid(at, &e))),
