@@ -117,9 +117,10 @@ impl Message {
         &self.0
     }
 
-    /// The text's bytes, appended to `out`: each code replaced by its phrase (one pass over
-    /// the packed bytes; a plain run is copied whole).
-    fn unpack_into(&self, out: &mut Vec<u8>) {
+    /// The text's bytes (whole UTF-8), appended to `out`: each code replaced by its phrase (one
+    /// pass over the packed bytes; a plain run is copied whole). For a writer that gathers many
+    /// messages into one buffer, without a `String` for each.
+    pub(crate) fn unpack_into(&self, out: &mut Vec<u8>) {
         let table = table();
         let packed: &[u8] = &self.0;
         let (mut i, mut run) = (0, 0);

@@ -213,34 +213,69 @@ pub(crate) fn what_to_do(r: &Row) -> String {
         return r.detail();
     }
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
-    // Written into one string: each message unpacked once, a repeated one left out.
-    let mut text = String::with_capacity(256 * findings.len());
+    // Written into one buffer: each message unpacked straight into it (trimmed, and without
+    // its final full stop), a repeated one taken out again.
+    let mut text: Vec<u8> = Vec::with_capacity(320 * findings.len());
     let mut shown: Vec<std::ops::Range<usize>> = Vec::with_capacity(findings.len());
     for f in findings {
-        let one = f.message.text();
-        let m = one.trim().trim_end_matches('.');
-        if shown.iter().any(|r| &text[r.clone()] == m) {
+        let before = text.len();
+        if !shown.is_empty() {
+            text.push(b' ');
+        }
+        text.push(b'(');
+        text.extend_from_slice((shown.len() + 1).to_string().as_bytes());
+        text.extend_from_slice(b") ");
+        let start = text.len();
+        f.message.unpack_into(&mut text);
+        let m = trimmed(&text[start..]);
+        let m = start + m.start..start + m.end;
+        if shown.iter().any(|r| text[r.clone()] == text[m.clone()]) {
+            text.truncate(before);
             continue;
         }
-        if !shown.is_empty() {
-            text.push(' ');
-        }
-        text.push('(');
-        text.push_str(&(shown.len() + 1).to_string());
-        text.push_str(") ");
-        let start = text.len();
-        text.push_str(m);
+        text.truncate(m.end);
+        text.drain(start..m.start);
         shown.push(start..text.len());
-        text.push('.');
+        text.push(b'.');
     }
     if shown.len() <= 1 {
         return r.detail();
     }
     if let Some(accepted) = crate::audit::accepted(&r.findings) {
-        text.push(' ');
-        text.push_str(&accepted);
+        text.push(b' ');
+        text.extend_from_slice(accepted.as_bytes());
     }
-    text
+    // Messages unpack to whole UTF-8 and every cut above is at an ASCII byte.
+    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Where `message.trim().trim_end_matches('.')` lies in `message` (whole UTF-8): on the bytes
+/// when what is left starts and ends with ASCII, else on the text (other whitespace is not
+/// ASCII).
+fn trimmed(message: &[u8]) -> std::ops::Range<usize> {
+    // `char::is_whitespace` of the ASCII characters.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let start = message
+        .iter()
+        .position(|b| !space(b))
+        .unwrap_or(message.len());
+    let end = message
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |e| e + 1);
+    if message[start..end].first().is_none_or(u8::is_ascii)
+        && message[start..end].last().is_none_or(u8::is_ascii)
+    {
+        let dots = message[start..end]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'.')
+            .count();
+        return start..end - dots;
+    }
+    let text = String::from_utf8_lossy(message);
+    let lead = text.len() - text.trim_start().len();
+    lead..lead + text.trim().trim_end_matches('.').len()
 }
 
 /// `;`-joined list, the separator of the CSV list cells.
@@ -332,4 +367,31 @@ pub(crate) fn since_baseline<'r>(rows: &'r Rows, meta: &Meta) -> Option<SinceBas
         slot.1 = crate::diff::count(&marks.changes, Change::Removed);
     }
     Some((counts, worse))
+}
+
+#[cfg(test)]
+mod trim_tests {
+    #[test]
+    fn messages_are_trimmed_as_text_trims_them() {
+        for m in [
+            "",
+            " ",
+            "a",
+            "a.",
+            " a. ",
+            "a...",
+            "\u{a0}a\u{a0}",
+            " \u{a0}a. \u{2003}",
+            "a \u{a0}.",
+            "\u{85}",
+            "é.",
+            ". ",
+            "\x0b a \x0c",
+            "...",
+            " é ",
+        ] {
+            let r = super::trimmed(m.as_bytes());
+            assert_eq!(&m[r], m.trim().trim_end_matches('.'), "{m:?}");
+        }
+    }
 }
