@@ -148,17 +148,20 @@ fn join(base: &str, rel: &str) -> String {
     }
 }
 
+/// Whether `r` is a relative path as the walk makes it: `/`-separated names, none `.` or `..`.
+fn clean_relative(r: &str) -> bool {
+    std::path::MAIN_SEPARATOR == '/'
+        && !r.starts_with('/')
+        && !r.ends_with('/')
+        && !r.contains("//")
+        && r.split('/').all(|c| c != "." && c != "..")
+}
+
 /// `path` relative to `root`, `/`-separated whatever the platform.
 fn relative(root: &Path, path: &Path) -> String {
     // What the walk gives is already clean: the root joined with names.
     // (No `let` chain: they need Rust 1.88, and the crate promises 1.85.)
-    let is_clean = |r: &str| {
-        std::path::MAIN_SEPARATOR == '/'
-            && !r.starts_with('/')
-            && !r.ends_with('/')
-            && !r.contains("//")
-            && r.split('/').all(|c| c != "." && c != "..")
-    };
+    let is_clean = clean_relative;
     // The walk joins names to the root as it was given, so the root's bytes start the path: cut
     // them off as bytes (comparing the paths component by component cost 3,000 instructions a
     // file); anything else takes the long way below.
@@ -206,13 +209,28 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                let file_name = entry.file_name().to_string_lossy();
+                // The last name of the path (what `file_name` gives, found by bytes).
+                let file_name = String::from_utf8_lossy(last_name(entry.path()));
                 let name = split_name(&file_name);
                 if name.ext.is_none() {
                     continue;
                 }
-                let rel = relative(root, entry.path());
-                let display = join(base, &rel);
+                // The path is most often `base/rel` already, and then its text is `display`:
+                // no copy to make it relative and none to join it again.
+                let fast = entry.path().to_str().and_then(|p| {
+                    let rel = p.strip_prefix(base)?.strip_prefix('/')?;
+                    clean_relative(rel).then_some((p, rel.len()))
+                });
+                let joined;
+                let (display, rel_len) = match fast {
+                    Some(found) => found,
+                    None => {
+                        let rel = relative(root, entry.path());
+                        joined = join(base, &rel);
+                        (joined.as_str(), rel.len())
+                    }
+                };
+                let rel = &display[display.len() - rel_len..];
                 // The label (`label_of`) is `rel` up to the stem: a span of `display`.
                 let start = display.len() - rel.len();
                 let span = (rel.len() + name.stem.len())
@@ -221,12 +239,13 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
                     .map(|len| start..start + len);
                 let label = match span {
                     Some(_) => None,
-                    None => Some(label_of(&rel, &file_name, name.stem)),
+                    None => Some(label_of(rel, &file_name, name.stem)),
                 };
+                let display: Arc<str> = Arc::from(display);
                 let path = entry.into_path();
                 sink(match span {
-                    Some(span) => Source::walked(path, Arc::from(display), span),
-                    None => Source::file(path, Arc::from(display), label, false, None),
+                    Some(span) => Source::walked(path, display, span),
+                    None => Source::file(path, display, label, false, None),
                 });
             }
             Err(err) => {
@@ -248,8 +267,7 @@ fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Orderin
     // lossily and compares as it may, and the scan sorts when it must), found from the end of
     // the path.
     fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
-        let path = e.path().as_os_str().as_encoded_bytes();
-        let name = &path[path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
+        let name = last_name(e.path());
         // Siblings are ordered before links are followed: a link to a folder is a folder here.
         let dir = if e.path_is_symlink() {
             std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir())
@@ -266,6 +284,16 @@ fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Orderin
         let next = |name: &[u8], dir: bool| name.get(n).copied().or(dir.then_some(b'/'));
         next(na, da).cmp(&next(nb, db))
     })
+}
+
+/// The bytes after the last `/` of a path the walk made (the root joined with names): its file
+/// name.
+fn last_name(path: &Path) -> &[u8] {
+    if std::path::MAIN_SEPARATOR != '/' {
+        return path.file_name().map_or(b"", |n| n.as_encoded_bytes());
+    }
+    let path = path.as_os_str().as_encoded_bytes();
+    &path[memchr::memrchr(b'/', path).map_or(0, |i| i + 1)..]
 }
 
 /// `team/app.json.gz` → `team/app`.
