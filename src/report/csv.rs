@@ -129,8 +129,8 @@ static ROW_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
     use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
-    // At most 1 KiB a row ahead of time (a wave holds 4 slices): a slice of a few huge rows must not make the next
-    // slice reserve thousands of times their size.
+    // At most 1 KiB a row ahead of time (a wave holds four slices): a slice of a few huge rows
+    // must not make the next slice reserve thousands of times their size.
     let row = (ROW_BYTES.load(Relaxed) * 9 / 8 + 16).min(1024);
     let mut out = Vec::with_capacity(rows.len() * row);
     // What rows with the same verdict share, made once: the codes, the advice and the three
