@@ -99,46 +99,57 @@ pub fn is_account_id(s: &str) -> bool {
 /// a grant to `*`, the accounts its plain conditions on `aws:PrincipalAccount` or
 /// `aws:PrincipalArn` name (the usual way to write a cross-account grant with conditions).
 pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
-    let Who::Principal(p) = stmt.who() else {
-        return Vec::new();
-    };
-    let mut candidates: Vec<&str> = p.aws().iter().filter_map(|v| account_of(v)).collect();
-    if p.is_everyone() {
-        for c in stmt.conditions() {
-            if !c.operator().is_plain() {
-                continue;
-            }
-            match c.key_lower() {
-                "aws:principalaccount" => candidates.extend(
-                    c.values()
-                        .iter()
-                        .map(|v| v.text())
-                        .filter(|t| is_account_id(t)),
-                ),
-                "aws:principalarn" => candidates.extend(
-                    c.values()
-                        .iter()
-                        .filter_map(|v| v.text().split(':').nth(4))
-                        .filter(|t| is_account_id(t)),
-                ),
-                _ => {}
-            }
-        }
-    }
+    let mut candidates: Vec<&str> = named_accounts_iter(stmt).collect();
     // Once each, in order: a few compared directly; more through a set, so that a statement of
     // many principals stays linear.
     if candidates.len() <= 8 {
-        let mut once: Vec<&str> = Vec::with_capacity(candidates.len());
-        for a in candidates {
-            if !once.contains(&a) {
-                once.push(a);
+        let mut kept = 0;
+        for i in 0..candidates.len() {
+            let a = candidates[i];
+            if !candidates[..kept].contains(&a) {
+                candidates[kept] = a;
+                kept += 1;
             }
         }
-        return once;
+        candidates.truncate(kept);
+        return candidates;
     }
     let mut seen = rustc_hash::FxHashSet::default();
     candidates.retain(|a| seen.insert(*a));
     candidates
+}
+
+/// [`named_accounts`] as written, an account named twice given twice: no allocation, for a
+/// question about any of them (see `eval::depends_on_owner`).
+pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ {
+    let (aws, conditions): (&[String], &[Condition]) = match stmt.who() {
+        Who::Principal(p) if p.is_everyone() => (p.aws(), stmt.conditions()),
+        Who::Principal(p) => (p.aws(), &[]),
+        Who::NotPrincipal(_) => (&[], &[]),
+    };
+    let principals = aws.iter().filter_map(|v| account_of(v));
+    let in_conditions = conditions
+        .iter()
+        .filter(|c| c.operator().is_plain())
+        .flat_map(|c| {
+            let (account, arn) = match c.key_lower() {
+                "aws:principalaccount" => (true, false),
+                "aws:principalarn" => (false, true),
+                _ => (false, false),
+            };
+            c.values().iter().filter_map(move |v| {
+                let t = v.text();
+                let named = if account {
+                    Some(t)
+                } else if arn {
+                    t.split(':').nth(4)
+                } else {
+                    None
+                };
+                named.filter(|t| is_account_id(t))
+            })
+        });
+    principals.chain(in_conditions)
 }
 
 #[cfg(test)]

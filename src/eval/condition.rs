@@ -284,10 +284,36 @@ fn principal_arn_of_account(c: &Condition, puller: &Puller) -> Tri {
             Part::unknown(),
         ]
     };
-    let prefixes = [
-        format!("arn:{partition}:iam::{account}:"),
-        format!("arn:{partition}:sts::{account}:"),
-    ];
+    // The two prefixes, written once per worker and account rather than per condition.
+    thread_local! {
+        static PREFIXES: std::cell::RefCell<(String, String, [String; 2])> =
+            const { std::cell::RefCell::new((String::new(), String::new(), [String::new(), String::new()])) };
+    }
+    PREFIXES.with_borrow_mut(|(for_partition, for_account, prefixes)| {
+        if for_partition != partition || for_account != account {
+            for_partition.clear();
+            for_partition.push_str(partition);
+            for_account.clear();
+            for_account.push_str(account);
+            for (prefix, service) in prefixes.iter_mut().zip(["iam", "sts"]) {
+                use std::fmt::Write;
+                prefix.clear();
+                // Writing to a `String` cannot fail.
+                let _ = write!(prefix, "arn:{partition}:{service}::{account}:");
+            }
+        }
+        of_account(c, op, prefixes, &of)
+    })
+}
+
+/// [`principal_arn_of_account`] with the account's two ARN prefixes (`iam`, then `sts`) and
+/// parts.
+fn of_account<'p>(
+    c: &Condition,
+    op: crate::policy::Operator,
+    prefixes: &[String; 2],
+    of: &dyn Fn(&'static str) -> [Part<'p>; 6],
+) -> Tri {
     // How one policy value relates to the account's principal ARNs: every, none, or some.
     let one = |v: &CondValue| -> Tri {
         let per = |i: usize| -> Tri {

@@ -114,34 +114,30 @@ pub struct Mention {
     pub specific_only: bool,
 }
 
-pub fn mention(stmt: &Statement, puller: &Puller) -> Mention {
-    let Who::Principal(p) = stmt.who() else {
-        return Mention::default();
+/// [`covers`], and for an `Allow` also how it mentions the account ([`Mention`]) and the first
+/// specific principal of the account it names (for messages), in one pass over the `AWS` values
+/// (each value is named once, not once per question).
+pub(super) fn assess<'s>(stmt: &'s Statement, puller: &Puller) -> (Tri, Mention, Option<&'s str>) {
+    let p = match stmt.who() {
+        Who::Principal(p) if stmt.effect() == Effect::Allow => p,
+        _ => return (covers(stmt, puller), Mention::default(), None),
     };
+    // An Allow's principal covers the puller only through `*` or the account (see `covers`).
     let mut broad = p.is_star();
-    let mut specific = false;
+    let mut first = None;
     for v in p.aws() {
         match name(v, puller) {
             Named::Everyone | Named::Account => broad = true,
-            n if n.is_specific() => specific = true,
+            n if n.is_specific() && first.is_none() => first = Some(v.as_str()),
             _ => {}
         }
     }
-    Mention {
+    let specific = first.is_some();
+    let mention = Mention {
         any: broad || specific,
         specific_only: specific && !broad,
-    }
-}
-
-/// The first specific principal of the account a statement names, for messages.
-pub fn first_specific<'s>(stmt: &'s Statement, puller: &Puller) -> Option<&'s str> {
-    let Who::Principal(p) = stmt.who() else {
-        return None;
     };
-    p.aws()
-        .iter()
-        .find(|v| name(v, puller).is_specific())
-        .map(String::as_str)
+    (Tri::from(broad), mention, first)
 }
 
 #[cfg(test)]
