@@ -3,7 +3,7 @@
 //! statement names (`cross-account-write`).
 
 use crate::policy::glob::{self, Extension};
-use crate::policy::{Base, Condition, Family, Statement, Who};
+use crate::policy::{Base, Condition, Conditions, Family, Statement, Who};
 
 /// Condition keys that can narrow who the principal is (SPEC 4.6), each with the prefix every
 /// value of the key starts with (a pattern that matches every completion of it matches every
@@ -122,12 +122,12 @@ pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
 /// [`named_accounts`] as written, an account named twice given twice: no allocation, for a
 /// question about any of them (see `eval::depends_on_owner`).
 pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ {
-    let (aws, conditions): (&[String], &[Condition]) = match stmt.who() {
-        Who::Principal(p) if p.is_everyone() => (p.aws(), stmt.conditions()),
-        Who::Principal(p) => (p.aws(), &[]),
-        Who::NotPrincipal(_) => (&[], &[]),
+    let (aws, conditions) = match stmt.who() {
+        Who::Principal(p) if p.is_everyone() => (Some(p.aws()), stmt.conditions()),
+        Who::Principal(p) => (Some(p.aws()), Conditions::none()),
+        Who::NotPrincipal(_) => (None, Conditions::none()),
     };
-    let principals = aws.iter().filter_map(|v| account_of(v));
+    let principals = aws.into_iter().flatten().filter_map(account_of);
     let in_conditions = conditions
         .iter()
         .filter(|c| c.operator().is_plain())

@@ -320,7 +320,7 @@ fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     let mut keys: Vec<&str> = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     for c in v.stmt.conditions() {
-        if condition::eval(c, puller) == Tri::Unknown && seen.insert(c.key_lower()) {
+        if condition::eval(&c, puller) == Tri::Unknown && seen.insert(c.key_lower()) {
             keys.push(c.key());
         }
     }
@@ -462,7 +462,7 @@ fn public_access(v: &View<'_>, out: &mut Vec<Finding>) {
     let Who::Principal(p) = s.who() else {
         return;
     };
-    if !p.is_everyone() || s.conditions().iter().any(audience::narrows) {
+    if !p.is_everyone() || s.conditions().iter().any(|c| audience::narrows(&c)) {
         return;
     }
     let wide = s

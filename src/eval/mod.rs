@@ -181,7 +181,7 @@ struct View<'p> {
 impl<'p> View<'p> {
     fn new(stmt: &'p Statement, puller: &Puller, repo: &resource::RepoArn<'_>) -> View<'p> {
         let (principal, mention, first_specific) = principal::assess(stmt, puller);
-        let resource = resource::applies(stmt.resources(), repo);
+        let resource = resource::applies(stmt.resources().as_ref(), repo);
         // Conditions are only worth evaluating when the rest may apply.
         let condition = if principal.and(resource) == Tri::False {
             None

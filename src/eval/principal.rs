@@ -79,7 +79,7 @@ pub fn covers(stmt: &Statement, puller: &Puller) -> Tri {
             }))
             // Service, Federated and CanonicalUser never name an account's role session.
         }
-        Who::NotPrincipal(p) => not_principal_deny(p, puller),
+        Who::NotPrincipal(p) => not_principal_deny(&p, puller),
     }
 }
 
@@ -128,7 +128,7 @@ pub(super) fn assess<'s>(stmt: &'s Statement, puller: &Puller) -> (Tri, Mention,
     for v in p.aws() {
         match name(v, puller) {
             Named::Everyone | Named::Account => broad = true,
-            n if n.is_specific() && first.is_none() => first = Some(v.as_str()),
+            n if n.is_specific() && first.is_none() => first = Some(v),
             _ => {}
         }
     }

@@ -68,7 +68,7 @@ impl<'a> Reader<'a> {
 
     /// A string, or an array of them; `bools`: `true` and `false` too, as condition values,
     /// which IAM (and the loose reader) take as the strings "true" and "false".
-    fn strings(&mut self, bools: bool) -> Option<Items> {
+    fn strings(&mut self, bools: bool) -> Option<Items<'a>> {
         if self.peek()? != b'[' {
             return Some(Items::one(self.item(bools)?));
         }
@@ -95,18 +95,18 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn item(&mut self, bools: bool) -> Option<String> {
+    fn item(&mut self, bools: bool) -> Option<Cow<'a, str>> {
         if bools && self.peek()? != b'"' {
             let rest = &self.text.as_bytes()[self.i..];
             for word in ["true", "false"] {
                 if rest.starts_with(word.as_bytes()) {
                     // What follows is checked by the caller (a separator, or `None`).
                     self.i += word.len();
-                    return Some(word.to_owned());
+                    return Some(Cow::Borrowed(word));
                 }
             }
         }
-        self.string().map(str::to_owned)
+        self.string().map(Cow::Borrowed)
     }
 
     fn principal(&mut self) -> Option<RawPrincipal<'a>> {

@@ -14,8 +14,8 @@ use super::raw::{
     RawStatement, StatementSlot, Statements, Strings, Text,
 };
 use super::{
-    Actions, CondValue, Condition, Effect, Policy, PrincipalKind, Principals, Resources, Statement,
-    StatementBody, Typed, UnknownAction, Version, Who, label, value,
+    ConditionAt, Effect, ListAt, Policy, PrincipalKind, Span, Statement, StatementBody, Typed,
+    UnknownAction, ValueAt, Version, WhoAt, label, value,
 };
 
 const STATEMENT_KEYS: &str =
@@ -174,8 +174,23 @@ impl Validator {
     }
 
     fn statement(&mut self, index: usize, raw: RawStatement) -> Option<Statement> {
+        self.statement_sized(index, raw, 0)
+    }
+
+    /// [`Validator::statement`], its buffer made for `size` bytes of strings at first.
+    fn statement_sized(
+        &mut self,
+        index: usize,
+        raw: RawStatement,
+        size: usize,
+    ) -> Option<Statement> {
+        let mut b = Builder {
+            buf: String::with_capacity(size),
+            spans: Vec::with_capacity(8),
+            values: Vec::new(),
+        };
         let (sid, sid_type) = match raw.sid {
-            Some(Text::Str(s)) => (Some(s.into_owned()), None),
+            Some(Text::Str(s)) => (Some(s), None),
             Some(Text::Wrong(t)) => (None, Some(t)),
             None => (None, None),
         };
@@ -238,7 +253,7 @@ impl Validator {
                 );
                 None
             }
-            (Some(p), None) => self.principals(&at, "Principal", p).map(Who::Principal),
+            (Some(p), None) => self.principals(&mut b, &at, "Principal", p),
             (None, Some(p)) => {
                 if effect == Some(Effect::Allow) {
                     self.error(
@@ -246,8 +261,8 @@ impl Validator {
                         "NotPrincipal cannot be used with \"Allow\"; AWS supports it only with \"Deny\"",
                     );
                 }
-                self.principals(&at, "NotPrincipal", p)
-                    .map(Who::NotPrincipal)
+                self.principals(&mut b, &at, "NotPrincipal", p)
+                    .map(|who| WhoAt { not: true, ..who })
             }
         };
 
@@ -261,11 +276,11 @@ impl Validator {
                 None
             }
             (Some(a), None) => self
-                .strings(&at, Place("Action", None), a)
-                .map(Actions::Action),
+                .strings(&mut b, &at, Place("Action", None), a)
+                .map(|items| ListAt { not: false, items }),
             (None, Some(a)) => self
-                .strings(&at, Place("NotAction", None), a)
-                .map(Actions::NotAction),
+                .strings(&mut b, &at, Place("NotAction", None), a)
+                .map(|items| ListAt { not: true, items }),
         };
 
         let resources = match (raw.resource, raw.not_resource) {
@@ -275,45 +290,51 @@ impl Validator {
             }
             (None, None) => None,
             (Some(r), None) => self
-                .strings(&at, Place("Resource", None), r)
-                .map(Resources::Resource),
+                .strings(&mut b, &at, Place("Resource", None), r)
+                .map(|items| ListAt { not: false, items }),
             (None, Some(r)) => self
-                .strings(&at, Place("NotResource", None), r)
-                .map(Resources::NotResource),
+                .strings(&mut b, &at, Place("NotResource", None), r)
+                .map(|items| ListAt { not: true, items }),
         };
 
         let conditions = match raw.condition {
             None => Vec::new(),
-            Some(block) => self.conditions(&at, block),
+            Some(block) => self.conditions(&mut b, &at, block),
         };
 
         if self.errors.len() > before {
             return None;
         }
         let (effect, who, actions) = (effect?, who?, actions?);
-        let (covers, unknown_actions) = match &actions {
-            Actions::Action(patterns) => action_facts(patterns, false),
-            Actions::NotAction(patterns) => action_facts(patterns, true),
-        };
+        let (covers, unknown_actions) = action_facts(
+            b.spans[actions.items.range()]
+                .iter()
+                .map(|s| &b.buf[s.range()]),
+            actions.not,
+        );
+        let sid = sid.map(|s| b.text(&s));
         Some(Statement {
             index,
             registry: false,
             body: Arc::new(StatementBody {
+                buf: b.buf,
+                spans: b.spans,
                 sid,
                 effect,
                 who,
                 actions,
                 resources,
                 conditions,
+                values: b.values,
                 covers,
                 unknown_actions,
             }),
         })
     }
 
-    /// A one-or-many list of strings; `None` (with errors) if any item is not a string.
-    /// The strings are moved, not copied: the raw list holds them as the model does.
-    fn strings(&mut self, at: &At, what: Place, raw: Strings) -> Option<Vec<String>> {
+    /// A one-or-many list of strings, kept in the statement's buffer as a run of its spans;
+    /// `None` (with errors) if any item is not a string.
+    fn strings(&mut self, b: &mut Builder, at: &At, what: Place, raw: Strings) -> Option<Span> {
         match raw {
             Strings::Wrong(t) => {
                 self.error(
@@ -339,17 +360,21 @@ impl Validator {
                         ),
                     );
                 }
-                wrong.is_empty().then_some(strings)
+                wrong
+                    .is_empty()
+                    .then(|| b.list(strings.iter().map(|s| s.as_ref())))
             }
         }
     }
 
-    fn principals(&mut self, at: &At, what: &str, raw: RawPrincipal) -> Option<Principals> {
-        let mut p = Principals {
-            star: false,
-            aws: Vec::new(),
-            others: Vec::new(),
-        };
+    fn principals(
+        &mut self,
+        b: &mut Builder,
+        at: &At,
+        what: &str,
+        raw: RawPrincipal,
+    ) -> Option<WhoAt> {
+        let mut p = WhoAt::default();
         match raw {
             RawPrincipal::Str(s) if s == "*" => p.star = true,
             RawPrincipal::Str(s) => {
@@ -398,16 +423,17 @@ impl Validator {
                         continue;
                     };
                     let place = Place(what, Some(kind));
-                    let Some(values) = self.strings(at, place, values) else {
+                    let Some(values) = self.strings(b, at, place, values) else {
                         ok = false;
                         continue;
                     };
                     if kind != PrincipalKind::Aws {
-                        p.others.extend(values.into_iter().map(|v| (kind, v)));
+                        p.others
+                            .extend(b.spans[values.range()].iter().map(|v| (kind, *v)));
                         continue;
                     }
                     let before = self.errors.len();
-                    for v in &values {
+                    for v in b.spans[values.range()].iter().map(|s| &b.buf[s.range()]) {
                         // IAM allows "*" on its own, never inside an ARN.
                         if v != "*" && has_wildcard(v) {
                             self.error(
@@ -427,11 +453,11 @@ impl Validator {
                     }
                     if self.errors.len() > before {
                         ok = false;
-                    } else if p.aws.is_empty() {
-                        // The list as read becomes the model's: no copy.
+                    } else if p.aws.start == p.aws.end {
                         p.aws = values;
                     } else {
-                        p.aws.extend(values);
+                        // `AWS` twice is an error above: the statement is not built.
+                        ok = false;
                     }
                 }
                 if !ok {
@@ -442,7 +468,7 @@ impl Validator {
         Some(p)
     }
 
-    fn conditions(&mut self, at: &At, raw: RawConditionBlock) -> Vec<Condition> {
+    fn conditions(&mut self, b: &mut Builder, at: &At, raw: RawConditionBlock) -> Vec<ConditionAt> {
         let mut out = Vec::new();
         let entries = match raw {
             RawConditionBlock::Wrong(t) => {
@@ -497,12 +523,20 @@ impl Validator {
                 );
             }
             for (key, values) in keys {
-                let values = self.cond_values(at, &name, &key, values, operator);
+                let values = self.cond_values(b, at, &name, &key, values, operator);
                 if let (Some(operator), Some(values)) = (operator, values) {
-                    out.push(Condition {
+                    let key_at = b.text(&key);
+                    // Most keys are written in lower case after the service ("aws:SourceVpce"
+                    // is not): the lower-cased copy only when it differs.
+                    let key_lower = if key.bytes().any(|c| c.is_ascii_uppercase()) {
+                        b.text(&key.to_ascii_lowercase())
+                    } else {
+                        key_at
+                    };
+                    out.push(ConditionAt {
                         operator,
-                        key_lower: key.to_ascii_lowercase(),
-                        key: key.into_owned(),
+                        key: key_at,
+                        key_lower,
                         values,
                     });
                 }
@@ -513,12 +547,13 @@ impl Validator {
 
     fn cond_values(
         &mut self,
+        b: &mut Builder,
         at: &At,
         op: &str,
         key: &str,
         raw: CondValues,
         operator: Option<Operator>,
-    ) -> Option<Vec<CondValue>> {
+    ) -> Option<Span> {
         let items = match raw {
             CondValues::Wrong(t) => {
                 self.error(
@@ -552,16 +587,49 @@ impl Validator {
             return None;
         }
         let family = operator.map(|o| o.base.family());
-        Some(
-            items
-                .strings
-                .into_iter()
-                .map(|text| {
-                    let typed = family.map_or(Typed::Text, |f| typed(f, &text));
-                    CondValue { text, typed }
-                })
-                .collect(),
-        )
+        let start = b.values.len();
+        for text in &items.strings {
+            let typed = family.map_or(Typed::Text, |f| typed(f, text));
+            let text = b.text(text);
+            b.values.push(ValueAt { text, typed });
+        }
+        Some(Span {
+            start,
+            end: b.values.len(),
+        })
+    }
+}
+
+/// The buffer a statement's strings are kept in while it is validated, with the spans of its
+/// lists and its condition values (see `StatementBody`).
+struct Builder {
+    buf: String,
+    spans: Vec<Span>,
+    values: Vec<ValueAt>,
+}
+
+impl Builder {
+    /// `s` copied into the buffer.
+    fn text(&mut self, s: &str) -> Span {
+        let start = self.buf.len();
+        self.buf.push_str(s);
+        Span {
+            start,
+            end: self.buf.len(),
+        }
+    }
+
+    /// The strings copied into the buffer, as a run of spans.
+    fn list<'s>(&mut self, items: impl Iterator<Item = &'s str>) -> Span {
+        let start = self.spans.len();
+        for s in items {
+            let span = self.text(s);
+            self.spans.push(span);
+        }
+        Span {
+            start,
+            end: self.spans.len(),
+        }
     }
 }
 
@@ -662,7 +730,10 @@ fn all_actions() -> u128 {
 
 /// What a statement's action element covers in the catalog, and its patterns that name no ECR
 /// action.
-fn action_facts(patterns: &[String], negated: bool) -> (u128, Vec<UnknownAction>) {
+fn action_facts<'p>(
+    patterns: impl Iterator<Item = &'p str>,
+    negated: bool,
+) -> (u128, Vec<UnknownAction>) {
     let mut union = 0;
     let mut unknown = Vec::new();
     for p in patterns {
@@ -1015,7 +1086,7 @@ mod known {
             None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
         };
         let mut v = Validator::default();
-        let statement = v.statement(0, raw)?;
+        let statement = v.statement_sized(0, raw, text.len())?;
         if !v.errors.is_empty() {
             return None;
         }
