@@ -616,7 +616,11 @@ pub struct Statement {
 /// What a statement says. Its strings are kept in one buffer (`buf`), which the model's views
 /// borrow from: a statement costs a few allocations, not one per action, ARN and value.
 struct StatementBody {
+    /// The statement's text when it was read alone (see `validate::known`; empty for a
+    /// statement of a whole document), then the strings that are not spans of it.
     buf: String,
+    /// How many bytes of `buf` the statement's text is.
+    text_len: usize,
     /// The strings of its lists, each list a run of it.
     spans: Vec<Span>,
     sid: Option<Span>,

@@ -174,18 +174,20 @@ impl Validator {
     }
 
     fn statement(&mut self, index: usize, raw: RawStatement) -> Option<Statement> {
-        self.statement_sized(index, raw, 0)
+        self.statement_of(index, raw, "")
     }
 
-    /// [`Validator::statement`], its buffer made for `size` bytes of strings at first.
-    fn statement_sized(
-        &mut self,
-        index: usize,
-        raw: RawStatement,
-        size: usize,
-    ) -> Option<Statement> {
+    /// [`Validator::statement`] of a statement read from `text` alone (its raw strings borrowed
+    /// from it): the statement's buffer starts with `text`, so that a string borrowed from it is
+    /// a span of it, not a copy, and the text is the key the statement is remembered by (see
+    /// `known`). `""` for a statement of a whole document.
+    fn statement_of(&mut self, index: usize, raw: RawStatement, text: &str) -> Option<Statement> {
+        // Room for the lower-cased copies of condition keys, the usual addition.
+        let mut buf = String::with_capacity(text.len() + if text.is_empty() { 0 } else { 64 });
+        buf.push_str(text);
         let mut b = Builder {
-            buf: String::with_capacity(size),
+            origin: text,
+            buf,
             spans: Vec::with_capacity(8),
             values: Vec::new(),
         };
@@ -317,6 +319,7 @@ impl Validator {
             index,
             registry: false,
             body: Arc::new(StatementBody {
+                text_len: b.origin.len(),
                 buf: b.buf,
                 spans: b.spans,
                 sid,
@@ -602,15 +605,28 @@ impl Validator {
 
 /// The buffer a statement's strings are kept in while it is validated, with the spans of its
 /// lists and its condition values (see `StatementBody`).
-struct Builder {
+struct Builder<'t> {
+    /// The statement's own text, which `buf` starts with (or `""`).
+    origin: &'t str,
     buf: String,
     spans: Vec<Span>,
     values: Vec<ValueAt>,
 }
 
-impl Builder {
-    /// `s` copied into the buffer.
+impl Builder<'_> {
+    /// Where `s` is in the buffer: its place in the statement's text when it is borrowed from
+    /// it (the buffer starts with a copy of that text), else a copy at the buffer's end.
     fn text(&mut self, s: &str) -> Span {
+        // Addresses only compared, never dereferenced: a string inside the text is a range of
+        // its bytes; any other (an unescaped copy, a `'static` word) is a live allocation of
+        // its own, which cannot lie inside the text's.
+        let offset = (s.as_ptr() as usize).wrapping_sub(self.origin.as_ptr() as usize);
+        if offset <= self.origin.len() && s.len() <= self.origin.len() - offset {
+            return Span {
+                start: offset,
+                end: offset + s.len(),
+            };
+        }
         let start = self.buf.len();
         self.buf.push_str(s);
         Span {
@@ -840,7 +856,7 @@ mod known {
     use std::cell::RefCell;
     use std::sync::Arc;
 
-    use rustc_hash::FxHashMap;
+    use rustc_hash::FxHashSet;
     use serde::{Deserialize, Deserializer};
     use serde_json::value::RawValue;
 
@@ -852,12 +868,43 @@ mod known {
     /// The bytes of statement text a worker remembers before it starts afresh.
     const REMEMBERED: usize = 1 << 20;
 
-    /// Validated statements by their text, and the bytes of text held.
-    type Known = (FxHashMap<Box<str>, Arc<StatementBody>>, usize);
+    /// Validated statements, found by their text, and the bytes of text held.
+    type Remembered = (FxHashSet<Known>, usize);
 
     thread_local! {
-        static KNOWN: RefCell<Known> = RefCell::new((FxHashMap::default(), 0));
+        static KNOWN: RefCell<Remembered> = RefCell::new((FxHashSet::default(), 0));
     }
+
+    /// A validated statement, compared and hashed as its text (which its buffer starts with:
+    /// the text is not kept twice).
+    struct Known(Arc<StatementBody>);
+
+    impl Known {
+        fn text(&self) -> &str {
+            &self.0.buf[..self.0.text_len]
+        }
+    }
+
+    impl std::borrow::Borrow<str> for Known {
+        fn borrow(&self) -> &str {
+            self.text()
+        }
+    }
+
+    // Hashed and compared as `str` is, as `Borrow` requires.
+    impl std::hash::Hash for Known {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.text().hash(state);
+        }
+    }
+
+    impl PartialEq for Known {
+        fn eq(&self, other: &Self) -> bool {
+            self.text() == other.text()
+        }
+    }
+
+    impl Eq for Known {}
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -1071,7 +1118,7 @@ mod known {
 
     /// The statement `text` says, validated once per worker.
     fn body(text: &str) -> Option<Arc<StatementBody>> {
-        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).cloned()) {
+        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).map(|k| Arc::clone(&k.0))) {
             return Some(b);
         }
         // Depth needs no check of its own: read alone, a statement starts one or two levels
@@ -1086,7 +1133,7 @@ mod known {
             None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
         };
         let mut v = Validator::default();
-        let statement = v.statement_sized(0, raw, text.len())?;
+        let statement = v.statement_of(0, raw, text)?;
         if !v.errors.is_empty() {
             return None;
         }
@@ -1096,7 +1143,7 @@ mod known {
                 *bytes = 0;
             }
             *bytes += text.len();
-            known.insert(text.into(), Arc::clone(&statement.body));
+            known.insert(Known(Arc::clone(&statement.body)));
         });
         Some(statement.body)
     }
