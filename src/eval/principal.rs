@@ -50,16 +50,7 @@ pub fn name(value: &str, puller: &Puller) -> Named {
     // first part that is not the puller's (the same answer as splitting it into six parts with
     // `arn::six` first, which this runs too often for: every principal of every judged
     // statement).
-    let of_account = value
-        .strip_prefix("arn:")
-        .and_then(|r| r.strip_prefix(puller.partition.as_str()))
-        .and_then(|r| r.strip_prefix(':'))
-        .and_then(|r| {
-            let (service, r) = r.split_once(':')?;
-            let (account, resource) = r.strip_prefix(':')?.split_once(':')?;
-            (account == puller.account).then_some((service, resource))
-        });
-    let Some((service, resource)) = of_account else {
+    let Some((service, resource)) = of_account(value, puller) else {
         return Named::Foreign;
     };
     match service {
@@ -69,6 +60,24 @@ pub fn name(value: &str, puller: &Puller) -> Named {
         "sts" if resource.starts_with("assumed-role/") => Named::Session,
         _ => Named::OtherOfAccount,
     }
+}
+
+/// The service and resource of `value` when it is `arn:<partition>:<service>::<account>:…` for
+/// the puller's partition and account (byte searches: this runs for every `AWS` principal of
+/// every judged statement).
+fn of_account<'v>(value: &'v str, puller: &Puller) -> Option<(&'v str, &'v str)> {
+    let rest = value
+        .strip_prefix("arn:")?
+        .strip_prefix(puller.partition.as_str())?
+        .strip_prefix(':')?;
+    let colon = rest.bytes().position(|b| b == b':')?;
+    let service = &rest[..colon];
+    // The region is empty; the account part ends at the next colon.
+    let rest = rest[colon + 1..].strip_prefix(':')?;
+    let account = puller.account.as_str();
+    let resource = rest.strip_prefix(account)?.strip_prefix(':')?;
+    // An account with a colon in it would end early in `value`: never the same part.
+    (!account.as_bytes().contains(&b':')).then_some((service, resource))
 }
 
 /// Whether the statement's principal element covers the puller.
