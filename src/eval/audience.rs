@@ -83,11 +83,18 @@ pub fn account_of(value: &str) -> Option<&str> {
         return Some(value);
     }
     // `arn:partition:iam::account[:resource]` (as `splitn(6, ':')` read it: the resource may
-    // be missing).
-    let Some((["arn", _, "iam" | "sts", ""], rest)) = super::arn::colons::<4>(value) else {
-        return None;
+    // be missing), read by bytes: this runs for every principal of every judged Allow.
+    let rest = value.strip_prefix("arn:")?;
+    let partition_end = rest.bytes().position(|b| b == b':')?;
+    let rest = &rest[partition_end + 1..];
+    let rest = rest
+        .strip_prefix("iam::")
+        .or_else(|| rest.strip_prefix("sts::"))?;
+    let account = match rest.as_bytes().get(12) {
+        // The usual case: twelve bytes, then the resource.
+        Some(b':') | None => rest.get(..12)?,
+        Some(_) => rest.split_once(':').map_or(rest, |(account, _)| account),
     };
-    let account = rest.split_once(':').map_or(rest, |(account, _)| account);
     is_account_id(account).then_some(account)
 }
 
@@ -155,6 +162,28 @@ pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `account_of` said when it split the ARN into parts first.
+    fn account_by_parts(value: &str) -> Option<&str> {
+        if is_account_id(value) {
+            return Some(value);
+        }
+        let Some((["arn", _, "iam" | "sts", ""], rest)) = crate::eval::arn::colons::<4>(value)
+        else {
+            return None;
+        };
+        let account = rest.split_once(':').map_or(rest, |(account, _)| account);
+        is_account_id(account).then_some(account)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_the_account_by_bytes_is_reading_it_by_parts(
+            value in "(arn)?(:(aws|aws-cn|é)?)?(:(iam|sts|s3)?)?(:(x)?)?(:(444455556666|4444555566661|44445555666|é)?)?(:(role/x|:)?)?"
+        ) {
+            proptest::prop_assert_eq!(account_of(&value), account_by_parts(&value), "{}", value);
+        }
+    }
 
     #[test]
     fn account_of_reads_ids_and_iam_or_sts_arns() {

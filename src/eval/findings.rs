@@ -317,10 +317,28 @@ impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
 fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     // Keys named once whatever their case (a set, so that a statement of many keys stays
     // linear); the message names the first few and counts the rest.
+    // The first few lower-cased keys are compared directly (no set for the usual one or two).
+    const FEW: usize = 8;
     let mut keys: Vec<&str> = Vec::new();
+    let mut few: [&str; FEW] = [""; FEW];
     let mut seen = rustc_hash::FxHashSet::default();
     for c in v.stmt.conditions() {
-        if condition::eval(&c, puller) == Tri::Unknown && seen.insert(c.key_lower()) {
+        if condition::eval(&c, puller) != Tri::Unknown {
+            continue;
+        }
+        let lower = c.key_lower();
+        let new = if keys.len() < FEW {
+            !few[..keys.len()].contains(&lower)
+        } else {
+            if seen.is_empty() {
+                seen.extend(few);
+            }
+            seen.insert(lower)
+        };
+        if new {
+            if let Some(slot) = few.get_mut(keys.len()) {
+                *slot = lower;
+            }
             keys.push(c.key());
         }
     }
