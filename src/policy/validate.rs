@@ -1221,7 +1221,7 @@ fn aws_principal(v: &str) -> Result<(), String> {
     let named = |prefix: &str| {
         resource
             .strip_prefix(prefix)
-            .is_some_and(|n| !n.is_empty() && !n.ends_with('/') && !n.contains(char::is_whitespace))
+            .is_some_and(|n| !n.is_empty() && !n.ends_with('/') && !has_whitespace(n))
     };
     let ok = match service {
         "iam" => resource == "root" || named("user/") || named("role/"),
@@ -1243,6 +1243,17 @@ fn aws_principal(v: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `s` holds a whitespace character (`char::is_whitespace`), by bytes when `s` is ASCII
+/// (principal names are).
+fn has_whitespace(s: &str) -> bool {
+    if s.is_ascii() {
+        // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
+        s.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '))
+    } else {
+        s.contains(char::is_whitespace)
+    }
+}
+
 /// An IAM unique id: a four-letter prefix that says what it identifies (`AIDA` a user, `AROA` a
 /// role, …), then upper-case letters and digits (IAM User Guide, "IAM identifiers").
 fn is_unique_id(v: &str) -> bool {
@@ -1250,7 +1261,9 @@ fn is_unique_id(v: &str) -> bool {
         "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "AKIA", "ANPA", "ANVA", "APKA", "AROA", "ASCA",
         "ASIA",
     ];
+    // Every prefix starts with `A`: most values (ARNs, account ids) fail at the first byte.
     (16..=128).contains(&v.len())
+        && v.starts_with('A')
         && PREFIXES.iter().any(|p| v.starts_with(p))
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -1258,7 +1271,19 @@ fn is_unique_id(v: &str) -> bool {
 
 #[cfg(test)]
 mod cache_tests {
-    use super::{match_mask, pattern_mask};
+    use super::{has_whitespace, match_mask, pattern_mask};
+
+    /// The byte test of ASCII text says what `char::is_whitespace` says, for every character
+    /// below 0x100 inside a name.
+    #[test]
+    fn whitespace_by_bytes_is_char_whitespace() {
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            let name = format!("role{c}x");
+            assert_eq!(has_whitespace(&name), c.is_whitespace(), "{c:?}");
+        }
+        assert!(has_whitespace("a\u{2003}b"));
+        assert!(!has_whitespace("caf\u{e9}"));
+    }
 
     /// The per-thread cache of pattern masks gives what matching gives, the first time and
     /// every later time, whatever the case of the pattern.
