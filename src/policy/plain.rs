@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use crate::jsonscan::{plain_string, skip_ws};
 
 use super::raw::{
-    CondValues, Items, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement, Strings,
-    Text, set,
+    CondValues, Items, List, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement,
+    Strings, Text, set,
 };
 
 struct Reader<'a> {
@@ -90,7 +90,7 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Items {
-            strings,
+            strings: List::Many(strings),
             wrong: Vec::new(),
         })
     }

@@ -248,14 +248,14 @@ impl<'de> Loose<'de> for CondItem<'de> {
 /// type of every item that is not one (validation reports them; the list is then unusable).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Items<'de> {
-    pub strings: Vec<Cow<'de, str>>,
+    pub strings: List<'de>,
     pub wrong: Vec<(usize, JsonType)>,
 }
 
 impl<'de> Items<'de> {
     pub(super) fn one(s: Cow<'de, str>) -> Items<'de> {
         Items {
-            strings: vec![s],
+            strings: List::One(s),
             wrong: Vec::new(),
         }
     }
@@ -269,19 +269,59 @@ impl<'de> Items<'de> {
         mut seq: A,
         read: impl Fn(T) -> Result<Cow<'de, str>, JsonType>,
     ) -> Result<Items<'de>, A::Error> {
-        let mut items = Items {
-            strings: Vec::with_capacity(seq.size_hint().unwrap_or(4)),
-            wrong: Vec::new(),
-        };
+        let mut strings = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        let mut wrong = Vec::new();
         let mut i = 0;
         while let Some(item) = seq.next_element::<T>()? {
             match read(item) {
-                Ok(s) => items.strings.push(s),
-                Err(t) => items.wrong.push((i, t)),
+                Ok(s) => strings.push(s),
+                Err(t) => wrong.push((i, t)),
             }
             i += 1;
         }
-        Ok(items)
+        Ok(Items {
+            strings: List::Many(strings),
+            wrong,
+        })
+    }
+}
+
+/// The strings of a list as read: a bare string (the usual `Action` of a Deny, the usual
+/// condition value) is kept without a `Vec`; an array is a `Vec` of its strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum List<'de> {
+    One(Cow<'de, str>),
+    Many(Vec<Cow<'de, str>>),
+}
+
+impl Default for List<'_> {
+    fn default() -> Self {
+        List::Many(Vec::new())
+    }
+}
+
+impl<'de> List<'de> {
+    pub fn as_slice(&self) -> &[Cow<'de, str>] {
+        match self {
+            List::One(s) => std::slice::from_ref(s),
+            List::Many(v) => v,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Cow<'de, str>> {
+        self.as_slice().iter()
+    }
+}
+
+impl<'a, 'de> IntoIterator for &'a List<'de> {
+    type Item = &'a Cow<'de, str>;
+    type IntoIter = std::slice::Iter<'a, Cow<'de, str>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
