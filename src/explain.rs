@@ -424,7 +424,7 @@ fn statements(
                 }
             },
             s.resources()
-                .map(|r| format!(" — {}", clean(&resources(r))))
+                .map(|r| format!(" — {}", clean(&resources(&r))))
                 .unwrap_or_default()
         )?;
         if t.conditions.is_empty() {

@@ -511,7 +511,7 @@ fn merged(raw: &str, policy: &Policy, i: usize) -> Result<String, String> {
             .position(|c| a.strip_prefix("ecr:") == Some(c.name))
             .is_some_and(|k| policy.statements()[i].covers(k))
     };
-    let mut actions: Vec<String> = existing.clone();
+    let mut actions: Vec<String> = existing.to_vec();
     actions.extend(
         REQUIRED
             .iter()

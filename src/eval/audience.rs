@@ -3,7 +3,7 @@
 //! statement names (`cross-account-write`).
 
 use crate::policy::glob::{self, Extension};
-use crate::policy::{Base, Condition, Family, Statement, Who};
+use crate::policy::{Base, Condition, Conditions, Family, Statement, Who};
 
 /// Condition keys that can narrow who the principal is (SPEC 4.6), each with the prefix every
 /// value of the key starts with (a pattern that matches every completion of it matches every
@@ -83,11 +83,18 @@ pub fn account_of(value: &str) -> Option<&str> {
         return Some(value);
     }
     // `arn:partition:iam::account[:resource]` (as `splitn(6, ':')` read it: the resource may
-    // be missing).
-    let Some((["arn", _, "iam" | "sts", ""], rest)) = super::arn::colons::<4>(value) else {
-        return None;
+    // be missing), read by bytes: this runs for every principal of every judged Allow.
+    let rest = value.strip_prefix("arn:")?;
+    let partition_end = rest.bytes().position(|b| b == b':')?;
+    let rest = &rest[partition_end + 1..];
+    let rest = rest
+        .strip_prefix("iam::")
+        .or_else(|| rest.strip_prefix("sts::"))?;
+    let account = match rest.as_bytes().get(12) {
+        // The usual case: twelve bytes, then the resource.
+        Some(b':') | None => rest.get(..12)?,
+        Some(_) => rest.split_once(':').map_or(rest, |(account, _)| account),
     };
-    let account = rest.split_once(':').map_or(rest, |(account, _)| account);
     is_account_id(account).then_some(account)
 }
 
@@ -99,51 +106,84 @@ pub fn is_account_id(s: &str) -> bool {
 /// a grant to `*`, the accounts its plain conditions on `aws:PrincipalAccount` or
 /// `aws:PrincipalArn` name (the usual way to write a cross-account grant with conditions).
 pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
-    let Who::Principal(p) = stmt.who() else {
-        return Vec::new();
-    };
-    let mut candidates: Vec<&str> = p.aws().iter().filter_map(|v| account_of(v)).collect();
-    if p.is_everyone() {
-        for c in stmt.conditions() {
-            if !c.operator().is_plain() {
-                continue;
-            }
-            match c.key_lower() {
-                "aws:principalaccount" => candidates.extend(
-                    c.values()
-                        .iter()
-                        .map(|v| v.text())
-                        .filter(|t| is_account_id(t)),
-                ),
-                "aws:principalarn" => candidates.extend(
-                    c.values()
-                        .iter()
-                        .filter_map(|v| v.text().split(':').nth(4))
-                        .filter(|t| is_account_id(t)),
-                ),
-                _ => {}
-            }
-        }
-    }
+    let mut candidates: Vec<&str> = named_accounts_iter(stmt).collect();
     // Once each, in order: a few compared directly; more through a set, so that a statement of
     // many principals stays linear.
     if candidates.len() <= 8 {
-        let mut once: Vec<&str> = Vec::with_capacity(candidates.len());
-        for a in candidates {
-            if !once.contains(&a) {
-                once.push(a);
+        let mut kept = 0;
+        for i in 0..candidates.len() {
+            let a = candidates[i];
+            if !candidates[..kept].contains(&a) {
+                candidates[kept] = a;
+                kept += 1;
             }
         }
-        return once;
+        candidates.truncate(kept);
+        return candidates;
     }
     let mut seen = rustc_hash::FxHashSet::default();
     candidates.retain(|a| seen.insert(*a));
     candidates
 }
 
+/// [`named_accounts`] as written, an account named twice given twice: no allocation, for a
+/// question about any of them (see `eval::depends_on_owner`).
+pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ {
+    let (aws, conditions) = match stmt.who() {
+        Who::Principal(p) if p.is_everyone() => (Some(p.aws()), stmt.conditions()),
+        Who::Principal(p) => (Some(p.aws()), Conditions::none()),
+        Who::NotPrincipal(_) => (None, Conditions::none()),
+    };
+    let principals = aws.into_iter().flatten().filter_map(account_of);
+    let in_conditions = conditions
+        .iter()
+        .filter(|c| c.operator().is_plain())
+        .flat_map(|c| {
+            let (account, arn) = match c.key_lower() {
+                "aws:principalaccount" => (true, false),
+                "aws:principalarn" => (false, true),
+                _ => (false, false),
+            };
+            c.values().iter().filter_map(move |v| {
+                let t = v.text();
+                let named = if account {
+                    Some(t)
+                } else if arn {
+                    t.split(':').nth(4)
+                } else {
+                    None
+                };
+                named.filter(|t| is_account_id(t))
+            })
+        });
+    principals.chain(in_conditions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `account_of` said when it split the ARN into parts first.
+    fn account_by_parts(value: &str) -> Option<&str> {
+        if is_account_id(value) {
+            return Some(value);
+        }
+        let Some((["arn", _, "iam" | "sts", ""], rest)) = crate::eval::arn::colons::<4>(value)
+        else {
+            return None;
+        };
+        let account = rest.split_once(':').map_or(rest, |(account, _)| account);
+        is_account_id(account).then_some(account)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_the_account_by_bytes_is_reading_it_by_parts(
+            value in "(arn)?(:(aws|aws-cn|é)?)?(:(iam|sts|s3)?)?(:(x)?)?(:(444455556666|4444555566661|44445555666|é)?)?(:(role/x|:)?)?"
+        ) {
+            proptest::prop_assert_eq!(account_of(&value), account_by_parts(&value), "{}", value);
+        }
+    }
 
     #[test]
     fn account_of_reads_ids_and_iam_or_sts_arns() {

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 
-use crate::policy::{Base, CondValue, Condition, Family, Qualifier, Typed, value};
+use crate::policy::{Base, CondValue, Condition, Conditions, Family, Qualifier, Typed, value};
 
 use super::arn::{self, Part, Tail};
 use super::tri::Tri;
@@ -89,7 +89,7 @@ pub fn eval(c: &Condition, puller: &Puller) -> Tri {
     };
     // Per request value: it matches some policy value (ORed), or for a negated operator none.
     let mut one = |r: Req<'_>| {
-        let any = Tri::any(c.values().iter().map(|v| compare(op.base, v, r, &ctx)));
+        let any = Tri::any(c.values().iter().map(|v| compare(op.base, &v, r, &ctx)));
         if negated { !any } else { any }
     };
     // Over request values: ForAllValues needs every one; a plain negated operator needs every
@@ -227,8 +227,8 @@ fn ordered(base: Base, ord: Option<Ordering>) -> bool {
 }
 
 /// A statement's condition block: every condition ANDed.
-pub fn block(conditions: &[Condition], puller: &Puller) -> Tri {
-    Tri::all(conditions.iter().map(|c| eval(c, puller)))
+pub fn block(conditions: Conditions<'_>, puller: &Puller) -> Tri {
+    Tri::all(conditions.iter().map(|c| eval(&c, puller)))
 }
 
 /// Keys that tell one principal of the account from another. What the puller's role session
@@ -244,17 +244,17 @@ const IDENTITY_KEYS: [&str; 3] = ["aws:principaltype", "aws:userid", "aws:userna
 ///
 /// True means every principal of the account meets the block, false that none does, unknown
 /// that some may.
-pub fn block_for_account(conditions: &[Condition], puller: &Puller) -> Tri {
+pub fn block_for_account(conditions: Conditions<'_>, puller: &Puller) -> Tri {
     Tri::all(conditions.iter().map(|c| {
         let key = c.key_lower();
         if puller.context.contains_key(key) {
-            eval(c, puller)
+            eval(&c, puller)
         } else if key == "aws:principalarn" {
-            principal_arn_of_account(c, puller)
+            principal_arn_of_account(&c, puller)
         } else if IDENTITY_KEYS.contains(&key) || key.starts_with("aws:principaltag/") {
             Tri::Unknown
         } else {
-            eval(c, puller)
+            eval(&c, puller)
         }
     }))
 }
@@ -284,12 +284,38 @@ fn principal_arn_of_account(c: &Condition, puller: &Puller) -> Tri {
             Part::unknown(),
         ]
     };
-    let prefixes = [
-        format!("arn:{partition}:iam::{account}:"),
-        format!("arn:{partition}:sts::{account}:"),
-    ];
+    // The two prefixes, written once per worker and account rather than per condition.
+    thread_local! {
+        static PREFIXES: std::cell::RefCell<(String, String, [String; 2])> =
+            const { std::cell::RefCell::new((String::new(), String::new(), [String::new(), String::new()])) };
+    }
+    PREFIXES.with_borrow_mut(|(for_partition, for_account, prefixes)| {
+        if for_partition != partition || for_account != account {
+            for_partition.clear();
+            for_partition.push_str(partition);
+            for_account.clear();
+            for_account.push_str(account);
+            for (prefix, service) in prefixes.iter_mut().zip(["iam", "sts"]) {
+                use std::fmt::Write;
+                prefix.clear();
+                // Writing to a `String` cannot fail.
+                let _ = write!(prefix, "arn:{partition}:{service}::{account}:");
+            }
+        }
+        of_account(c, op, prefixes, &of)
+    })
+}
+
+/// [`principal_arn_of_account`] with the account's two ARN prefixes (`iam`, then `sts`) and
+/// parts.
+fn of_account<'p>(
+    c: &Condition,
+    op: crate::policy::Operator,
+    prefixes: &[String; 2],
+    of: &dyn Fn(&'static str) -> [Part<'p>; 6],
+) -> Tri {
     // How one policy value relates to the account's principal ARNs: every, none, or some.
-    let one = |v: &CondValue| -> Tri {
+    let one = |v: CondValue| -> Tri {
         let per = |i: usize| -> Tri {
             use Base::*;
             let (fold, wild) = match op.base {

@@ -7,7 +7,7 @@ use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding};
 use crate::policy::{Effect, Policy, Resources, Version, Who};
 
-use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition, principal};
+use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition};
 
 /// How many excess actions a message names before it says "and N more".
 const EXCESS_SHOWN: usize = 4;
@@ -21,7 +21,9 @@ pub(super) fn collect(
 ) -> Vec<Finding> {
     let required = *REQUIRED_INDEX;
     let account = puller.account.as_str();
-    let root = format!("arn:{}:iam::{account}:root", puller.partition.as_str());
+    // The account's root ARN, written only into a message that is not remembered (its key holds
+    // the account and the partition it is made of).
+    let root = || Root(puller);
     let mut out = Vec::new();
 
     match policy.version() {
@@ -40,14 +42,15 @@ pub(super) fn collect(
     if !missing.is_empty() {
         let key = Key::new(Code::ActionNotGranted)
             .text(account)
-            .text(&root)
-            .number(bits(&missing));
+            .number(puller.partition as u128)
+            .number(missing.bits());
         out.push(Finding::new(
             Code::ActionNotGranted,
             memo(key, || {
                 format_args!(
-                    "account {account} is not granted {}; add an Allow statement with Principal {{\"AWS\": \"{root}\"}} for {}",
-                    list(&missing),
+                    "account {account} is not granted {}; add an Allow statement with Principal {{\"AWS\": \"{}\"}} for {}",
+                    missing,
+                    root(),
                     if missing.len() == 1 { "it" } else { "them" }
                 )
                 .into()
@@ -78,14 +81,14 @@ pub(super) fn collect(
                     let key = Key::new(Code::ActionDenied)
                         .label(s)
                         .text(account)
-                        .number(bits(&denied));
+                        .number(denied.bits());
                     out.push(Finding::at(
                         Code::ActionDenied,
                         memo(key, || {
                             format_args!(
                                 "{} denies {} to account {account}; remove the account from this Deny or narrow it",
                                 s.label_parts(),
-                                list(&denied)
+                                denied
                             )
                             .into()
                         }),
@@ -100,7 +103,7 @@ pub(super) fn collect(
                     let why = undecided(v, puller);
                     let key = Key::new(Code::ConditionalDeny)
                         .label(s)
-                        .number(bits(&maybe))
+                        .number(maybe.bits())
                         .undecided(&why);
                     out.push(Finding::at(
                         Code::ConditionalDeny,
@@ -108,7 +111,7 @@ pub(super) fn collect(
                             format_args!(
                                 "{} may deny {} depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or narrow the Deny",
                                 s.label_parts(),
-                                list(&maybe),
+                                maybe,
                                 why
                             )
                             .into()
@@ -127,7 +130,7 @@ pub(super) fn collect(
                     let why = undecided(v, puller);
                     let key = Key::new(Code::ConditionalAllow)
                         .label(s)
-                        .number(bits(&maybe))
+                        .number(maybe.bits())
                         .undecided(&why);
                     out.push(Finding::at(
                         Code::ConditionalAllow,
@@ -135,7 +138,7 @@ pub(super) fn collect(
                             format_args!(
                                 "{} allows {} only depending on {}, which cannot be decided offline; pass the facts with --context KEY=VALUE or grant the account without them",
                                 s.label_parts(),
-                                list(&maybe),
+                                maybe,
                                 why
                             )
                             .into()
@@ -144,21 +147,22 @@ pub(super) fn collect(
                     ));
                 }
                 public_access(v, &mut out);
-                let mention = principal::mention(s, puller);
+                let mention = v.mention;
                 let pulls = required.iter().any(|i| *i < ACTIONS.len() && s.covers(*i));
                 if mention.specific_only && pulls {
-                    let named = principal::first_specific(s, puller).unwrap_or(account);
+                    let named = v.first_specific.unwrap_or(account);
                     let key = Key::new(Code::PrincipalNotRoot)
                         .label(s)
                         .text(account)
                         .text(named)
-                        .text(&root);
+                        .number(puller.partition as u128);
                     out.push(Finding::at(
                         Code::PrincipalNotRoot,
                         memo(key, || {
                             format_args!(
-                                "{} names account {account} only as the specific principal {named}, which does not cover Gitpod's role session; use \"{root}\" instead",
-                                s.label_parts()
+                                "{} names account {account} only as the specific principal {named}, which does not cover Gitpod's role session; use \"{}\" instead",
+                                s.label_parts(),
+                                root()
                             )
                             .into()
                         }),
@@ -205,11 +209,60 @@ pub(super) fn collect(
 }
 
 /// The required actions (full names, report order) for which `pick(j)` holds.
-fn names(pick: impl Fn(usize) -> bool) -> Vec<&'static str> {
-    (0..catalog::REQUIRED.len())
-        .filter(|j| pick(*j))
-        .map(|j| catalog::REQUIRED[j])
-        .collect()
+fn names(pick: impl Fn(usize) -> bool) -> Required {
+    Required(
+        (0..catalog::REQUIRED.len())
+            .filter(|j| pick(*j))
+            .fold(0, |m, j| m | 1 << j),
+    )
+}
+
+/// Some of `catalog::REQUIRED` (bit `j`: `catalog::REQUIRED[j]`), written as [`list`] writes
+/// their names, without a `Vec` of them.
+#[derive(Clone, Copy)]
+struct Required(u8);
+
+impl Required {
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The bits, for a [`Key`].
+    fn bits(self) -> u128 {
+        u128::from(self.0)
+    }
+}
+
+impl std::fmt::Display for Required {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.len();
+        let picked = (0..catalog::REQUIRED.len()).filter(|j| self.0 & 1 << j != 0);
+        for (i, j) in picked.enumerate() {
+            if i > 0 {
+                f.write_str(if i + 1 == n { " and " } else { ", " })?;
+            }
+            f.write_str(catalog::REQUIRED[j])?;
+        }
+        Ok(())
+    }
+}
+
+/// `arn:<partition>:iam::<account>:root`, written (as one part, as messages always had it)
+/// only when a message is made.
+struct Root<'a>(&'a Puller);
+
+impl std::fmt::Display for Root<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format!(
+            "arn:{}:iam::{}:root",
+            self.0.partition.as_str(),
+            self.0.account
+        ))
+    }
 }
 
 /// `a`, `a and b`, `a, b and c`, written an item at a time (each action or key name a part of
@@ -264,10 +317,28 @@ impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
 fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     // Keys named once whatever their case (a set, so that a statement of many keys stays
     // linear); the message names the first few and counts the rest.
+    // The first few lower-cased keys are compared directly (no set for the usual one or two).
+    const FEW: usize = 8;
     let mut keys: Vec<&str> = Vec::new();
+    let mut few: [&str; FEW] = [""; FEW];
     let mut seen = rustc_hash::FxHashSet::default();
     for c in v.stmt.conditions() {
-        if condition::eval(c, puller) == Tri::Unknown && seen.insert(c.key_lower()) {
+        if condition::eval(&c, puller) != Tri::Unknown {
+            continue;
+        }
+        let lower = c.key_lower();
+        let new = if keys.len() < FEW {
+            !few[..keys.len()].contains(&lower)
+        } else {
+            if seen.is_empty() {
+                seen.extend(few);
+            }
+            seen.insert(lower)
+        };
+        if new {
+            if let Some(slot) = few.get_mut(keys.len()) {
+                *slot = lower;
+            }
             keys.push(c.key());
         }
     }
@@ -320,15 +391,6 @@ impl std::fmt::Display for Undecided<'_> {
         }
         list(&items).fmt(f)
     }
-}
-
-/// The required actions of `names` as bits (bit `j`: `catalog::REQUIRED[j]`), for a [`Key`].
-fn bits(names: &[&'static str]) -> u128 {
-    catalog::REQUIRED
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| names.contains(r))
-        .fold(0, |m, (j, _)| m | 1 << j)
 }
 
 /// Everything a message is written from, as bytes: the code, then each input, a text with its
@@ -418,7 +480,7 @@ fn public_access(v: &View<'_>, out: &mut Vec<Finding>) {
     let Who::Principal(p) = s.who() else {
         return;
     };
-    if !p.is_everyone() || s.conditions().iter().any(audience::narrows) {
+    if !p.is_everyone() || s.conditions().iter().any(|c| audience::narrows(&c)) {
         return;
     }
     let wide = s
@@ -454,13 +516,10 @@ fn cross_account_write(
         return;
     }
     let mut granted: Vec<Granted<'_>> = Vec::new();
-    // Which accounts each Deny names as a whole, looked up once: a statement may name thousands
-    // of accounts, and a Deny thousands of principals.
-    let denies: Vec<(&View<'_>, DenyWho<'_>)> = views
-        .iter()
-        .filter(|d| d.stmt.effect() == Effect::Deny && d.resource == Tri::True)
-        .map(|d| (d, DenyWho::of(d, puller)))
-        .collect();
+    // Which accounts each Deny names as a whole, looked up once (and only once some other
+    // account is named: most statements name none): a statement may name thousands of
+    // accounts, and a Deny thousands of principals.
+    let mut denies: Option<Vec<(&View<'_>, DenyWho<'_>)>> = None;
     for other in audience::named_accounts(s) {
         if other == puller.account || Some(other) == owner {
             continue;
@@ -475,6 +534,13 @@ fn cross_account_write(
             continue;
         }
         let denied = denies
+            .get_or_insert_with(|| {
+                views
+                    .iter()
+                    .filter(|d| d.stmt.effect() == Effect::Deny && d.resource == Tri::True)
+                    .map(|d| (d, DenyWho::of(d, puller)))
+                    .collect()
+            })
             .iter()
             .filter(|(d, who)| denies_every_principal_of(d, who, &them))
             .fold(0u128, |m, (d, _)| m | d.stmt.coverage());

@@ -146,9 +146,7 @@ pub fn owner(repo: &RepoId) -> Option<&str> {
 pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
     policy.statements().iter().any(|s| {
         s.effect() == Effect::Allow
-            && audience::named_accounts(s)
-                .iter()
-                .any(|a| pullers.iter().all(|p| p.account != *a))
+            && audience::named_accounts_iter(s).any(|a| pullers.iter().all(|p| p.account != a))
     })
 }
 
@@ -168,6 +166,10 @@ static REQUIRED_INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
 struct View<'p> {
     stmt: &'p Statement,
     principal: Tri,
+    /// For an `Allow`: how its `Principal` mentions the audited account (default otherwise).
+    mention: principal::Mention,
+    /// For an `Allow`: the first specific principal of the account it names.
+    first_specific: Option<&'p str>,
     resource: Tri,
     /// `None` when not evaluated because the principal or resource already rules the statement
     /// out; see [`View::condition`].
@@ -178,8 +180,8 @@ struct View<'p> {
 
 impl<'p> View<'p> {
     fn new(stmt: &'p Statement, puller: &Puller, repo: &resource::RepoArn<'_>) -> View<'p> {
-        let principal = principal::covers(stmt, puller);
-        let resource = resource::applies(stmt.resources(), repo);
+        let (principal, mention, first_specific) = principal::assess(stmt, puller);
+        let resource = resource::applies(stmt.resources().as_ref(), repo);
         // Conditions are only worth evaluating when the rest may apply.
         let condition = if principal.and(resource) == Tri::False {
             None
@@ -189,6 +191,8 @@ impl<'p> View<'p> {
         View {
             stmt,
             principal,
+            mention,
+            first_specific,
             resource,
             condition,
             applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),

@@ -89,7 +89,7 @@ fn statement(v: &View<'_>, puller: &Puller) -> StatementTrace {
         effect: s.effect(),
         principal: v.principal,
         resource: v.resource,
-        conditions: s.conditions().iter().map(|c| cond(c, puller)).collect(),
+        conditions: s.conditions().iter().map(|c| cond(&c, puller)).collect(),
         condition: v.condition(puller),
         applies: v.applies,
         required,

@@ -101,10 +101,16 @@ fn add_closed(set: &mut Positions, pat: &[u8], mut i: usize) {
 /// The positions of `pat` reachable after consuming all of `text`. `fold` compares ASCII letters
 /// case-insensitively (action names); ARNs and StringLike compare exactly.
 fn run(pat: &str, text: impl Iterator<Item = char>, fold: bool) -> Positions {
+    run_from(pat, 0, text, fold)
+}
+
+/// [`run`] from pattern position `start` (a text that matched `pat[..start]`, which holds no
+/// wildcard, leaves exactly that position).
+fn run_from(pat: &str, start: usize, text: impl Iterator<Item = char>, fold: bool) -> Positions {
     let p = pat.as_bytes();
     let mut cur = Positions::new(p.len());
     let mut next = Positions::new(p.len());
-    add_closed(&mut cur, p, 0);
+    add_closed(&mut cur, p, start);
     let mut buf = [0u8; 4];
     for c in text {
         let cb = c.encode_utf8(&mut buf).as_bytes();
@@ -268,7 +274,32 @@ pub fn extension(pat: &str, prefix: &str, fold: bool, wild: bool) -> Extension {
         };
     }
     let p = pat.as_bytes();
-    let set = run(pat, prefix.chars(), fold);
+    // Up to its first wildcard a pattern is a literal: the bytes it shares with the prefix are
+    // compared at once (an ARN pattern and prefix share `arn:aws:iam::`), and the positions are
+    // simulated only from there, from a character boundary of both.
+    let literal = p
+        .iter()
+        .position(|b| *b == b'*' || *b == b'?')
+        .unwrap_or(p.len());
+    let mut k = p[..literal]
+        .iter()
+        .zip(prefix.as_bytes())
+        .take_while(|(a, b)| {
+            if fold {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        })
+        .count();
+    while !prefix.is_char_boundary(k) {
+        k -= 1;
+    }
+    classify(p, &run_from(pat, k, prefix[k..].chars(), fold))
+}
+
+/// How the completions of a prefix relate to a pattern, from the positions the prefix reaches.
+fn classify(p: &[u8], set: &Positions) -> Extension {
     let mut some = false;
     for i in set.iter() {
         if i < p.len() {
@@ -435,6 +466,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn the_literal_start_compared_at_once_decides_as_the_positions_do(
+            pat in "(arn:aws:iam::|ab|é)?[ab*?é:]{0,8}",
+            prefix in "(arn:aws:iam::|AB|ab|é)?[abé:]{0,6}",
+            fold: bool,
+        ) {
+            let expected = if has_wildcard(&pat) {
+                classify(pat.as_bytes(), &run(&pat, prefix.chars(), fold))
+            } else {
+                extension(&pat, &prefix, fold, false)
+            };
+            proptest::prop_assert_eq!(extension(&pat, &prefix, fold, true), expected);
+        }
+
         #[test]
         fn two_pointer_match_agrees_with_position_sets(
             pat in "[ab*?é]{0,8}",

@@ -111,18 +111,119 @@ impl PrincipalKind {
     }
 }
 
+/// Where one string of a statement lies in its body's buffer, or which run of the body's spans
+/// one of its lists is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// A list of a statement's strings (actions, resources, principals), borrowed from the
+/// statement: its strings are kept in one buffer per statement, not a `String` each.
+#[derive(Clone, Copy)]
+pub struct Strs<'a> {
+    buf: &'a str,
+    spans: &'a [Span],
+}
+
+impl<'a> Strs<'a> {
+    pub fn len(self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn get(self, i: usize) -> Option<&'a str> {
+        self.spans.get(i).map(|s| &self.buf[s.range()])
+    }
+
+    pub fn iter(self) -> StrsIter<'a> {
+        StrsIter {
+            buf: self.buf,
+            spans: self.spans.iter(),
+        }
+    }
+
+    pub fn to_vec(self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl<'a> IntoIterator for Strs<'a> {
+    type Item = &'a str;
+    type IntoIter = StrsIter<'a>;
+    fn into_iter(self) -> StrsIter<'a> {
+        self.iter()
+    }
+}
+
+/// Written as a list of strings is (`["a", "b"]`).
+impl std::fmt::Debug for Strs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Strs<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Strs<'_> {}
+
+impl<const N: usize> PartialEq<[&str; N]> for Strs<'_> {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
+/// The strings of a [`Strs`], in order.
+#[derive(Clone)]
+pub struct StrsIter<'a> {
+    buf: &'a str,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for StrsIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        self.spans.next().map(|s| &self.buf[s.range()])
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for StrsIter<'_> {}
+
+impl DoubleEndedIterator for StrsIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.spans.next_back().map(|s| &self.buf[s.range()])
+    }
+}
+
 /// The principals a `Principal` or `NotPrincipal` lists.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principals {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Principals<'a> {
     /// Written `"Principal": "*"`.
     star: bool,
     /// The `AWS` values: `"*"`, account ids, ARNs (no wildcard inside an ARN).
-    aws: Vec<String>,
+    aws: Strs<'a>,
     /// `Service`, `Federated` and `CanonicalUser` values, which never name an account's role.
-    others: Vec<(PrincipalKind, String)>,
+    others: Others<'a>,
 }
 
-impl Principals {
+impl<'a> Principals<'a> {
     /// Every principal: `"*"` or `{"AWS": "*"}`.
     pub fn is_everyone(&self) -> bool {
         self.star || self.aws.iter().any(|a| a == "*")
@@ -133,51 +234,92 @@ impl Principals {
         self.star
     }
 
-    pub fn aws(&self) -> &[String] {
-        &self.aws
+    pub fn aws(&self) -> Strs<'a> {
+        self.aws
     }
 
-    pub fn others(&self) -> &[(PrincipalKind, String)] {
-        &self.others
+    pub fn others(&self) -> Others<'a> {
+        self.others
     }
 }
+
+/// The `Service`, `Federated` and `CanonicalUser` values of a principal, each with its kind.
+#[derive(Clone, Copy)]
+pub struct Others<'a> {
+    buf: &'a str,
+    items: &'a [(PrincipalKind, Span)],
+}
+
+impl<'a> Others<'a> {
+    pub fn is_empty(self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = (PrincipalKind, &'a str)> + 'a {
+        self.items
+            .iter()
+            .map(move |(k, s)| (*k, &self.buf[s.range()]))
+    }
+}
+
+impl<'a> IntoIterator for Others<'a> {
+    type Item = (PrincipalKind, &'a str);
+    type IntoIter = Box<dyn Iterator<Item = (PrincipalKind, &'a str)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl std::fmt::Debug for Others<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Others<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Others<'_> {}
 
 /// Who a statement is about. `NotPrincipal` only ever comes with `Deny` (AWS rejects it with
 /// `Allow`; validation enforces it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Who {
-    Principal(Principals),
-    NotPrincipal(Principals),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who<'a> {
+    Principal(Principals<'a>),
+    NotPrincipal(Principals<'a>),
 }
 
 /// `Action` or `NotAction` patterns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Actions {
-    Action(Vec<String>),
-    NotAction(Vec<String>),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actions<'a> {
+    Action(Strs<'a>),
+    NotAction(Strs<'a>),
 }
 
 /// `Resource` or `NotResource` patterns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Resources {
-    Resource(Vec<String>),
-    NotResource(Vec<String>),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resources<'a> {
+    Resource(Strs<'a>),
+    NotResource(Strs<'a>),
 }
 
 /// A condition value, read once for its operator's family.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CondValue {
-    text: String,
-    typed: Typed,
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CondValue<'a> {
+    text: &'a str,
+    typed: &'a Typed,
 }
 
-impl CondValue {
-    pub fn text(&self) -> &str {
-        &self.text
+impl<'a> CondValue<'a> {
+    pub fn text(&self) -> &'a str {
+        self.text
     }
 
-    pub fn typed(&self) -> &Typed {
-        &self.typed
+    pub fn typed(&self) -> &'a Typed {
+        self.typed
     }
 }
 
@@ -194,32 +336,260 @@ pub enum Typed {
 }
 
 /// One operator applied to one key with its values (ORed).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Condition {
-    operator: Operator,
-    /// As written, for messages.
-    key: String,
-    /// Lower-cased: key names are case-insensitive.
-    key_lower: String,
-    values: Vec<CondValue>,
+#[derive(Clone, Copy)]
+pub struct Condition<'a> {
+    buf: &'a str,
+    at: &'a ConditionAt,
+    values: &'a [ValueAt],
 }
 
-impl Condition {
+impl<'a> Condition<'a> {
     pub fn operator(&self) -> Operator {
-        self.operator
+        self.at.operator
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
+    /// As written, for messages.
+    pub fn key(&self) -> &'a str {
+        &self.buf[self.at.key.range()]
     }
 
-    pub fn key_lower(&self) -> &str {
-        &self.key_lower
+    /// Lower-cased: key names are case-insensitive.
+    pub fn key_lower(&self) -> &'a str {
+        &self.buf[self.at.key_lower.range()]
     }
 
-    pub fn values(&self) -> &[CondValue] {
-        &self.values
+    pub fn values(&self) -> CondValues<'a> {
+        CondValues {
+            buf: self.buf,
+            values: self.values,
+        }
     }
+}
+
+impl std::fmt::Debug for Condition<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Condition")
+            .field("operator", &self.operator())
+            .field("key", &self.key())
+            .field("key_lower", &self.key_lower())
+            .field("values", &self.values())
+            .finish()
+    }
+}
+
+impl PartialEq for Condition<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.operator() == other.operator()
+            && self.key() == other.key()
+            && self.key_lower() == other.key_lower()
+            && self.values() == other.values()
+    }
+}
+
+/// The values of a [`Condition`].
+#[derive(Clone, Copy)]
+pub struct CondValues<'a> {
+    buf: &'a str,
+    values: &'a [ValueAt],
+}
+
+impl<'a> CondValues<'a> {
+    pub fn len(self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn get(self, i: usize) -> Option<CondValue<'a>> {
+        self.values.get(i).map(|v| self.view(v))
+    }
+
+    pub fn iter(self) -> CondValuesIter<'a> {
+        CondValuesIter {
+            of: self,
+            it: self.values.iter(),
+        }
+    }
+
+    fn view(self, v: &'a ValueAt) -> CondValue<'a> {
+        CondValue {
+            text: &self.buf[v.text.range()],
+            typed: &v.typed,
+        }
+    }
+}
+
+impl std::fmt::Debug for CondValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for CondValues<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+/// A statement's conditions, in the order written.
+#[derive(Clone, Copy)]
+pub struct Conditions<'a> {
+    buf: &'a str,
+    conditions: &'a [ConditionAt],
+    values: &'a [ValueAt],
+}
+
+impl<'a> Conditions<'a> {
+    /// No conditions (what a statement without a `Condition` has).
+    pub fn none() -> Conditions<'static> {
+        Conditions {
+            buf: "",
+            conditions: &[],
+            values: &[],
+        }
+    }
+
+    pub fn len(self) -> usize {
+        self.conditions.len()
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.conditions.is_empty()
+    }
+
+    pub fn get(self, i: usize) -> Option<Condition<'a>> {
+        self.conditions.get(i).map(|c| self.view(c))
+    }
+
+    pub fn iter(self) -> ConditionsIter<'a> {
+        ConditionsIter {
+            of: self,
+            it: self.conditions.iter(),
+        }
+    }
+
+    fn view(self, c: &'a ConditionAt) -> Condition<'a> {
+        Condition {
+            buf: self.buf,
+            at: c,
+            values: &self.values[c.values.range()],
+        }
+    }
+}
+
+impl<'a> IntoIterator for Conditions<'a> {
+    type Item = Condition<'a>;
+    type IntoIter = ConditionsIter<'a>;
+    fn into_iter(self) -> ConditionsIter<'a> {
+        self.iter()
+    }
+}
+
+/// The conditions of a [`Conditions`], in order.
+#[derive(Clone)]
+pub struct ConditionsIter<'a> {
+    of: Conditions<'a>,
+    it: std::slice::Iter<'a, ConditionAt>,
+}
+
+impl<'a> Iterator for ConditionsIter<'a> {
+    type Item = Condition<'a>;
+    fn next(&mut self) -> Option<Condition<'a>> {
+        self.it.next().map(|c| self.of.view(c))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.it.size_hint()
+    }
+}
+
+impl ExactSizeIterator for ConditionsIter<'_> {}
+
+impl DoubleEndedIterator for ConditionsIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.it.next_back().map(|c| self.of.view(c))
+    }
+}
+
+impl<'a> IntoIterator for CondValues<'a> {
+    type Item = CondValue<'a>;
+    type IntoIter = CondValuesIter<'a>;
+    fn into_iter(self) -> CondValuesIter<'a> {
+        self.iter()
+    }
+}
+
+/// The values of a [`CondValues`], in order.
+#[derive(Clone)]
+pub struct CondValuesIter<'a> {
+    of: CondValues<'a>,
+    it: std::slice::Iter<'a, ValueAt>,
+}
+
+impl<'a> Iterator for CondValuesIter<'a> {
+    type Item = CondValue<'a>;
+    fn next(&mut self) -> Option<CondValue<'a>> {
+        self.it.next().map(|v| self.of.view(v))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.it.size_hint()
+    }
+}
+
+impl ExactSizeIterator for CondValuesIter<'_> {}
+
+impl DoubleEndedIterator for CondValuesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.it.next_back().map(|v| self.of.view(v))
+    }
+}
+
+impl std::fmt::Debug for Conditions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Conditions<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+/// A condition of a [`StatementBody`]: its strings are spans of the body's buffer, its values a
+/// run of the body's values.
+#[derive(Clone, Debug)]
+struct ConditionAt {
+    operator: Operator,
+    key: Span,
+    key_lower: Span,
+    values: Span,
+}
+
+/// A condition value of a [`StatementBody`].
+#[derive(Clone, Debug)]
+struct ValueAt {
+    text: Span,
+    typed: Typed,
+}
+
+/// Who a [`StatementBody`] is about.
+#[derive(Clone, Debug, Default)]
+struct WhoAt {
+    not: bool,
+    star: bool,
+    /// A run of the body's spans.
+    aws: Span,
+    others: Vec<(PrincipalKind, Span)>,
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource` of a [`StatementBody`]: whether negated,
+/// and a run of the body's spans.
+#[derive(Clone, Copy, Debug)]
+struct ListAt {
+    not: bool,
+    items: Span,
 }
 
 /// An action pattern that names no ECR action, found once at parse time.
@@ -243,19 +613,117 @@ pub struct Statement {
     body: Arc<StatementBody>,
 }
 
-/// What a statement says.
-#[derive(Debug, PartialEq)]
+/// What a statement says. Its strings are kept in one buffer (`buf`), which the model's views
+/// borrow from: a statement costs a few allocations, not one per action, ARN and value.
 struct StatementBody {
-    sid: Option<String>,
+    /// The statement's text when it was read alone (see `validate::known`; empty for a
+    /// statement of a whole document), then the strings that are not spans of it.
+    buf: String,
+    /// How many bytes of `buf` the statement's text is.
+    text_len: usize,
+    /// The strings of its lists, each list a run of it.
+    spans: Vec<Span>,
+    sid: Option<Span>,
     effect: Effect,
-    who: Who,
-    actions: Actions,
-    resources: Option<Resources>,
-    conditions: Vec<Condition>,
+    who: WhoAt,
+    actions: ListAt,
+    resources: Option<ListAt>,
+    conditions: Vec<ConditionAt>,
+    values: Vec<ValueAt>,
     /// Bit `i` set: the statement's action element covers `catalog::ACTIONS[i]`. Actions do not
     /// depend on the puller, so they are matched once here.
     covers: u128,
     unknown_actions: Vec<UnknownAction>,
+}
+
+impl StatementBody {
+    fn text(&self, s: Span) -> &str {
+        &self.buf[s.range()]
+    }
+
+    fn strs(&self, run: Span) -> Strs<'_> {
+        Strs {
+            buf: &self.buf,
+            spans: &self.spans[run.range()],
+        }
+    }
+
+    fn sid(&self) -> Option<&str> {
+        self.sid.map(|s| self.text(s))
+    }
+
+    fn who(&self) -> Who<'_> {
+        let p = Principals {
+            star: self.who.star,
+            aws: self.strs(self.who.aws),
+            others: Others {
+                buf: &self.buf,
+                items: &self.who.others,
+            },
+        };
+        if self.who.not {
+            Who::NotPrincipal(p)
+        } else {
+            Who::Principal(p)
+        }
+    }
+
+    fn actions(&self) -> Actions<'_> {
+        let items = self.strs(self.actions.items);
+        if self.actions.not {
+            Actions::NotAction(items)
+        } else {
+            Actions::Action(items)
+        }
+    }
+
+    fn resources(&self) -> Option<Resources<'_>> {
+        self.resources.map(|r| {
+            let items = self.strs(r.items);
+            if r.not {
+                Resources::NotResource(items)
+            } else {
+                Resources::Resource(items)
+            }
+        })
+    }
+
+    fn conditions(&self) -> Conditions<'_> {
+        Conditions {
+            buf: &self.buf,
+            conditions: &self.conditions,
+            values: &self.values,
+        }
+    }
+}
+
+/// What it says, not where in the buffer it is kept.
+impl PartialEq for StatementBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.sid() == other.sid()
+            && self.effect == other.effect
+            && self.who() == other.who()
+            && self.actions() == other.actions()
+            && self.resources() == other.resources()
+            && self.conditions() == other.conditions()
+            && self.covers == other.covers
+            && self.unknown_actions == other.unknown_actions
+    }
+}
+
+impl std::fmt::Debug for StatementBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatementBody")
+            .field("sid", &self.sid())
+            .field("effect", &self.effect)
+            .field("who", &self.who())
+            .field("actions", &self.actions())
+            .field("resources", &self.resources())
+            .field("conditions", &self.conditions())
+            .field("covers", &self.covers)
+            .field("unknown_actions", &self.unknown_actions)
+            .finish()
+    }
 }
 
 // The coverage mask has one bit per catalog action.
@@ -268,27 +736,27 @@ impl Statement {
     }
 
     pub fn sid(&self) -> Option<&str> {
-        self.body.sid.as_deref()
+        self.body.sid()
     }
 
     pub fn effect(&self) -> Effect {
         self.body.effect
     }
 
-    pub fn who(&self) -> &Who {
-        &self.body.who
+    pub fn who(&self) -> Who<'_> {
+        self.body.who()
     }
 
-    pub fn actions(&self) -> &Actions {
-        &self.body.actions
+    pub fn actions(&self) -> Actions<'_> {
+        self.body.actions()
     }
 
-    pub fn resources(&self) -> Option<&Resources> {
-        self.body.resources.as_ref()
+    pub fn resources(&self) -> Option<Resources<'_>> {
+        self.body.resources()
     }
 
-    pub fn conditions(&self) -> &[Condition] {
-        &self.body.conditions
+    pub fn conditions(&self) -> Conditions<'_> {
+        self.body.conditions()
     }
 
     /// Whether the action element covers `catalog::ACTIONS[i]`.
@@ -309,7 +777,7 @@ impl Statement {
     pub fn reference(&self) -> StatementRef {
         StatementRef {
             index: self.index,
-            sid: self.body.sid.clone(),
+            sid: self.body.sid().map(str::to_owned),
             registry_policy: self.registry,
         }
     }
@@ -317,7 +785,7 @@ impl Statement {
     /// How messages name the statement: `statement 2 (Sid "Pull")`, or `registry policy
     /// statement 0 (Sid "Org")` for a statement of the registry policy.
     pub fn label(&self) -> String {
-        let label = label(self.index, self.body.sid.as_deref());
+        let label = label(self.index, self.body.sid());
         if self.registry {
             format!("registry policy {label}")
         } else {
@@ -349,7 +817,7 @@ impl std::fmt::Display for Label<'_> {
         }
         f.write_str("statement ")?;
         write!(f, "{}", s.index)?;
-        match s.body.sid.as_deref() {
+        match s.body.sid() {
             Some(sid) if plain_sid(sid) => {
                 f.write_str(" (Sid \"")?;
                 f.write_str(sid)?;

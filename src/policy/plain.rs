@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use crate::jsonscan::{plain_string, skip_ws};
 
 use super::raw::{
-    CondValues, Items, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement, Strings,
-    Text, set,
+    CondValues, Items, List, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement,
+    Strings, Text, set,
 };
 
 struct Reader<'a> {
@@ -68,7 +68,7 @@ impl<'a> Reader<'a> {
 
     /// A string, or an array of them; `bools`: `true` and `false` too, as condition values,
     /// which IAM (and the loose reader) take as the strings "true" and "false".
-    fn strings(&mut self, bools: bool) -> Option<Items> {
+    fn strings(&mut self, bools: bool) -> Option<Items<'a>> {
         if self.peek()? != b'[' {
             return Some(Items::one(self.item(bools)?));
         }
@@ -90,23 +90,23 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Items {
-            strings,
+            strings: List::Many(strings),
             wrong: Vec::new(),
         })
     }
 
-    fn item(&mut self, bools: bool) -> Option<String> {
+    fn item(&mut self, bools: bool) -> Option<Cow<'a, str>> {
         if bools && self.peek()? != b'"' {
             let rest = &self.text.as_bytes()[self.i..];
             for word in ["true", "false"] {
                 if rest.starts_with(word.as_bytes()) {
                     // What follows is checked by the caller (a separator, or `None`).
                     self.i += word.len();
-                    return Some(word.to_owned());
+                    return Some(Cow::Borrowed(word));
                 }
             }
         }
-        self.string().map(str::to_owned)
+        self.string().map(Cow::Borrowed)
     }
 
     fn principal(&mut self) -> Option<RawPrincipal<'a>> {

@@ -177,6 +177,10 @@ macro_rules! loose_deserialize {
 }
 
 loose_deserialize!(
+    Item,
+    CondItem,
+    Strings,
+    CondValues,
     Document,
     Text,
     Statements,
@@ -204,67 +208,54 @@ impl<'de> Loose<'de> for Text<'de> {
     }
 }
 
-/// One item of a list: kept as the model will hold it when it is a string.
-enum Item {
-    Str(String),
+/// One item of a list: borrowed from the text when it is a string without escapes.
+enum Item<'de> {
+    Str(Cow<'de, str>),
     Wrong(JsonType),
 }
 
-impl<'de> Loose<'de> for Item {
+impl<'de> Loose<'de> for Item<'de> {
     const EXPECTING: &'static str = "a string";
     fn wrong(found: JsonType) -> Self {
         Item::Wrong(found)
     }
     fn from_str(s: Cow<'de, str>) -> Self {
-        Item::Str(s.into_owned())
+        Item::Str(s)
     }
 }
 
 /// One condition value: IAM takes strings, numbers and booleans, normalised to strings.
-enum CondItem {
-    Str(String),
+enum CondItem<'de> {
+    Str(Cow<'de, str>),
     Wrong(JsonType),
 }
 
-impl<'de> Loose<'de> for CondItem {
+impl<'de> Loose<'de> for CondItem<'de> {
     const EXPECTING: &'static str = "a string, number or boolean";
     fn wrong(found: JsonType) -> Self {
         CondItem::Wrong(found)
     }
     fn from_str(s: Cow<'de, str>) -> Self {
-        CondItem::Str(s.into_owned())
+        CondItem::Str(s)
     }
     fn from_scalar(_found: JsonType, text: String) -> Self {
-        CondItem::Str(text)
+        CondItem::Str(Cow::Owned(text))
     }
 }
 
-macro_rules! loose_item {
-    ($($t:ident),*) => {$(
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_any(LooseVisitor::<$t>(PhantomData))
-            }
-        }
-    )*};
-}
-
-loose_item!(Item, CondItem, Strings, CondValues);
-
-/// The items of a one-or-many list, read as the model holds them: its strings (in order), and
-/// the place and type of every item that is not one (validation reports them; the list is then
-/// unusable). A list of strings only — the common case — is one `Vec` that validation moves into
-/// the model.
+/// The items of a one-or-many list: its strings (in order; borrowed from the text when they
+/// have no escape, copied once into the statement's buffer by validation), and the place and
+/// type of every item that is not one (validation reports them; the list is then unusable).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Items {
-    pub strings: Vec<String>,
+pub struct Items<'de> {
+    pub strings: List<'de>,
     pub wrong: Vec<(usize, JsonType)>,
 }
 
-impl Items {
-    pub(super) fn one(s: String) -> Items {
+impl<'de> Items<'de> {
+    pub(super) fn one(s: Cow<'de, str>) -> Items<'de> {
         Items {
-            strings: vec![s],
+            strings: List::One(s),
             wrong: Vec::new(),
         }
     }
@@ -274,40 +265,80 @@ impl Items {
     }
 
     /// Reads the elements of an array, `read` saying what each is.
-    fn read<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    fn read<A: SeqAccess<'de>, T: Deserialize<'de>>(
         mut seq: A,
-        read: impl Fn(T) -> Result<String, JsonType>,
-    ) -> Result<Items, A::Error> {
-        let mut items = Items {
-            strings: Vec::with_capacity(seq.size_hint().unwrap_or(4)),
-            wrong: Vec::new(),
-        };
+        read: impl Fn(T) -> Result<Cow<'de, str>, JsonType>,
+    ) -> Result<Items<'de>, A::Error> {
+        let mut strings = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        let mut wrong = Vec::new();
         let mut i = 0;
         while let Some(item) = seq.next_element::<T>()? {
             match read(item) {
-                Ok(s) => items.strings.push(s),
-                Err(t) => items.wrong.push((i, t)),
+                Ok(s) => strings.push(s),
+                Err(t) => wrong.push((i, t)),
             }
             i += 1;
         }
-        Ok(items)
+        Ok(Items {
+            strings: List::Many(strings),
+            wrong,
+        })
+    }
+}
+
+/// The strings of a list as read: a bare string (the usual `Action` of a Deny, the usual
+/// condition value) is kept without a `Vec`; an array is a `Vec` of its strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum List<'de> {
+    One(Cow<'de, str>),
+    Many(Vec<Cow<'de, str>>),
+}
+
+impl Default for List<'_> {
+    fn default() -> Self {
+        List::Many(Vec::new())
+    }
+}
+
+impl<'de> List<'de> {
+    pub fn as_slice(&self) -> &[Cow<'de, str>] {
+        match self {
+            List::One(s) => std::slice::from_ref(s),
+            List::Many(v) => v,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Cow<'de, str>> {
+        self.as_slice().iter()
+    }
+}
+
+impl<'a, 'de> IntoIterator for &'a List<'de> {
+    type Item = &'a Cow<'de, str>;
+    type IntoIter = std::slice::Iter<'a, Cow<'de, str>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
 /// A one-or-many field of strings (`Action`, `Resource`, a principal's ARNs).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Strings {
-    List(Items),
+pub enum Strings<'de> {
+    List(Items<'de>),
     Wrong(JsonType),
 }
 
-impl<'de> Loose<'de> for Strings {
+impl<'de> Loose<'de> for Strings<'de> {
     const EXPECTING: &'static str = "a string or an array of strings";
     fn wrong(found: JsonType) -> Self {
         Strings::Wrong(found)
     }
     fn from_str(s: Cow<'de, str>) -> Self {
-        Strings::List(Items::one(s.into_owned()))
+        Strings::List(Items::one(s))
     }
     fn from_seq<A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
         Items::read(seq, |item: Item| match item {
@@ -320,21 +351,21 @@ impl<'de> Loose<'de> for Strings {
 
 /// A one-or-many field of condition values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CondValues {
-    List(Items),
+pub enum CondValues<'de> {
+    List(Items<'de>),
     Wrong(JsonType),
 }
 
-impl<'de> Loose<'de> for CondValues {
+impl<'de> Loose<'de> for CondValues<'de> {
     const EXPECTING: &'static str = "a value or an array of values";
     fn wrong(found: JsonType) -> Self {
         CondValues::Wrong(found)
     }
     fn from_str(s: Cow<'de, str>) -> Self {
-        CondValues::List(Items::one(s.into_owned()))
+        CondValues::List(Items::one(s))
     }
     fn from_scalar(_found: JsonType, text: String) -> Self {
-        CondValues::List(Items::one(text))
+        CondValues::List(Items::one(Cow::Owned(text)))
     }
     fn from_seq<A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
         Items::read(seq, |item: CondItem| match item {
@@ -534,10 +565,10 @@ pub struct RawStatement<'de> {
     pub effect: Option<Text<'de>>,
     pub principal: Option<RawPrincipal<'de>>,
     pub not_principal: Option<RawPrincipal<'de>>,
-    pub action: Option<Strings>,
-    pub not_action: Option<Strings>,
-    pub resource: Option<Strings>,
-    pub not_resource: Option<Strings>,
+    pub action: Option<Strings<'de>>,
+    pub not_action: Option<Strings<'de>>,
+    pub resource: Option<Strings<'de>>,
+    pub not_resource: Option<Strings<'de>>,
     pub condition: Option<RawConditionBlock<'de>>,
     pub unknown_keys: Vec<String>,
     pub duplicate_keys: Vec<&'static str>,
@@ -590,7 +621,7 @@ impl<'de> Loose<'de> for LoneStatement<'de> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawPrincipal<'de> {
     Str(Cow<'de, str>),
-    Map(Vec<(Cow<'de, str>, Strings)>),
+    Map(Vec<(Cow<'de, str>, Strings<'de>)>),
     Wrong(JsonType),
 }
 
@@ -627,7 +658,7 @@ impl<'de> Loose<'de> for RawConditionBlock<'de> {
 /// One operator's object: key → values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawOperatorBody<'de> {
-    Map(Vec<(Cow<'de, str>, CondValues)>),
+    Map(Vec<(Cow<'de, str>, CondValues<'de>)>),
     Wrong(JsonType),
 }
 

@@ -376,10 +376,14 @@ fn condition_values_normalise_numbers_and_booleans_to_strings() {
     ))
     .expect("valid");
     let c = p.statements()[0].conditions();
-    let texts: Vec<&str> = c[0].values().iter().map(|v| v.text()).collect();
+    let (first, second) = (c.get(0).expect("one"), c.get(1).expect("two"));
+    let texts: Vec<&str> = first.values().iter().map(|v| v.text()).collect();
     assert_eq!(texts, ["1", "2.5", "3"]);
-    assert_eq!(c[0].values()[1].typed(), &Typed::Number(2.5));
-    assert_eq!(c[1].values()[0].text(), "false");
+    assert_eq!(
+        first.values().get(1).expect("2.5").typed(),
+        &Typed::Number(2.5)
+    );
+    assert_eq!(second.values().get(0).expect("false").text(), "false");
 }
 
 #[test]
@@ -388,7 +392,7 @@ fn condition_keys_are_case_insensitive() {
         r#", "Condition": {"StringEquals": {"AWS:PrincipalOrgId": "o-1"}}"#,
     ))
     .expect("valid");
-    let c = &p.statements()[0].conditions()[0];
+    let c = p.statements()[0].conditions().get(0).expect("a condition");
     assert_eq!(
         (c.key(), c.key_lower()),
         ("AWS:PrincipalOrgId", "aws:principalorgid")

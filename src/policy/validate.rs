@@ -14,8 +14,8 @@ use super::raw::{
     RawStatement, StatementSlot, Statements, Strings, Text,
 };
 use super::{
-    Actions, CondValue, Condition, Effect, Policy, PrincipalKind, Principals, Resources, Statement,
-    StatementBody, Typed, UnknownAction, Version, Who, label, value,
+    ConditionAt, Effect, ListAt, Policy, PrincipalKind, Span, Statement, StatementBody, Typed,
+    UnknownAction, ValueAt, Version, WhoAt, label, value,
 };
 
 const STATEMENT_KEYS: &str =
@@ -174,8 +174,25 @@ impl Validator {
     }
 
     fn statement(&mut self, index: usize, raw: RawStatement) -> Option<Statement> {
+        self.statement_of(index, raw, "")
+    }
+
+    /// [`Validator::statement`] of a statement read from `text` alone (its raw strings borrowed
+    /// from it): the statement's buffer starts with `text`, so that a string borrowed from it is
+    /// a span of it, not a copy, and the text is the key the statement is remembered by (see
+    /// `known`). `""` for a statement of a whole document.
+    fn statement_of(&mut self, index: usize, raw: RawStatement, text: &str) -> Option<Statement> {
+        // Room for the lower-cased copies of condition keys, the usual addition.
+        let mut buf = String::with_capacity(text.len() + if text.is_empty() { 0 } else { 64 });
+        buf.push_str(text);
+        let mut b = Builder {
+            origin: text,
+            buf,
+            spans: Vec::with_capacity(8),
+            values: Vec::new(),
+        };
         let (sid, sid_type) = match raw.sid {
-            Some(Text::Str(s)) => (Some(s.into_owned()), None),
+            Some(Text::Str(s)) => (Some(s), None),
             Some(Text::Wrong(t)) => (None, Some(t)),
             None => (None, None),
         };
@@ -238,7 +255,7 @@ impl Validator {
                 );
                 None
             }
-            (Some(p), None) => self.principals(&at, "Principal", p).map(Who::Principal),
+            (Some(p), None) => self.principals(&mut b, &at, "Principal", p),
             (None, Some(p)) => {
                 if effect == Some(Effect::Allow) {
                     self.error(
@@ -246,8 +263,8 @@ impl Validator {
                         "NotPrincipal cannot be used with \"Allow\"; AWS supports it only with \"Deny\"",
                     );
                 }
-                self.principals(&at, "NotPrincipal", p)
-                    .map(Who::NotPrincipal)
+                self.principals(&mut b, &at, "NotPrincipal", p)
+                    .map(|who| WhoAt { not: true, ..who })
             }
         };
 
@@ -261,11 +278,11 @@ impl Validator {
                 None
             }
             (Some(a), None) => self
-                .strings(&at, Place("Action", None), a)
-                .map(Actions::Action),
+                .strings(&mut b, &at, Place("Action", None), a)
+                .map(|items| ListAt { not: false, items }),
             (None, Some(a)) => self
-                .strings(&at, Place("NotAction", None), a)
-                .map(Actions::NotAction),
+                .strings(&mut b, &at, Place("NotAction", None), a)
+                .map(|items| ListAt { not: true, items }),
         };
 
         let resources = match (raw.resource, raw.not_resource) {
@@ -275,45 +292,52 @@ impl Validator {
             }
             (None, None) => None,
             (Some(r), None) => self
-                .strings(&at, Place("Resource", None), r)
-                .map(Resources::Resource),
+                .strings(&mut b, &at, Place("Resource", None), r)
+                .map(|items| ListAt { not: false, items }),
             (None, Some(r)) => self
-                .strings(&at, Place("NotResource", None), r)
-                .map(Resources::NotResource),
+                .strings(&mut b, &at, Place("NotResource", None), r)
+                .map(|items| ListAt { not: true, items }),
         };
 
         let conditions = match raw.condition {
             None => Vec::new(),
-            Some(block) => self.conditions(&at, block),
+            Some(block) => self.conditions(&mut b, &at, block),
         };
 
         if self.errors.len() > before {
             return None;
         }
         let (effect, who, actions) = (effect?, who?, actions?);
-        let (covers, unknown_actions) = match &actions {
-            Actions::Action(patterns) => action_facts(patterns, false),
-            Actions::NotAction(patterns) => action_facts(patterns, true),
-        };
+        let (covers, unknown_actions) = action_facts(
+            b.spans[actions.items.range()]
+                .iter()
+                .map(|s| &b.buf[s.range()]),
+            actions.not,
+        );
+        let sid = sid.map(|s| b.text(&s));
         Some(Statement {
             index,
             registry: false,
             body: Arc::new(StatementBody {
+                text_len: b.origin.len(),
+                buf: b.buf,
+                spans: b.spans,
                 sid,
                 effect,
                 who,
                 actions,
                 resources,
                 conditions,
+                values: b.values,
                 covers,
                 unknown_actions,
             }),
         })
     }
 
-    /// A one-or-many list of strings; `None` (with errors) if any item is not a string.
-    /// The strings are moved, not copied: the raw list holds them as the model does.
-    fn strings(&mut self, at: &At, what: Place, raw: Strings) -> Option<Vec<String>> {
+    /// A one-or-many list of strings, kept in the statement's buffer as a run of its spans;
+    /// `None` (with errors) if any item is not a string.
+    fn strings(&mut self, b: &mut Builder, at: &At, what: Place, raw: Strings) -> Option<Span> {
         match raw {
             Strings::Wrong(t) => {
                 self.error(
@@ -339,17 +363,21 @@ impl Validator {
                         ),
                     );
                 }
-                wrong.is_empty().then_some(strings)
+                wrong
+                    .is_empty()
+                    .then(|| b.list(strings.iter().map(|s| s.as_ref())))
             }
         }
     }
 
-    fn principals(&mut self, at: &At, what: &str, raw: RawPrincipal) -> Option<Principals> {
-        let mut p = Principals {
-            star: false,
-            aws: Vec::new(),
-            others: Vec::new(),
-        };
+    fn principals(
+        &mut self,
+        b: &mut Builder,
+        at: &At,
+        what: &str,
+        raw: RawPrincipal,
+    ) -> Option<WhoAt> {
+        let mut p = WhoAt::default();
         match raw {
             RawPrincipal::Str(s) if s == "*" => p.star = true,
             RawPrincipal::Str(s) => {
@@ -398,16 +426,17 @@ impl Validator {
                         continue;
                     };
                     let place = Place(what, Some(kind));
-                    let Some(values) = self.strings(at, place, values) else {
+                    let Some(values) = self.strings(b, at, place, values) else {
                         ok = false;
                         continue;
                     };
                     if kind != PrincipalKind::Aws {
-                        p.others.extend(values.into_iter().map(|v| (kind, v)));
+                        p.others
+                            .extend(b.spans[values.range()].iter().map(|v| (kind, *v)));
                         continue;
                     }
                     let before = self.errors.len();
-                    for v in &values {
+                    for v in b.spans[values.range()].iter().map(|s| &b.buf[s.range()]) {
                         // IAM allows "*" on its own, never inside an ARN.
                         if v != "*" && has_wildcard(v) {
                             self.error(
@@ -427,11 +456,11 @@ impl Validator {
                     }
                     if self.errors.len() > before {
                         ok = false;
-                    } else if p.aws.is_empty() {
-                        // The list as read becomes the model's: no copy.
+                    } else if p.aws.start == p.aws.end {
                         p.aws = values;
                     } else {
-                        p.aws.extend(values);
+                        // `AWS` twice is an error above: the statement is not built.
+                        ok = false;
                     }
                 }
                 if !ok {
@@ -442,7 +471,7 @@ impl Validator {
         Some(p)
     }
 
-    fn conditions(&mut self, at: &At, raw: RawConditionBlock) -> Vec<Condition> {
+    fn conditions(&mut self, b: &mut Builder, at: &At, raw: RawConditionBlock) -> Vec<ConditionAt> {
         let mut out = Vec::new();
         let entries = match raw {
             RawConditionBlock::Wrong(t) => {
@@ -497,12 +526,20 @@ impl Validator {
                 );
             }
             for (key, values) in keys {
-                let values = self.cond_values(at, &name, &key, values, operator);
+                let values = self.cond_values(b, at, &name, &key, values, operator);
                 if let (Some(operator), Some(values)) = (operator, values) {
-                    out.push(Condition {
+                    let key_at = b.text(&key);
+                    // Most keys are written in lower case after the service ("aws:SourceVpce"
+                    // is not): the lower-cased copy only when it differs.
+                    let key_lower = if key.bytes().any(|c| c.is_ascii_uppercase()) {
+                        b.text(&key.to_ascii_lowercase())
+                    } else {
+                        key_at
+                    };
+                    out.push(ConditionAt {
                         operator,
-                        key_lower: key.to_ascii_lowercase(),
-                        key: key.into_owned(),
+                        key: key_at,
+                        key_lower,
                         values,
                     });
                 }
@@ -513,12 +550,13 @@ impl Validator {
 
     fn cond_values(
         &mut self,
+        b: &mut Builder,
         at: &At,
         op: &str,
         key: &str,
         raw: CondValues,
         operator: Option<Operator>,
-    ) -> Option<Vec<CondValue>> {
+    ) -> Option<Span> {
         let items = match raw {
             CondValues::Wrong(t) => {
                 self.error(
@@ -552,16 +590,62 @@ impl Validator {
             return None;
         }
         let family = operator.map(|o| o.base.family());
-        Some(
-            items
-                .strings
-                .into_iter()
-                .map(|text| {
-                    let typed = family.map_or(Typed::Text, |f| typed(f, &text));
-                    CondValue { text, typed }
-                })
-                .collect(),
-        )
+        let start = b.values.len();
+        for text in &items.strings {
+            let typed = family.map_or(Typed::Text, |f| typed(f, text));
+            let text = b.text(text);
+            b.values.push(ValueAt { text, typed });
+        }
+        Some(Span {
+            start,
+            end: b.values.len(),
+        })
+    }
+}
+
+/// The buffer a statement's strings are kept in while it is validated, with the spans of its
+/// lists and its condition values (see `StatementBody`).
+struct Builder<'t> {
+    /// The statement's own text, which `buf` starts with (or `""`).
+    origin: &'t str,
+    buf: String,
+    spans: Vec<Span>,
+    values: Vec<ValueAt>,
+}
+
+impl Builder<'_> {
+    /// Where `s` is in the buffer: its place in the statement's text when it is borrowed from
+    /// it (the buffer starts with a copy of that text), else a copy at the buffer's end.
+    fn text(&mut self, s: &str) -> Span {
+        // Addresses only compared, never dereferenced: a string inside the text is a range of
+        // its bytes; any other (an unescaped copy, a `'static` word) is a live allocation of
+        // its own, which cannot lie inside the text's.
+        let offset = (s.as_ptr() as usize).wrapping_sub(self.origin.as_ptr() as usize);
+        if offset <= self.origin.len() && s.len() <= self.origin.len() - offset {
+            return Span {
+                start: offset,
+                end: offset + s.len(),
+            };
+        }
+        let start = self.buf.len();
+        self.buf.push_str(s);
+        Span {
+            start,
+            end: self.buf.len(),
+        }
+    }
+
+    /// The strings copied into the buffer, as a run of spans.
+    fn list<'s>(&mut self, items: impl Iterator<Item = &'s str>) -> Span {
+        let start = self.spans.len();
+        for s in items {
+            let span = self.text(s);
+            self.spans.push(span);
+        }
+        Span {
+            start,
+            end: self.spans.len(),
+        }
     }
 }
 
@@ -662,7 +746,10 @@ fn all_actions() -> u128 {
 
 /// What a statement's action element covers in the catalog, and its patterns that name no ECR
 /// action.
-fn action_facts(patterns: &[String], negated: bool) -> (u128, Vec<UnknownAction>) {
+fn action_facts<'p>(
+    patterns: impl Iterator<Item = &'p str>,
+    negated: bool,
+) -> (u128, Vec<UnknownAction>) {
     let mut union = 0;
     let mut unknown = Vec::new();
     for p in patterns {
@@ -769,7 +856,7 @@ mod known {
     use std::cell::RefCell;
     use std::sync::Arc;
 
-    use rustc_hash::FxHashMap;
+    use rustc_hash::FxHashSet;
     use serde::{Deserialize, Deserializer};
     use serde_json::value::RawValue;
 
@@ -781,12 +868,43 @@ mod known {
     /// The bytes of statement text a worker remembers before it starts afresh.
     const REMEMBERED: usize = 1 << 20;
 
-    /// Validated statements by their text, and the bytes of text held.
-    type Known = (FxHashMap<Box<str>, Arc<StatementBody>>, usize);
+    /// Validated statements, found by their text, and the bytes of text held.
+    type Remembered = (FxHashSet<Known>, usize);
 
     thread_local! {
-        static KNOWN: RefCell<Known> = RefCell::new((FxHashMap::default(), 0));
+        static KNOWN: RefCell<Remembered> = RefCell::new((FxHashSet::default(), 0));
     }
+
+    /// A validated statement, compared and hashed as its text (which its buffer starts with:
+    /// the text is not kept twice).
+    struct Known(Arc<StatementBody>);
+
+    impl Known {
+        fn text(&self) -> &str {
+            &self.0.buf[..self.0.text_len]
+        }
+    }
+
+    impl std::borrow::Borrow<str> for Known {
+        fn borrow(&self) -> &str {
+            self.text()
+        }
+    }
+
+    // Hashed and compared as `str` is, as `Borrow` requires.
+    impl std::hash::Hash for Known {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.text().hash(state);
+        }
+    }
+
+    impl PartialEq for Known {
+        fn eq(&self, other: &Self) -> bool {
+            self.text() == other.text()
+        }
+    }
+
+    impl Eq for Known {}
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -1000,7 +1118,7 @@ mod known {
 
     /// The statement `text` says, validated once per worker.
     fn body(text: &str) -> Option<Arc<StatementBody>> {
-        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).cloned()) {
+        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).map(|k| Arc::clone(&k.0))) {
             return Some(b);
         }
         // Depth needs no check of its own: read alone, a statement starts one or two levels
@@ -1015,7 +1133,7 @@ mod known {
             None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
         };
         let mut v = Validator::default();
-        let statement = v.statement(0, raw)?;
+        let statement = v.statement_of(0, raw, text)?;
         if !v.errors.is_empty() {
             return None;
         }
@@ -1025,7 +1143,7 @@ mod known {
                 *bytes = 0;
             }
             *bytes += text.len();
-            known.insert(text.into(), Arc::clone(&statement.body));
+            known.insert(Known(Arc::clone(&statement.body)));
         });
         Some(statement.body)
     }
@@ -1103,7 +1221,7 @@ fn aws_principal(v: &str) -> Result<(), String> {
     let named = |prefix: &str| {
         resource
             .strip_prefix(prefix)
-            .is_some_and(|n| !n.is_empty() && !n.ends_with('/') && !n.contains(char::is_whitespace))
+            .is_some_and(|n| !n.is_empty() && !n.ends_with('/') && !has_whitespace(n))
     };
     let ok = match service {
         "iam" => resource == "root" || named("user/") || named("role/"),
@@ -1125,6 +1243,17 @@ fn aws_principal(v: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `s` holds a whitespace character (`char::is_whitespace`), by bytes when `s` is ASCII
+/// (principal names are).
+fn has_whitespace(s: &str) -> bool {
+    if s.is_ascii() {
+        // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
+        s.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '))
+    } else {
+        s.contains(char::is_whitespace)
+    }
+}
+
 /// An IAM unique id: a four-letter prefix that says what it identifies (`AIDA` a user, `AROA` a
 /// role, …), then upper-case letters and digits (IAM User Guide, "IAM identifiers").
 fn is_unique_id(v: &str) -> bool {
@@ -1132,7 +1261,9 @@ fn is_unique_id(v: &str) -> bool {
         "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "AKIA", "ANPA", "ANVA", "APKA", "AROA", "ASCA",
         "ASIA",
     ];
+    // Every prefix starts with `A`: most values (ARNs, account ids) fail at the first byte.
     (16..=128).contains(&v.len())
+        && v.starts_with('A')
         && PREFIXES.iter().any(|p| v.starts_with(p))
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -1140,7 +1271,19 @@ fn is_unique_id(v: &str) -> bool {
 
 #[cfg(test)]
 mod cache_tests {
-    use super::{match_mask, pattern_mask};
+    use super::{has_whitespace, match_mask, pattern_mask};
+
+    /// The byte test of ASCII text says what `char::is_whitespace` says, for every character
+    /// below 0x100 inside a name.
+    #[test]
+    fn whitespace_by_bytes_is_char_whitespace() {
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            let name = format!("role{c}x");
+            assert_eq!(has_whitespace(&name), c.is_whitespace(), "{c:?}");
+        }
+        assert!(has_whitespace("a\u{2003}b"));
+        assert!(!has_whitespace("caf\u{e9}"));
+    }
 
     /// The per-thread cache of pattern masks gives what matching gives, the first time and
     /// every later time, whatever the case of the pattern.
