@@ -688,7 +688,7 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
         return list;
     }
     MESSAGES.with_borrow_mut(|seen| {
-        for f in &mut findings {
+        for f in findings.iter_mut().filter(|f| !f.message.is_shared()) {
             match seen.get(&f.message) {
                 Some(m) => f.message = m.clone(),
                 None => {

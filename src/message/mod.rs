@@ -106,6 +106,12 @@ impl Message {
         )
     }
 
+    /// Whether another holder shares this copy already (a message remembered by the findings'
+    /// memo, say): sharing it again gains nothing.
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.0) > 1
+    }
+
     /// Whether the text contains `pattern`.
     pub fn contains(&self, pattern: &str) -> bool {
         self.text().contains(pattern)
@@ -124,12 +130,24 @@ impl Message {
         let table = table();
         let packed: &[u8] = &self.0;
         let (mut i, mut run) = (0, 0);
+        const ONES: u64 = u64::from_le_bytes([1; 8]);
         while i < packed.len() {
-            let b = packed[i];
-            if b < FIRST {
+            // Plain bytes are passed over eight at a time: a byte of 0xF8 or more (a code's
+            // first byte) is one whose top five bits are all set ("haszero" on the complement;
+            // the lowest marked byte is exact).
+            if let Some(word) = packed[i..].first_chunk::<8>() {
+                let y = !u64::from_le_bytes(*word) & (ONES * 0xF8);
+                let found = y.wrapping_sub(ONES) & !y & (ONES * 0x80);
+                if found == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += (found.trailing_zeros() / 8) as usize;
+            } else if packed[i] < FIRST {
                 i += 1;
                 continue;
             }
+            let b = packed[i];
             out.extend_from_slice(&packed[run..i]);
             let index =
                 usize::from(b - FIRST) << 8 | usize::from(packed.get(i + 1).copied().unwrap_or(0));
