@@ -263,26 +263,28 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// comes before `/`). Only a walk error on a folder (shown without the `/`) can come out of
 /// place; the scan checks the order and sorts when it must.
 fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Ordering {
-    // The name's bytes (UTF-8 for every name `display` shows as it is; any other name is shown
-    // lossily and compares as it may, and the scan sorts when it must), found from the end of
-    // the path.
-    fn key(e: &walkdir::DirEntry) -> (&[u8], bool) {
-        let name = last_name(e.path());
-        // Siblings are ordered before links are followed: a link to a folder is a folder here.
-        let dir = if e.path_is_symlink() {
-            std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir())
-        } else {
-            e.file_type().is_dir()
-        };
-        (name, dir)
-    }
-    let ((na, da), (nb, db)) = (key(a), key(b));
-    let n = na.len().min(nb.len());
-    na[..n].cmp(&nb[..n]).then_with(|| {
+    // Siblings' paths are their folder's path joined with their names, so the paths compare as
+    // the names do (the folder's part is the same bytes); the name's bytes are UTF-8 for every
+    // name `display` shows as it is (any other name is shown lossily and compares as it may,
+    // and the scan sorts when it must).
+    let (pa, pb) = (
+        a.path().as_os_str().as_encoded_bytes(),
+        b.path().as_os_str().as_encoded_bytes(),
+    );
+    let n = pa.len().min(pb.len());
+    pa[..n].cmp(&pb[..n]).then_with(|| {
         // One name starts the other: what follows decides, a folder's `/` included (a name
-        // holds no `/`, so the next byte is enough).
-        let next = |name: &[u8], dir: bool| name.get(n).copied().or(dir.then_some(b'/'));
-        next(na, da).cmp(&next(nb, db))
+        // holds no `/`, so the next byte is enough). Siblings are ordered before links are
+        // followed: a link to a folder is a folder here.
+        let dir = |e: &walkdir::DirEntry| {
+            if e.path_is_symlink() {
+                std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir())
+            } else {
+                e.file_type().is_dir()
+            }
+        };
+        let next = |path: &[u8], e| path.get(n).copied().or(dir(e).then_some(b'/'));
+        next(pa, a).cmp(&next(pb, b))
     })
 }
 
