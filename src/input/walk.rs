@@ -150,11 +150,25 @@ fn join(base: &str, rel: &str) -> String {
 
 /// Whether `r` is a relative path as the walk makes it: `/`-separated names, none `.` or `..`.
 fn clean_relative(r: &str) -> bool {
-    std::path::MAIN_SEPARATOR == '/'
-        && !r.starts_with('/')
-        && !r.ends_with('/')
-        && !r.contains("//")
-        && r.split('/').all(|c| c != "." && c != "..")
+    // No empty name (a leading, trailing or doubled `/`), `.` or `..`: each name checked at
+    // the `/` after it, in one pass over the bytes.
+    if std::path::MAIN_SEPARATOR != '/' {
+        return false;
+    }
+    if r.is_empty() {
+        return true;
+    }
+    let b = r.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().chain(std::iter::once(&b'/')).enumerate() {
+        if c == b'/' {
+            if matches!(&b[start..i], b"" | b"." | b"..") {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    true
 }
 
 /// `path` relative to `root`, `/`-separated whatever the platform.
@@ -353,6 +367,22 @@ pub(crate) fn join_display(arg: &str, rel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clean_relative_path_has_only_names() {
+        let reference = |r: &str| {
+            !r.starts_with('/')
+                && !r.ends_with('/')
+                && !r.contains("//")
+                && r.split('/').all(|c| c != "." && c != "..")
+        };
+        for r in [
+            "", "a", "a/b.json", "/a", "a/", "a//b", ".", "..", "a/./b", "a/../b", "./a", "a/.",
+            "a/..", ".a/b..", "/", "//", "a/b/", "...",
+        ] {
+            assert_eq!(clean_relative(r), reference(r), "{r:?}");
+        }
+    }
 
     #[test]
     fn a_walked_path_is_made_relative_to_the_root_as_given() {
