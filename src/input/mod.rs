@@ -322,8 +322,7 @@ fn read_into(source: &Source, caps: &Caps, emit: &mut common::Emit) -> Outcome {
 
     let name = source
         .path()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|p| String::from_utf8_lossy(walk::last_name(p)))
         .unwrap_or_default();
     let ext = walk::split_name(&name).ext;
     // Folders often hold unrelated YAML and CSV: found by the walk, such a file that is no shape

@@ -302,14 +302,19 @@ fn walk_order(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> std::cmp::Orderin
     })
 }
 
-/// The bytes after the last `/` of a path the walk made (the root joined with names): its file
-/// name.
-fn last_name(path: &Path) -> &[u8] {
+/// A path's file name as bytes (`Path::file_name`, empty where it has none): the bytes after
+/// the last `/`, found with one `memrchr`, unless they are empty, `.` or `..` (`Path` then reads
+/// the path by its components).
+pub(crate) fn last_name(path: &Path) -> &[u8] {
+    let by_parts = || path.file_name().map_or(&b""[..], |n| n.as_encoded_bytes());
     if std::path::MAIN_SEPARATOR != '/' {
-        return path.file_name().map_or(b"", |n| n.as_encoded_bytes());
+        return by_parts();
     }
-    let path = path.as_os_str().as_encoded_bytes();
-    &path[memchr::memrchr(b'/', path).map_or(0, |i| i + 1)..]
+    let bytes = path.as_os_str().as_encoded_bytes();
+    match &bytes[memchr::memrchr(b'/', bytes).map_or(0, |i| i + 1)..] {
+        b"" | b"." | b".." => by_parts(),
+        name => name,
+    }
 }
 
 /// `team/app.json.gz` → `team/app`.
@@ -367,6 +372,31 @@ pub(crate) fn join_display(arg: &str, rel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_last_name_is_the_file_name() {
+        for p in [
+            "a.json",
+            "d/a.json",
+            "/d/a.json",
+            "d//a.json",
+            "./a.json",
+            "d/.",
+            "d/..",
+            "d/",
+            "/",
+            ".",
+            "..",
+            "",
+            "a.json/",
+            "d/.hidden.json",
+            "d/a.json.gz",
+        ] {
+            let path = Path::new(p);
+            let expected = path.file_name().map_or(&b""[..], |n| n.as_encoded_bytes());
+            assert_eq!(last_name(path), expected, "{p:?}");
+        }
+    }
 
     #[test]
     fn a_clean_relative_path_has_only_names() {
