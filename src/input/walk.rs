@@ -31,27 +31,27 @@ pub(crate) fn split_name(name: &str) -> Name<'_> {
         Some(rest) if !rest.is_empty() => (rest, true),
         _ => (name, false),
     };
-    for ext in EXTENSIONS {
+    // No known extension holds a dot: a known one is all that follows the last dot.
+    let known = rest.rfind('.').and_then(|dot| {
+        let ext = &rest[dot + 1..];
+        EXTENSIONS
+            .iter()
+            .find(|e| e.eq_ignore_ascii_case(ext))
+            .map(|e| (&rest[..dot], *e))
+    });
+    match known {
         // `.json` alone (a hidden file with no stem) still ends in `.json`: it is read, and its
         // label keeps the whole name rather than becoming empty.
-        if let Some(stem) = rest
-            .len()
-            .checked_sub(ext.len() + 1)
-            .and_then(|_| strip_suffix_ci(rest, ext))
-            .and_then(|s| s.strip_suffix('.'))
-        {
-            let stem = if stem.is_empty() { rest } else { stem };
-            return Name {
-                stem,
-                ext: Some(ext),
-                gz,
-            };
-        }
-    }
-    Name {
-        stem: rest,
-        ext: None,
-        gz,
+        Some((stem, ext)) => Name {
+            stem: if stem.is_empty() { rest } else { stem },
+            ext: Some(ext),
+            gz,
+        },
+        None => Name {
+            stem: rest,
+            ext: None,
+            gz,
+        },
     }
 }
 
@@ -372,6 +372,63 @@ pub(crate) fn join_display(arg: &str, rel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_splits_into_stem_and_known_extension() {
+        // The reading by each extension in turn that `split_name` replaced.
+        let reference = |name: &'static str| {
+            let (rest, gz) = match strip_suffix_ci(name, ".gz") {
+                Some(rest) if !rest.is_empty() => (rest, true),
+                _ => (name, false),
+            };
+            for ext in EXTENSIONS {
+                if let Some(stem) = rest
+                    .len()
+                    .checked_sub(ext.len() + 1)
+                    .and_then(|_| strip_suffix_ci(rest, ext))
+                    .and_then(|s| s.strip_suffix('.'))
+                {
+                    let stem = if stem.is_empty() { rest } else { stem };
+                    return Name {
+                        stem,
+                        ext: Some(ext),
+                        gz,
+                    };
+                }
+            }
+            Name {
+                stem: rest,
+                ext: None,
+                gz,
+            }
+        };
+        for name in [
+            "a.json",
+            "a.JSON",
+            "a.json.gz",
+            "a.gz",
+            ".gz",
+            ".json",
+            "json",
+            "a.b.json",
+            "a.jsonx",
+            "a.xjson",
+            "a.",
+            "a..json",
+            "a.json.GZ",
+            "a.tar.gz",
+            "é.yml",
+            "a.txt",
+            "a",
+            "",
+            ".policy.gz",
+            "a.NdJsOn",
+            "a.template",
+            "a.csv.gz.gz",
+        ] {
+            assert_eq!(split_name(name), reference(name), "{name:?}");
+        }
+    }
 
     #[test]
     fn a_last_name_is_the_file_name() {
