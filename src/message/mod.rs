@@ -112,6 +112,11 @@ impl Message {
         Arc::strong_count(&self.0) > 1
     }
 
+    /// Where the packed bytes are: the same for every clone, for as long as one is held.
+    pub(crate) fn address(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
     /// Whether the text contains `pattern`.
     pub fn contains(&self, pattern: &str) -> bool {
         self.text().contains(pattern)

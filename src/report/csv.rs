@@ -140,6 +140,7 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
     // The three action lists depend on the states alone: 28 possible, made once each.
     let mut lists: FxHashMap<Option<[ActionState; 3]>, [String; 3]> = FxHashMap::default();
     let mut record = String::new();
+    let mut unpacked = super::Unpacked::default();
     for r in rows {
         let key = (
             Arc::as_ptr(&r.findings).cast::<()>() as usize,
@@ -148,7 +149,10 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
         );
         let [codes, detail] = &*derived.entry(key).or_insert_with(|| {
             let codes = r.codes();
-            [join(codes.iter().map(|c| c.id())), super::what_to_do(r)]
+            [
+                join(codes.iter().map(|c| c.id())),
+                super::what_to_do_with(r, &mut unpacked),
+            ]
         });
         let [missing, denied, conditional] = &*lists.entry(r.actions).or_insert_with(|| {
             [

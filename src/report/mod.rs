@@ -202,6 +202,41 @@ pub fn write(
 /// (the row's [`Row::detail`]); with more, every finding's sentence, most severe first (then in
 /// catalog order), numbered — so the advice of a warning is not lost when the row also fails.
 pub(crate) fn what_to_do(r: &Row) -> String {
+    what_to_do_with(r, &mut Unpacked::default())
+}
+
+/// Messages already unpacked by a report that writes many rows: the text of each message that
+/// rows share (most are: the findings memo hands out one copy of a message per worker), kept
+/// by the address of its packed bytes while the rows are held.
+#[derive(Default)]
+pub(crate) struct Unpacked {
+    text: Vec<u8>,
+    at: rustc_hash::FxHashMap<usize, std::ops::Range<usize>>,
+}
+
+impl Unpacked {
+    /// Appends `m`'s text to `out`: copied from a shared message's earlier unpacking, else
+    /// unpacked (and kept, when other holders share `m`).
+    fn append(&mut self, m: &crate::message::Message, out: &mut Vec<u8>) {
+        if !m.is_shared() {
+            m.unpack_into(out);
+            return;
+        }
+        let range = match self.at.get(&m.address()) {
+            Some(range) => range.clone(),
+            None => {
+                let start = self.text.len();
+                m.unpack_into(&mut self.text);
+                self.at.insert(m.address(), start..self.text.len());
+                start..self.text.len()
+            }
+        };
+        out.extend_from_slice(&self.text[range]);
+    }
+}
+
+/// [`what_to_do`], with the messages unpacked so far.
+pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
     // The registry-policy note tells what was judged, and asks nothing; accepted findings are
     // said last, with their reason.
     let mut findings: Vec<&Finding> = r
@@ -226,7 +261,7 @@ pub(crate) fn what_to_do(r: &Row) -> String {
         text.extend_from_slice((shown.len() + 1).to_string().as_bytes());
         text.extend_from_slice(b") ");
         let start = text.len();
-        f.message.unpack_into(&mut text);
+        unpacked.append(&f.message, &mut text);
         let m = trimmed(&text[start..]);
         let m = start + m.start..start + m.end;
         if shown.iter().any(|r| text[r.clone()] == text[m.clone()]) {
@@ -371,6 +406,25 @@ pub(crate) fn since_baseline<'r>(rows: &'r Rows, meta: &Meta) -> Option<SinceBas
 
 #[cfg(test)]
 mod trim_tests {
+    #[test]
+    fn a_shared_message_is_unpacked_once_and_copied_after() {
+        use crate::message::Message;
+        let shared = Message::new("statement 1 denies ecr:BatchGetImage to account 111122223333");
+        let holder = shared.clone();
+        let alone = Message::new("the registry's owner 444455556666");
+        let mut unpacked = super::Unpacked::default();
+        let mut out = Vec::new();
+        for m in [&shared, &alone, &holder, &shared] {
+            unpacked.append(m, &mut out);
+        }
+        let expected = [&shared, &alone, &holder, &shared]
+            .map(|m| m.text().into_owned())
+            .concat();
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), expected);
+        assert_eq!(unpacked.at.len(), 1, "only the shared message is kept");
+        assert_eq!(unpacked.text, shared.text().as_bytes());
+    }
+
     #[test]
     fn messages_are_trimmed_as_text_trims_them() {
         for m in [
