@@ -6,6 +6,21 @@
 const ONES: u64 = u64::from_le_bytes([1; 8]);
 const HIGH: u64 = ONES * 0x80;
 
+/// The byte a two-character JSON escape `\c` stands for, by `c`; 0 where `\c` is none (`\u`
+/// included: the readers here leave it to serde_json).
+pub(crate) const ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'/' as usize] = b'/';
+    t[b'b' as usize] = 0x08;
+    t[b'f' as usize] = 0x0c;
+    t[b'n' as usize] = b'\n';
+    t[b'r' as usize] = b'\r';
+    t[b't' as usize] = b'\t';
+    t
+};
+
 /// Whether a string stops being plain at `c`: a quote, a backslash or a control character
 /// (serde_json rejects the last in a string).
 pub(crate) fn is_special(c: u8) -> bool {

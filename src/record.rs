@@ -199,21 +199,6 @@ pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize
     }
 }
 
-/// The byte a two-character JSON escape `\c` stands for, by `c`; 0 where `\c` is none (`\u`
-/// included: [`decode_literal`] leaves it to serde_json).
-const ESCAPES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t[b'/' as usize] = b'/';
-    t[b'b' as usize] = 0x08;
-    t[b'f' as usize] = 0x0c;
-    t[b'n' as usize] = b'\n';
-    t[b'r' as usize] = b'\r';
-    t[b't' as usize] = b'\t';
-    t
-};
-
 /// [`decode_literal`], with a buffer that grows (`GROW`) or one of the length of `b`.
 fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     use crate::jsonscan::{is_special, special};
@@ -278,7 +263,7 @@ fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)
             b'\\' => {
                 // One look-up for the byte the escape stands for (a `match` on the escape
                 // costs more, and an escape comes every few bytes).
-                let byte = ESCAPES[usize::from(*b.get(r + 1)?)];
+                let byte = crate::jsonscan::ESCAPES[usize::from(*b.get(r + 1)?)];
                 if byte == 0 {
                     return None;
                 }

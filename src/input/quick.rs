@@ -183,10 +183,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
         j += crate::jsonscan::plain_len(b.get(j..)?);
         match *b.get(j)? {
             b'"' => return Some(j + 1),
-            b'\\' => match *b.get(j + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
-                _ => return None,
-            },
+            b'\\' if crate::jsonscan::ESCAPES[usize::from(*b.get(j + 1)?)] != 0 => j += 2,
             _ => return None,
         }
     }
