@@ -21,6 +21,13 @@ pub(crate) const ESCAPES: [u8; 256] = {
     t
 };
 
+/// Whether the ASCII byte `b` is a character `char::is_whitespace` takes: tab to carriage
+/// return, and space (`u8::is_ascii_whitespace` leaves out the vertical tab). For readers that
+/// test text by bytes where it is ASCII; every other whitespace character is not.
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
 /// Whether a string stops being plain at `c`: a quote, a backslash or a control character
 /// (serde_json rejects the last in a string).
 pub(crate) fn is_special(c: u8) -> bool {
@@ -83,6 +90,13 @@ pub(crate) fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ascii_space_is_what_char_whitespace_takes() {
+        for b in 0u8..0x80 {
+            assert_eq!(is_ascii_space(b), char::from(b).is_whitespace(), "{b:#x}");
+        }
+    }
 
     #[test]
     fn a_plain_string_is_found_with_its_end_or_not_at_all() {

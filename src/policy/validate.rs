@@ -1247,8 +1247,7 @@ fn aws_principal(v: &str) -> Result<(), String> {
 /// (principal names are).
 fn has_whitespace(s: &str) -> bool {
     if s.is_ascii() {
-        // The ASCII characters `char::is_whitespace` takes: tab to carriage return, and space.
-        s.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' '))
+        s.bytes().any(crate::jsonscan::is_ascii_space)
     } else {
         s.contains(char::is_whitespace)
     }

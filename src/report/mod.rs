@@ -288,8 +288,7 @@ pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
 /// when what is left starts and ends with ASCII, else on the text (other whitespace is not
 /// ASCII).
 fn trimmed(message: &[u8]) -> std::ops::Range<usize> {
-    // `char::is_whitespace` of the ASCII characters.
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let space = |b: &u8| crate::jsonscan::is_ascii_space(*b);
     let start = message
         .iter()
         .position(|b| !space(b))
