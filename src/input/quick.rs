@@ -106,30 +106,23 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
     loop {
         // A value starts at `i`.
         match *b.get(i)? {
-            b'{' => {
+            open @ (b'{' | b'[') => {
                 i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
+                // `}` and `]` come two after their openers in ASCII.
+                if b.get(i) == Some(&(open + 2)) {
                     i += 1;
                 } else {
                     depth += 1;
                     if depth > DEPTH {
                         return None;
                     }
-                    arrays &= !(1 << (depth - 1));
-                    i = key_end(b, i)?;
-                    continue;
-                }
-            }
-            b'[' => {
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                } else {
-                    depth += 1;
-                    if depth > DEPTH {
-                        return None;
+                    let bit = 1 << (depth - 1);
+                    if open == b'[' {
+                        arrays |= bit;
+                    } else {
+                        arrays &= !bit;
+                        i = key_end(b, i)?;
                     }
-                    arrays |= 1 << (depth - 1);
                     continue;
                 }
             }
