@@ -125,6 +125,46 @@ impl Span {
     }
 }
 
+/// The iterator of a list borrowed from a statement (`$list`: `Copy`, with a private
+/// `view(self, &'a $at) -> $item`): it holds the list and an iterator over the body's `$at`
+/// entries, and each item is the list's view of the next entry.
+macro_rules! list_iter {
+    ($list:ident, $iter:ident, $at:ty, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone)]
+        pub struct $iter<'a> {
+            of: $list<'a>,
+            it: std::slice::Iter<'a, $at>,
+        }
+
+        impl<'a> Iterator for $iter<'a> {
+            type Item = $item;
+            fn next(&mut self) -> Option<$item> {
+                self.it.next().map(|at| self.of.view(at))
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.it.size_hint()
+            }
+        }
+
+        impl ExactSizeIterator for $iter<'_> {}
+
+        impl DoubleEndedIterator for $iter<'_> {
+            fn next_back(&mut self) -> Option<Self::Item> {
+                self.it.next_back().map(|at| self.of.view(at))
+            }
+        }
+
+        impl<'a> IntoIterator for $list<'a> {
+            type Item = $item;
+            type IntoIter = $iter<'a>;
+            fn into_iter(self) -> $iter<'a> {
+                self.iter()
+            }
+        }
+    };
+}
+
 /// A list of a statement's strings (actions, resources, principals), borrowed from the
 /// statement: its strings are kept in one buffer per statement, not a `String` each.
 #[derive(Clone, Copy)]
@@ -143,28 +183,32 @@ impl<'a> Strs<'a> {
     }
 
     pub fn get(self, i: usize) -> Option<&'a str> {
-        self.spans.get(i).map(|s| &self.buf[s.range()])
+        self.spans.get(i).map(|s| self.view(s))
     }
 
     pub fn iter(self) -> StrsIter<'a> {
         StrsIter {
-            buf: self.buf,
-            spans: self.spans.iter(),
+            of: self,
+            it: self.spans.iter(),
         }
     }
 
     pub fn to_vec(self) -> Vec<String> {
         self.iter().map(str::to_owned).collect()
     }
-}
 
-impl<'a> IntoIterator for Strs<'a> {
-    type Item = &'a str;
-    type IntoIter = StrsIter<'a>;
-    fn into_iter(self) -> StrsIter<'a> {
-        self.iter()
+    fn view(self, s: &'a Span) -> &'a str {
+        &self.buf[s.range()]
     }
 }
+
+list_iter!(
+    Strs,
+    StrsIter,
+    Span,
+    &'a str,
+    "The strings of a [`Strs`], in order."
+);
 
 /// Written as a list of strings is (`["a", "b"]`).
 impl std::fmt::Debug for Strs<'_> {
@@ -184,31 +228,6 @@ impl Eq for Strs<'_> {}
 impl<const N: usize> PartialEq<[&str; N]> for Strs<'_> {
     fn eq(&self, other: &[&str; N]) -> bool {
         self.iter().eq(other.iter().copied())
-    }
-}
-
-/// The strings of a [`Strs`], in order.
-#[derive(Clone)]
-pub struct StrsIter<'a> {
-    buf: &'a str,
-    spans: std::slice::Iter<'a, Span>,
-}
-
-impl<'a> Iterator for StrsIter<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        self.spans.next().map(|s| &self.buf[s.range()])
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.spans.size_hint()
-    }
-}
-
-impl ExactSizeIterator for StrsIter<'_> {}
-
-impl DoubleEndedIterator for StrsIter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.spans.next_back().map(|s| &self.buf[s.range()])
     }
 }
 
@@ -479,71 +498,20 @@ impl<'a> Conditions<'a> {
     }
 }
 
-impl<'a> IntoIterator for Conditions<'a> {
-    type Item = Condition<'a>;
-    type IntoIter = ConditionsIter<'a>;
-    fn into_iter(self) -> ConditionsIter<'a> {
-        self.iter()
-    }
-}
-
-/// The conditions of a [`Conditions`], in order.
-#[derive(Clone)]
-pub struct ConditionsIter<'a> {
-    of: Conditions<'a>,
-    it: std::slice::Iter<'a, ConditionAt>,
-}
-
-impl<'a> Iterator for ConditionsIter<'a> {
-    type Item = Condition<'a>;
-    fn next(&mut self) -> Option<Condition<'a>> {
-        self.it.next().map(|c| self.of.view(c))
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.it.size_hint()
-    }
-}
-
-impl ExactSizeIterator for ConditionsIter<'_> {}
-
-impl DoubleEndedIterator for ConditionsIter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.it.next_back().map(|c| self.of.view(c))
-    }
-}
-
-impl<'a> IntoIterator for CondValues<'a> {
-    type Item = CondValue<'a>;
-    type IntoIter = CondValuesIter<'a>;
-    fn into_iter(self) -> CondValuesIter<'a> {
-        self.iter()
-    }
-}
-
-/// The values of a [`CondValues`], in order.
-#[derive(Clone)]
-pub struct CondValuesIter<'a> {
-    of: CondValues<'a>,
-    it: std::slice::Iter<'a, ValueAt>,
-}
-
-impl<'a> Iterator for CondValuesIter<'a> {
-    type Item = CondValue<'a>;
-    fn next(&mut self) -> Option<CondValue<'a>> {
-        self.it.next().map(|v| self.of.view(v))
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.it.size_hint()
-    }
-}
-
-impl ExactSizeIterator for CondValuesIter<'_> {}
-
-impl DoubleEndedIterator for CondValuesIter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.it.next_back().map(|v| self.of.view(v))
-    }
-}
+list_iter!(
+    Conditions,
+    ConditionsIter,
+    ConditionAt,
+    Condition<'a>,
+    "The conditions of a [`Conditions`], in order."
+);
+list_iter!(
+    CondValues,
+    CondValuesIter,
+    ValueAt,
+    CondValue<'a>,
+    "The values of a [`CondValues`], in order."
+);
 
 impl std::fmt::Debug for Conditions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
