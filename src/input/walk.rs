@@ -175,7 +175,6 @@ fn clean_relative(r: &str) -> bool {
 fn relative(root: &Path, path: &Path) -> String {
     // What the walk gives is already clean: the root joined with names.
     // (No `let` chain: they need Rust 1.88, and the crate promises 1.85.)
-    let is_clean = clean_relative;
     // The walk joins names to the root as it was given, so the root's bytes start the path: cut
     // them off as bytes (comparing the paths component by component cost 3,000 instructions a
     // file); anything else takes the long way below.
@@ -192,12 +191,12 @@ fn relative(root: &Path, path: &Path) -> String {
     });
     if let Some(clean) = cut
         .and_then(|rest| std::str::from_utf8(rest).ok())
-        .filter(|rest| is_clean(rest))
+        .filter(|rest| clean_relative(rest))
     {
         return clean.to_owned();
     }
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let clean = rel.to_str().filter(|r| is_clean(r));
+    let clean = rel.to_str().filter(|r| clean_relative(r));
     if let Some(clean) = clean {
         return clean.to_owned();
     }
