@@ -679,8 +679,8 @@ fn known_statement_corpus() -> Vec<String> {
 fn known_statements_are_read_as_the_whole_document_would_be() {
     validate::forget_known_statements();
     let docs = known_statement_corpus();
-    // Twice: statements unknown, then known.
-    for round in 0..2 {
+    // Three times: statements unknown, seen once (remembered only now), then known.
+    for round in 0..3 {
         for doc in &docs {
             assert_eq!(
                 parse(doc),
@@ -718,7 +718,7 @@ fn the_split_of_a_document_agrees_with_serde_json() {
         format!(r#"{{"Version":"2012-10-17","Statement":[{s}],}}"#),
         format!(r#"{{"Version":"2012-10-17","Other":1,"Statement":[{s}]}}"#),
     ];
-    for round in 0..2 {
+    for round in 0..3 {
         for doc in &docs {
             assert_eq!(
                 parse(doc),
@@ -727,6 +727,28 @@ fn the_split_of_a_document_agrees_with_serde_json() {
             );
         }
     }
+}
+
+#[test]
+fn a_statement_is_remembered_the_second_time_it_is_seen() {
+    validate::forget_known_statements();
+    let a = r#"{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}"#;
+    let b = r#"{"Sid":"B","Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage"}"#;
+    let doc = |s: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#);
+    let first = parse(&doc(a)).expect("a");
+    assert_eq!(validate::remembered_statements(), 0, "seen once: not kept");
+    let second = parse(&doc(a)).expect("a again");
+    assert_eq!(validate::remembered_statements(), 1, "seen twice: kept");
+    parse(&doc(b)).expect("b");
+    assert_eq!(
+        validate::remembered_statements(),
+        1,
+        "another statement, seen once"
+    );
+    let third = parse(&doc(a)).expect("a a third time");
+    assert_eq!(validate::remembered_statements(), 1);
+    assert_eq!(first, second);
+    assert_eq!(second, third);
 }
 
 #[test]

@@ -867,17 +867,32 @@ mod known {
 
     /// The bytes of statement text a worker remembers before it starts afresh.
     const REMEMBERED: usize = 1 << 20;
+    /// How many statements seen once a worker remembers (by hash) before it starts afresh.
+    const SEEN: usize = 1 << 16;
 
-    /// Validated statements, found by their text, and the bytes of text held.
-    type Remembered = (FxHashSet<Known>, usize);
-
-    thread_local! {
-        static KNOWN: RefCell<Remembered> = RefCell::new((FxHashSet::default(), 0));
+    /// What a worker remembers of the statements it validated: those seen at least twice, found
+    /// by their text, with the bytes of text held; and the hashes of those seen once.
+    ///
+    /// A statement is kept only the second time its text is seen (its hash is in `seen`): an
+    /// estate whose statements differ (organisation IDs, VPC endpoints, accounts per
+    /// repository) would otherwise fill the cache with statements never seen again, each kept
+    /// until the cache starts afresh and its memory cold by then, while a repeated statement
+    /// costs one validation more than before. A hash only says "seen": a statement is taken
+    /// from the cache by its whole text.
+    #[derive(Default)]
+    struct Remembered {
+        known: hashbrown::HashTable<Known>,
+        bytes: usize,
+        seen: FxHashSet<u64>,
     }
 
-    /// A validated statement, compared and hashed as its text (which its buffer starts with:
-    /// the text is not kept twice).
-    struct Known(Arc<StatementBody>);
+    thread_local! {
+        static KNOWN: RefCell<Remembered> = RefCell::default();
+    }
+
+    /// A validated statement, compared as its text (which its buffer starts with: the text is
+    /// not kept twice), with the hash of its text.
+    struct Known(Arc<StatementBody>, u64);
 
     impl Known {
         fn text(&self) -> &str {
@@ -885,26 +900,10 @@ mod known {
         }
     }
 
-    impl std::borrow::Borrow<str> for Known {
-        fn borrow(&self) -> &str {
-            self.text()
-        }
+    fn hash(text: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(text)
     }
-
-    // Hashed and compared as `str` is, as `Borrow` requires.
-    impl std::hash::Hash for Known {
-        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-            self.text().hash(state);
-        }
-    }
-
-    impl PartialEq for Known {
-        fn eq(&self, other: &Self) -> bool {
-            self.text() == other.text()
-        }
-    }
-
-    impl Eq for Known {}
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -1118,8 +1117,14 @@ mod known {
 
     /// The statement `text` says, validated once per worker.
     fn body(text: &str) -> Option<Arc<StatementBody>> {
-        if let Some(b) = KNOWN.with_borrow(|(known, _)| known.get(text).map(|k| Arc::clone(&k.0))) {
-            return Some(b);
+        let h = hash(text);
+        let found = KNOWN.with_borrow(|r| {
+            r.known
+                .find(h, |k| k.text() == text)
+                .map(|k| Arc::clone(&k.0))
+        });
+        if found.is_some() {
+            return found;
         }
         // Depth needs no check of its own: read alone, a statement starts one or two levels
         // higher than in its document (serde_json stops at 128 either way), but one that
@@ -1137,28 +1142,40 @@ mod known {
         if !v.errors.is_empty() {
             return None;
         }
-        KNOWN.with_borrow_mut(|(known, bytes)| {
-            if *bytes + text.len() > REMEMBERED {
-                known.clear();
-                *bytes = 0;
+        KNOWN.with_borrow_mut(|r| {
+            if r.seen.len() >= SEEN {
+                r.seen.clear();
             }
-            *bytes += text.len();
-            known.insert(Known(Arc::clone(&statement.body)));
+            if r.seen.insert(h) {
+                return;
+            }
+            if r.bytes + text.len() > REMEMBERED {
+                r.known.clear();
+                r.bytes = 0;
+            }
+            r.bytes += text.len();
+            r.known
+                .insert_unique(h, Known(Arc::clone(&statement.body), h), |k| k.1);
         });
         Some(statement.body)
     }
 
     #[cfg(test)]
     pub(in crate::policy) fn forget() {
-        KNOWN.with_borrow_mut(|(known, bytes)| {
-            known.clear();
-            *bytes = 0;
-        });
+        KNOWN.with_borrow_mut(|r| *r = Remembered::default());
+    }
+
+    /// How many statements this worker keeps.
+    #[cfg(test)]
+    pub(in crate::policy) fn remembered() -> usize {
+        KNOWN.with_borrow(|r| r.known.len())
     }
 }
 
 #[cfg(test)]
-pub(super) use known::{forget as forget_known_statements, parse as parse_known};
+pub(super) use known::{
+    forget as forget_known_statements, parse as parse_known, remembered as remembered_statements,
+};
 
 /// Checks one `AWS` principal value as IAM does when the policy is set: `"*"`, a 12-digit
 /// account id, an IAM ARN of the account root, a user or a role, an STS ARN of an assumed-role
