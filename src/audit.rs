@@ -515,14 +515,17 @@ impl Audit<'_> {
             Some(Cached::ByOwner(by)) => by.verdicts(eval::owner(repo), verdicts, |v| {
                 self.judge(&by.policy, None, repo, v)
             }),
-            None => {
-                let cached = match policy::parse(&text.text()) {
-                    Err(findings) => {
-                        self.invalid(findings, verdicts);
-                        Cached::Verdicts(verdicts[start..].into())
-                    }
-                    Ok(policy) => {
-                        self.judge(&policy, None, repo, verdicts);
+            None => match policy::parse(&text.text()) {
+                Err(findings) => {
+                    self.invalid(findings, verdicts);
+                    let v = &verdicts[start..];
+                    self.verdicts
+                        .offer_with(hash, key, || Cached::Verdicts(v.into()));
+                }
+                Ok(policy) => {
+                    self.judge(&policy, None, repo, verdicts);
+                    let v = &verdicts[start..];
+                    self.verdicts.offer_with(hash, key, || {
                         if policy.statements().iter().any(|s| s.resources().is_some()) {
                             // The verdict depends on the repository's ARN: keep only the parse.
                             Cached::Parsed(Arc::new(policy))
@@ -530,15 +533,14 @@ impl Audit<'_> {
                             // `cross-account-write` leaves the registry's owner out: the
                             // verdict depends on the registry, so it is kept per owner.
                             let by = ByOwner::new(policy);
-                            by.keep(eval::owner(repo), &verdicts[start..]);
+                            by.keep(eval::owner(repo), v);
                             Cached::ByOwner(Arc::new(by))
                         } else {
-                            Cached::Verdicts(verdicts[start..].into())
+                            Cached::Verdicts(v.into())
                         }
-                    }
-                };
-                self.verdicts.offer(hash, key, cached);
-            }
+                    });
+                }
+            },
         }
     }
 }

@@ -87,13 +87,22 @@ impl<V: Clone> TextCache<V> {
 
     /// Offers the value computed for `text`: kept while there is room, and once the cache has
     /// filled up, only if `text` was seen before.
+    #[cfg(test)]
     pub fn offer(&self, h: Hashed, text: &str, value: V) {
+        self.offer_with(h, text, || value);
+    }
+
+    /// Offers the value `make` makes for `text`, made only if it is kept (see [`Self::offer`]):
+    /// once the cache has filled up, most texts of an estate whose policies differ are seen
+    /// once and not kept, and making what would be kept (shared lists, a lock per owner) was
+    /// wasted on them.
+    pub fn offer_with(&self, h: Hashed, text: &str, make: impl FnOnce() -> V) {
         let mut shard = self.shard(h);
         // Until a shard first fills up there is room for every text; after, only for the texts
         // that come back.
         let room = shard.old.is_empty() && shard.bytes + text.len() <= self.shard_bytes;
         if shard.seen.remove(&h.0) || room {
-            shard.keep(h, text.into(), value, self.shard_bytes);
+            shard.keep(h, text.into(), make(), self.shard_bytes);
         } else {
             if shard.seen.len() * 64 >= self.shard_bytes {
                 shard.seen.clear();
