@@ -310,7 +310,10 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
                     }
                     batch.push(rec);
                     if batch.len() == BATCH {
-                        handoff.judge(std::mem::take(&mut batch), scope);
+                        // A file of this many records has more: the next batch gets its room
+                        // at once (growing it copied each record ten times over).
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        handoff.judge(full, scope);
                     }
                 }
             });
