@@ -856,7 +856,6 @@ mod known {
     use std::cell::RefCell;
     use std::sync::Arc;
 
-    use rustc_hash::FxHashSet;
     use serde::{Deserialize, Deserializer};
     use serde_json::value::RawValue;
 
@@ -867,8 +866,10 @@ mod known {
 
     /// The bytes of statement text a worker remembers before it starts afresh.
     const REMEMBERED: usize = 1 << 20;
-    /// How many statements seen once a worker remembers (by hash) before it starts afresh.
-    const SEEN: usize = 1 << 16;
+    /// How many hashes of statements seen once a worker remembers: one slot each, found by the
+    /// hash's low bits (32 KiB, which stays in the processor's cache; a set that grew to 65,536
+    /// hashes cost a cache miss an insertion, 2 % of a distinct scan's time).
+    const SEEN: usize = 1 << 12;
 
     /// What a worker remembers of the statements it validated: those seen at least twice, found
     /// by their text, with the bytes of text held; and the hashes of those seen once.
@@ -879,11 +880,23 @@ mod known {
     /// until the cache starts afresh and its memory cold by then, while a repeated statement
     /// costs one validation more than before. A hash only says "seen": a statement is taken
     /// from the cache by its whole text.
-    #[derive(Default)]
     struct Remembered {
         known: hashbrown::HashTable<Known>,
         bytes: usize,
-        seen: FxHashSet<u64>,
+        /// A hash in its slot (`hash % SEEN`) was seen once; a later hash of the same slot
+        /// takes the slot, so a statement that comes back after many others may need a third
+        /// sight to be kept.
+        seen: Box<[u64; SEEN]>,
+    }
+
+    impl Default for Remembered {
+        fn default() -> Self {
+            Remembered {
+                known: hashbrown::HashTable::new(),
+                bytes: 0,
+                seen: Box::new([0; SEEN]),
+            }
+        }
     }
 
     thread_local! {
@@ -1143,10 +1156,8 @@ mod known {
             return None;
         }
         KNOWN.with_borrow_mut(|r| {
-            if r.seen.len() >= SEEN {
-                r.seen.clear();
-            }
-            if r.seen.insert(h) {
+            let slot = &mut r.seen[h as usize % SEEN];
+            if std::mem::replace(slot, h) != h {
                 return;
             }
             if r.bytes + text.len() > REMEMBERED {
