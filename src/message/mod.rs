@@ -214,15 +214,32 @@ fn pack_into(text: &str, out: &mut Vec<u8>) {
 /// kept as it is, and a long one is packed like any text. The same text written another way
 /// may pack to other bytes (equality of messages is of their packed bytes: what sharing them
 /// needs), but always unpacks to itself.
-struct Packer {
+///
+/// A message written often (`cross-account-write`, whose accounts differ per record) is written
+/// without `fmt` machinery, through [`Write`]: its fixed parts are packed once per place in the
+/// code ([`phrase!`]) and copied, the same bytes a look-up would give.
+pub(crate) struct Packer {
     out: Vec<u8>,
 }
 
 /// Parts shorter than this are kept as they are unless they are a phrase.
 const SHORT: usize = 16;
 
-impl fmt::Write for Packer {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+impl Packer {
+    /// A packer whose buffer holds `bytes` before it grows.
+    pub(crate) fn with_capacity(bytes: usize) -> Packer {
+        Packer {
+            out: Vec::with_capacity(bytes),
+        }
+    }
+
+    /// The message written.
+    pub(crate) fn finish(self) -> Message {
+        Message(self.out.into())
+    }
+
+    /// One part, packed as [`fmt::Write::write_str`] of a `Packer` packs it.
+    fn part(&mut self, s: &str) {
         let bytes = s.as_bytes();
         if bytes.len() >= 4 {
             let table = table();
@@ -232,29 +249,91 @@ impl fmt::Write for Packer {
             if let Some(&p) = maybe.then(|| table.whole.get(s)).flatten() {
                 self.out.push(FIRST + (p >> 8) as u8);
                 self.out.push(p as u8);
-                return Ok(());
+                return;
             }
             if s.len() >= SHORT {
                 pack_into(s, &mut self.out);
-                return Ok(());
+                return;
             }
         }
         self.out.extend_from_slice(s.as_bytes());
+    }
+}
+
+impl fmt::Write for Packer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.part(s);
         Ok(())
     }
 }
+
+/// `text` packed as one part is packed (what [`phrase!`] keeps for a fixed part).
+pub(crate) fn packed_part(text: &str) -> Box<[u8]> {
+    let mut p = Packer::with_capacity(text.len().min(SHORT));
+    p.part(text);
+    p.out.into_boxed_slice()
+}
+
+/// Where a message's parts go: a [`fmt::Formatter`] (the text) or a [`Packer`] (the packed
+/// message). Pieces of messages written through it (a statement's label, the accounts of
+/// `cross-account-write`) serve both their `Display` and the packer, with the same parts.
+pub(crate) trait Write: fmt::Write {
+    /// Fixed parts `parts`; `packed` gives their bytes as [`packed_part`] packs each (see
+    /// [`phrase!`]), which a packer copies instead of looking each part up.
+    fn known(&mut self, parts: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
+        let _ = packed;
+        parts.iter().try_for_each(|p| self.write_str(p))
+    }
+
+    /// `n` in decimal, as one part (as `{}` of a number writes it: one `write_str`).
+    fn number(&mut self, n: u64) -> fmt::Result {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+    }
+}
+
+impl Write for fmt::Formatter<'_> {}
+
+impl Write for String {}
+
+impl Write for Packer {
+    fn known(&mut self, _: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
+        self.out.extend_from_slice(packed());
+        Ok(())
+    }
+}
+
+/// Writes the literal `$text` to `$w` (a [`Write`]) as a fixed part: packed once, the first time
+/// this place is reached, and copied after.
+macro_rules! phrase {
+    ($w:expr, $text:literal) => {{
+        static PACKED: std::sync::OnceLock<Box<[u8]>> = std::sync::OnceLock::new();
+        $crate::message::Write::known($w, &[$text], || {
+            &**PACKED.get_or_init(|| $crate::message::packed_part($text))
+        })
+    }};
+}
+pub(crate) use phrase;
 
 impl From<fmt::Arguments<'_>> for Message {
     fn from(args: fmt::Arguments<'_>) -> Message {
         if let Some(text) = args.as_str() {
             return Message::new(text);
         }
-        let mut packer = Packer {
-            out: Vec::with_capacity(64),
-        };
+        let mut packer = Packer::with_capacity(64);
         // Writing to a vector cannot fail, and no argument's Display fails.
         let _ = fmt::write(&mut packer, args);
-        Message(packer.out.into())
+        packer.finish()
     }
 }
 
