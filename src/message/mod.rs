@@ -35,6 +35,16 @@ struct Table {
     /// Each phrase → its index: the fixed parts of a message written with `format_args!` are
     /// whole phrases, found by one lookup each (see [`Packer`]).
     whole: rustc_hash::FxHashMap<&'static str, u16>,
+    /// Bit [`whole_bit`] of each phrase is set: a part whose bit is clear (most accounts, Sids
+    /// and numbers) is no phrase, without a look-up in `whole`.
+    wholes: Box<[u64; 1024]>,
+}
+
+/// A part's bit in [`Table::wholes`], from its first four bytes and its length (`b` has four
+/// bytes or more).
+fn whole_bit(b: &[u8]) -> usize {
+    let first = prefix(b).unwrap_or_default() ^ (b.len() as u32).wrapping_mul(0x9E37_79B9);
+    (first.wrapping_mul(0x85EB_CA6B) >> 16) as usize
 }
 
 /// The first four bytes of `b`, as one number.
@@ -42,8 +52,21 @@ fn prefix(b: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
 }
 
+static TABLE: OnceLock<Table> = OnceLock::new();
+
+/// The table: a load and a test once made (the making is kept out of line, so that the
+/// callers, which pack a part in a few dozen instructions, do not carry its frame).
+#[inline]
 fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
+    match TABLE.get() {
+        Some(t) => t,
+        None => make_table(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn make_table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut phrases: Vec<&'static str> = phrases::PHRASES.to_vec();
         phrases.extend(crate::catalog::REQUIRED);
@@ -71,12 +94,18 @@ fn table() -> &'static Table {
             .enumerate()
             .map(|(i, p)| (*p, i as u16))
             .collect();
+        let mut wholes = Box::new([0u64; 1024]);
+        for p in &phrases {
+            let bit = whole_bit(p.as_bytes());
+            wholes[bit >> 6] |= 1 << (bit & 63);
+        }
         Table {
             phrases,
             starts,
             order,
             pairs,
             whole,
+            wholes,
         }
     })
 }
@@ -225,17 +254,32 @@ pub(crate) struct Packer {
 /// Parts shorter than this are kept as they are unless they are a phrase.
 const SHORT: usize = 16;
 
+thread_local! {
+    /// A worker's buffer for the message being packed: a message is copied out of it into its
+    /// own allocation once written, so that writing one allocates once, not a buffer, its
+    /// growth and then the message.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer larger than this is not kept for the next message.
+const SCRATCH_KEPT: usize = 1 << 16;
+
 impl Packer {
-    /// A packer whose buffer holds `bytes` before it grows.
+    /// A packer (its buffer the worker's, emptied, with room for `bytes`).
     pub(crate) fn with_capacity(bytes: usize) -> Packer {
-        Packer {
-            out: Vec::with_capacity(bytes),
-        }
+        let mut out = SCRATCH.take();
+        out.clear();
+        out.reserve(bytes);
+        Packer { out }
     }
 
     /// The message written.
     pub(crate) fn finish(self) -> Message {
-        Message(self.out.into())
+        let m = Message(Arc::from(self.out.as_slice()));
+        if self.out.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(self.out);
+        }
+        m
     }
 
     /// One part, packed as [`fmt::Write::write_str`] of a `Packer` packs it.
@@ -243,9 +287,10 @@ impl Packer {
         let bytes = s.as_bytes();
         if bytes.len() >= 4 {
             let table = table();
-            // No phrase starts with these two bytes (an account id, a Sid): no look-up.
-            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
-            let maybe = table.pairs[pair >> 6] & 1 << (pair & 63) != 0;
+            // No phrase of this length starts with these four bytes (an account id, a Sid):
+            // no look-up.
+            let bit = whole_bit(bytes);
+            let maybe = table.wholes[bit >> 6] & 1 << (bit & 63) != 0;
             if let Some(&p) = maybe.then(|| table.whole.get(s)).flatten() {
                 self.out.push(FIRST + (p >> 8) as u8);
                 self.out.push(p as u8);
@@ -269,7 +314,9 @@ impl fmt::Write for Packer {
 
 /// `text` packed as one part is packed (what [`phrase!`] keeps for a fixed part).
 pub(crate) fn packed_part(text: &str) -> Box<[u8]> {
-    let mut p = Packer::with_capacity(text.len().min(SHORT));
+    let mut p = Packer {
+        out: Vec::with_capacity(text.len().min(SHORT)),
+    };
     p.part(text);
     p.out.into_boxed_slice()
 }
@@ -309,6 +356,22 @@ impl Write for String {}
 impl Write for Packer {
     fn known(&mut self, _: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
         self.out.extend_from_slice(packed());
+        Ok(())
+    }
+
+    fn number(&mut self, n: u64) -> fmt::Result {
+        // Fewer than four digits are no phrase: kept as they are, as `part` keeps them.
+        if n < 1000 {
+            if n >= 100 {
+                self.out.push(b'0' + (n / 100) as u8);
+            }
+            if n >= 10 {
+                self.out.push(b'0' + (n / 10 % 10) as u8);
+            }
+            self.out.push(b'0' + (n % 10) as u8);
+            return Ok(());
+        }
+        self.part(&n.to_string());
         Ok(())
     }
 }
@@ -486,6 +549,47 @@ mod tests {
             Message::from(format_args!("{long}: {}", 1)).text(),
             format!("{long}: 1")
         );
+    }
+
+    #[test]
+    fn every_phrase_written_as_a_part_is_its_code() {
+        // `Table::wholes` lets no phrase pass unlooked-up.
+        let t = table();
+        for (i, p) in t.phrases.iter().enumerate() {
+            assert_eq!(&*packed_part(p), [FIRST + (i >> 8) as u8, i as u8], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_fixed_parts_pack_as_the_same_parts_written_as_text() {
+        use std::fmt::Write as _;
+        for n in [0u64, 7, 10, 99, 100, 999, 1000, 2012, 65_535, u64::MAX] {
+            let mut a = Packer::with_capacity(0);
+            Write::number(&mut a, n).expect("a packer takes any part");
+            let mut b = Packer::with_capacity(0);
+            write!(b, "{n}").expect("a packer takes any part");
+            let (a, b) = (a.finish(), b.finish());
+            assert_eq!(a, b, "{n}");
+            assert_eq!(a.text(), n.to_string());
+        }
+        let mut a = Packer::with_capacity(0);
+        phrase!(&mut a, "the registry's owner ").expect("a packer takes any part");
+        phrase!(&mut a, "ab").expect("a packer takes any part");
+        phrase!(
+            &mut a,
+            "a part longer than sixteen bytes, ecr:BatchGetImage"
+        )
+        .expect("a packer takes any part");
+        let a = a.finish();
+        let b = Message::from(format_args!(
+            "{}{}{}",
+            "the registry's owner ", "ab", "a part longer than sixteen bytes, ecr:BatchGetImage"
+        ));
+        assert_eq!(a, b);
+        let mut text = String::new();
+        phrase!(&mut text, "the registry's owner ").expect("a string takes any part");
+        Write::number(&mut text, 42).expect("a string takes any part");
+        assert_eq!(text, "the registry's owner 42");
     }
 
     fn phrase_soup() -> impl Strategy<Value = String> {
