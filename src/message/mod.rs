@@ -354,8 +354,16 @@ impl Write for fmt::Formatter<'_> {}
 impl Write for String {}
 
 impl Write for Packer {
+    #[inline]
     fn known(&mut self, _: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
-        self.out.extend_from_slice(packed());
+        match *packed() {
+            // A phrase's code (most fixed parts): two pushes, no copy call.
+            [a, b] => {
+                self.out.push(a);
+                self.out.push(b);
+            }
+            ref bytes => self.out.extend_from_slice(bytes),
+        }
         Ok(())
     }
 
