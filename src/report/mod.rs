@@ -251,7 +251,7 @@ pub(crate) fn what_to_do_into(r: &Row, unpacked: &mut Unpacked, text: &mut Vec<u
     let counted =
         |f: &&Finding| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none();
     if r.findings.iter().filter(counted).nth(1).is_none() {
-        text.extend_from_slice(r.detail().as_bytes());
+        r.detail_into(text);
         return;
     }
     let mut findings: Vec<&Finding> = r.findings.iter().filter(counted).collect();
@@ -284,7 +284,7 @@ pub(crate) fn what_to_do_into(r: &Row, unpacked: &mut Unpacked, text: &mut Vec<u
     }
     if shown.len() <= 1 {
         text.truncate(base);
-        text.extend_from_slice(r.detail().as_bytes());
+        r.detail_into(text);
         return;
     }
     if let Some(accepted) = crate::audit::accepted(&r.findings) {
