@@ -201,6 +201,27 @@ fn push_text_cell(out: &mut Vec<u8>, cell: &[u8]) {
     }
 }
 
+/// A cell whose text rows share (by `Arc`): where the last row's is in the buffer.
+#[derive(Default)]
+struct Shared {
+    /// The text's address, and where its cell was written.
+    last: Option<(usize, std::ops::Range<usize>)>,
+}
+
+impl Shared {
+    /// Appends the cell of `text`: copied from the last row's when the text is the same `Arc`
+    /// (which lives while the rows are held), else written.
+    fn push(&mut self, out: &mut Vec<u8>, text: &Arc<str>) {
+        let at = Arc::as_ptr(text).cast::<u8>() as usize;
+        let start = out.len();
+        match &self.last {
+            Some((last, range)) if *last == at => out.extend_from_within(range.clone()),
+            _ => push_text_cell(out, text.as_bytes()),
+        }
+        self.last = Some((at, start..out.len()));
+    }
+}
+
 /// The CSV lines of `rows`. Rows that share a verdict share their findings list, so the cells
 /// derived from it are written once per list and account, and copied after.
 fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
@@ -219,20 +240,26 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
     let mut unpacked = super::Unpacked::default();
     // A cell made before it is written (the codes, the advice).
     let mut cell: Vec<u8> = Vec::new();
+    // The source and the account cells of the row before, where `out` holds them: the rows of
+    // a source share its `Arc`, and most rows the account's, so their cells are copied.
+    let mut source = Shared::default();
+    let mut account = Shared::default();
     for r in rows {
-        push_text_cell(&mut out, r.source.as_bytes());
+        source.push(&mut out, &r.source);
         out.push(b',');
         push_number(&mut out, r.record);
         for text in [
             r.repo.registry.as_deref().unwrap_or(""),
             r.repo.region.as_deref().unwrap_or(""),
             r.repo.repository.as_deref().unwrap_or(""),
-            &r.account,
-            r.status.as_str(),
         ] {
             out.push(b',');
             push_text_cell(&mut out, text.as_bytes());
         }
+        out.push(b',');
+        account.push(&mut out, &r.account);
+        out.push(b',');
+        push_text_cell(&mut out, r.status.as_str().as_bytes());
         out.push(b',');
         let three = lists.entry(r.actions).or_insert_with(|| {
             let mut three = Vec::new();
@@ -334,6 +361,36 @@ mod tests {
             assert_eq!(cells[1], (i + 1).to_string(), "{line}");
             let status = if (i + 1) % 2 == 0 { "fail" } else { "error" };
             assert_eq!(cells[6], status, "{line}");
+        }
+    }
+
+    #[test]
+    fn cells_copied_from_the_row_before_are_the_rows_own() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        let findings: Arc<[Finding]> = vec![Finding::new(Code::NoPolicy, "none")].into();
+        let sources: [Arc<str>; 3] = ["a,b.jsonl".into(), "=x.jsonl".into(), "a,b.jsonl".into()];
+        let accounts: [Arc<str>; 2] = ["111122223333".into(), "-1".into()];
+        let rows: Vec<Row> = (0..40u64)
+            .map(|n| Row {
+                source: Arc::clone(&sources[(n / 3 % 3) as usize]),
+                record: n + 1,
+                repo: RowRepo::default(),
+                account: Arc::clone(&accounts[(n / 5 % 2) as usize]),
+                status: Status::Error,
+                actions: None,
+                findings: Arc::clone(&findings),
+            })
+            .collect();
+        let text = String::from_utf8(format(&rows).expect("format")).expect("UTF-8");
+        let mut read = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for (r, record) in rows.iter().zip(read.records()) {
+            let record = record.expect("a CSV record");
+            assert_eq!(&record[0], neutralise(&r.source), "{record:?}");
+            assert_eq!(&record[1], r.record.to_string(), "{record:?}");
+            assert_eq!(&record[5], neutralise(&r.account), "{record:?}");
         }
     }
 
