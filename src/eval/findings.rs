@@ -426,7 +426,10 @@ struct Key(Vec<u8>);
 
 impl Key {
     fn new(code: Code) -> Key {
-        let mut k = Vec::with_capacity(128);
+        // The worker's buffer (given back by `memo`): a key looked up costs no allocation.
+        let mut k = KEY_BUFFER.take();
+        k.clear();
+        k.reserve(128);
         k.push(code as u8);
         Key(k)
     }
@@ -463,6 +466,11 @@ impl Key {
     }
 }
 
+thread_local! {
+    /// The bytes of the last key looked up, for the next [`Key::new`].
+    static KEY_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// How many messages a worker remembers before it starts afresh.
 const MEMO_LIMIT: usize = 1 << 14;
 
@@ -485,6 +493,7 @@ fn memo(key: Key, make: impl FnOnce() -> crate::message::Message) -> crate::mess
             make(),
             "a remembered message differs from the one its inputs write"
         );
+        KEY_BUFFER.set(key.0);
         return m;
     }
     let m = make();
@@ -492,8 +501,9 @@ fn memo(key: Key, make: impl FnOnce() -> crate::message::Message) -> crate::mess
         if memo.len() >= MEMO_LIMIT {
             memo.clear();
         }
-        memo.insert(key.0.into_boxed_slice(), m.clone());
+        memo.insert(key.0.as_slice().into(), m.clone());
     });
+    KEY_BUFFER.set(key.0);
     m
 }
 
