@@ -191,6 +191,15 @@ impl Row {
         detail(self.status, &self.findings, &self.account)
     }
 
+    /// [`Row::detail`], appended to `out`: the usual detail, one finding's message, unpacked
+    /// straight into it (a report that gathers its lines in one buffer makes no `String`).
+    pub(crate) fn detail_into(&self, out: &mut Vec<u8>) {
+        match sole(&self.findings) {
+            Some(f) => f.message.unpack_into(out),
+            None => out.extend_from_slice(self.detail().as_bytes()),
+        }
+    }
+
     /// The required actions in `state`, in catalog order.
     pub fn actions_in(&self, state: ActionState) -> impl Iterator<Item = &'static str> + '_ {
         REQUIRED
@@ -773,13 +782,27 @@ pub(crate) fn accepted(findings: &[Finding]) -> Option<String> {
     (!accepted.is_empty()).then(|| format!("Suppressed: {}.", accepted.join("; ")))
 }
 
-/// The detail from the findings that count (suppressed ones left out).
-fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String {
-    let worst = findings
+/// The finding whose message alone is the detail, if any: none is accepted (no `Suppressed:`
+/// sentence), and no other counted finding has the worst one's code (no "and N more").
+fn sole(findings: &[Finding]) -> Option<&Finding> {
+    if findings.iter().any(|f| f.suppressed.is_some()) {
+        return None;
+    }
+    let f = worst(findings)?;
+    (findings.iter().filter(|g| g.code == f.code).count() == 1).then_some(f)
+}
+
+/// The most severe finding that counts (not a note, not accepted), the first code first.
+fn worst(findings: &[Finding]) -> Option<&Finding> {
+    findings
         .iter()
         .filter(|f| f.severity() != Severity::Note && f.suppressed.is_none())
-        .min_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
-    match worst {
+        .min_by_key(|f| (std::cmp::Reverse(f.severity()), f.code))
+}
+
+/// The detail from the findings that count (suppressed ones left out).
+fn detail_counted(status: Status, findings: &[Finding], account: &str) -> String {
+    match worst(findings) {
         Some(f) => {
             let more = findings
                 .iter()
@@ -908,6 +931,57 @@ mod tests {
         audit.rows(record(Body::NoPolicy), &mut rows);
         assert_eq!(rows[0].findings, rows[1].findings);
         assert!(Arc::ptr_eq(&rows[0].findings, &rows[1].findings));
+    }
+
+    #[test]
+    fn a_rows_detail_written_into_a_buffer_is_its_detail() {
+        let accepted = || {
+            let mut f = Finding::new(Code::ExcessAccess, "excess, accepted");
+            f.suppressed = Some(Arc::new(crate::finding::Suppressed {
+                reason: "known".into(),
+                ticket: None,
+                expires: None,
+                source: "ecr-audit.toml:3".into(),
+            }));
+            f
+        };
+        let lists: Vec<Vec<Finding>> = vec![
+            vec![],
+            vec![Finding::new(Code::LegacyVersion, "old")],
+            vec![Finding::new(
+                Code::PublicAccess,
+                "statement 0 (Sid \"é\") allows every AWS principal",
+            )],
+            vec![
+                Finding::new(Code::InvalidPolicy, "statement 0: bad Effect"),
+                Finding::new(Code::InvalidPolicy, "statement 1: bad key"),
+            ],
+            vec![
+                Finding::new(Code::ActionNotGranted, "grant it"),
+                Finding::new(Code::LegacyVersion, "old"),
+            ],
+            vec![Finding::new(Code::ActionNotGranted, "grant it"), accepted()],
+            vec![accepted()],
+        ];
+        for findings in lists {
+            for status in [Status::Pass, Status::Warn, Status::Fail, Status::Error] {
+                let row = Row {
+                    source: Arc::from("s.jsonl"),
+                    record: 1,
+                    repo: RowRepo::default(),
+                    account: Arc::from("111122223333"),
+                    status,
+                    actions: None,
+                    findings: findings.clone().into(),
+                };
+                let mut out = b"before ".to_vec();
+                row.detail_into(&mut out);
+                assert_eq!(
+                    String::from_utf8(out).expect("UTF-8"),
+                    format!("before {}", row.detail())
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use crate::catalog::{self, ACTIONS};
 use crate::finding::{Code, Finding};
+use crate::message::{Write, phrase};
 use crate::policy::{Effect, Policy, Resources, Version, Who};
 
 use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition};
@@ -276,7 +277,7 @@ struct List<'a, T>(&'a [T]);
 
 /// [`list`] of the first [`NAMED`] items, and then `N more` (followed by `noun`) for the rest:
 /// `a, b, … h and 3 more`.
-fn few<'a, T: std::fmt::Display>(items: &'a [T], noun: &'static str) -> Few<'a, T> {
+fn few<'a, T: Piece>(items: &'a [T], noun: &'static str) -> Few<'a, T> {
     Few { items, noun }
 }
 
@@ -286,18 +287,44 @@ struct Few<'a, T> {
     noun: &'static str,
 }
 
-impl<T: std::fmt::Display> std::fmt::Display for Few<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some(more) = self.items.len().checked_sub(NAMED).filter(|m| *m > 0) else {
-            return list(self.items).fmt(f);
-        };
-        for (i, item) in self.items[..NAMED].iter().enumerate() {
+/// An item of a message's list, written to the message's parts (see `message::Write`).
+trait Piece {
+    fn write_to<W: Write>(&self, w: &mut W) -> std::fmt::Result;
+}
+
+impl Piece for &str {
+    fn write_to<W: Write>(&self, w: &mut W) -> std::fmt::Result {
+        w.write_str(self)
+    }
+}
+
+impl<T: Piece> Piece for Few<'_, T> {
+    fn write_to<W: Write>(&self, w: &mut W) -> std::fmt::Result {
+        let n = self.items.len();
+        let shown = n.min(NAMED);
+        for (i, item) in self.items[..shown].iter().enumerate() {
             if i > 0 {
-                f.write_str(", ")?;
+                if i + 1 == n {
+                    phrase!(w, " and ")?;
+                } else {
+                    phrase!(w, ", ")?;
+                }
             }
-            item.fmt(f)?;
+            item.write_to(w)?;
         }
-        write!(f, " and {more} more{}", self.noun)
+        if n > NAMED {
+            phrase!(w, " and ")?;
+            w.number((n - NAMED) as u64)?;
+            phrase!(w, " more")?;
+            w.write_str(self.noun)?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Piece> std::fmt::Display for Few<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
     }
 }
 
@@ -399,7 +426,10 @@ struct Key(Vec<u8>);
 
 impl Key {
     fn new(code: Code) -> Key {
-        let mut k = Vec::with_capacity(128);
+        // The worker's buffer (given back by `memo`): a key looked up costs no allocation.
+        let mut k = KEY_BUFFER.take();
+        k.clear();
+        k.reserve(128);
         k.push(code as u8);
         Key(k)
     }
@@ -436,6 +466,11 @@ impl Key {
     }
 }
 
+thread_local! {
+    /// The bytes of the last key looked up, for the next [`Key::new`].
+    static KEY_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// How many messages a worker remembers before it starts afresh.
 const MEMO_LIMIT: usize = 1 << 14;
 
@@ -458,6 +493,7 @@ fn memo(key: Key, make: impl FnOnce() -> crate::message::Message) -> crate::mess
             make(),
             "a remembered message differs from the one its inputs write"
         );
+        KEY_BUFFER.set(key.0);
         return m;
     }
     let m = make();
@@ -465,8 +501,9 @@ fn memo(key: Key, make: impl FnOnce() -> crate::message::Message) -> crate::mess
         if memo.len() >= MEMO_LIMIT {
             memo.clear();
         }
-        memo.insert(key.0.into_boxed_slice(), m.clone());
+        memo.insert(key.0.as_slice().into(), m.clone());
     });
+    KEY_BUFFER.set(key.0);
     m
 }
 
@@ -548,13 +585,8 @@ fn cross_account_write(
         if actions == 0 {
             continue;
         }
-        let certainly = if cond == Tri::True && v.resource == Tri::True {
-            ""
-        } else {
-            "possibly "
-        };
         granted.push(Granted {
-            certainly,
+            certainly: cond == Tri::True && v.resource == Tri::True,
             account: other,
             actions,
         });
@@ -562,44 +594,103 @@ fn cross_account_write(
     if granted.is_empty() {
         return;
     }
-    let owner = match owner {
-        Some(o) => format!("the registry's owner {o}"),
-        None => "the registry's owner (not known from the input)".to_owned(),
-    };
     out.push(Finding::at(
         Code::CrossAccountWrite,
-        format_args!(
-            "{} grants {} beyond pulling, to {} neither the audited account {} nor {owner}; grant {} only what {} needs",
-            s.label_parts(),
-            // A statement may name thousands of accounts: the first few, and a count.
-            few(&granted, " accounts"),
-            if granted.len() == 1 { "an account that is" } else { "accounts that are" },
-            puller.account,
-            if granted.len() == 1 { "it" } else { "each" },
-            if granted.len() == 1 { "it" } else { "each" }
-        ),
+        cross_account_message(s, &granted, &puller.account, owner),
         s.reference(),
     ));
 }
 
+/// The message of `cross-account-write`, written straight into its packed bytes: not
+/// remembered (its accounts differ per record), it is written for most findings of an estate
+/// whose policies name CI accounts, where `format_args!` cost several times the writing.
+/// `tests::the_cross_account_message_reads_as_format_wrote_it` holds it to the text that
+/// `format!` wrote.
+#[inline(never)] // kept apart: its cost is measured on its own (docs/performance.md)
+fn cross_account_message(
+    s: &crate::policy::Statement,
+    granted: &[Granted<'_>],
+    audited: &str,
+    owner: Option<&str>,
+) -> crate::message::Message {
+    // About a fifth of the text's bytes, packed; a few more for each account named.
+    let mut m = crate::message::Packer::with_capacity(48 + 40 * granted.len().min(NAMED));
+    // Writing to a packer cannot fail.
+    let _ = write_cross_account(&mut m, s, granted, audited, owner);
+    m.finish()
+}
+
+/// See [`cross_account_message`]: "{label} grants {accounts} beyond pulling, to an account that
+/// is neither the audited account {audited} nor the registry's owner {owner}; grant it only
+/// what it needs", each part as `format_args!` had handed it to the packer.
+fn write_cross_account<W: Write>(
+    w: &mut W,
+    s: &crate::policy::Statement,
+    granted: &[Granted<'_>],
+    audited: &str,
+    owner: Option<&str>,
+) -> std::fmt::Result {
+    let one = granted.len() == 1;
+    s.write_label(w)?;
+    phrase!(w, " grants ")?;
+    // A statement may name thousands of accounts: the first few, and a count.
+    few(granted, " accounts").write_to(w)?;
+    phrase!(w, " beyond pulling, to ")?;
+    if one {
+        phrase!(w, "an account that is")?;
+    } else {
+        phrase!(w, "accounts that are")?;
+    }
+    phrase!(w, " neither the audited account ")?;
+    w.write_str(audited)?;
+    phrase!(w, " nor ")?;
+    match owner {
+        Some(o) => {
+            phrase!(w, "the registry's owner ")?;
+            w.write_str(o)?;
+        }
+        None => phrase!(w, "the registry's owner (not known from the input)")?,
+    }
+    phrase!(w, "; grant ")?;
+    if one {
+        phrase!(w, "it")?;
+    } else {
+        phrase!(w, "each")?;
+    }
+    phrase!(w, " only what ")?;
+    if one {
+        phrase!(w, "it")?;
+    } else {
+        phrase!(w, "each")?;
+    }
+    phrase!(w, " needs")
+}
+
 /// One account of a `cross-account-write` message, written a part at a time.
 struct Granted<'a> {
-    certainly: &'static str,
+    /// Whether the account is certainly granted the actions (else "possibly").
+    certainly: bool,
     account: &'a str,
     actions: u128,
 }
 
-impl std::fmt::Display for Granted<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Piece for Granted<'_> {
+    fn write_to<W: Write>(&self, w: &mut W) -> std::fmt::Result {
         let n = self.actions.count_ones();
-        write!(
-            f,
-            "{}account {} {n} action{} ({})",
-            self.certainly,
-            self.account,
-            if n == 1 { "" } else { "s" },
-            shortened(self.actions)
-        )
+        if !self.certainly {
+            phrase!(w, "possibly ")?;
+        }
+        phrase!(w, "account ")?;
+        w.write_str(self.account)?;
+        phrase!(w, " ")?;
+        w.number(u64::from(n))?;
+        phrase!(w, " action")?;
+        if n != 1 {
+            phrase!(w, "s")?;
+        }
+        phrase!(w, " (")?;
+        shortened(self.actions).write_to(w)?;
+        phrase!(w, ")")
     }
 }
 
@@ -689,8 +780,8 @@ fn shortened(mask: u128) -> Shortened {
 /// See [`shortened`].
 struct Shortened(u128);
 
-impl std::fmt::Display for Shortened {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Piece for Shortened {
+    fn write_to<W: Write>(&self, w: &mut W) -> std::fmt::Result {
         let mask = self.0 & ((1u128 << ACTIONS.len()) - 1);
         let total = mask.count_ones() as usize;
         let shown = total.min(EXCESS_SHOWN);
@@ -698,23 +789,52 @@ impl std::fmt::Display for Shortened {
         // The set bits in order, lowest first.
         let names = std::iter::successors(Some(mask), |m| Some(m & (m - 1)))
             .take_while(|m| *m != 0)
-            .map(|m| ACTIONS[m.trailing_zeros() as usize].name)
+            .map(|m| m.trailing_zeros() as usize)
             .take(shown);
-        for (i, name) in names.enumerate() {
+        for (i, a) in names.enumerate() {
             if i > 0 {
-                f.write_str(if i + 1 == parts { " and " } else { ", " })?;
+                if i + 1 == parts {
+                    phrase!(w, " and ")?;
+                } else {
+                    phrase!(w, ", ")?;
+                }
             }
-            f.write_str(catalog::SERVICE)?;
-            f.write_str(":")?;
-            f.write_str(name)?;
+            // `ecr`, `:` and the name, each a part of its own, packed once.
+            w.known(&[catalog::SERVICE, ":", ACTIONS[a].name], || {
+                &action_parts()[a]
+            })?;
         }
         if total > EXCESS_SHOWN {
-            f.write_str(if shown > 0 { " and " } else { "" })?;
-            write!(f, "{}", total - EXCESS_SHOWN)?;
-            f.write_str(" more")?;
+            if shown > 0 {
+                phrase!(w, " and ")?;
+            }
+            w.number((total - EXCESS_SHOWN) as u64)?;
+            phrase!(w, " more")?;
         }
         Ok(())
     }
+}
+
+impl std::fmt::Display for Shortened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
+    }
+}
+
+/// For each catalog action, the packed parts `ecr`, `:` and its name (each packed as one part).
+fn action_parts() -> &'static [Box<[u8]>] {
+    static PARTS: LazyLock<Vec<Box<[u8]>>> = LazyLock::new(|| {
+        ACTIONS
+            .iter()
+            .map(|a| {
+                [catalog::SERVICE, ":", a.name]
+                    .iter()
+                    .flat_map(|p| crate::message::packed_part(p).into_vec())
+                    .collect()
+            })
+            .collect()
+    });
+    &PARTS
 }
 
 /// Write, Permissions management and Tagging actions granted to the account by an Allow.
@@ -801,6 +921,134 @@ mod tests {
             shown.push(format!("{} more", names.len() - EXCESS_SHOWN));
         }
         list(&shown).to_string()
+    }
+
+    /// The `cross-account-write` message as `format!` wrote it before it was written by hand:
+    /// the text, from the reference lists, and the message packed through `format_args!`.
+    fn cross_account_by_format(
+        s: &crate::policy::Statement,
+        granted: &[Granted<'_>],
+        audited: &str,
+        owner: Option<&str>,
+    ) -> (String, crate::message::Message) {
+        let items: Vec<String> = granted
+            .iter()
+            .map(|g| {
+                let n = g.actions.count_ones();
+                format!(
+                    "{}account {} {n} action{} ({})",
+                    if g.certainly { "" } else { "possibly " },
+                    g.account,
+                    if n == 1 { "" } else { "s" },
+                    reference(g.actions)
+                )
+            })
+            .collect();
+        let accounts = if items.len() > NAMED {
+            format!(
+                "{} and {} more accounts",
+                items[..NAMED].join(", "),
+                items.len() - NAMED
+            )
+        } else {
+            list(&items).to_string()
+        };
+        let one = granted.len() == 1;
+        let owner = match owner {
+            Some(o) => format!("the registry's owner {o}"),
+            None => "the registry's owner (not known from the input)".to_owned(),
+        };
+        let text = format!(
+            "{} grants {accounts} beyond pulling, to {} neither the audited account {audited} nor {owner}; grant {} only what {} needs",
+            s.label(),
+            if one {
+                "an account that is"
+            } else {
+                "accounts that are"
+            },
+            if one { "it" } else { "each" },
+            if one { "it" } else { "each" }
+        );
+        let packed = crate::message::Message::from(format_args!(
+            "{} grants {} beyond pulling, to {} neither the audited account {} nor {owner}; grant {} only what {} needs",
+            s.label_parts(),
+            few(granted, " accounts"),
+            if one {
+                "an account that is"
+            } else {
+                "accounts that are"
+            },
+            audited,
+            if one { "it" } else { "each" },
+            if one { "it" } else { "each" }
+        ));
+        (text, packed)
+    }
+
+    #[test]
+    fn the_cross_account_message_reads_as_format_wrote_it() {
+        let all = (1u128 << ACTIONS.len()) - 1;
+        let sids = [
+            r#""Sid": "CI1", "#,
+            r#""Sid": "with \"quote\" and \\ and é", "#,
+            r#""Sid": "", "#,
+            r#""Sid": "a long Sid of plain words, longer than a short part", "#,
+            r#""Sid": "ünïcödé ✓", "#,
+            "",
+        ];
+        let accounts: Vec<String> = (0..20)
+            .map(|i| format!("{:012}", 100_000_000_007u64 * (i + 1)))
+            .collect();
+        let masks = [
+            excess_mask(),
+            1 << 3,
+            all,
+            0b1011_0000,
+            excess_mask() & !(1 << 5),
+        ];
+        let owners = [
+            Some("444455556666"),
+            None,
+            Some("an owner that is not a number"),
+        ];
+        let mut checked = 0;
+        for sid in sids {
+            let text = format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}}, {{{sid}"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}}]}}"#
+            );
+            let p = crate::policy::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+            let registry = p.clone().into_registry();
+            for s in [&p.statements()[1], &registry.statements()[1]] {
+                for n in [1, 2, 3, NAMED, NAMED + 1, 20] {
+                    let granted: Vec<Granted<'_>> = accounts[..n]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| Granted {
+                            certainly: i % 3 != 1,
+                            account: a,
+                            actions: masks[(i + n) % masks.len()],
+                        })
+                        .collect();
+                    for owner in owners {
+                        let new = cross_account_message(s, &granted, "111122223333", owner);
+                        let (text, by_format) =
+                            cross_account_by_format(s, &granted, "111122223333", owner);
+                        assert_eq!(new.text(), text);
+                        assert_eq!(by_format.text(), text);
+                        // Packed as the parts `format_args!` handed over were (the owner, once
+                        // one part with its phrase, may pack otherwise: not in these cases).
+                        assert_eq!(new, by_format, "{text}");
+                        // The same text written again is the same message (rows share it).
+                        assert_eq!(
+                            new,
+                            cross_account_message(s, &granted, "111122223333", owner)
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, sids.len() * 2 * 6 * owners.len());
     }
 
     #[test]

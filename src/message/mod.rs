@@ -35,6 +35,16 @@ struct Table {
     /// Each phrase → its index: the fixed parts of a message written with `format_args!` are
     /// whole phrases, found by one lookup each (see [`Packer`]).
     whole: rustc_hash::FxHashMap<&'static str, u16>,
+    /// Bit [`whole_bit`] of each phrase is set: a part whose bit is clear (most accounts, Sids
+    /// and numbers) is no phrase, without a look-up in `whole`.
+    wholes: Box<[u64; 1024]>,
+}
+
+/// A part's bit in [`Table::wholes`], from its first four bytes and its length (`b` has four
+/// bytes or more).
+fn whole_bit(b: &[u8]) -> usize {
+    let first = prefix(b).unwrap_or_default() ^ (b.len() as u32).wrapping_mul(0x9E37_79B9);
+    (first.wrapping_mul(0x85EB_CA6B) >> 16) as usize
 }
 
 /// The first four bytes of `b`, as one number.
@@ -42,8 +52,21 @@ fn prefix(b: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
 }
 
+static TABLE: OnceLock<Table> = OnceLock::new();
+
+/// The table: a load and a test once made (the making is kept out of line, so that the
+/// callers, which pack a part in a few dozen instructions, do not carry its frame).
+#[inline]
 fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
+    match TABLE.get() {
+        Some(t) => t,
+        None => make_table(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn make_table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut phrases: Vec<&'static str> = phrases::PHRASES.to_vec();
         phrases.extend(crate::catalog::REQUIRED);
@@ -71,12 +94,18 @@ fn table() -> &'static Table {
             .enumerate()
             .map(|(i, p)| (*p, i as u16))
             .collect();
+        let mut wholes = Box::new([0u64; 1024]);
+        for p in &phrases {
+            let bit = whole_bit(p.as_bytes());
+            wholes[bit >> 6] |= 1 << (bit & 63);
+        }
         Table {
             phrases,
             starts,
             order,
             pairs,
             whole,
+            wholes,
         }
     })
 }
@@ -214,47 +243,168 @@ fn pack_into(text: &str, out: &mut Vec<u8>) {
 /// kept as it is, and a long one is packed like any text. The same text written another way
 /// may pack to other bytes (equality of messages is of their packed bytes: what sharing them
 /// needs), but always unpacks to itself.
-struct Packer {
+///
+/// A message written often (`cross-account-write`, whose accounts differ per record) is written
+/// without `fmt` machinery, through [`Write`]: its fixed parts are packed once per place in the
+/// code ([`phrase!`]) and copied, the same bytes a look-up would give.
+pub(crate) struct Packer {
     out: Vec<u8>,
 }
 
 /// Parts shorter than this are kept as they are unless they are a phrase.
 const SHORT: usize = 16;
 
-impl fmt::Write for Packer {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+thread_local! {
+    /// A worker's buffer for the message being packed: a message is copied out of it into its
+    /// own allocation once written, so that writing one allocates once, not a buffer, its
+    /// growth and then the message.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer larger than this is not kept for the next message.
+const SCRATCH_KEPT: usize = 1 << 16;
+
+impl Packer {
+    /// A packer (its buffer the worker's, emptied, with room for `bytes`).
+    pub(crate) fn with_capacity(bytes: usize) -> Packer {
+        let mut out = SCRATCH.take();
+        out.clear();
+        out.reserve(bytes);
+        Packer { out }
+    }
+
+    /// The message written.
+    pub(crate) fn finish(self) -> Message {
+        let m = Message(Arc::from(self.out.as_slice()));
+        if self.out.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(self.out);
+        }
+        m
+    }
+
+    /// One part, packed as [`fmt::Write::write_str`] of a `Packer` packs it.
+    fn part(&mut self, s: &str) {
         let bytes = s.as_bytes();
         if bytes.len() >= 4 {
             let table = table();
-            // No phrase starts with these two bytes (an account id, a Sid): no look-up.
-            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
-            let maybe = table.pairs[pair >> 6] & 1 << (pair & 63) != 0;
+            // No phrase of this length starts with these four bytes (an account id, a Sid):
+            // no look-up.
+            let bit = whole_bit(bytes);
+            let maybe = table.wholes[bit >> 6] & 1 << (bit & 63) != 0;
             if let Some(&p) = maybe.then(|| table.whole.get(s)).flatten() {
                 self.out.push(FIRST + (p >> 8) as u8);
                 self.out.push(p as u8);
-                return Ok(());
+                return;
             }
             if s.len() >= SHORT {
                 pack_into(s, &mut self.out);
-                return Ok(());
+                return;
             }
         }
         self.out.extend_from_slice(s.as_bytes());
+    }
+}
+
+impl fmt::Write for Packer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.part(s);
         Ok(())
     }
 }
+
+/// `text` packed as one part is packed (what [`phrase!`] keeps for a fixed part).
+pub(crate) fn packed_part(text: &str) -> Box<[u8]> {
+    let mut p = Packer {
+        out: Vec::with_capacity(text.len().min(SHORT)),
+    };
+    p.part(text);
+    p.out.into_boxed_slice()
+}
+
+/// Where a message's parts go: a [`fmt::Formatter`] (the text) or a [`Packer`] (the packed
+/// message). Pieces of messages written through it (a statement's label, the accounts of
+/// `cross-account-write`) serve both their `Display` and the packer, with the same parts.
+pub(crate) trait Write: fmt::Write {
+    /// Fixed parts `parts`; `packed` gives their bytes as [`packed_part`] packs each (see
+    /// [`phrase!`]), which a packer copies instead of looking each part up.
+    fn known(&mut self, parts: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
+        let _ = packed;
+        parts.iter().try_for_each(|p| self.write_str(p))
+    }
+
+    /// `n` in decimal, as one part (as `{}` of a number writes it: one `write_str`).
+    fn number(&mut self, n: u64) -> fmt::Result {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+    }
+}
+
+impl Write for fmt::Formatter<'_> {}
+
+impl Write for String {}
+
+impl Write for Packer {
+    #[inline]
+    fn known(&mut self, _: &[&str], packed: impl FnOnce() -> &'static [u8]) -> fmt::Result {
+        match *packed() {
+            // A phrase's code (most fixed parts): two pushes, no copy call.
+            [a, b] => {
+                self.out.push(a);
+                self.out.push(b);
+            }
+            ref bytes => self.out.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn number(&mut self, n: u64) -> fmt::Result {
+        // Fewer than four digits are no phrase: kept as they are, as `part` keeps them.
+        if n < 1000 {
+            if n >= 100 {
+                self.out.push(b'0' + (n / 100) as u8);
+            }
+            if n >= 10 {
+                self.out.push(b'0' + (n / 10 % 10) as u8);
+            }
+            self.out.push(b'0' + (n % 10) as u8);
+            return Ok(());
+        }
+        self.part(&n.to_string());
+        Ok(())
+    }
+}
+
+/// Writes the literal `$text` to `$w` (a [`Write`]) as a fixed part: packed once, the first time
+/// this place is reached, and copied after.
+macro_rules! phrase {
+    ($w:expr, $text:literal) => {{
+        static PACKED: std::sync::OnceLock<Box<[u8]>> = std::sync::OnceLock::new();
+        $crate::message::Write::known($w, &[$text], || {
+            &**PACKED.get_or_init(|| $crate::message::packed_part($text))
+        })
+    }};
+}
+pub(crate) use phrase;
 
 impl From<fmt::Arguments<'_>> for Message {
     fn from(args: fmt::Arguments<'_>) -> Message {
         if let Some(text) = args.as_str() {
             return Message::new(text);
         }
-        let mut packer = Packer {
-            out: Vec::with_capacity(64),
-        };
+        let mut packer = Packer::with_capacity(64);
         // Writing to a vector cannot fail, and no argument's Display fails.
         let _ = fmt::write(&mut packer, args);
-        Message(packer.out.into())
+        packer.finish()
     }
 }
 
@@ -407,6 +557,47 @@ mod tests {
             Message::from(format_args!("{long}: {}", 1)).text(),
             format!("{long}: 1")
         );
+    }
+
+    #[test]
+    fn every_phrase_written_as_a_part_is_its_code() {
+        // `Table::wholes` lets no phrase pass unlooked-up.
+        let t = table();
+        for (i, p) in t.phrases.iter().enumerate() {
+            assert_eq!(&*packed_part(p), [FIRST + (i >> 8) as u8, i as u8], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_fixed_parts_pack_as_the_same_parts_written_as_text() {
+        use std::fmt::Write as _;
+        for n in [0u64, 7, 10, 99, 100, 999, 1000, 2012, 65_535, u64::MAX] {
+            let mut a = Packer::with_capacity(0);
+            Write::number(&mut a, n).expect("a packer takes any part");
+            let mut b = Packer::with_capacity(0);
+            write!(b, "{n}").expect("a packer takes any part");
+            let (a, b) = (a.finish(), b.finish());
+            assert_eq!(a, b, "{n}");
+            assert_eq!(a.text(), n.to_string());
+        }
+        let mut a = Packer::with_capacity(0);
+        phrase!(&mut a, "the registry's owner ").expect("a packer takes any part");
+        phrase!(&mut a, "ab").expect("a packer takes any part");
+        phrase!(
+            &mut a,
+            "a part longer than sixteen bytes, ecr:BatchGetImage"
+        )
+        .expect("a packer takes any part");
+        let a = a.finish();
+        let b = Message::from(format_args!(
+            "{}{}{}",
+            "the registry's owner ", "ab", "a part longer than sixteen bytes, ecr:BatchGetImage"
+        ));
+        assert_eq!(a, b);
+        let mut text = String::new();
+        phrase!(&mut text, "the registry's owner ").expect("a string takes any part");
+        Write::number(&mut text, 42).expect("a string takes any part");
+        assert_eq!(text, "the registry's owner 42");
     }
 
     fn phrase_soup() -> impl Strategy<Value = String> {

@@ -779,19 +779,27 @@ struct Label<'a>(&'a Statement);
 
 impl std::fmt::Display for Label<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = self.0;
-        if s.registry {
-            f.write_str("registry policy ")?;
+        self.0.write_label(f)
+    }
+}
+
+impl Statement {
+    /// [`Statement::label_parts`], written to a message's parts (its fixed parts packed once:
+    /// see `message::phrase!`).
+    pub(crate) fn write_label<W: crate::message::Write>(&self, w: &mut W) -> std::fmt::Result {
+        use crate::message::phrase;
+        if self.registry {
+            phrase!(w, "registry policy ")?;
         }
-        f.write_str("statement ")?;
-        write!(f, "{}", s.index)?;
-        match s.body.sid() {
+        phrase!(w, "statement ")?;
+        w.number(self.index as u64)?;
+        match self.body.sid() {
             Some(sid) if plain_sid(sid) => {
-                f.write_str(" (Sid \"")?;
-                f.write_str(sid)?;
-                f.write_str("\")")
+                phrase!(w, " (Sid \"")?;
+                w.write_str(sid)?;
+                phrase!(w, "\")")
             }
-            Some(sid) => write!(f, " (Sid {sid:?})"),
+            Some(sid) => write!(w, " (Sid {sid:?})"),
             None => Ok(()),
         }
     }

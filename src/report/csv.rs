@@ -35,13 +35,19 @@ pub const HEADER: [&str; 12] = [
 /// followed by one of those characters. A cell that is exactly `-` (the `source` of standard
 /// input, SPEC 5) is no formula and is left alone.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell == "-" {
-        return cell.into();
+    if runs(cell.as_bytes()) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
+}
+
+/// Whether a spreadsheet could run `cell` as a formula (see [`neutralise`]).
+fn runs(cell: &[u8]) -> bool {
+    matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) && cell != b"-"
 }
 
 pub fn write(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
@@ -77,111 +83,226 @@ fn writer<W: Write>(out: W) -> ::csv::Writer<W> {
 
 /// Appends one cell as the `csv` crate's writer (quoting only where needed, RFC 4180) writes
 /// it: in double quotes, each `"` doubled, when it holds a comma, a quote, a carriage return or
-/// a line feed; else as it is. Those bytes are looked for eight at a time ([`needs_quotes`]),
+/// a line feed; else as it is. Those bytes are looked for sixteen at a time ([`specials`]),
 /// where the crate's writer looks at every byte through a table: that was a third of writing a
 /// row (the detail cell is hundreds of bytes). `tests::cells_are_written_as_the_csv_crate_writes_them`
 /// holds the two to the same bytes.
+#[inline]
 fn push_cell(out: &mut Vec<u8>, cell: &[u8]) {
-    if !needs_quotes(cell) {
+    if needs_quotes(cell) {
+        push_quoted(out, cell);
+    } else {
         out.extend_from_slice(cell);
-        return;
     }
+}
+
+/// [`push_cell`] of a cell that needs quotes.
+#[inline(never)]
+fn push_quoted(out: &mut Vec<u8>, cell: &[u8]) {
+    out.reserve(cell.len() + 8);
     out.push(b'"');
-    let mut rest = cell;
-    while let Some(q) = memchr::memchr(b'"', rest) {
-        out.extend_from_slice(&rest[..=q]);
-        out.push(b'"');
-        rest = &rest[q + 1..];
+    // Each quote doubled: the runs between quotes copied whole; a block of sixteen bytes is
+    // looked into only when it holds a quote (a `memchr` call costs more than the few bytes
+    // between a Sid's quotes).
+    let mut run = 0;
+    let mut at = 0;
+    for block in cell.chunks(BLOCK) {
+        let quoted = match block.try_into() {
+            Ok(block) => any(block, |b| b == b'"'),
+            Err(_) => true,
+        };
+        if quoted {
+            for (i, &b) in block.iter().enumerate() {
+                if b == b'"' {
+                    out.extend_from_slice(&cell[run..=at + i]);
+                    out.push(b'"');
+                    run = at + i + 1;
+                }
+            }
+        }
+        at += block.len();
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(&cell[run..]);
     out.push(b'"');
 }
 
-/// Whether `cell` holds a comma, a quote, a carriage return or a line feed: eight bytes at a
-/// time (most cells are a few words long, too short for a `memchr` call to pay).
+/// Bytes looked at together by [`needs_quotes`] and [`push_cell`].
+const BLOCK: usize = 16;
+
+/// Whether some byte of `block` is one `is` picks: written so that the compiler makes it a few
+/// vector compares and one test (no branch per byte).
+#[inline(always)]
+fn any(block: &[u8; BLOCK], is: impl Fn(u8) -> bool) -> bool {
+    block.iter().fold(false, |found, &b| found | is(b))
+}
+
+/// A byte that makes a cell quoted: a comma, a quote, a carriage return or a line feed.
+#[inline(always)]
+fn special(b: u8) -> bool {
+    (b == b',') | (b == b'"') | (b == b'\r') | (b == b'\n')
+}
+
+/// Whether `cell` holds a comma, a quote, a carriage return or a line feed: sixteen bytes at a
+/// time, the last block overlapping the one before (a byte looked at twice answers the same);
+/// a cell shorter than a block is looked at as its first and last few bytes gathered into one
+/// block (most cells are a few words long, too short for a `memchr` call to pay).
+#[inline]
 fn needs_quotes(cell: &[u8]) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    // Some byte of `x` is `c` (the "haszero" bit trick on `x ^ c`, exact for the question
-    // whether any byte is).
-    fn has(x: u64, c: u8) -> bool {
-        let y = x ^ (ONES * u64::from(c));
-        y.wrapping_sub(ONES) & !y & (ONES * 0x80) != 0
+    let n = cell.len();
+    let mut block = [0u8; BLOCK];
+    if n >= BLOCK {
+        let mut blocks = cell.chunks_exact(BLOCK);
+        return blocks.any(|b| b.try_into().is_ok_and(|b| any(b, special)))
+            || (!blocks.remainder().is_empty()
+                && cell[n - BLOCK..].try_into().is_ok_and(|b| any(b, special)));
+    } else if n >= 8 {
+        block[..8].copy_from_slice(&cell[..8]);
+        block[8..].copy_from_slice(&cell[n - 8..]);
+    } else if n >= 4 {
+        block[..4].copy_from_slice(&cell[..4]);
+        block[4..8].copy_from_slice(&cell[n - 4..]);
+    } else {
+        return cell.iter().any(|&b| special(b));
     }
-    let mut words = cell.chunks_exact(8);
-    for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        if has(x, b',') || has(x, b'"') || has(x, b'\r') || has(x, b'\n') {
-            return true;
-        }
-    }
-    words
-        .remainder()
-        .iter()
-        .any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
+    // The bytes not taken from the cell are zero, which is no special byte.
+    any(&block, special)
 }
 
 /// The bytes a row took in the last slice formatted (any worker's), to size the next slice's
 /// buffer once instead of doubling it a few times.
 static ROW_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(256);
 
+/// `n` in decimal, appended (a record number: no cell of digits is quoted or neutralised).
+fn push_number(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// A cell as the row writes it: neutralised (see [`neutralise`]) and quoted where needed.
+#[inline]
+fn push_text_cell(out: &mut Vec<u8>, cell: &[u8]) {
+    if runs(cell) {
+        let mut neutral = Vec::with_capacity(cell.len() + 1);
+        neutral.push(b'\'');
+        neutral.extend_from_slice(cell);
+        push_cell(out, &neutral);
+    } else {
+        push_cell(out, cell);
+    }
+}
+
+/// A cell whose text rows share (by `Arc`): where the last row's is in the buffer.
+#[derive(Default)]
+struct Shared {
+    /// The text's address, and where its cell was written.
+    last: Option<(usize, std::ops::Range<usize>)>,
+}
+
+impl Shared {
+    /// Appends the cell of `text`: copied from the last row's when the text is the same `Arc`
+    /// (which lives while the rows are held), else written.
+    fn push(&mut self, out: &mut Vec<u8>, text: &Arc<str>) {
+        let at = Arc::as_ptr(text).cast::<u8>() as usize;
+        let start = out.len();
+        match &self.last {
+            Some((last, range)) if *last == at => out.extend_from_within(range.clone()),
+            _ => push_text_cell(out, text.as_bytes()),
+        }
+        self.last = Some((at, start..out.len()));
+    }
+}
+
 /// The CSV lines of `rows`. Rows that share a verdict share their findings list, so the cells
-/// derived from it are made once per list and account.
+/// derived from it are written once per list and account, and copied after.
 fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
-    use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
     // At most 1 KiB a row ahead of time (a wave holds four slices): a slice of a few huge rows
     // must not make the next slice reserve thousands of times their size.
     let row = (ROW_BYTES.load(Relaxed) * 9 / 8 + 16).min(1024);
     let mut out = Vec::with_capacity(rows.len() * row);
-    // What rows with the same verdict share, made once: the codes, the advice and the three
-    // action lists (estates repeat their verdicts).
+    // What rows with the same verdict share, written once: the codes and the advice, as the
+    // line holds them (neutralised, quoted), found again in `out` itself.
     type Key = (usize, usize, Status);
-    let mut derived: FxHashMap<Key, [String; 2]> = FxHashMap::default();
-    // The three action lists depend on the states alone: 28 possible, made once each.
-    let mut lists: FxHashMap<Option<[ActionState; 3]>, [String; 3]> = FxHashMap::default();
-    let mut record = String::new();
+    let mut derived: FxHashMap<Key, std::ops::Range<usize>> = FxHashMap::default();
+    // The three action lists depend on the states alone: 28 possible, written once each (the
+    // three cells with the commas between them).
+    let mut lists: FxHashMap<Option<[ActionState; 3]>, Vec<u8>> = FxHashMap::default();
     let mut unpacked = super::Unpacked::default();
+    // A cell made before it is written (the codes, the advice).
+    let mut cell: Vec<u8> = Vec::new();
+    // The source and the account cells of the row before, where `out` holds them: the rows of
+    // a source share its `Arc`, and most rows the account's, so their cells are copied.
+    let mut source = Shared::default();
+    let mut account = Shared::default();
     for r in rows {
+        source.push(&mut out, &r.source);
+        out.push(b',');
+        push_number(&mut out, r.record);
+        for text in [
+            r.repo.registry.as_deref().unwrap_or(""),
+            r.repo.region.as_deref().unwrap_or(""),
+            r.repo.repository.as_deref().unwrap_or(""),
+        ] {
+            out.push(b',');
+            push_text_cell(&mut out, text.as_bytes());
+        }
+        out.push(b',');
+        account.push(&mut out, &r.account);
+        out.push(b',');
+        push_text_cell(&mut out, r.status.as_str().as_bytes());
+        out.push(b',');
+        let three = lists.entry(r.actions).or_insert_with(|| {
+            let mut three = Vec::new();
+            for (i, state) in [
+                ActionState::Missing,
+                ActionState::Denied,
+                ActionState::Conditional,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    three.push(b',');
+                }
+                push_text_cell(&mut three, join(r.actions_in(state)).as_bytes());
+            }
+            three
+        });
+        out.extend_from_slice(three);
+        out.push(b',');
         let key = (
             Arc::as_ptr(&r.findings).cast::<()>() as usize,
             Arc::as_ptr(&r.account).cast::<()>() as usize,
             r.status,
         );
-        let [codes, detail] = &*derived.entry(key).or_insert_with(|| {
-            let codes = r.codes();
-            [
-                join(codes.iter().map(|c| c.id())),
-                super::what_to_do_with(r, &mut unpacked),
-            ]
-        });
-        let [missing, denied, conditional] = &*lists.entry(r.actions).or_insert_with(|| {
-            [
-                join(r.actions_in(ActionState::Missing)),
-                join(r.actions_in(ActionState::Denied)),
-                join(r.actions_in(ActionState::Conditional)),
-            ]
-        });
-        record.clear();
-        let _ = write!(record, "{}", r.record);
-        let cells: [&str; 12] = [
-            &r.source,
-            &record,
-            r.repo.registry.as_deref().unwrap_or(""),
-            r.repo.region.as_deref().unwrap_or(""),
-            r.repo.repository.as_deref().unwrap_or(""),
-            &r.account,
-            r.status.as_str(),
-            missing,
-            denied,
-            conditional,
-            codes,
-            detail,
-        ];
-        for (i, cell) in cells.into_iter().enumerate() {
-            if i > 0 {
+        match derived.get(&key) {
+            Some(range) => out.extend_from_within(range.clone()),
+            None => {
+                let start = out.len();
+                cell.clear();
+                for (i, code) in r.codes().iter().enumerate() {
+                    if i > 0 {
+                        cell.push(b';');
+                    }
+                    cell.extend_from_slice(code.id().as_bytes());
+                }
+                push_text_cell(&mut out, &cell);
                 out.push(b',');
+                cell.clear();
+                super::what_to_do_into(r, &mut unpacked, &mut cell);
+                push_text_cell(&mut out, &cell);
+                derived.insert(key, start..out.len());
             }
-            push_cell(&mut out, neutralise(cell).as_bytes());
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -244,6 +365,36 @@ mod tests {
     }
 
     #[test]
+    fn cells_copied_from_the_row_before_are_the_rows_own() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        let findings: Arc<[Finding]> = vec![Finding::new(Code::NoPolicy, "none")].into();
+        let sources: [Arc<str>; 3] = ["a,b.jsonl".into(), "=x.jsonl".into(), "a,b.jsonl".into()];
+        let accounts: [Arc<str>; 2] = ["111122223333".into(), "-1".into()];
+        let rows: Vec<Row> = (0..40u64)
+            .map(|n| Row {
+                source: Arc::clone(&sources[(n / 3 % 3) as usize]),
+                record: n + 1,
+                repo: RowRepo::default(),
+                account: Arc::clone(&accounts[(n / 5 % 2) as usize]),
+                status: Status::Error,
+                actions: None,
+                findings: Arc::clone(&findings),
+            })
+            .collect();
+        let text = String::from_utf8(format(&rows).expect("format")).expect("UTF-8");
+        let mut read = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for (r, record) in rows.iter().zip(read.records()) {
+            let record = record.expect("a CSV record");
+            assert_eq!(&record[0], neutralise(&r.source), "{record:?}");
+            assert_eq!(&record[1], r.record.to_string(), "{record:?}");
+            assert_eq!(&record[5], neutralise(&r.account), "{record:?}");
+        }
+    }
+
+    #[test]
     fn cells_are_written_as_the_csv_crate_writes_them() {
         let cells = [
             "",
@@ -281,6 +432,28 @@ mod tests {
                     String::from_utf8_lossy(&expected),
                     "{a:?} {b:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cell_needs_quotes_exactly_when_a_byte_asks_for_them() {
+        // Every length around the block sizes, with a special byte at every place, and none.
+        for n in 0..50 {
+            let plain: Vec<u8> = (0..n).map(|i| b"ab (Sid)x/:;'"[i % 13]).collect();
+            assert!(!needs_quotes(&plain), "{n}");
+            for at in 0..n {
+                for c in [b',', b'"', b'\r', b'\n'] {
+                    let mut cell = plain.clone();
+                    cell[at] = c;
+                    assert!(needs_quotes(&cell), "{n} {at} {c}");
+                    let mut ours = Vec::new();
+                    push_cell(&mut ours, &cell);
+                    let mut expected = writer(Vec::new());
+                    expected.write_record([&cell]).expect("write");
+                    let expected = expected.into_inner().expect("flush");
+                    assert_eq!(ours, expected[..expected.len() - 2], "{n} {at} {c}");
+                }
             }
         }
     }

@@ -237,20 +237,29 @@ impl Unpacked {
 
 /// [`what_to_do`], with the messages unpacked so far.
 pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
+    let mut text = Vec::new();
+    what_to_do_into(r, unpacked, &mut text);
+    // Messages unpack to whole UTF-8 and every cut is at an ASCII byte.
+    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`what_to_do_with`], appended to `text` (a report that gathers its lines in one buffer
+/// writes the advice without a `String` of its own).
+pub(crate) fn what_to_do_into(r: &Row, unpacked: &mut Unpacked, text: &mut Vec<u8>) {
     // The registry-policy note tells what was judged, and asks nothing; accepted findings are
     // said last, with their reason.
-    let mut findings: Vec<&Finding> = r
-        .findings
-        .iter()
-        .filter(|f| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none())
-        .collect();
-    if findings.len() <= 1 {
-        return r.detail();
+    let counted =
+        |f: &&Finding| f.code != crate::finding::Code::RegistryPolicy && f.suppressed.is_none();
+    if r.findings.iter().filter(counted).nth(1).is_none() {
+        r.detail_into(text);
+        return;
     }
+    let mut findings: Vec<&Finding> = r.findings.iter().filter(counted).collect();
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), f.code));
-    // Written into one buffer: each message unpacked straight into it (trimmed, and without
+    // Written into the buffer: each message unpacked straight into it (trimmed, and without
     // its final full stop), a repeated one taken out again.
-    let mut text: Vec<u8> = Vec::with_capacity(320 * findings.len());
+    let base = text.len();
+    text.reserve(320 * findings.len());
     let mut shown: Vec<std::ops::Range<usize>> = Vec::with_capacity(findings.len());
     for f in findings {
         let before = text.len();
@@ -258,10 +267,10 @@ pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
             text.push(b' ');
         }
         text.push(b'(');
-        text.extend_from_slice((shown.len() + 1).to_string().as_bytes());
+        push_decimal(text, shown.len() + 1);
         text.extend_from_slice(b") ");
         let start = text.len();
-        unpacked.append(&f.message, &mut text);
+        unpacked.append(&f.message, text);
         let m = trimmed(&text[start..]);
         let m = start + m.start..start + m.end;
         if shown.iter().any(|r| text[r.clone()] == text[m.clone()]) {
@@ -274,14 +283,22 @@ pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
         text.push(b'.');
     }
     if shown.len() <= 1 {
-        return r.detail();
+        text.truncate(base);
+        r.detail_into(text);
+        return;
     }
     if let Some(accepted) = crate::audit::accepted(&r.findings) {
         text.push(b' ');
         text.extend_from_slice(accepted.as_bytes());
     }
-    // Messages unpack to whole UTF-8 and every cut above is at an ASCII byte.
-    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `n` in decimal, appended.
+fn push_decimal(out: &mut Vec<u8>, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(b'0' + (n % 10) as u8);
 }
 
 /// Where `message.trim().trim_end_matches('.')` lies in `message` (whole UTF-8): on the bytes
