@@ -335,18 +335,23 @@ pub(crate) trait Write: fmt::Write {
     /// `n` in decimal, as one part (as `{}` of a number writes it: one `write_str`).
     fn number(&mut self, n: u64) -> fmt::Result {
         let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.write_str(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+        self.write_str(std::str::from_utf8(decimal(n, &mut buf)).unwrap_or_default())
     }
+}
+
+/// `n` in decimal, written at the end of `buf` (20 bytes hold any `u64`): what `{}` writes,
+/// without the formatting machinery.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 impl Write for fmt::Formatter<'_> {}
@@ -460,6 +465,25 @@ impl PartialEq<&str> for Message {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn decimal_writes_what_display_writes() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            999,
+            1000,
+            123_456_789,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes(), "{n}");
+        }
+    }
 
     #[test]
     fn the_phrases_fit_two_bytes_and_none_is_repeated() {

@@ -174,18 +174,7 @@ static ROW_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 
 /// `n` in decimal, appended (a record number: no cell of digits is quoted or neutralised).
 fn push_number(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(crate::message::decimal(n, &mut [0; 20]));
 }
 
 /// A cell as the row writes it: neutralised (see [`neutralise`]) and quoted where needed.
