@@ -127,7 +127,8 @@ impl Span {
 
 /// The iterator of a list borrowed from a statement (`$list`: `Copy`, with a private
 /// `view(self, &'a $at) -> $item`): it holds the list and an iterator over the body's `$at`
-/// entries, and each item is the list's view of the next entry.
+/// entries, and each item is the list's view of the next entry. The list is also written (`Debug`)
+/// and compared (`PartialEq`) as the sequence of its items.
 macro_rules! list_iter {
     ($list:ident, $iter:ident, $at:ty, $item:ty, $doc:literal) => {
         #[doc = $doc]
@@ -160,6 +161,20 @@ macro_rules! list_iter {
             type IntoIter = $iter<'a>;
             fn into_iter(self) -> $iter<'a> {
                 self.iter()
+            }
+        }
+
+        /// Written as a list of its items is (`["a", "b"]`).
+        impl std::fmt::Debug for $list<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        /// Equal when the items are, in order.
+        impl PartialEq for $list<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.iter().eq(other.iter())
             }
         }
     };
@@ -209,19 +224,6 @@ list_iter!(
     &'a str,
     "The strings of a [`Strs`], in order."
 );
-
-/// Written as a list of strings is (`["a", "b"]`).
-impl std::fmt::Debug for Strs<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl PartialEq for Strs<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
 
 impl Eq for Strs<'_> {}
 
@@ -440,18 +442,6 @@ impl<'a> CondValues<'a> {
     }
 }
 
-impl std::fmt::Debug for CondValues<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl PartialEq for CondValues<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
 /// A statement's conditions, in the order written.
 #[derive(Clone, Copy)]
 pub struct Conditions<'a> {
@@ -512,18 +502,6 @@ list_iter!(
     CondValue<'a>,
     "The values of a [`CondValues`], in order."
 );
-
-impl std::fmt::Debug for Conditions<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl PartialEq for Conditions<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
 
 /// A condition of a [`StatementBody`]: its strings are spans of the body's buffer, its values a
 /// run of the body's values.
