@@ -874,8 +874,8 @@ mod known {
     /// What a worker remembers of the statements it validated: those seen at least twice, found
     /// by their text, with the bytes of text held; and the hashes of those seen once.
     ///
-    /// A statement is kept only the second time its text is seen (its hash is in `seen`): an
-    /// estate whose statements differ (organisation IDs, VPC endpoints, accounts per
+    /// A statement is kept only the second time its text is seen (its hash is in its slot of
+    /// `seen`): an estate whose statements differ (organisation IDs, VPC endpoints, accounts per
     /// repository) would otherwise fill the cache with statements never seen again, each kept
     /// until the cache starts afresh and its memory cold by then, while a repeated statement
     /// costs one validation more than before. A hash only says "seen": a statement is taken

@@ -202,7 +202,10 @@ pub fn write(
 /// (the row's [`Row::detail`]); with more, every finding's sentence, most severe first (then in
 /// catalog order), numbered — so the advice of a warning is not lost when the row also fails.
 pub(crate) fn what_to_do(r: &Row) -> String {
-    what_to_do_with(r, &mut Unpacked::default())
+    let mut text = Vec::new();
+    what_to_do_into(r, &mut Unpacked::default(), &mut text);
+    // Messages unpack to whole UTF-8 and every cut is at an ASCII byte.
+    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Messages already unpacked by a report that writes many rows: the text of each message that
@@ -235,16 +238,8 @@ impl Unpacked {
     }
 }
 
-/// [`what_to_do`], with the messages unpacked so far.
-pub(crate) fn what_to_do_with(r: &Row, unpacked: &mut Unpacked) -> String {
-    let mut text = Vec::new();
-    what_to_do_into(r, unpacked, &mut text);
-    // Messages unpack to whole UTF-8 and every cut is at an ASCII byte.
-    String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// [`what_to_do_with`], appended to `text` (a report that gathers its lines in one buffer
-/// writes the advice without a `String` of its own).
+/// [`what_to_do`], appended to `text`, with the messages unpacked so far (a report that
+/// gathers its lines in one buffer writes the advice without a `String` of its own).
 pub(crate) fn what_to_do_into(r: &Row, unpacked: &mut Unpacked, text: &mut Vec<u8>) {
     // The registry-policy note tells what was judged, and asks nothing; accepted findings are
     // said last, with their reason.
