@@ -481,12 +481,16 @@ pub fn second_pass(
     }
 }
 
+/// Rows hashed per task by [`duplicates`].
+const HASH_SLICE: usize = 8192;
+
 /// Ties together records that name the same repository (issue 11): two exports, or an export
 /// and a Terraform plan, would otherwise give a pass row and a fail row with nothing between
 /// them. The same repository is the same registry and real name (never a name taken from a
 /// path), in the same region where both records say which. Every row of such a record gets a
 /// `duplicate-record` note naming the other records (a few, then how many more). Returns how
-/// many records were tied. Rows must be in report order.
+/// many records were tied. Rows must be in report order. The hashing runs on the current rayon
+/// pool (the caller's `install`).
 pub fn duplicates(rows: &mut Rows) -> u64 {
     type Key<'r> = (&'r str, &'r str);
     /// A record: source, number, region.
@@ -509,8 +513,26 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     // themselves cost ten times that for a million rows, issue 13). A hash that repeats only
     // by chance makes a candidate of a repository named once, which the lists below drop.
     let hash = |key: &Key<'_>| rustc_hash::FxBuildHasher.hash_one(key);
-    let mut hashes: Vec<u64> = records().map(|(key, _, _)| hash(&key)).collect();
-    hashes.sort_unstable();
+    // Hashed and sorted on the workers (this runs after judging, while the user waits): slices
+    // of rows, each record's key once but where a slice starts inside a record (two accounts
+    // or more), whose key is then hashed twice — a candidate, dropped below like any other.
+    let slices: Vec<&[Row]> = rows.slices(HASH_SLICE).collect();
+    let mut hashes: Vec<u64> = slices
+        .par_iter()
+        .flat_map_iter(|slice| {
+            let mut last: Option<(&Arc<str>, u64)> = None;
+            slice.iter().filter_map(move |r| {
+                let at = (&r.source, r.record);
+                if last == Some(at) {
+                    return None;
+                }
+                last = Some(at);
+                let key: Key<'_> = (r.repo.registry.as_deref()?, r.repo.known_name()?);
+                Some(hash(&key))
+            })
+        })
+        .collect();
+    hashes.par_sort_unstable();
     let mut repeated: FxHashSet<u64> = hashes
         .windows(2)
         .filter(|w| w[0] == w[1])
@@ -884,6 +906,49 @@ mod tests {
             assert_eq!(notes, want, "{regions:?}");
             assert_eq!(tied, want.iter().flatten().count() as u64);
         }
+    }
+
+    /// Records are hashed in slices of rows on the workers: a record whose rows (one per account)
+    /// a slice boundary cuts is still one record, not a duplicate of itself, and two records of
+    /// one repository in different slices are tied.
+    #[test]
+    fn records_hashed_in_slices_are_tied_only_to_other_records() {
+        const ACCOUNTS: u64 = 3;
+        let records = 2 * HASH_SLICE as u64 / ACCOUNTS + 5;
+        let (first, last) = (7, records - 2);
+        let mut all = Vec::new();
+        for record in 1..=records {
+            // Every record its own repository but `last`, which names `first`'s.
+            let name = if record == last { first } else { record };
+            for _ in 0..ACCOUNTS {
+                let repo = RowRepo {
+                    registry: Some(Arc::from("444455556666")),
+                    region: Some(Arc::from("eu-west-1")),
+                    repository: Some(format!("app-{name}").into()),
+                    ..RowRepo::default()
+                };
+                all.push(row("s.jsonl", record, repo));
+            }
+        }
+        // Some record straddles the first slice boundary.
+        assert_ne!(HASH_SLICE as u64 % ACCOUNTS, 0);
+        let mut r = Rows::from(all);
+        let tied = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool")
+            .install(|| duplicates(&mut r));
+        assert_eq!(tied, 2);
+        let noted: Vec<u64> = r
+            .iter()
+            .filter(|row| row.findings.iter().any(|f| f.code == Code::DuplicateRecord))
+            .map(|row| row.record)
+            .collect();
+        let want: Vec<u64> = [first, last]
+            .iter()
+            .flat_map(|&n| [n; ACCOUNTS as usize])
+            .collect();
+        assert_eq!(noted, want);
     }
 
     /// Thousands of registry policies: each repository finds its registry's by a binary search,

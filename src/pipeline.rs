@@ -484,7 +484,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     rows.push_group(extra);
     records += join::inventory(&audit, &registries, aside.inventory, &mut rows, &mut folded);
     rows.sort();
-    let duplicates = join::duplicates(&mut rows);
+    let duplicates = pool.install(|| join::duplicates(&mut rows));
     join::unreadable_registry_policies(&mut rows, &registries, scopes);
     // The verdict cache holds up to 8 MiB of policy texts in many small pieces: freeing them
     // one by one cost 2 % of a scan of distinct policies, on the path the user waits on. A
