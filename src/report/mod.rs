@@ -33,11 +33,24 @@ pub(crate) fn write_in_waves<T: Sync, E: From<io::Error> + Send>(
     out: &mut dyn Write,
     format: impl Fn(usize, &T) -> Result<Vec<u8>, E> + Sync,
 ) -> Result<(), E> {
-    for (w, wave) in pieces.chunks(WAVE).enumerate() {
-        let formatted: Vec<Result<Vec<u8>, E>> = wave
+    write_in_waves_of(pieces, WAVE, out, format)
+}
+
+/// [`write_in_waves`], `wave` pieces at a time: many small pieces keep every worker busy to
+/// the end of a wave (the last piece of a wave of few large ones was formatted on one core
+/// while the others waited).
+pub(crate) fn write_in_waves_of<T: Sync, E: From<io::Error> + Send>(
+    pieces: &[T],
+    wave: usize,
+    out: &mut dyn Write,
+    format: impl Fn(usize, &T) -> Result<Vec<u8>, E> + Sync,
+) -> Result<(), E> {
+    let wave = wave.max(1);
+    for (w, pieces_of_wave) in pieces.chunks(wave).enumerate() {
+        let formatted: Vec<Result<Vec<u8>, E>> = pieces_of_wave
             .par_iter()
             .enumerate()
-            .map(|(i, piece)| format(w * WAVE + i, piece))
+            .map(|(i, piece)| format(w * wave + i, piece))
             .collect();
         for bytes in formatted {
             out.write_all(&bytes?)?;
