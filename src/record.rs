@@ -190,33 +190,88 @@ fn unescape(literal: &str) -> Option<String> {
 /// or a control byte (`jsonscan::special`, the word test the other readers use).
 pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     // A line of JSON Lines or a file of one object runs on only a little past its literal: a
-    // buffer of its length needs no test for room in the loop (a few instructions a word).
+    // buffer of its length is never too small.
     const SMALL: usize = 64 << 10;
     if b.len() <= SMALL {
-        decode::<false>(b, tag)
+        decode_small(b, tag)
     } else {
-        decode::<true>(b, tag)
+        decode_large(b, tag)
     }
 }
 
-/// [`decode_literal`], with a buffer that grows (`GROW`) or one of the length of `b`.
-fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+/// [`decode_literal`] of a literal at the start of a short `b` (a line): the text is built in
+/// a `Vec` of `b`'s length (never too small: every escape is two bytes for one) by appending
+/// a word at a time and cutting it back at the first special byte, so that no index into the
+/// buffer needs a bounds check of its own.
+fn decode_small(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+    use crate::jsonscan::{is_special, special};
+    let mut rest = b.strip_prefix(b"\"")?;
+    let mut out = Vec::with_capacity(b.len() + 8);
+    if let Some(tag) = tag {
+        out.push(tag);
+    }
+    loop {
+        let k = match rest.first_chunk::<8>() {
+            Some(word) => {
+                out.extend_from_slice(word);
+                let found = special(*word);
+                if found == 0 {
+                    rest = &rest[8..];
+                    continue;
+                }
+                let k = (found.trailing_zeros() / 8) as usize;
+                out.truncate(out.len() - 8 + k);
+                k
+            }
+            None => {
+                let k = rest.iter().position(|&c| is_special(c))?;
+                out.extend_from_slice(&rest[..k]);
+                k
+            }
+        };
+        rest = &rest[k..];
+        match rest {
+            [b'"', ..] => {
+                if 2 * out.len() < out.capacity() {
+                    out.shrink_to_fit();
+                }
+                let end = b.len() - rest.len() + 1;
+                // Only ASCII escapes were replaced by ASCII bytes, and the cuts are at ASCII
+                // bytes, so UTF-8 input stays UTF-8 (checked, `unsafe` being forbidden).
+                return String::from_utf8(out).ok().map(|text| (text, end));
+            }
+            [b'\\', e, tail @ ..] => {
+                // One look-up for the byte the escape stands for (a `match` on the escape
+                // costs more, and an escape comes every few bytes).
+                let byte = crate::jsonscan::ESCAPES[usize::from(*e)];
+                if byte == 0 {
+                    return None;
+                }
+                out.push(byte);
+                rest = tail;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// [`decode_literal`] of a literal at the start of a long `b` (maybe the rest of a document),
+/// with a buffer that grows.
+fn decode_large(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     use crate::jsonscan::{is_special, special};
     if b.first() != Some(&b'"') {
         return None;
     }
-    // Else `b` may run on well past the literal (the rest of a JSON array): the buffer starts
-    // at what a policy usually takes and doubles when a word would not fit, so that a literal
-    // costs its own length, not the rest of the document's. Without `GROW`, room for a whole
-    // word written at any position before the last eight bytes: the text is never longer than
-    // the literal (every escape is two bytes for one).
+    // `b` may run on well past the literal (the rest of a JSON array): the buffer starts at
+    // what a policy usually takes and doubles when a word would not fit, so that a literal
+    // costs its own length, not the rest of the document's.
     const START: usize = 2048;
     fn room(out: &mut Vec<u8>, need: usize) {
         if need > out.len() {
             out.resize(need.max(2 * out.len()), 0);
         }
     }
-    let mut out = vec![0u8; if GROW { START } else { b.len() } + 8];
+    let mut out = vec![0u8; START + 8];
     let mut w = 0;
     if let Some(tag) = tag {
         out[0] = tag;
@@ -227,9 +282,7 @@ fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)
         // `w <= r` throughout (the tag takes the place of the opening quote).
         let k = match b[r..].first_chunk::<8>() {
             Some(word) => {
-                if GROW {
-                    room(&mut out, w + 8);
-                }
+                room(&mut out, w + 8);
                 out[w..w + 8].copy_from_slice(word);
                 let found = special(*word);
                 if found == 0 {
@@ -241,9 +294,7 @@ fn decode<const GROW: bool>(b: &[u8], tag: Option<u8>) -> Option<(String, usize)
             }
             None => {
                 let k = b[r..].iter().position(|&c| is_special(c))?;
-                if GROW {
-                    room(&mut out, w + k + 1);
-                }
+                room(&mut out, w + k + 1);
                 out[w..w + k].copy_from_slice(&b[r..r + k]);
                 k
             }
@@ -305,7 +356,7 @@ impl std::fmt::Debug for PolicyText {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode, decode_literal, unescape};
+    use super::{decode_large, decode_literal, decode_small, unescape};
     use proptest::prelude::*;
 
     /// Decodes with serde_json, the reference.
@@ -336,8 +387,8 @@ mod tests {
     fn check_decode(text: &str, tag: Option<u8>, must: bool) -> Result<(), TestCaseError> {
         let decoded = decode_literal(text.as_bytes(), tag);
         // Both buffers (of the input's length, and growing) decode alike.
-        prop_assert_eq!(&decode::<true>(text.as_bytes(), tag), &decoded);
-        prop_assert_eq!(&decode::<false>(text.as_bytes(), tag), &decoded);
+        prop_assert_eq!(&decode_large(text.as_bytes(), tag), &decoded);
+        prop_assert_eq!(&decode_small(text.as_bytes(), tag), &decoded);
         if let Some((out, end)) = &decoded {
             let literal = &text[..*end];
             let mut expected = tag.map(|t| char::from(t).to_string()).unwrap_or_default();
