@@ -516,22 +516,46 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     // Hashed and sorted on the workers (this runs after judging, while the user waits): slices
     // of rows, each record's key once but where a slice starts inside a record (two accounts
     // or more), whose key is then hashed twice — a candidate, dropped below like any other.
-    let slices: Vec<&[Row]> = rows.slices(HASH_SLICE).collect();
-    let mut hashes: Vec<u64> = slices
-        .par_iter()
-        .flat_map_iter(|slice| {
+    // Each slice writes into its own part of one vector of a hash a row (a collect of the
+    // slices' own vectors held the hashes twice at the scan's peak of memory), then the parts
+    // are moved together.
+    let mut hashes = vec![0u64; rows.len()];
+    let mut parts: Vec<(&[Row], &mut [u64])> = Vec::new();
+    let mut free = hashes.as_mut_slice();
+    for slice in rows.slices(HASH_SLICE) {
+        let (part, rest) = free.split_at_mut(slice.len());
+        parts.push((slice, part));
+        free = rest;
+    }
+    let filled: Vec<usize> = parts
+        .into_par_iter()
+        .map(|(slice, part)| {
             let mut last: Option<(&Arc<str>, u64)> = None;
-            slice.iter().filter_map(move |r| {
+            let mut n = 0;
+            for r in slice {
                 let at = (&r.source, r.record);
                 if last == Some(at) {
-                    return None;
+                    continue;
                 }
                 last = Some(at);
-                let key: Key<'_> = (r.repo.registry.as_deref()?, r.repo.known_name()?);
-                Some(hash(&key))
-            })
+                let (Some(registry), Some(name)) =
+                    (r.repo.registry.as_deref(), r.repo.known_name())
+                else {
+                    continue;
+                };
+                part[n] = hash(&(registry, name));
+                n += 1;
+            }
+            n
         })
         .collect();
+    let (mut start, mut len) = (0, 0);
+    for (slice, n) in rows.slices(HASH_SLICE).zip(filled) {
+        hashes.copy_within(start..start + n, len);
+        start += slice.len();
+        len += n;
+    }
+    hashes.truncate(len);
     hashes.par_sort_unstable();
     let mut repeated: FxHashSet<u64> = hashes
         .windows(2)
