@@ -650,7 +650,7 @@ impl Builder<'_> {
 }
 
 /// Reads a policy value once for its operator; one that does not read never matches (IAM).
-fn typed(family: Family, text: &str) -> Typed {
+pub(super) fn typed(family: Family, text: &str) -> Typed {
     let read = match family {
         Family::Numeric => value::number(text).map(Typed::Number),
         Family::Date => value::date(text).map(Typed::Time),
@@ -663,7 +663,7 @@ fn typed(family: Family, text: &str) -> Typed {
 
 /// Whether a pattern has a wildcard (`*` or `?`; bytes, not chars: both are ASCII, which no
 /// byte of a multi-byte UTF-8 character equals). `memchr2`: an ARN is tens of bytes.
-fn has_wildcard(s: &str) -> bool {
+pub(super) fn has_wildcard(s: &str) -> bool {
     memchr::memchr2(b'*', b'?', s.as_bytes()).is_some()
 }
 
@@ -746,7 +746,7 @@ fn all_actions() -> u128 {
 
 /// What a statement's action element covers in the catalog, and its patterns that name no ECR
 /// action.
-fn action_facts<'p>(
+pub(super) fn action_facts<'p>(
     patterns: impl Iterator<Item = &'p str>,
     negated: bool,
 ) -> (u128, Vec<UnknownAction>) {
@@ -1146,15 +1146,10 @@ mod known {
         // whole document the long way, which measures depth from the document.
         // The common shape by hand; anything else (an escape, a number, a problem) as
         // serde_json reads it.
-        let raw = match plain::statement(text) {
-            Some(raw) => raw,
-            None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
+        let body = match plain::body(text) {
+            Some(body) => Arc::new(body),
+            None => long_way(text)?,
         };
-        let mut v = Validator::default();
-        let statement = v.statement_of(0, raw, text)?;
-        if !v.errors.is_empty() {
-            return None;
-        }
         KNOWN.with_borrow_mut(|r| {
             let slot = &mut r.seen[h as usize % SEEN];
             if std::mem::replace(slot, h) != h {
@@ -1166,9 +1161,22 @@ mod known {
             }
             r.bytes += text.len();
             r.known
-                .insert_unique(h, Known(Arc::clone(&statement.body), h), |k| k.1);
+                .insert_unique(h, Known(Arc::clone(&body), h), |k| k.1);
         });
-        Some(statement.body)
+        Some(body)
+    }
+
+    /// The statement `text` says, read into a raw statement (by hand when it has the common
+    /// shape, else as serde_json reads it) and then validated: what [`plain::body`] does not
+    /// take in one pass.
+    pub(in crate::policy) fn long_way(text: &str) -> Option<Arc<StatementBody>> {
+        let raw = match plain::statement(text) {
+            Some(raw) => raw,
+            None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
+        };
+        let mut v = Validator::default();
+        let statement = v.statement_of(0, raw, text)?;
+        v.errors.is_empty().then_some(statement.body)
     }
 
     #[cfg(test)]
@@ -1185,7 +1193,8 @@ mod known {
 
 #[cfg(test)]
 pub(super) use known::{
-    forget as forget_known_statements, parse as parse_known, remembered as remembered_statements,
+    forget as forget_known_statements, long_way as statement_the_long_way, parse as parse_known,
+    remembered as remembered_statements,
 };
 
 /// Checks one `AWS` principal value as IAM does when the policy is set: `"*"`, a 12-digit
@@ -1193,7 +1202,7 @@ pub(super) use known::{
 /// or federated-user session, or an IAM unique id (which IAM shows in a stored policy in place
 /// of a principal that was deleted). Sources: IAM User Guide, "AWS JSON policy elements:
 /// Principal" and "IAM identifiers" (unique identifier prefixes).
-fn aws_principal(v: &str) -> Result<(), String> {
+pub(super) fn aws_principal(v: &str) -> Result<(), String> {
     if v == "*" {
         return Ok(());
     }
