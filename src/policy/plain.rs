@@ -18,7 +18,7 @@ use super::raw::{
     CondValues, Items, List, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement,
     Strings, Text, set,
 };
-use super::validate::{action_facts, aws_principal, has_wildcard, typed};
+use super::validate::{action_facts, typed, valid_aws_principal};
 use super::{ConditionAt, Effect, ListAt, PrincipalKind, Span, StatementBody, ValueAt, WhoAt};
 
 struct Reader<'a> {
@@ -215,6 +215,43 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Whether `word` (a whole token) comes next, which is then eaten.
+    fn word(&mut self, word: &[u8]) -> bool {
+        let found = self.peek().is_some() && self.text.as_bytes()[self.i..].starts_with(word);
+        if found {
+            self.i += word.len();
+        }
+        found
+    }
+
+    /// A statement key (written without escapes), as its index in [`STATEMENT_KEYS`]: found by
+    /// its first letter (the fifth for `Not…`), then compared whole.
+    fn statement_key(&mut self) -> Option<usize> {
+        self.peek()?;
+        let rest = &self.text.as_bytes()[self.i..];
+        let k = match *rest.get(1)? {
+            b'S' => 0,
+            b'E' => 1,
+            b'P' => 2,
+            b'A' => 4,
+            b'R' => 6,
+            b'C' => 8,
+            b'N' => match *rest.get(4)? {
+                b'P' => 3,
+                b'A' => 5,
+                b'R' => 7,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let key = STATEMENT_KEYS[k].as_bytes();
+        let quoted = rest.get(..key.len() + 2)?;
+        let whole = quoted[0] == b'"' && quoted[key.len() + 1] == b'"';
+        (whole && quoted[1..=key.len()] == *key).then_some(())?;
+        self.i += key.len() + 2;
+        Some(k)
+    }
+
     fn at(&self, s: Span) -> &'a str {
         &self.text[s.range()]
     }
@@ -264,9 +301,13 @@ impl<'a> Reader<'a> {
         self.eat(b'{')?;
         let mut kinds = 0u8;
         loop {
-            let key = self.string()?;
+            let k = if self.word(b"\"AWS\"") {
+                0
+            } else {
+                let key = self.string()?;
+                PrincipalKind::ALL.iter().position(|k| k.as_str() == key)?
+            };
             self.eat(b':')?;
-            let k = PrincipalKind::ALL.iter().position(|k| k.as_str() == key)?;
             if kinds & (1 << k) != 0 {
                 return None;
             }
@@ -275,12 +316,8 @@ impl<'a> Reader<'a> {
             let run = self.list(&mut p.spans)?;
             let values = &p.spans[run.range()];
             if kind == PrincipalKind::Aws {
-                for &v in values {
-                    // IAM allows "*" on its own, never inside an ARN.
-                    let v = self.at(v);
-                    if (v != "*" && has_wildcard(v)) || aws_principal(v).is_err() {
-                        return None;
-                    }
+                if !values.iter().all(|&v| valid_aws_principal(self.at(v))) {
+                    return None;
                 }
                 who.aws = run;
             } else {
@@ -412,9 +449,8 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
     let mut seen = 0u16;
     r.eat(b'{')?;
     loop {
-        let key = r.string()?;
+        let k = r.statement_key()?;
         r.eat(b':')?;
-        let k = STATEMENT_KEYS.iter().position(|k| *k == key)?;
         if seen & (1 << k) != 0 {
             return None;
         }
@@ -425,11 +461,12 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
         match STATEMENT_KEYS[k] {
             "Sid" => sid = Some(r.span()?),
             "Effect" => {
-                let s = r.span()?;
-                effect = Some(match r.at(s) {
-                    "Allow" => Effect::Allow,
-                    "Deny" => Effect::Deny,
-                    _ => return None,
+                effect = Some(if r.word(b"\"Allow\"") {
+                    Effect::Allow
+                } else if r.word(b"\"Deny\"") {
+                    Effect::Deny
+                } else {
+                    return None;
                 })
             }
             "Principal" | "NotPrincipal" if who.is_none() => {

@@ -1280,6 +1280,35 @@ pub(super) fn aws_principal(v: &str) -> Result<(), String> {
     }
 }
 
+/// Whether validation takes `v` as an `AWS` principal: IAM allows `"*"` on its own, never a
+/// wildcard inside an ARN, and otherwise what [`aws_principal`] accepts. The usual values (an
+/// account id, `arn:aws:iam::<account>:root`, `…:role/<name>`, `…:user/<name>` with a name of
+/// printable ASCII) are recognised directly, anything else the long way.
+pub(super) fn valid_aws_principal(v: &str) -> bool {
+    fn digits(b: &[u8]) -> bool {
+        b.iter().all(u8::is_ascii_digit)
+    }
+    let b = v.as_bytes();
+    let usual = match b.strip_prefix(b"arn:aws:iam::") {
+        Some(rest) if rest.len() > 13 && rest[12] == b':' && digits(&rest[..12]) => {
+            let resource = &rest[13..];
+            resource == b"root"
+                || [b"role/".as_slice(), b"user/"].iter().any(|kind| {
+                    resource.strip_prefix(*kind).is_some_and(|name| {
+                        // Printable ASCII: no whitespace; and no wildcard.
+                        name.last().is_some_and(|&c| c != b'/')
+                            && name
+                                .iter()
+                                .all(|&c| c.is_ascii_graphic() && c != b'*' && c != b'?')
+                    })
+                })
+        }
+        Some(_) => false,
+        None => b.len() == 12 && digits(b),
+    };
+    usual || ((v == "*" || !has_wildcard(v)) && aws_principal(v).is_ok())
+}
+
 /// Whether `s` holds a whitespace character (`char::is_whitespace`), by bytes when `s` is ASCII
 /// (principal names are).
 fn has_whitespace(s: &str) -> bool {
@@ -1307,7 +1336,47 @@ fn is_unique_id(v: &str) -> bool {
 
 #[cfg(test)]
 mod cache_tests {
-    use super::{has_whitespace, match_mask, pattern_mask};
+    use super::{aws_principal, has_whitespace, has_wildcard, match_mask, pattern_mask};
+
+    /// The direct test of the usual `AWS` principals says what the whole check says, on the
+    /// usual values and every one-character insertion and deletion of them.
+    #[test]
+    fn the_usual_aws_principals_are_recognised_as_the_whole_check_would() {
+        let whole = |v: &str| (v == "*" || !has_wildcard(v)) && aws_principal(v).is_ok();
+        let seeds = [
+            "111122223333",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:role/team-ci",
+            "arn:aws:iam::111122223333:user/a.b@c",
+            "arn:aws:iam::111122223333:role/path/x",
+            "arn:aws-cn:iam::111122223333:role/x",
+            "arn:aws:sts::111122223333:assumed-role/r/s",
+            "AIDAJQABLZS4A3QDU576Q",
+            "*",
+        ];
+        let mut usual = 0;
+        let mut check = |v: &str| {
+            assert_eq!(super::valid_aws_principal(v), whole(v), "{v:?}");
+            usual += usize::from(whole(v));
+        };
+        for seed in seeds {
+            assert!(whole(seed), "{seed}");
+            let cuts: Vec<usize> = (0..=seed.len())
+                .filter(|&i| seed.is_char_boundary(i))
+                .collect();
+            for &i in &cuts {
+                for insert in [
+                    " ", "*", "?", "/", ":", "1", "a", "é", "\u{2003}", "\t", "\u{7f}",
+                ] {
+                    check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+                }
+                if i < seed.len() {
+                    check(&format!("{}{}", &seed[..i], &seed[i + 1..]));
+                }
+            }
+        }
+        assert!(usual > 150, "{usual}");
+    }
 
     /// The byte test of ASCII text says what `char::is_whitespace` says, for every character
     /// below 0x100 inside a name.
