@@ -18,7 +18,7 @@ use super::raw::{
     CondValues, Items, List, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement,
     Strings, Text, set,
 };
-use super::validate::{action_facts, typed, valid_aws_principal};
+use super::validate::{action_facts_of, typed, valid_aws_principal};
 use super::{ConditionAt, Effect, ListAt, PrincipalKind, Span, StatementBody, ValueAt, WhoAt};
 
 struct Reader<'a> {
@@ -476,10 +476,10 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
                 })
             }
             "Action" | "NotAction" if actions.is_none() => {
-                actions = Some(ListAt {
-                    not,
-                    items: r.list(&mut p.spans)?,
-                })
+                r.peek()?;
+                let start = r.i;
+                let items = r.list(&mut p.spans)?;
+                actions = Some((ListAt { not, items }, start..r.i));
             }
             "Resource" | "NotResource" if resources.is_none() => {
                 resources = Some(ListAt {
@@ -497,12 +497,13 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
     if r.peek().is_some() {
         return None;
     }
-    let (effect, who, actions) = (effect?, who?, actions?);
+    let (effect, who, (actions, written)) = (effect?, who?, actions?);
     // NotPrincipal only with Deny (AWS).
     if who.not && effect == Effect::Allow {
         return None;
     }
-    let (covers, unknown_actions) = action_facts(
+    let (covers, unknown_actions) = action_facts_of(
+        &text[written],
         p.spans[actions.items.range()].iter().map(|s| r.at(*s)),
         actions.not,
     );

@@ -730,7 +730,12 @@ const PATTERN_CACHE_LIMIT: usize = 4096;
 thread_local! {
     static PATTERN_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
         std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    /// [`action_facts_of`]: an action element's text → the actions it matches and its
+    /// patterns that name none (bounded as the patterns are).
+    static ACTION_LISTS: std::cell::RefCell<ActionLists> = std::cell::RefCell::default();
 }
+
+type ActionLists = rustc_hash::FxHashMap<Box<str>, (u128, Vec<UnknownAction>)>;
 
 /// `ecr:Name` for each catalog action, built once.
 static FULL_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
@@ -746,10 +751,16 @@ fn all_actions() -> u128 {
 
 /// What a statement's action element covers in the catalog, and its patterns that name no ECR
 /// action.
-pub(super) fn action_facts<'p>(
+fn action_facts<'p>(
     patterns: impl Iterator<Item = &'p str>,
     negated: bool,
 ) -> (u128, Vec<UnknownAction>) {
+    let (union, unknown) = actions_matched(patterns);
+    (covers(union, negated), unknown)
+}
+
+/// The catalog actions some pattern matches, and the patterns that name no ECR action.
+fn actions_matched<'p>(patterns: impl Iterator<Item = &'p str>) -> (u128, Vec<UnknownAction>) {
     let mut union = 0;
     let mut unknown = Vec::new();
     for p in patterns {
@@ -759,13 +770,40 @@ pub(super) fn action_facts<'p>(
             unknown.push(unknown_action(p));
         }
     }
+    (union, unknown)
+}
+
+/// What an action element whose patterns match `union` covers.
+fn covers(union: u128, negated: bool) -> u128 {
     // NotAction covers every action that none of its patterns matches.
-    let covers = if negated {
+    if negated {
         all_actions() & !union
     } else {
         union
-    };
-    (covers, unknown)
+    }
+}
+
+/// [`action_facts`] of an action element written as `written` (its JSON text: a string or an
+/// array of strings without escapes), whose patterns are `patterns`. Statements that differ in
+/// their principals or conditions mostly repeat a few action lists word for word, so each
+/// worker remembers what a list's text matches: one look-up a statement, not one a pattern.
+pub(super) fn action_facts_of<'p>(
+    written: &str,
+    patterns: impl Iterator<Item = &'p str>,
+    negated: bool,
+) -> (u128, Vec<UnknownAction>) {
+    let (union, unknown) = ACTION_LISTS.with_borrow_mut(|lists| {
+        if let Some((union, unknown)) = lists.get(written) {
+            return (*union, unknown.clone());
+        }
+        let (union, unknown) = actions_matched(patterns);
+        if lists.len() >= PATTERN_CACHE_LIMIT {
+            lists.clear();
+        }
+        lists.insert(written.into(), (union, unknown.clone()));
+        (union, unknown)
+    });
+    (covers(union, negated), unknown)
 }
 
 fn unknown_action(pattern: &str) -> UnknownAction {
@@ -1337,6 +1375,30 @@ fn is_unique_id(v: &str) -> bool {
 #[cfg(test)]
 mod cache_tests {
     use super::{aws_principal, has_whitespace, has_wildcard, match_mask, pattern_mask};
+
+    /// A remembered action element gives what matching its patterns gives, negated or not,
+    /// the first time and every later time.
+    #[test]
+    fn remembered_action_lists_are_what_their_patterns_match() {
+        let lists: [&[&str]; 4] = [
+            &["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"],
+            &["ecr:BatchGetImages", "s3:GetObject", "ecr:Get*"],
+            &["*"],
+            &["BatchGetImage"],
+        ];
+        for round in 0..3 {
+            for list in lists {
+                let written = format!("{list:?}");
+                for negated in [false, true] {
+                    assert_eq!(
+                        super::action_facts_of(&written, list.iter().copied(), negated),
+                        super::action_facts(list.iter().copied(), negated),
+                        "round {round}: {written} {negated}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The direct test of the usual `AWS` principals says what the whole check says, on the
     /// usual values and every one-character insertion and deletion of them.
