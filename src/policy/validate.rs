@@ -1047,7 +1047,7 @@ mod known {
     /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
     /// same way. Anything else is `None`, and the serde_json path reads the document.
     mod split {
-        use crate::jsonscan::{plain_len, plain_string as string, skip_ws as ws};
+        use crate::jsonscan::{plain_string as string, skip_ws as ws, string_end};
 
         pub(super) struct Doc<'a> {
             pub version: Option<&'a str>,
@@ -1067,28 +1067,28 @@ mod known {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                match *b.get(j)? {
-                    b'"' => loop {
-                        j += 1;
-                        j += plain_len(b.get(j..)?);
-                        match *b.get(j)? {
-                            b'"' => break,
-                            // The escaped byte is skipped with it.
-                            b'\\' => j += 1,
-                            // A control character: serde_json's to reject, not the split's.
-                            _ => {}
+                let c = *b.get(j)?;
+                j += 1;
+                match c {
+                    // A control character in a string is serde_json's to reject, not the
+                    // split's.
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        // The usual separators, `":"` and `","`, taken at once.
+                        if let Some([b':' | b',', b'"']) = b.get(j..).and_then(<[u8]>::first_chunk)
+                        {
+                            j = string_end(b, j + 2)?;
                         }
-                    },
+                    }
                     b'{' => depth += 1,
                     b'}' => {
                         depth -= 1;
                         if depth == 0 {
-                            return Some(j + 1);
+                            return Some(j);
                         }
                     }
                     _ => {}
                 }
-                j += 1;
             }
         }
 
