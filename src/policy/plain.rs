@@ -336,6 +336,10 @@ impl<'a> Reader<'a> {
         /// twice through a set).
         const FEW: usize = 8;
         self.eat(b'{')?;
+        // Room for the usual one or two conditions at once (a first push would grow from
+        // nothing, a slower path of the allocator).
+        p.conditions = Vec::with_capacity(4);
+        p.values = Vec::with_capacity(4);
         let mut operators = [Span::default(); FEW];
         for n in 0..=FEW {
             let name = self.span()?;

@@ -1125,7 +1125,7 @@ mod known {
                             i = end;
                         }
                         b'[' => {
-                            let mut list = Vec::new();
+                            let mut list = Vec::with_capacity(8);
                             i = ws(b, i + 1);
                             if b.get(i) == Some(&b']') {
                                 i += 1;
