@@ -1023,13 +1023,18 @@ mod known {
     /// The policy of these statement texts, each validated once per worker.
     fn assemble(version: Version, id: Option<String>, raws: Vec<&str>) -> Option<Policy> {
         let mut statements = Vec::with_capacity(raws.len());
-        for (index, raw) in raws.into_iter().enumerate() {
-            statements.push(Statement {
-                index,
-                registry: false,
-                body: body(raw)?,
-            });
-        }
+        // The worker's statements looked up once a document, not twice a statement. Reading
+        // a statement touches no policy cache of its own, so the borrow cannot be taken twice.
+        KNOWN.with_borrow_mut(|r| {
+            for (index, raw) in raws.into_iter().enumerate() {
+                statements.push(Statement {
+                    index,
+                    registry: false,
+                    body: r.body(raw)?,
+                });
+            }
+            Some(())
+        })?;
         Some(Policy {
             version,
             id,
@@ -1166,42 +1171,36 @@ mod known {
         }
     }
 
-    /// The statement `text` says, validated once per worker.
-    fn body(text: &str) -> Option<Arc<StatementBody>> {
-        let h = hash(text);
-        let found = KNOWN.with_borrow(|r| {
-            r.known
-                .find(h, |k| k.text() == text)
-                .map(|k| Arc::clone(&k.0))
-        });
-        if found.is_some() {
-            return found;
+    impl Remembered {
+        /// The statement `text` says, validated once per worker.
+        fn body(&mut self, text: &str) -> Option<Arc<StatementBody>> {
+            let h = hash(text);
+            if let Some(k) = self.known.find(h, |k| k.text() == text) {
+                return Some(Arc::clone(&k.0));
+            }
+            // Depth needs no check of its own: read alone, a statement starts one or two levels
+            // higher than in its document (serde_json stops at 128 either way), but one that
+            // validates nests at most four levels (`Condition` → operator → key → values); anything
+            // deeper is a value of the wrong type or under an unknown key, an error that sends the
+            // whole document the long way, which measures depth from the document.
+            // The common shape by hand; anything else (an escape, a number, a problem) as
+            // serde_json reads it.
+            let body = match plain::body(text) {
+                Some(body) => Arc::new(body),
+                None => long_way(text)?,
+            };
+            let slot = &mut self.seen[h as usize % SEEN];
+            if std::mem::replace(slot, h) == h {
+                if self.bytes + text.len() > REMEMBERED {
+                    self.known.clear();
+                    self.bytes = 0;
+                }
+                self.bytes += text.len();
+                self.known
+                    .insert_unique(h, Known(Arc::clone(&body), h), |k| k.1);
+            }
+            Some(body)
         }
-        // Depth needs no check of its own: read alone, a statement starts one or two levels
-        // higher than in its document (serde_json stops at 128 either way), but one that
-        // validates nests at most four levels (`Condition` → operator → key → values); anything
-        // deeper is a value of the wrong type or under an unknown key, an error that sends the
-        // whole document the long way, which measures depth from the document.
-        // The common shape by hand; anything else (an escape, a number, a problem) as
-        // serde_json reads it.
-        let body = match plain::body(text) {
-            Some(body) => Arc::new(body),
-            None => long_way(text)?,
-        };
-        KNOWN.with_borrow_mut(|r| {
-            let slot = &mut r.seen[h as usize % SEEN];
-            if std::mem::replace(slot, h) != h {
-                return;
-            }
-            if r.bytes + text.len() > REMEMBERED {
-                r.known.clear();
-                r.bytes = 0;
-            }
-            r.bytes += text.len();
-            r.known
-                .insert_unique(h, Known(Arc::clone(&body), h), |k| k.1);
-        });
-        Some(body)
     }
 
     /// The statement `text` says, read into a raw statement (by hand when it has the common
