@@ -105,12 +105,17 @@ pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// The string literal at `i` when it has no escape and no control character: its contents and
 /// the index after its closing quote.
 pub(crate) fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
-    let b = text.as_bytes();
+    let next = plain_end(text.as_bytes(), i)?;
+    Some((&text[i + 1..next - 1], next))
+}
+
+/// [`plain_string`]'s end alone: the index after the closing quote.
+pub(crate) fn plain_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
     let end = i + 1 + plain_len(&b[i + 1..]);
-    (b.get(end) == Some(&b'"')).then(|| (&text[i + 1..end], end + 1))
+    (b.get(end) == Some(&b'"')).then_some(end + 1)
 }
 
 #[cfg(test)]

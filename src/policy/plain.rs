@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::jsonscan::{plain_string, skip_ws};
+use crate::jsonscan::{plain_end, plain_string, skip_ws};
 
 use super::operator::{Family, Operator};
 use super::raw::{
@@ -206,7 +206,7 @@ impl<'a> Reader<'a> {
     /// A string without escapes or control characters, as its place in the text.
     fn span(&mut self) -> Option<Span> {
         self.peek()?;
-        let (_, next) = plain_string(self.text, self.i)?;
+        let next = plain_end(self.text.as_bytes(), self.i)?;
         let start = self.i + 1;
         self.i = next;
         Some(Span {
@@ -229,26 +229,21 @@ impl<'a> Reader<'a> {
     fn statement_key(&mut self) -> Option<usize> {
         self.peek()?;
         let rest = &self.text.as_bytes()[self.i..];
-        let k = match *rest.get(1)? {
-            b'S' => 0,
-            b'E' => 1,
-            b'P' => 2,
-            b'A' => 4,
-            b'R' => 6,
-            b'C' => 8,
-            b'N' => match *rest.get(4)? {
-                b'P' => 3,
-                b'A' => 5,
-                b'R' => 7,
-                _ => return None,
-            },
+        // Each comparison with a constant, which the compiler writes as a few word loads.
+        let (k, len) = match *rest.get(1)? {
+            b'S' if rest.starts_with(b"\"Sid\"") => (0, 5),
+            b'E' if rest.starts_with(b"\"Effect\"") => (1, 8),
+            b'P' if rest.starts_with(b"\"Principal\"") => (2, 11),
+            b'N' if rest.starts_with(b"\"NotPrincipal\"") => (3, 14),
+            b'A' if rest.starts_with(b"\"Action\"") => (4, 8),
+            b'N' if rest.starts_with(b"\"NotAction\"") => (5, 11),
+            b'R' if rest.starts_with(b"\"Resource\"") => (6, 10),
+            b'N' if rest.starts_with(b"\"NotResource\"") => (7, 13),
+            b'C' if rest.starts_with(b"\"Condition\"") => (8, 11),
             _ => return None,
         };
-        let key = STATEMENT_KEYS[k].as_bytes();
-        let quoted = rest.get(..key.len() + 2)?;
-        let whole = quoted[0] == b'"' && quoted[key.len() + 1] == b'"';
-        (whole && quoted[1..=key.len()] == *key).then_some(())?;
-        self.i += key.len() + 2;
+        debug_assert_eq!(STATEMENT_KEYS[k].len() + 2, len);
+        self.i += len;
         Some(k)
     }
 
