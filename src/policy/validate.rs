@@ -1106,8 +1106,19 @@ mod known {
             i = ws(b, i + 1);
             let (mut version, mut id, mut statements) = (None, None, None);
             loop {
-                let (key, next) = string(text, i)?;
-                i = ws(b, next);
+                // One of the three keys, written without escapes: compared whole with each
+                // constant (the compiler's few word loads); anything else is `None`.
+                let rest = &b[i..];
+                let key = if rest.starts_with(b"\"Version\"") {
+                    "Version"
+                } else if rest.starts_with(b"\"Statement\"") {
+                    "Statement"
+                } else if rest.starts_with(b"\"Id\"") {
+                    "Id"
+                } else {
+                    return None;
+                };
+                i = ws(b, i + key.len() + 2);
                 if b.get(i) != Some(&b':') {
                     return None;
                 }
