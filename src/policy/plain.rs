@@ -289,8 +289,8 @@ impl<'a> Reader<'a> {
     fn who(&mut self, p: &mut Parts) -> Option<WhoAt> {
         let mut who = WhoAt::default();
         if self.peek()? == b'"' {
-            let s = self.span()?;
-            who.star = self.at(s) == "*";
+            // A string must be "*" (written so, without an escape).
+            who.star = self.word(b"\"*\"");
             return who.star.then_some(who);
         }
         self.eat(b'{')?;

@@ -794,7 +794,13 @@ pub(super) fn action_facts_of<'p>(
 ) -> (u128, Vec<UnknownAction>) {
     let (union, unknown) = ACTION_LISTS.with_borrow_mut(|lists| {
         if let Some((union, unknown)) = lists.get(written) {
-            return (*union, unknown.clone());
+            // Usually none: no call to clone an empty vector.
+            let unknown = if unknown.is_empty() {
+                Vec::new()
+            } else {
+                unknown.clone()
+            };
+            return (*union, unknown);
         }
         let (union, unknown) = actions_matched(patterns);
         if lists.len() >= PATTERN_CACHE_LIMIT {
