@@ -38,16 +38,16 @@ pub(crate) fn is_special(c: u8) -> bool {
 /// the lowest bit set is exact, so `trailing_zeros() / 8` is the first one's position (bytes
 /// above it may be marked wrongly: a borrow runs upwards). Zero when there is none.
 pub(crate) fn special(word: [u8; 8]) -> u64 {
-    // The high bit of each byte of `x` below `n` (n <= 0x80), the bit-twiddling hack
-    // "hasless".
-    fn below(x: u64, n: u8) -> u64 {
-        x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
-    }
+    // The bit-twiddling hack "hasless": `(y - n·ONES) & !y & HIGH` marks the bytes of `y` below
+    // `n` (n <= 0x80); a quote is a byte of `x ^ '"'·ONES` below 1. The three tests share their
+    // `!y & HIGH`, which is `!x & HIGH` for each (a quote, a backslash and 0x20 have the high
+    // bit clear), so it is applied once.
     // Little-endian: the first byte is the lowest.
     let x = u64::from_le_bytes(word);
-    below(x ^ (ONES * u64::from(b'"')), 1)
-        | below(x ^ (ONES * u64::from(b'\\')), 1)
-        | below(x, 0x20)
+    let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+    let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    let control = x.wrapping_sub(ONES * 0x20);
+    (quote | backslash | control) & !x & HIGH
 }
 
 /// How many bytes at the start of `b` are not special: eight at a time (a statement's strings
@@ -67,6 +67,32 @@ pub(crate) fn plain_len(b: &[u8]) -> usize {
         .unwrap_or(b.len() - i)
 }
 
+/// The index after the closing quote of the string whose contents start at `j`, escapes
+/// followed (the byte after a backslash is skipped with it); control characters are not looked
+/// for (a caller that only splits text leaves them to serde_json). Eight bytes at a time, a
+/// word test of two bytes, not three.
+pub(crate) fn string_end(b: &[u8], mut j: usize) -> Option<usize> {
+    loop {
+        while let Some(word) = b.get(j..).and_then(<[u8]>::first_chunk::<8>) {
+            let x = u64::from_le_bytes(*word);
+            // As in `special`: each test's `!y & HIGH` is `!x & HIGH`.
+            let quote = (x ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+            let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+            let found = (quote | backslash) & !x & HIGH;
+            if found != 0 {
+                j += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            j += 8;
+        }
+        match *b.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
+}
+
 /// The first index from `i` that is not JSON whitespace (RFC 8259: space, tab, line feed,
 /// carriage return).
 pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -79,17 +105,54 @@ pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// The string literal at `i` when it has no escape and no control character: its contents and
 /// the index after its closing quote.
 pub(crate) fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
-    let b = text.as_bytes();
+    let next = plain_end(text.as_bytes(), i)?;
+    Some((&text[i + 1..next - 1], next))
+}
+
+/// [`plain_string`]'s end alone: the index after the closing quote.
+pub(crate) fn plain_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
     let end = i + 1 + plain_len(&b[i + 1..]);
-    (b.get(end) == Some(&b'"')).then(|| (&text[i + 1..end], end + 1))
+    (b.get(end) == Some(&b'"')).then_some(end + 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The end of a string found eight bytes at a time is the end found byte by byte.
+    #[test]
+    fn a_string_ends_at_its_first_unescaped_quote() {
+        let naive = |b: &[u8], mut j: usize| loop {
+            match *b.get(j)? {
+                b'"' => return Some(j + 1),
+                b'\\' => j += 2,
+                _ => j += 1,
+            }
+        };
+        let alphabet = [
+            0u8, 0x1f, b' ', b'"', b'\\', b'{', b'}', b'a', 0x7f, 0x80, 0xdc, 0xff, b'a', b'b',
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..50_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (k % 16 * 4)) as usize ^ k) % alphabet.len()])
+                .collect();
+            for j in 0..=len.min(3) {
+                assert_eq!(string_end(&b, j), naive(&b, j), "{b:?} {j}");
+            }
+        }
+        assert_eq!(string_end(br#""abc" x"#, 1), Some(5));
+        assert_eq!(string_end(br#""a\"bcdefghij" x"#, 1), Some(14));
+        assert_eq!(string_end(br#""abcdefgh\"#, 1), None);
+        assert_eq!(string_end(br#""abcdefgh\\" x"#, 1), Some(12));
+    }
 
     #[test]
     fn an_ascii_space_is_what_char_whitespace_takes() {
@@ -108,6 +171,34 @@ mod tests {
         assert_eq!(plain_string(r#"x"abc""#, 0), None);
         assert_eq!(skip_ws(b" \t\r\n x", 0), 5);
         assert_eq!(skip_ws(b"  ", 1), 2);
+    }
+
+    /// The shared form of the word test marks exactly the bytes the three tests written out
+    /// apart mark.
+    #[test]
+    fn the_word_test_is_the_three_tests_together() {
+        fn below(x: u64, n: u8) -> u64 {
+            x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+        }
+        let apart = |x: u64| {
+            below(x ^ (ONES * u64::from(b'"')), 1)
+                | below(x ^ (ONES * u64::from(b'\\')), 1)
+                | below(x, 0x20)
+        };
+        let alphabet = [
+            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'#', b'[', b'\\', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+            b'a',
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..50_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let word: [u8; 8] =
+                std::array::from_fn(|k| alphabet[(seed >> (k * 4)) as usize % alphabet.len()]);
+            assert_eq!(special(word), apart(u64::from_le_bytes(word)), "{word:?}");
+            assert_eq!(special(seed.to_le_bytes()), apart(seed), "{seed:#x}");
+        }
     }
 
     #[test]

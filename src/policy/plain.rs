@@ -11,12 +11,15 @@
 
 use std::borrow::Cow;
 
-use crate::jsonscan::{plain_string, skip_ws};
+use crate::jsonscan::{plain_end, plain_string, skip_ws};
 
+use super::operator::{Family, Operator};
 use super::raw::{
     CondValues, Items, List, RawConditionBlock, RawOperatorBody, RawPrincipal, RawStatement,
     Strings, Text, set,
 };
+use super::validate::{action_facts_of, typed, valid_aws_principal};
+use super::{ConditionAt, Effect, ListAt, PrincipalKind, Span, StatementBody, ValueAt, WhoAt};
 
 struct Reader<'a> {
     text: &'a str,
@@ -189,3 +192,346 @@ pub(super) fn statement(text: &str) -> Option<RawStatement<'_>> {
     })?;
     (r.peek().is_none()).then_some(s)
 }
+
+/// The strings and lists of a statement read by [`body`], kept as they are read: spans of the
+/// statement's text, which the buffer starts with.
+struct Parts {
+    buf: String,
+    spans: Vec<Span>,
+    values: Vec<ValueAt>,
+    conditions: Vec<ConditionAt>,
+}
+
+impl<'a> Reader<'a> {
+    /// A string without escapes or control characters, as its place in the text.
+    fn span(&mut self) -> Option<Span> {
+        self.peek()?;
+        let next = plain_end(self.text.as_bytes(), self.i)?;
+        let start = self.i + 1;
+        self.i = next;
+        Some(Span {
+            start,
+            end: next - 1,
+        })
+    }
+
+    /// Whether `word` (a whole token) comes next, which is then eaten.
+    fn word(&mut self, word: &[u8]) -> bool {
+        let found = self.peek().is_some() && self.text.as_bytes()[self.i..].starts_with(word);
+        if found {
+            self.i += word.len();
+        }
+        found
+    }
+
+    /// A statement key (written without escapes), as its index in [`STATEMENT_KEYS`]: found by
+    /// its first letter (the fifth for `Not…`), then compared whole.
+    fn statement_key(&mut self) -> Option<usize> {
+        self.peek()?;
+        let rest = &self.text.as_bytes()[self.i..];
+        // Each comparison with a constant, which the compiler writes as a few word loads.
+        let (k, len) = match *rest.get(1)? {
+            b'S' if rest.starts_with(b"\"Sid\"") => (0, 5),
+            b'E' if rest.starts_with(b"\"Effect\"") => (1, 8),
+            b'P' if rest.starts_with(b"\"Principal\"") => (2, 11),
+            b'N' if rest.starts_with(b"\"NotPrincipal\"") => (3, 14),
+            b'A' if rest.starts_with(b"\"Action\"") => (4, 8),
+            b'N' if rest.starts_with(b"\"NotAction\"") => (5, 11),
+            b'R' if rest.starts_with(b"\"Resource\"") => (6, 10),
+            b'N' if rest.starts_with(b"\"NotResource\"") => (7, 13),
+            b'C' if rest.starts_with(b"\"Condition\"") => (8, 11),
+            _ => return None,
+        };
+        debug_assert_eq!(STATEMENT_KEYS[k].len() + 2, len);
+        self.i += len;
+        Some(k)
+    }
+
+    fn at(&self, s: Span) -> &'a str {
+        &self.text[s.range()]
+    }
+
+    /// The separator after an element of an object or array: `Some(true)` after a comma (more
+    /// follows), `Some(false)` at `close`, which is eaten.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        let c = self.peek()?;
+        self.i += 1;
+        if c == b',' {
+            Some(true)
+        } else {
+            (c == close).then_some(false)
+        }
+    }
+
+    /// A string or a non-empty array of strings, its spans pushed as one run.
+    fn list(&mut self, spans: &mut Vec<Span>) -> Option<Span> {
+        let start = spans.len();
+        if self.peek()? == b'[' {
+            self.i += 1;
+            loop {
+                // An empty array is an error: `]` is no string.
+                spans.push(self.span()?);
+                if !self.more(b']')? {
+                    break;
+                }
+            }
+        } else {
+            spans.push(self.span()?);
+        }
+        Some(Span {
+            start,
+            end: spans.len(),
+        })
+    }
+
+    /// `Principal` / `NotPrincipal`: `"*"`, or a non-empty object of principal kinds, each once,
+    /// whose `AWS` values IAM accepts.
+    fn who(&mut self, p: &mut Parts) -> Option<WhoAt> {
+        let mut who = WhoAt::default();
+        if self.peek()? == b'"' {
+            // A string must be "*" (written so, without an escape).
+            who.star = self.word(b"\"*\"");
+            return who.star.then_some(who);
+        }
+        self.eat(b'{')?;
+        let mut kinds = 0u8;
+        loop {
+            let k = if self.word(b"\"AWS\"") {
+                0
+            } else {
+                let key = self.string()?;
+                PrincipalKind::ALL.iter().position(|k| k.as_str() == key)?
+            };
+            self.eat(b':')?;
+            if kinds & (1 << k) != 0 {
+                return None;
+            }
+            kinds |= 1 << k;
+            let kind = PrincipalKind::ALL[k];
+            let run = self.list(&mut p.spans)?;
+            let values = &p.spans[run.range()];
+            if kind == PrincipalKind::Aws {
+                if !values.iter().all(|&v| valid_aws_principal(self.at(v))) {
+                    return None;
+                }
+                who.aws = run;
+            } else {
+                who.others.extend(values.iter().map(|v| (kind, *v)));
+            }
+            if !self.more(b'}')? {
+                return Some(who);
+            }
+        }
+    }
+
+    /// `Condition`: a non-empty object of known operators, each once, each a non-empty object
+    /// of keys (each once, ignoring ASCII case) with their values.
+    fn conditions(&mut self, p: &mut Parts) -> Option<()> {
+        /// More operators or keys in one object go the long way (which finds a name given
+        /// twice through a set).
+        const FEW: usize = 8;
+        self.eat(b'{')?;
+        // Room for the usual one or two conditions at once (a first push would grow from
+        // nothing, a slower path of the allocator).
+        p.conditions = Vec::with_capacity(4);
+        p.values = Vec::with_capacity(4);
+        let mut operators = [Span::default(); FEW];
+        for n in 0..=FEW {
+            let name = self.span()?;
+            self.eat(b':')?;
+            if n == FEW || operators[..n].iter().any(|&o| self.at(o) == self.at(name)) {
+                return None;
+            }
+            operators[n] = name;
+            let operator = Operator::parse(self.at(name))?;
+            let family = operator.base.family();
+            self.eat(b'{')?;
+            let mut keys = [Span::default(); FEW];
+            for n in 0..=FEW {
+                let key = self.span()?;
+                self.eat(b':')?;
+                let k = self.at(key);
+                if n == FEW
+                    || keys[..n]
+                        .iter()
+                        .any(|&o| self.at(o).eq_ignore_ascii_case(k))
+                {
+                    return None;
+                }
+                keys[n] = key;
+                let start = p.values.len();
+                if self.peek()? == b'[' {
+                    self.i += 1;
+                    loop {
+                        self.value(p, family)?;
+                        if !self.more(b']')? {
+                            break;
+                        }
+                    }
+                } else {
+                    self.value(p, family)?;
+                }
+                // Key names are case-insensitive: a lower-cased copy when it differs.
+                let key_lower = if k.bytes().any(|c| c.is_ascii_uppercase()) {
+                    let start = p.buf.len();
+                    p.buf.push_str(k);
+                    p.buf[start..].make_ascii_lowercase();
+                    Span {
+                        start,
+                        end: p.buf.len(),
+                    }
+                } else {
+                    key
+                };
+                p.conditions.push(ConditionAt {
+                    operator,
+                    key,
+                    key_lower,
+                    values: Span {
+                        start,
+                        end: p.values.len(),
+                    },
+                });
+                if !self.more(b'}')? {
+                    break;
+                }
+            }
+            if !self.more(b'}')? {
+                return Some(());
+            }
+        }
+        None
+    }
+
+    /// One condition value: a string, or `true` / `false`, which IAM takes as those strings.
+    fn value(&mut self, p: &mut Parts, family: Family) -> Option<()> {
+        let text = if self.peek()? == b'"' {
+            self.span()?
+        } else {
+            let rest = &self.text.as_bytes()[self.i..];
+            let len = if rest.starts_with(b"true") {
+                4
+            } else if rest.starts_with(b"false") {
+                5
+            } else {
+                return None;
+            };
+            let start = self.i;
+            // What follows is checked by the caller (a separator, or `None`).
+            self.i += len;
+            Span { start, end: self.i }
+        };
+        let typed = typed(family, self.at(text));
+        p.values.push(ValueAt { text, typed });
+        Some(())
+    }
+}
+
+/// A statement of the common shape read and validated in one pass, its strings kept as spans
+/// of `text` (which its buffer starts with): the same [`StatementBody`] as
+/// [`statement`] then validation would make, without the [`RawStatement`] between. Anything
+/// unusual — what [`statement`] does not take, and any problem validation would report, or
+/// a rare shape (an empty `Condition`, more than a few operators or keys) — is `None`, and the
+/// caller takes the long way, which says what is wrong.
+pub(super) fn body(text: &str) -> Option<StatementBody> {
+    let mut r = Reader { text, i: 0 };
+    // Room for the lower-cased copies of condition keys, the usual addition.
+    let mut buf = String::with_capacity(text.len() + 64);
+    buf.push_str(text);
+    let mut p = Parts {
+        buf,
+        spans: Vec::with_capacity(8),
+        values: Vec::new(),
+        conditions: Vec::new(),
+    };
+    let (mut sid, mut effect, mut who, mut actions, mut resources) = (None, None, None, None, None);
+    let mut seen = 0u16;
+    r.eat(b'{')?;
+    loop {
+        let k = r.statement_key()?;
+        r.eat(b':')?;
+        if seen & (1 << k) != 0 {
+            return None;
+        }
+        seen |= 1 << k;
+        // Principal and NotPrincipal, Action and NotAction, Resource and NotResource are
+        // neighbours: each pair is exclusive.
+        let not = k % 2 == 1;
+        match STATEMENT_KEYS[k] {
+            "Sid" => sid = Some(r.span()?),
+            "Effect" => {
+                effect = Some(if r.word(b"\"Allow\"") {
+                    Effect::Allow
+                } else if r.word(b"\"Deny\"") {
+                    Effect::Deny
+                } else {
+                    return None;
+                })
+            }
+            "Principal" | "NotPrincipal" if who.is_none() => {
+                who = Some(WhoAt {
+                    not,
+                    ..r.who(&mut p)?
+                })
+            }
+            "Action" | "NotAction" if actions.is_none() => {
+                r.peek()?;
+                let start = r.i;
+                let items = r.list(&mut p.spans)?;
+                actions = Some((ListAt { not, items }, start..r.i));
+            }
+            "Resource" | "NotResource" if resources.is_none() => {
+                resources = Some(ListAt {
+                    not,
+                    items: r.list(&mut p.spans)?,
+                })
+            }
+            "Condition" => r.conditions(&mut p)?,
+            _ => return None,
+        }
+        if !r.more(b'}')? {
+            break;
+        }
+    }
+    if r.peek().is_some() {
+        return None;
+    }
+    let (effect, who, (actions, written)) = (effect?, who?, actions?);
+    // NotPrincipal only with Deny (AWS).
+    if who.not && effect == Effect::Allow {
+        return None;
+    }
+    let (covers, unknown_actions) = action_facts_of(
+        &text[written],
+        p.spans[actions.items.range()].iter().map(|s| r.at(*s)),
+        actions.not,
+    );
+    Some(StatementBody {
+        text_len: text.len(),
+        buf: p.buf,
+        spans: p.spans,
+        sid,
+        effect,
+        who,
+        actions,
+        resources,
+        conditions: p.conditions,
+        values: p.values,
+        covers,
+        unknown_actions,
+    })
+}
+
+/// The keys of a statement, in the order [`body`] relies on (each negated key after its
+/// positive one).
+const STATEMENT_KEYS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];

@@ -928,3 +928,97 @@ fn the_plain_statement_reader_reads_as_serde_json_does() {
     // comparison above is not vacuous.
     assert!(accepted > 2000, "{accepted}");
 }
+
+/// The one-pass reader of common statements gives exactly what reading them into a raw
+/// statement and validating it gives, and nothing where that finds a problem: checked on valid
+/// statements of every element it takes and on every one-character insertion and deletion of
+/// them (most of which are invalid JSON, invalid policies, or valid and read the long way).
+#[test]
+fn the_one_pass_statement_reader_agrees_with_the_long_way() {
+    let seeds = [
+        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
+        r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ci","Service":["a.amazonaws.com"]},"NotAction":["ecr:Get*","s3:GetObject"],"NotResource":"*","Condition":{"Bool":{"AWS:SecureTransport":[true,false]},"StringLike":{"a":"b","C":["d"]}}}"#,
+        " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ \"ecr:BatchGetImage\", \"ecr:batchgetimagex\" ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
+        r#"{"Action":"BatchGetImage","Condition":{"NumericLessThan":{"n":"5"},"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","x"]},"ForAnyValue:StringEqualsIfExists":{"k":"v"}},"Principal":{"Federated":"cognito-identity.amazonaws.com","CanonicalUser":"abc"},"Effect":"Allow","Sid":""}"#,
+        r#"{"Effect":"Allow","Principal":{"AWS":"AIDAJQABLZS4A3QDU576Q"},"Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:111122223333:repository/x"}"#,
+        // Nine strings in lists and more: past the spans a statement keeps in itself.
+        r#"{"Effect":"Allow","Principal":{"AWS":["111122223333","222233334444","333344445555","444455556666","555566667777"]},"Action":["ecr:*","ecr:Get*"],"Resource":["*","arn:aws:ecr:*"]}"#,
+    ];
+    let mut accepted = 0;
+    let mut check = |text: &str| {
+        if let Some(one) = plain::body(text) {
+            accepted += 1;
+            let long = validate::statement_the_long_way(text);
+            assert_eq!(Some(&one), long.as_deref(), "{text:?}");
+            assert_eq!(&one.buf[..one.text_len], text, "the text is the key");
+        }
+    };
+    for seed in seeds {
+        assert!(plain::body(seed).is_some(), "{seed}");
+        let cuts: Vec<usize> = (0..=seed.len())
+            .filter(|&i| seed.is_char_boundary(i))
+            .collect();
+        for &i in &cuts {
+            for insert in [
+                " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
+                "é", "n", "\"\"", "{}", "[]", "*", "A", "?",
+            ] {
+                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+            }
+            if i < seed.len() {
+                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
+                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
+            }
+        }
+    }
+    assert!(accepted > 2000, "{accepted}");
+}
+
+/// What the one-pass reader leaves to the long way: every problem, and the rare shapes.
+#[test]
+fn the_one_pass_statement_reader_leaves_problems_and_rare_shapes_to_the_long_way() {
+    let ok = r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*"}"#;
+    assert!(plain::body(ok).is_some());
+    for text in [
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{}}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"Bool":{}}}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"a":"true","A":"true"}}}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"a":"true"},"Bool":{"b":"true"}}}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"a":1}}}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"NoSuchOp":{"a":"b"}}}"#,
+        r#"{"Effect":"Allow","NotPrincipal":{"AWS":"111122223333"},"Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":{"AWS":"*","AWS":"*"},"Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":{"AWS":"1234"},"Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":{},"Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":"x","Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":[]}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","NotAction":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Resource":"*","Resource":"*"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Principal":"*","Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":"*"}"#,
+        r#"{"Principal":"*","Action":"ecr:*"}"#,
+        r#"{"Effect":"allow","Principal":"*","Action":"ecr:*"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*","Other":"x"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:\u002a"}"#,
+        r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*"} x"#,
+    ] {
+        assert!(plain::body(text).is_none(), "{text}");
+    }
+    // More than a few operators or keys in one object: the long way (which finds duplicates
+    // through a set).
+    let keys: Vec<String> = (0..9).map(|i| format!(r#""k{i}":"v""#)).collect();
+    let many = format!(
+        r#"{{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{{}}}}}}}"#,
+        keys.join(",")
+    );
+    assert!(plain::body(&many).is_none());
+    assert!(validate::statement_the_long_way(&many).is_some());
+    let eight = many.replace(r#","k8":"v""#, "");
+    assert_eq!(
+        plain::body(&eight).as_ref(),
+        validate::statement_the_long_way(&eight).as_deref()
+    );
+    assert!(plain::body(&eight).is_some());
+}

@@ -650,7 +650,7 @@ impl Builder<'_> {
 }
 
 /// Reads a policy value once for its operator; one that does not read never matches (IAM).
-fn typed(family: Family, text: &str) -> Typed {
+pub(super) fn typed(family: Family, text: &str) -> Typed {
     let read = match family {
         Family::Numeric => value::number(text).map(Typed::Number),
         Family::Date => value::date(text).map(Typed::Time),
@@ -663,7 +663,7 @@ fn typed(family: Family, text: &str) -> Typed {
 
 /// Whether a pattern has a wildcard (`*` or `?`; bytes, not chars: both are ASCII, which no
 /// byte of a multi-byte UTF-8 character equals). `memchr2`: an ARN is tens of bytes.
-fn has_wildcard(s: &str) -> bool {
+pub(super) fn has_wildcard(s: &str) -> bool {
     memchr::memchr2(b'*', b'?', s.as_bytes()).is_some()
 }
 
@@ -730,7 +730,12 @@ const PATTERN_CACHE_LIMIT: usize = 4096;
 thread_local! {
     static PATTERN_MASKS: std::cell::RefCell<rustc_hash::FxHashMap<String, u128>> =
         std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    /// [`action_facts_of`]: an action element's text → the actions it matches and its
+    /// patterns that name none (bounded as the patterns are).
+    static ACTION_LISTS: std::cell::RefCell<ActionLists> = std::cell::RefCell::default();
 }
+
+type ActionLists = rustc_hash::FxHashMap<Box<str>, (u128, Vec<UnknownAction>)>;
 
 /// `ecr:Name` for each catalog action, built once.
 static FULL_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
@@ -750,6 +755,12 @@ fn action_facts<'p>(
     patterns: impl Iterator<Item = &'p str>,
     negated: bool,
 ) -> (u128, Vec<UnknownAction>) {
+    let (union, unknown) = actions_matched(patterns);
+    (covers(union, negated), unknown)
+}
+
+/// The catalog actions some pattern matches, and the patterns that name no ECR action.
+fn actions_matched<'p>(patterns: impl Iterator<Item = &'p str>) -> (u128, Vec<UnknownAction>) {
     let mut union = 0;
     let mut unknown = Vec::new();
     for p in patterns {
@@ -759,13 +770,46 @@ fn action_facts<'p>(
             unknown.push(unknown_action(p));
         }
     }
+    (union, unknown)
+}
+
+/// What an action element whose patterns match `union` covers.
+fn covers(union: u128, negated: bool) -> u128 {
     // NotAction covers every action that none of its patterns matches.
-    let covers = if negated {
+    if negated {
         all_actions() & !union
     } else {
         union
-    };
-    (covers, unknown)
+    }
+}
+
+/// [`action_facts`] of an action element written as `written` (its JSON text: a string or an
+/// array of strings without escapes), whose patterns are `patterns`. Statements that differ in
+/// their principals or conditions mostly repeat a few action lists word for word, so each
+/// worker remembers what a list's text matches: one look-up a statement, not one a pattern.
+pub(super) fn action_facts_of<'p>(
+    written: &str,
+    patterns: impl Iterator<Item = &'p str>,
+    negated: bool,
+) -> (u128, Vec<UnknownAction>) {
+    let (union, unknown) = ACTION_LISTS.with_borrow_mut(|lists| {
+        if let Some((union, unknown)) = lists.get(written) {
+            // Usually none: no call to clone an empty vector.
+            let unknown = if unknown.is_empty() {
+                Vec::new()
+            } else {
+                unknown.clone()
+            };
+            return (*union, unknown);
+        }
+        let (union, unknown) = actions_matched(patterns);
+        if lists.len() >= PATTERN_CACHE_LIMIT {
+            lists.clear();
+        }
+        lists.insert(written.into(), (union, unknown.clone()));
+        (union, unknown)
+    });
+    (covers(union, negated), unknown)
 }
 
 fn unknown_action(pattern: &str) -> UnknownAction {
@@ -985,13 +1029,18 @@ mod known {
     /// The policy of these statement texts, each validated once per worker.
     fn assemble(version: Version, id: Option<String>, raws: Vec<&str>) -> Option<Policy> {
         let mut statements = Vec::with_capacity(raws.len());
-        for (index, raw) in raws.into_iter().enumerate() {
-            statements.push(Statement {
-                index,
-                registry: false,
-                body: body(raw)?,
-            });
-        }
+        // The worker's statements looked up once a document, not twice a statement. Reading
+        // a statement touches no policy cache of its own, so the borrow cannot be taken twice.
+        KNOWN.with_borrow_mut(|r| {
+            for (index, raw) in raws.into_iter().enumerate() {
+                statements.push(Statement {
+                    index,
+                    registry: false,
+                    body: r.body(raw)?,
+                });
+            }
+            Some(())
+        })?;
         Some(Policy {
             version,
             id,
@@ -1009,7 +1058,7 @@ mod known {
     /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
     /// same way. Anything else is `None`, and the serde_json path reads the document.
     mod split {
-        use crate::jsonscan::{plain_len, plain_string as string, skip_ws as ws};
+        use crate::jsonscan::{plain_string as string, skip_ws as ws, string_end};
 
         pub(super) struct Doc<'a> {
             pub version: Option<&'a str>,
@@ -1029,28 +1078,28 @@ mod known {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                match *b.get(j)? {
-                    b'"' => loop {
-                        j += 1;
-                        j += plain_len(b.get(j..)?);
-                        match *b.get(j)? {
-                            b'"' => break,
-                            // The escaped byte is skipped with it.
-                            b'\\' => j += 1,
-                            // A control character: serde_json's to reject, not the split's.
-                            _ => {}
+                let c = *b.get(j)?;
+                j += 1;
+                match c {
+                    // A control character in a string is serde_json's to reject, not the
+                    // split's.
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        // The usual separators, `":"` and `","`, taken at once.
+                        if let Some([b':' | b',', b'"']) = b.get(j..).and_then(<[u8]>::first_chunk)
+                        {
+                            j = string_end(b, j + 2)?;
                         }
-                    },
+                    }
                     b'{' => depth += 1,
                     b'}' => {
                         depth -= 1;
                         if depth == 0 {
-                            return Some(j + 1);
+                            return Some(j);
                         }
                     }
                     _ => {}
                 }
-                j += 1;
             }
         }
 
@@ -1063,8 +1112,19 @@ mod known {
             i = ws(b, i + 1);
             let (mut version, mut id, mut statements) = (None, None, None);
             loop {
-                let (key, next) = string(text, i)?;
-                i = ws(b, next);
+                // One of the three keys, written without escapes: compared whole with each
+                // constant (the compiler's few word loads); anything else is `None`.
+                let rest = &b[i..];
+                let key = if rest.starts_with(b"\"Version\"") {
+                    "Version"
+                } else if rest.starts_with(b"\"Statement\"") {
+                    "Statement"
+                } else if rest.starts_with(b"\"Id\"") {
+                    "Id"
+                } else {
+                    return None;
+                };
+                i = ws(b, i + key.len() + 2);
                 if b.get(i) != Some(&b':') {
                     return None;
                 }
@@ -1087,7 +1147,7 @@ mod known {
                             i = end;
                         }
                         b'[' => {
-                            let mut list = Vec::new();
+                            let mut list = Vec::with_capacity(8);
                             i = ws(b, i + 1);
                             if b.get(i) == Some(&b']') {
                                 i += 1;
@@ -1128,47 +1188,49 @@ mod known {
         }
     }
 
-    /// The statement `text` says, validated once per worker.
-    fn body(text: &str) -> Option<Arc<StatementBody>> {
-        let h = hash(text);
-        let found = KNOWN.with_borrow(|r| {
-            r.known
-                .find(h, |k| k.text() == text)
-                .map(|k| Arc::clone(&k.0))
-        });
-        if found.is_some() {
-            return found;
+    impl Remembered {
+        /// The statement `text` says, validated once per worker.
+        fn body(&mut self, text: &str) -> Option<Arc<StatementBody>> {
+            let h = hash(text);
+            if let Some(k) = self.known.find(h, |k| k.text() == text) {
+                return Some(Arc::clone(&k.0));
+            }
+            // Depth needs no check of its own: read alone, a statement starts one or two levels
+            // higher than in its document (serde_json stops at 128 either way), but one that
+            // validates nests at most four levels (`Condition` → operator → key → values); anything
+            // deeper is a value of the wrong type or under an unknown key, an error that sends the
+            // whole document the long way, which measures depth from the document.
+            // The common shape by hand; anything else (an escape, a number, a problem) as
+            // serde_json reads it.
+            let body = match plain::body(text) {
+                Some(body) => Arc::new(body),
+                None => long_way(text)?,
+            };
+            let slot = &mut self.seen[h as usize % SEEN];
+            if std::mem::replace(slot, h) == h {
+                if self.bytes + text.len() > REMEMBERED {
+                    self.known.clear();
+                    self.bytes = 0;
+                }
+                self.bytes += text.len();
+                self.known
+                    .insert_unique(h, Known(Arc::clone(&body), h), |k| k.1);
+            }
+            Some(body)
         }
-        // Depth needs no check of its own: read alone, a statement starts one or two levels
-        // higher than in its document (serde_json stops at 128 either way), but one that
-        // validates nests at most four levels (`Condition` → operator → key → values); anything
-        // deeper is a value of the wrong type or under an unknown key, an error that sends the
-        // whole document the long way, which measures depth from the document.
-        // The common shape by hand; anything else (an escape, a number, a problem) as
-        // serde_json reads it.
+    }
+
+    /// The statement `text` says, read into a raw statement (by hand when it has the common
+    /// shape, else as serde_json reads it) and then validated: what [`plain::body`] does not
+    /// take in one pass.
+    pub(in crate::policy) fn long_way(text: &str) -> Option<Arc<StatementBody>> {
         let raw = match plain::statement(text) {
             Some(raw) => raw,
             None => serde_json::from_str::<LoneStatement>(text).ok()?.0?,
         };
         let mut v = Validator::default();
         let statement = v.statement_of(0, raw, text)?;
-        if !v.errors.is_empty() {
-            return None;
-        }
-        KNOWN.with_borrow_mut(|r| {
-            let slot = &mut r.seen[h as usize % SEEN];
-            if std::mem::replace(slot, h) != h {
-                return;
-            }
-            if r.bytes + text.len() > REMEMBERED {
-                r.known.clear();
-                r.bytes = 0;
-            }
-            r.bytes += text.len();
-            r.known
-                .insert_unique(h, Known(Arc::clone(&statement.body), h), |k| k.1);
-        });
-        Some(statement.body)
+        v.errors.is_empty().then_some(statement.body)
     }
 
     #[cfg(test)]
@@ -1185,7 +1247,8 @@ mod known {
 
 #[cfg(test)]
 pub(super) use known::{
-    forget as forget_known_statements, parse as parse_known, remembered as remembered_statements,
+    forget as forget_known_statements, long_way as statement_the_long_way, parse as parse_known,
+    remembered as remembered_statements,
 };
 
 /// Checks one `AWS` principal value as IAM does when the policy is set: `"*"`, a 12-digit
@@ -1193,7 +1256,7 @@ pub(super) use known::{
 /// or federated-user session, or an IAM unique id (which IAM shows in a stored policy in place
 /// of a principal that was deleted). Sources: IAM User Guide, "AWS JSON policy elements:
 /// Principal" and "IAM identifiers" (unique identifier prefixes).
-fn aws_principal(v: &str) -> Result<(), String> {
+pub(super) fn aws_principal(v: &str) -> Result<(), String> {
     if v == "*" {
         return Ok(());
     }
@@ -1271,6 +1334,35 @@ fn aws_principal(v: &str) -> Result<(), String> {
     }
 }
 
+/// Whether validation takes `v` as an `AWS` principal: IAM allows `"*"` on its own, never a
+/// wildcard inside an ARN, and otherwise what [`aws_principal`] accepts. The usual values (an
+/// account id, `arn:aws:iam::<account>:root`, `…:role/<name>`, `…:user/<name>` with a name of
+/// printable ASCII) are recognised directly, anything else the long way.
+pub(super) fn valid_aws_principal(v: &str) -> bool {
+    fn digits(b: &[u8]) -> bool {
+        b.iter().all(u8::is_ascii_digit)
+    }
+    let b = v.as_bytes();
+    let usual = match b.strip_prefix(b"arn:aws:iam::") {
+        Some(rest) if rest.len() > 13 && rest[12] == b':' && digits(&rest[..12]) => {
+            let resource = &rest[13..];
+            resource == b"root"
+                || [b"role/".as_slice(), b"user/"].iter().any(|kind| {
+                    resource.strip_prefix(*kind).is_some_and(|name| {
+                        // Printable ASCII: no whitespace; and no wildcard.
+                        name.last().is_some_and(|&c| c != b'/')
+                            && name
+                                .iter()
+                                .all(|&c| c.is_ascii_graphic() && c != b'*' && c != b'?')
+                    })
+                })
+        }
+        Some(_) => false,
+        None => b.len() == 12 && digits(b),
+    };
+    usual || ((v == "*" || !has_wildcard(v)) && aws_principal(v).is_ok())
+}
+
 /// Whether `s` holds a whitespace character (`char::is_whitespace`), by bytes when `s` is ASCII
 /// (principal names are).
 fn has_whitespace(s: &str) -> bool {
@@ -1298,7 +1390,71 @@ fn is_unique_id(v: &str) -> bool {
 
 #[cfg(test)]
 mod cache_tests {
-    use super::{has_whitespace, match_mask, pattern_mask};
+    use super::{aws_principal, has_whitespace, has_wildcard, match_mask, pattern_mask};
+
+    /// A remembered action element gives what matching its patterns gives, negated or not,
+    /// the first time and every later time.
+    #[test]
+    fn remembered_action_lists_are_what_their_patterns_match() {
+        let lists: [&[&str]; 4] = [
+            &["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"],
+            &["ecr:BatchGetImages", "s3:GetObject", "ecr:Get*"],
+            &["*"],
+            &["BatchGetImage"],
+        ];
+        for round in 0..3 {
+            for list in lists {
+                let written = format!("{list:?}");
+                for negated in [false, true] {
+                    assert_eq!(
+                        super::action_facts_of(&written, list.iter().copied(), negated),
+                        super::action_facts(list.iter().copied(), negated),
+                        "round {round}: {written} {negated}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The direct test of the usual `AWS` principals says what the whole check says, on the
+    /// usual values and every one-character insertion and deletion of them.
+    #[test]
+    fn the_usual_aws_principals_are_recognised_as_the_whole_check_would() {
+        let whole = |v: &str| (v == "*" || !has_wildcard(v)) && aws_principal(v).is_ok();
+        let seeds = [
+            "111122223333",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:role/team-ci",
+            "arn:aws:iam::111122223333:user/a.b@c",
+            "arn:aws:iam::111122223333:role/path/x",
+            "arn:aws-cn:iam::111122223333:role/x",
+            "arn:aws:sts::111122223333:assumed-role/r/s",
+            "AIDAJQABLZS4A3QDU576Q",
+            "*",
+        ];
+        let mut usual = 0;
+        let mut check = |v: &str| {
+            assert_eq!(super::valid_aws_principal(v), whole(v), "{v:?}");
+            usual += usize::from(whole(v));
+        };
+        for seed in seeds {
+            assert!(whole(seed), "{seed}");
+            let cuts: Vec<usize> = (0..=seed.len())
+                .filter(|&i| seed.is_char_boundary(i))
+                .collect();
+            for &i in &cuts {
+                for insert in [
+                    " ", "*", "?", "/", ":", "1", "a", "é", "\u{2003}", "\t", "\u{7f}",
+                ] {
+                    check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+                }
+                if i < seed.len() {
+                    check(&format!("{}{}", &seed[..i], &seed[i + 1..]));
+                }
+            }
+        }
+        assert!(usual > 150, "{usual}");
+    }
 
     /// The byte test of ASCII text says what `char::is_whitespace` says, for every character
     /// below 0x100 inside a name.
