@@ -50,6 +50,7 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
         mut records,
         sources,
         tally,
+        cache,
         ..
     } = {
         let judged = pipeline::run(
@@ -165,10 +166,10 @@ pub fn scan(cfg: &ScanConfig) -> Result<ScanOutcome, RunError> {
             summary(&rows, start.elapsed(), &target_name(output), cfg.format)
         );
     }
-    // Freeing a million rows one by one costs time the user waits for after the report is
-    // out; a thread of its own does it while the process ends.
+    // Freeing a million rows (and the verdict cache) one by one costs time the user waits for
+    // after the report is out; a thread of its own does it while the process ends.
     // (Should no thread be had, the closure is dropped here and the rows with it.)
-    let _ = std::thread::Builder::new().spawn(move || drop((rows, sources)));
+    let _ = std::thread::Builder::new().spawn(move || drop((rows, sources, cache)));
     Ok(ScanOutcome { failed, rows: n })
 }
 
