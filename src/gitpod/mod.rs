@@ -122,6 +122,7 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
         rows,
         records,
         sources,
+        cache,
         ..
     } = pipeline::run(
         &Request {
@@ -133,6 +134,9 @@ pub fn run(cfg: &GitpodConfig) -> Result<GitpodOutcome, GitpodError> {
         },
         &workers,
     )?;
+    // The verdict cache is only freed: on a thread of its own, while the images are checked.
+    // (Should no thread be had, the closure is dropped here and the cache with it.)
+    let _ = std::thread::Builder::new().spawn(move || drop(cache));
     if records == 0 {
         return Err(GitpodError::NothingToAudit(format!(
             "the export ({}) holds no record ({} file{} read), so no image can be checked; {configs} configuration{} found",
