@@ -105,6 +105,7 @@ pub fn is_account_id(s: &str) -> bool {
 /// The accounts an `Allow` statement names, in the order written: its `AWS` principals, and for
 /// a grant to `*`, the accounts its plain conditions on `aws:PrincipalAccount` or
 /// `aws:PrincipalArn` name (the usual way to write a cross-account grant with conditions).
+#[cfg(test)] // the reference for `named_accounts_once`
 pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
     let mut candidates: Vec<&str> = named_accounts_iter(stmt).collect();
     // Once each, in order: a few compared directly; more through a set, so that a statement of
@@ -124,6 +125,33 @@ pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
     let mut seen = rustc_hash::FxHashSet::default();
     candidates.retain(|a| seen.insert(*a));
     candidates
+}
+
+/// [`named_accounts`] without a `Vec`: each account the first time it is named, the first few
+/// compared directly, more through a set (a statement may name thousands). Held to
+/// [`named_accounts`] by `tests::naming_each_account_once_keeps_the_order_written`.
+pub fn named_accounts_once(stmt: &Statement) -> impl Iterator<Item = &str> + '_ {
+    const FEW: usize = 8;
+    let mut few: [&str; FEW] = [""; FEW];
+    let mut n = 0;
+    let mut seen = rustc_hash::FxHashSet::default();
+    named_accounts_iter(stmt).filter(move |a| {
+        let new = if n < FEW {
+            !few[..n].contains(a)
+        } else {
+            if seen.is_empty() {
+                seen.extend(few);
+            }
+            seen.insert(*a)
+        };
+        if new {
+            if let Some(slot) = few.get_mut(n) {
+                *slot = a;
+            }
+            n += 1;
+        }
+        new
+    })
 }
 
 /// [`named_accounts`] as written, an account named twice given twice: no allocation, for a
@@ -162,6 +190,47 @@ pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn naming_each_account_once_keeps_the_order_written(
+            principals in proptest::collection::vec(0..12usize, 0..24),
+            in_conditions in proptest::collection::vec(0..12usize, 0..12),
+            everyone: bool,
+        ) {
+            // Twelve accounts, some written as ARNs: repeats, and more than the few compared
+            // directly.
+            let account = |i: usize| format!("4444555566{i:02}");
+            let written = |i: usize| {
+                if i % 3 == 0 {
+                    format!("\"arn:aws:iam::{}:role/ci\"", account(i))
+                } else {
+                    format!("\"{}\"", account(i))
+                }
+            };
+            let mut aws: Vec<String> = principals.iter().map(|i| written(*i)).collect();
+            if everyone || aws.is_empty() {
+                aws.push("\"*\"".to_owned());
+            }
+            let condition: Vec<String> = in_conditions.iter().map(|i| format!("\"{}\"", account(*i))).collect();
+            let condition = if condition.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    r#", "Condition": {{"StringEquals": {{"aws:PrincipalAccount": [{}]}}}}"#,
+                    condition.join(", ")
+                )
+            };
+            let text = format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": [{}]}}, "Action": "ecr:*"{condition}}}]}}"#,
+                aws.join(", ")
+            );
+            let policy = crate::policy::parse(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e:?}")))?;
+            let s = &policy.statements()[0];
+            let once: Vec<&str> = named_accounts_once(s).collect();
+            proptest::prop_assert_eq!(&once, &named_accounts(s), "{}", text);
+        }
+    }
 
     /// What `account_of` said when it split the ARN into parts first.
     fn account_by_parts(value: &str) -> Option<&str> {

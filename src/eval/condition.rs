@@ -311,6 +311,25 @@ pub fn block(conditions: Conditions<'_>, puller: &Puller) -> Tri {
     Tri::all(conditions.iter().map(|c| eval(&c, puller)))
 }
 
+/// [`block`], and which of the first 64 conditions are undecided (bit `i`: condition `i`
+/// evaluates to unknown). Evaluation stops at the first false condition, as [`block`]'s does:
+/// the marks are complete only when the block is not false.
+pub fn block_marked(conditions: Conditions<'_>, puller: &Puller) -> (Tri, u64) {
+    let mut acc = Tri::True;
+    let mut unknown = 0u64;
+    for (i, c) in conditions.iter().enumerate() {
+        let t = eval(&c, puller);
+        if t == Tri::Unknown && i < 64 {
+            unknown |= 1 << i;
+        }
+        acc = acc.and(t);
+        if acc == Tri::False {
+            break;
+        }
+    }
+    (acc, unknown)
+}
+
 /// Keys that tell one principal of the account from another. What the puller's role session
 /// says of them does not hold for the account's other principals.
 const IDENTITY_KEYS: [&str; 3] = ["aws:principaltype", "aws:userid", "aws:username"];

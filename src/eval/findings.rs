@@ -344,18 +344,19 @@ impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
 fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     // Keys named once whatever their case (a set, so that a statement of many keys stays
     // linear); the message names the first few and counts the rest.
-    // The first few lower-cased keys are compared directly (no set for the usual one or two).
-    const FEW: usize = 8;
-    let mut keys: Vec<&str> = Vec::new();
+    // The first few lower-cased keys are compared directly (no set for the usual one or two),
+    // and kept on the stack (no `Vec` for them).
+    let mut keys = Keys::default();
     let mut few: [&str; FEW] = [""; FEW];
     let mut seen = rustc_hash::FxHashSet::default();
-    for c in v.stmt.conditions() {
-        if condition::eval(&c, puller) != Tri::Unknown {
+    for (i, c) in v.stmt.conditions().iter().enumerate() {
+        if !v.undecided(i, &c, puller) {
             continue;
         }
         let lower = c.key_lower();
-        let new = if keys.len() < FEW {
-            !few[..keys.len()].contains(&lower)
+        let n = keys.len();
+        let new = if n < FEW {
+            !few[..n].contains(&lower)
         } else {
             if seen.is_empty() {
                 seen.extend(few);
@@ -363,7 +364,7 @@ fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
             seen.insert(lower)
         };
         if new {
-            if let Some(slot) = few.get_mut(keys.len()) {
+            if let Some(slot) = few.get_mut(n) {
                 *slot = lower;
             }
             keys.push(c.key());
@@ -376,11 +377,49 @@ fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     }
 }
 
+/// How many keys [`undecided`] compares directly and [`Keys`] keeps on the stack.
+const FEW: usize = 8;
+
+/// The undecided keys, in order: the first [`FEW`] on the stack, all of them in a `Vec` once
+/// there are more.
+#[derive(Default)]
+struct Keys<'a> {
+    few: [&'a str; FEW],
+    n: usize,
+    many: Vec<&'a str>,
+}
+
+impl<'a> Keys<'a> {
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    fn push(&mut self, key: &'a str) {
+        if self.n < FEW {
+            self.few[self.n] = key;
+        } else {
+            if self.many.is_empty() {
+                self.many.extend_from_slice(&self.few);
+            }
+            self.many.push(key);
+        }
+        self.n += 1;
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
+        if self.n <= FEW {
+            &self.few[..self.n]
+        } else {
+            &self.many
+        }
+    }
+}
+
 /// See [`undecided`]: written a part at a time, each key a part of its own.
 struct Undecided<'a> {
     principal: bool,
     resource: bool,
-    keys: Vec<&'a str>,
+    keys: Keys<'a>,
 }
 
 impl std::fmt::Display for Undecided<'_> {
@@ -413,8 +452,8 @@ impl std::fmt::Display for Undecided<'_> {
                 "whether its resource pattern matches the repository",
             ));
         }
-        if !self.keys.is_empty() {
-            items.push(Item::Keys(&self.keys));
+        if self.keys.len() > 0 {
+            items.push(Item::Keys(self.keys.as_slice()));
         }
         list(&items).fmt(f)
     }
@@ -459,7 +498,7 @@ impl Key {
         let mut k = self
             .number(u128::from(u.principal) | u128::from(u.resource) << 1)
             .number(u.keys.len() as u128);
-        for key in &u.keys {
+        for key in u.keys.as_slice() {
             k = k.text(key);
         }
         k
@@ -557,15 +596,18 @@ fn cross_account_write(
     // account is named: most statements name none): a statement may name thousands of
     // accounts, and a Deny thousands of principals.
     let mut denies: Option<Vec<(&View<'_>, DenyWho<'_>)>> = None;
-    for other in audience::named_accounts(s) {
+    // "Some principal of that account": made once, its account written for each one named.
+    let mut them = Puller {
+        account: String::new(),
+        partition: puller.partition,
+        context: Default::default(),
+    };
+    for other in audience::named_accounts_once(s) {
         if other == puller.account || Some(other) == owner {
             continue;
         }
-        let them = Puller {
-            account: other.to_owned(),
-            partition: puller.partition,
-            context: Default::default(),
-        };
+        them.account.clear();
+        them.account.push_str(other);
         let cond = condition::block_for_account(s.conditions(), &them);
         if cond == Tri::False {
             continue;

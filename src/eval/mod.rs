@@ -118,12 +118,18 @@ fn judged<R>(
     then: impl FnOnce(&[View<'_>], Judgement) -> R,
 ) -> R {
     let repo_arn = resource::RepoArn::new(repo, puller.partition);
-    let views: Vec<View<'_>> = policy
-        .statements()
-        .iter()
-        .chain(registry.into_iter().flat_map(|r| r.statements()))
-        .map(|s| View::new(s, puller, &repo_arn))
-        .collect();
+    // Sized at once: a chain through `flat_map` gives no useful size hint, and the vector grew
+    // a step at a time.
+    let statements = || {
+        policy
+            .statements()
+            .iter()
+            .chain(registry.into_iter().flat_map(|r| r.statements()))
+    };
+    let mut views: Vec<View<'_>> = Vec::with_capacity(
+        policy.statements().len() + registry.map_or(0, |r| r.statements().len()),
+    );
+    views.extend(statements().map(|s| View::new(s, puller, &repo_arn)));
     let required = *REQUIRED_INDEX;
     let actions = required.map(|i| state(&views, i));
     let findings = findings::collect(policy, puller, owner(repo), &views, &actions);
@@ -174,6 +180,9 @@ struct View<'p> {
     /// `None` when not evaluated because the principal or resource already rules the statement
     /// out; see [`View::condition`].
     condition: Option<Tri>,
+    /// Bit `i`: condition `i` (of the first 64) is undecided for the puller; complete when
+    /// `condition` is neither `None` nor false (see [`View::undecided`]).
+    unknown: u64,
     /// Principal AND resource AND conditions.
     applies: Tri,
 }
@@ -183,10 +192,11 @@ impl<'p> View<'p> {
         let (principal, mention, first_specific) = principal::assess(stmt, puller);
         let resource = resource::applies(stmt.resources().as_ref(), repo);
         // Conditions are only worth evaluating when the rest may apply.
-        let condition = if principal.and(resource) == Tri::False {
-            None
+        let (condition, unknown) = if principal.and(resource) == Tri::False {
+            (None, 0)
         } else {
-            Some(condition::block(stmt.conditions(), puller))
+            let (block, unknown) = condition::block_marked(stmt.conditions(), puller);
+            (Some(block), unknown)
         };
         View {
             stmt,
@@ -195,6 +205,7 @@ impl<'p> View<'p> {
             first_specific,
             resource,
             condition,
+            unknown,
             applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),
         }
     }
@@ -203,6 +214,19 @@ impl<'p> View<'p> {
     fn condition(&self, puller: &Puller) -> Tri {
         self.condition
             .unwrap_or_else(|| condition::block(self.stmt.conditions(), puller))
+    }
+
+    /// Whether condition `i` of the statement (`c`) is undecided for the puller: read from the
+    /// marks `View::new` made while evaluating the block, when they are complete.
+    fn undecided(&self, i: usize, c: &crate::policy::Condition<'_>, puller: &Puller) -> bool {
+        let complete = matches!(self.condition, Some(t) if t != Tri::False);
+        if complete && i < 64 {
+            let marked = self.unknown & 1 << i != 0;
+            debug_assert_eq!(marked, condition::eval(c, puller) == Tri::Unknown);
+            marked
+        } else {
+            condition::eval(c, puller) == Tri::Unknown
+        }
     }
 
     /// Whether the statement applies to the puller doing catalog action `i`.
