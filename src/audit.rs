@@ -1077,6 +1077,24 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_granting_another_audited_account_is_judged_for_each_owner() {
+        // Each audited account is "another account" in the other's verdict: whether
+        // `cross-account-write` names it depends on whether it owns the repository.
+        let pullers = [puller("111122223333"), puller("444455556666")];
+        let audit = Audit::new(&pullers);
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["111122223333","444455556666"]},"Action":["ecr:BatchGetImage","ecr:PutImage"]}]}"#;
+        for round in 0..3 {
+            for owner in ["444455556666", "777788889999", "111122223333"] {
+                let mut r = repo_record("app", Body::Policy(text.into()));
+                r.repo.registry = Some(owner.into());
+                let mut rows = Vec::new();
+                audit.rows(r.clone(), &mut rows);
+                assert_eq!(judged(&rows), fresh(&pullers, &r), "{owner}, round {round}");
+            }
+        }
+    }
+
+    #[test]
     fn a_repeated_policy_that_names_resources_is_judged_for_each_repository() {
         let pullers = [puller("111122223333")];
         let audit = Audit::new(&pullers);

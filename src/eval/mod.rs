@@ -147,12 +147,14 @@ pub fn owner(repo: &RepoId) -> Option<&str> {
 }
 
 /// Whether `policy`'s verdict may depend on which registry owns the repository: an `Allow`
-/// names an account other than the audited ones, and `cross-account-write` leaves the registry's
-/// owner out. Such a verdict is not one to reuse for another repository (see `audit`).
+/// names an account other than one of the audited ones, and `cross-account-write` leaves the
+/// registry's owner out. Such a verdict is not one to reuse for another repository (see
+/// `audit`). An account that is another audited account counts too: for the first account, the
+/// second is "another account", named in its verdict unless it owns the repository.
 pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
     policy.statements().iter().any(|s| {
         s.effect() == Effect::Allow
-            && audience::named_accounts_iter(s).any(|a| pullers.iter().all(|p| p.account != a))
+            && audience::named_accounts_iter(s).any(|a| pullers.iter().any(|p| p.account != a))
     })
 }
 
