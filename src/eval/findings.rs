@@ -8,7 +8,7 @@ use crate::finding::{Code, Finding};
 use crate::message::{Write, phrase};
 use crate::policy::{Effect, Policy, Resources, Version, Who};
 
-use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition};
+use super::{ActionState, Puller, Tri, View, audience, condition};
 
 /// How many excess actions a message names before it says "and N more".
 const EXCESS_SHOWN: usize = 4;
@@ -19,8 +19,8 @@ pub(super) fn collect(
     owner: Option<&str>,
     views: &[View<'_>],
     actions: &[ActionState; 3],
+    allow_true: u8,
 ) -> Vec<Finding> {
-    let required = *REQUIRED_INDEX;
     let account = puller.account.as_str();
     // The account's root ARN, written only into a message that is not remembered (its key holds
     // the account and the partition it is made of).
@@ -59,13 +59,8 @@ pub(super) fn collect(
         ));
     }
 
-    // Whether some Allow certainly grants each required action; without one, an undecided Allow
-    // is what makes the action conditional.
-    let allow_true = required.map(|i| {
-        views
-            .iter()
-            .any(|v| v.stmt.effect() == Effect::Allow && v.on(i) == Tri::True)
-    });
+    // Whether some Allow certainly grants each required action (`allow_true`, bit `j`); without
+    // one, an undecided Allow is what makes the action conditional.
     // Actions a Deny certainly takes away do not count as excess.
     let denied_mask = views
         .iter()
@@ -74,7 +69,7 @@ pub(super) fn collect(
 
     for v in views {
         let s = v.stmt;
-        let on = |j: usize| v.on(required[j]);
+        let on = |j: usize| v.on(j);
         match s.effect() {
             Effect::Deny => {
                 let denied = names(|j| on(j) == Tri::True);
@@ -125,7 +120,7 @@ pub(super) fn collect(
                 let maybe = names(|j| {
                     on(j) == Tri::Unknown
                         && actions[j] == ActionState::Conditional
-                        && !allow_true[j]
+                        && allow_true & 1 << j == 0
                 });
                 if !maybe.is_empty() {
                     let why = undecided(v, puller);
@@ -149,7 +144,7 @@ pub(super) fn collect(
                 }
                 public_access(v, &mut out);
                 let mention = v.mention;
-                let pulls = required.iter().any(|i| *i < ACTIONS.len() && s.covers(*i));
+                let pulls = v.required != 0;
                 if mention.specific_only && pulls {
                     let named = v.first_specific.unwrap_or(account);
                     let key = Key::new(Code::PrincipalNotRoot)

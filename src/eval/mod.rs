@@ -12,7 +12,6 @@ mod trace;
 pub mod tri;
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use crate::catalog;
 use crate::finding::Finding;
@@ -130,9 +129,18 @@ fn judged<R>(
         policy.statements().len() + registry.map_or(0, |r| r.statements().len()),
     );
     views.extend(statements().map(|s| View::new(s, puller, &repo_arn)));
-    let required = *REQUIRED_INDEX;
-    let actions = required.map(|i| state(&views, i));
-    let findings = findings::collect(policy, puller, owner(repo), &views, &actions);
+    let (actions, allow_true) = states(&views);
+    #[cfg(debug_assertions)]
+    for (j, a) in actions.iter().enumerate() {
+        debug_assert_eq!(*a, state(&views, j));
+        debug_assert_eq!(
+            allow_true & 1 << j != 0,
+            views
+                .iter()
+                .any(|v| v.stmt.effect() == Effect::Allow && v.on(j) == Tri::True)
+        );
+    }
+    let findings = findings::collect(policy, puller, owner(repo), &views, &actions, allow_true);
     then(&views, Judgement { actions, findings })
 }
 
@@ -158,16 +166,39 @@ pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
     })
 }
 
-/// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`.
-static REQUIRED_INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
-    catalog::REQUIRED.map(|full| {
-        let name = full.split_once(':').map_or(full, |(_, n)| n);
-        catalog::ACTIONS
-            .iter()
-            .position(|a| a.name == name)
-            .unwrap_or(usize::MAX)
-    })
-});
+/// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`, found when the crate is built
+/// (a required action missing from the catalog does not build).
+const REQUIRED_INDEX: [usize; 3] = {
+    /// Whether two strings are equal, in a constant.
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut out = [0; 3];
+    let mut j = 0;
+    while j < 3 {
+        // `ecr:Name` without its service.
+        let full = catalog::REQUIRED[j].as_bytes();
+        let (_, name) = full.split_at(catalog::SERVICE.len() + 1);
+        let mut i = 0;
+        while !same(catalog::ACTIONS[i].name.as_bytes(), name) {
+            // Past the end: a compile-time panic (index out of bounds).
+            i += 1;
+        }
+        out[j] = i;
+        j += 1;
+    }
+    out
+};
 
 /// One statement judged for the puller and the repository, before looking at actions.
 #[derive(Clone, Copy, Debug)]
@@ -187,6 +218,8 @@ struct View<'p> {
     unknown: u64,
     /// Principal AND resource AND conditions.
     applies: Tri,
+    /// Bit `j`: the statement's action element covers `catalog::REQUIRED[j]`.
+    required: u8,
 }
 
 impl<'p> View<'p> {
@@ -209,6 +242,10 @@ impl<'p> View<'p> {
             condition,
             unknown,
             applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),
+            required: {
+                let covers = |j: usize| u8::from(stmt.covers(REQUIRED_INDEX[j]));
+                covers(0) | covers(1) << 1 | covers(2) << 2
+            },
         }
     }
 
@@ -231,9 +268,9 @@ impl<'p> View<'p> {
         }
     }
 
-    /// Whether the statement applies to the puller doing catalog action `i`.
-    fn on(&self, i: usize) -> Tri {
-        if i < catalog::ACTIONS.len() && self.stmt.covers(i) {
+    /// Whether the statement applies to the puller doing `catalog::REQUIRED[j]`.
+    fn on(&self, j: usize) -> Tri {
+        if self.required & 1 << j != 0 {
             self.applies
         } else {
             Tri::False
@@ -241,12 +278,43 @@ impl<'p> View<'p> {
     }
 }
 
+/// [`state`] of each of `catalog::REQUIRED`, in one pass over the views, and which of them
+/// some Allow certainly grants (bit `j`). `tests::the_states_in_one_pass_are_the_states_one_by_one`.
+fn states(views: &[View<'_>]) -> ([ActionState; 3], u8) {
+    let (mut denied, mut deny_maybe, mut allow_true, mut allow_maybe) = (0u8, 0u8, 0u8, 0u8);
+    for v in views {
+        let bits = v.required;
+        match (v.stmt.effect(), v.applies) {
+            (Effect::Deny, Tri::True) => denied |= bits,
+            (Effect::Deny, Tri::Unknown) => deny_maybe |= bits,
+            (Effect::Allow, Tri::True) => allow_true |= bits,
+            (Effect::Allow, Tri::Unknown) => allow_maybe |= bits,
+            (_, Tri::False) => {}
+        }
+    }
+    let actions = std::array::from_fn(|j| {
+        let bit = 1 << j;
+        if denied & bit != 0 {
+            ActionState::Denied
+        } else if (allow_true | allow_maybe) & bit == 0 {
+            ActionState::Missing
+        } else if allow_true & bit == 0 || deny_maybe & bit != 0 {
+            ActionState::Conditional
+        } else {
+            ActionState::Allowed
+        }
+    });
+    (actions, allow_true)
+}
+
 /// SPEC 4.5: an explicit deny wins; otherwise an allow is needed, and any doubt on either side
-/// makes the action conditional.
-fn state(views: &[View<'_>], i: usize) -> ActionState {
+/// makes the action conditional. (Judging takes [`states`]; this is its reference, which
+/// builds with debug assertions check it against.)
+#[cfg(debug_assertions)]
+fn state(views: &[View<'_>], j: usize) -> ActionState {
     let (mut allow_true, mut allow_maybe, mut deny_maybe) = (false, false, false);
     for v in views {
-        match (v.stmt.effect(), v.on(i)) {
+        match (v.stmt.effect(), v.on(j)) {
             (Effect::Deny, Tri::True) => return ActionState::Denied,
             (Effect::Deny, Tri::Unknown) => deny_maybe = true,
             (Effect::Allow, Tri::True) => allow_true = true,
