@@ -143,7 +143,54 @@ impl RoleCtx<'_> {
 /// `glob::extension_cached` are shared by every account (an account named by one record only
 /// had cost a fresh simulation each time). `tests::a_digitless_pattern_decides_every_account_alike`.
 fn digitless(pat: &str) -> bool {
-    !pat.bytes().any(|b| b.is_ascii_digit())
+    !any_digit(pat.as_bytes())
+}
+
+/// A word with each of its eight bytes set to the name's value.
+const EACH_0X30: u64 = u64::MAX / 255 * 0x30;
+const EACH_10: u64 = u64::MAX / 255 * 10;
+const EACH_6: u64 = u64::MAX / 255 * 6;
+const EACH_0X80: u64 = u64::MAX / 255 * 0x80;
+const EACH_0XF0: u64 = u64::MAX / 255 * 0xF0;
+const EACH_0X0F: u64 = u64::MAX / 255 * 0x0F;
+
+/// Whether `s` holds an ASCII digit, eight bytes at a time: a byte is a digit when it is below
+/// 10 once `0x30` is taken off by `xor`, and "some byte below 10" is the classic word test
+/// (exact for whether any byte is). `tests::digits_are_found_eight_bytes_at_a_time`.
+fn any_digit(s: &[u8]) -> bool {
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes) ^ EACH_0X30;
+        if x.wrapping_sub(EACH_10) & !x & EACH_0X80 != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(u8::is_ascii_digit)
+}
+
+/// Whether `zeroed` is `account` with its digits written `0` (twelve digits checked as a word
+/// and a rest, without a loop over bytes).
+fn is_zeroed(zeroed: &str, account: &str) -> bool {
+    if let (Ok(z), Ok(a)) = (
+        <&[u8; 12]>::try_from(zeroed.as_bytes()),
+        <&[u8; 12]>::try_from(account.as_bytes()),
+    ) {
+        if *z == [b'0'; 12] {
+            // All twelve are digits: none is not, and the rest after the first eight too.
+            let (head, tail) = a.split_at(8);
+            let x = <[u8; 8]>::try_from(head).map_or(0, u64::from_le_bytes);
+            // Each byte's high nibble is 3 and its low nibble below 10 (adding 6 to it does not
+            // reach the high nibble).
+            let all_digits =
+                x & EACH_0XF0 == EACH_0X30 && (x & EACH_0X0F).wrapping_add(EACH_6) & EACH_0XF0 == 0;
+            return all_digits && tail.iter().all(u8::is_ascii_digit);
+        }
+    }
+    zeroed.len() == account.len()
+        && zeroed
+            .bytes()
+            .zip(account.bytes())
+            .all(|(z, a)| z == zero(a))
 }
 
 /// Positions in [`Prefixes`]' lists: `arn:<partition>:iam::<account>:`,
@@ -175,11 +222,7 @@ impl Prefixes {
         };
         let same = *for_partition == Some(partition)
             && if zeroed {
-                for_account.len() == account.len()
-                    && for_account
-                        .bytes()
-                        .zip(account.bytes())
-                        .all(|(z, a)| z == zero(a))
+                is_zeroed(for_account, account)
             } else {
                 for_account == account
             };
@@ -516,6 +559,23 @@ mod tests {
     ];
 
     proptest::proptest! {
+        #[test]
+        fn digits_are_found_eight_bytes_at_a_time(s in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            proptest::prop_assert_eq!(any_digit(&s), s.iter().any(u8::is_ascii_digit));
+        }
+
+        #[test]
+        fn an_account_is_recognised_in_its_zeroed_form(
+            account in "[0-9]{12}|[0-9]{11}[/:a0-9]|[/:0-9]{12}|[0-9a]{1,13}",
+            other in "[0-9]{12}|0{12}|0{11}[0a]|[0a]{1,13}",
+        ) {
+            let by_bytes = |z: &str, a: &str| z.len() == a.len() && z.bytes().zip(a.bytes()).all(|(z, a)| z == zero(a));
+            let zeroed: String = account.bytes().map(|b| char::from(zero(b))).collect();
+            proptest::prop_assert!(is_zeroed(&zeroed, &account));
+            proptest::prop_assert_eq!(is_zeroed(&other, &account), by_bytes(&other, &account));
+            proptest::prop_assert_eq!(is_zeroed(&zeroed, &other), by_bytes(&zeroed, &other));
+        }
+
         #[test]
         fn a_digitless_pattern_decides_every_account_alike(
             pat in "(arn:aws:(iam|sts)::|ARN:AWS:IAM::)?[0-9a*?:/é]{0,14}(role/)?[a*?]{0,3}",
