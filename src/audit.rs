@@ -448,7 +448,11 @@ impl Audit<'_> {
         verdicts: &mut Vec<Verdict>,
     ) {
         for p in self.pullers {
-            let mut j = eval::judge_with_registry(policy, registry.map(|r| &r.policy), p, repo);
+            // The worker's findings vector, reused record after record (given back below).
+            let mut findings = FINDINGS.take();
+            let actions =
+                eval::judge_into(policy, registry.map(|r| &r.policy), p, repo, &mut findings);
+            let mut j = eval::Judgement { actions, findings };
             if let Some(r) = registry.filter(|r| r.scope.is_none()) {
                 // Unknown scope: judged as V2, but a pull that only the registry policy grants
                 // would not be granted in V1 (issue 11).
@@ -491,11 +495,9 @@ impl Audit<'_> {
                 ));
                 j.findings.sort_by_key(|f| f.code);
             }
-            verdicts.push((
-                Status::worst(&j.findings),
-                Some(j.actions),
-                shared_findings(j.findings),
-            ));
+            let status = Status::worst(&j.findings);
+            verdicts.push((status, Some(j.actions), shared_findings_of(&mut j.findings)));
+            FINDINGS.set(j.findings);
         }
     }
 
@@ -725,12 +727,25 @@ fn shared_str(s: &str) -> Arc<str> {
     })
 }
 
+thread_local! {
+    /// The vector a worker's judgements write their findings into (see `Audit::judge`).
+    static FINDINGS: std::cell::Cell<Vec<Finding>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Rows are what a scan's memory grows with, and most of a row is its findings, which repeat
 /// across an estate's templated policies: each worker keeps one copy of each findings list and
 /// each message it has seen (bounded), and rows share them.
 fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
+    shared_findings_of(&mut findings)
+}
+
+/// [`shared_findings`] of the findings in `findings`, which it leaves empty (its room kept for
+/// the next judgement: a list kept is moved into its `Arc`, not copied out of a vector that is
+/// then freed).
+fn shared_findings_of(findings: &mut Vec<Finding>) -> Arc<[Finding]> {
     let h = hash(findings.as_slice());
     if let Some(list) = LISTS.with_borrow(|lists| lists.find(h, findings.as_slice()).cloned()) {
+        findings.clear();
         return list;
     }
     MESSAGES.with_borrow_mut(|seen| {
@@ -743,7 +758,7 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
         }
     });
     // Equal messages, equal hash: the list's hash is still `h`.
-    let list: Arc<[Finding]> = findings.into();
+    let list: Arc<[Finding]> = findings.drain(..).collect();
     LISTS.with_borrow_mut(|lists| lists.keep(h, Arc::clone(&list)));
     list
 }

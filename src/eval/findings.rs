@@ -20,12 +20,13 @@ pub(super) fn collect(
     views: &[View<'_>],
     actions: &[ActionState; 3],
     allow_true: u8,
-) -> Vec<Finding> {
+    out: &mut Vec<Finding>,
+) {
+    debug_assert!(out.is_empty());
     let account = puller.account.as_str();
     // The account's root ARN, written only into a message that is not remembered (its key holds
     // the account and the partition it is made of).
     let root = || Root(puller);
-    let mut out = Vec::new();
 
     match policy.version() {
         Version::Missing => out.push(Finding::new(
@@ -142,7 +143,7 @@ pub(super) fn collect(
                         s.reference(),
                     ));
                 }
-                public_access(v, &mut out);
+                public_access(v, out);
                 let mention = v.mention;
                 let pulls = v.required != 0;
                 if mention.specific_only && pulls {
@@ -171,12 +172,12 @@ pub(super) fn collect(
                     && v.resource != Tri::False
                     && condition::block_for_account(s.conditions(), puller) != Tri::False
                 {
-                    excess_access(v, account, denied_mask, &mut out);
+                    excess_access(v, account, denied_mask, out);
                 }
-                cross_account_write(v, puller, owner, views, &mut out);
+                cross_account_write(v, puller, owner, views, out);
             }
         }
-        unknown_actions(v, &mut out);
+        unknown_actions(v, out);
         // A registry policy names its repositories in `Resource` (AWS's own examples do): the
         // note is for repository policies only.
         if let Some(r) = s.resources().filter(|_| !s.is_registry()) {
@@ -201,7 +202,6 @@ pub(super) fn collect(
 
     out.sort_by_key(|f| (f.code, f.statement.as_ref().map(|r| r.index)));
     out.dedup_by_key(|f| (f.code, f.statement.as_ref().map(|r| r.index)));
-    out
 }
 
 /// The required actions (full names, report order) for which `pick(j)` holds.

@@ -102,19 +102,35 @@ pub fn judge_with_registry(
     puller: &Puller,
     repo: &RepoId,
 ) -> Judgement {
-    judged(policy, registry, puller, repo, |_, j| j)
+    let mut findings = Vec::new();
+    let actions = judged(policy, registry, puller, repo, &mut findings, |_, a| a);
+    Judgement { actions, findings }
+}
+
+/// [`judge_with_registry`] with the findings appended to `findings` (which it clears first), so
+/// that a worker judging record after record reuses one vector (see `audit`).
+pub(crate) fn judge_into(
+    policy: &Policy,
+    registry: Option<&Policy>,
+    puller: &Puller,
+    repo: &RepoId,
+    findings: &mut Vec<Finding>,
+) -> [ActionState; 3] {
+    findings.clear();
+    judged(policy, registry, puller, repo, findings, |_, a| a)
 }
 
 /// The one code path of the judgement: views every statement for the puller, decides each
-/// required action and collects the findings, then hands the views and the verdict to `then`
-/// ([`judge`] keeps the verdict; [`explain`] also reads the views, so an explanation can never
-/// disagree with the verdict).
+/// required action and collects the findings (into `findings`, which must be empty), then hands
+/// the views and the actions' states to `then` ([`judge`] keeps the verdict; [`explain`] also
+/// reads the views, so an explanation can never disagree with the verdict).
 fn judged<R>(
     policy: &Policy,
     registry: Option<&Policy>,
     puller: &Puller,
     repo: &RepoId,
-    then: impl FnOnce(&[View<'_>], Judgement) -> R,
+    findings: &mut Vec<Finding>,
+    then: impl FnOnce(&[View<'_>], [ActionState; 3]) -> R,
 ) -> R {
     let repo_arn = resource::RepoArn::new(repo, puller.partition);
     // Sized at once: a chain through `flat_map` gives no useful size hint, and the vector grew
@@ -140,8 +156,16 @@ fn judged<R>(
                 .any(|v| v.stmt.effect() == Effect::Allow && v.on(j) == Tri::True)
         );
     }
-    let findings = findings::collect(policy, puller, owner(repo), &views, &actions, allow_true);
-    then(&views, Judgement { actions, findings })
+    findings::collect(
+        policy,
+        puller,
+        owner(repo),
+        &views,
+        &actions,
+        allow_true,
+        findings,
+    );
+    then(&views, actions)
 }
 
 /// The account that owns `repo`: its registry, or the account of its ARN.
