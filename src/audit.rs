@@ -714,6 +714,30 @@ thread_local! {
     static LISTS: std::cell::RefCell<Kept<Arc<[Finding]>>> = std::cell::RefCell::default();
 }
 
+/// The hash a findings list is kept under in `LISTS`: each finding's code, statement and
+/// suppression, and its message by its text when it was made afresh, but by its address when it
+/// is shared already (a message remembered by `eval`'s memo, the same copy each time: hashing
+/// its text again, record after record, cost more than the rest of sharing the list). Equal
+/// lists made the same way hash the same, which is all sharing needs: an equal list that hashes
+/// otherwise (a message remembered anew after the memo started afresh) is kept once more, a
+/// copy, never a different list (`Kept::find` compares the lists).
+fn list_hash(findings: &[Finding]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_usize(findings.len());
+    for f in findings {
+        f.code.hash(&mut h);
+        if f.message.is_shared() {
+            h.write_usize(f.message.address());
+        } else {
+            f.message.hash(&mut h);
+        }
+        f.statement.hash(&mut h);
+        f.suppressed.hash(&mut h);
+    }
+    h.finish()
+}
+
 /// This worker's shared copy of `s` (a registry or region; bounded like the messages).
 fn shared_str(s: &str) -> Arc<str> {
     let h = hash(s);
@@ -743,7 +767,7 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
 /// the next judgement: a list kept is moved into its `Arc`, not copied out of a vector that is
 /// then freed).
 fn shared_findings_of(findings: &mut Vec<Finding>) -> Arc<[Finding]> {
-    let h = hash(findings.as_slice());
+    let h = list_hash(findings);
     if let Some(list) = LISTS.with_borrow(|lists| lists.find(h, findings.as_slice()).cloned()) {
         findings.clear();
         return list;
@@ -757,7 +781,8 @@ fn shared_findings_of(findings: &mut Vec<Finding>) -> Arc<[Finding]> {
             }
         }
     });
-    // Equal messages, equal hash: the list's hash is still `h`.
+    // A message made afresh and now replaced by the kept copy was hashed by its text: the
+    // list's hash is still `h` for the next list made the same way.
     let list: Arc<[Finding]> = findings.drain(..).collect();
     LISTS.with_borrow_mut(|lists| lists.keep(h, Arc::clone(&list)));
     list
@@ -946,6 +971,30 @@ mod tests {
         audit.rows(record(Body::NoPolicy), &mut rows);
         assert_eq!(rows[0].findings, rows[1].findings);
         assert!(Arc::ptr_eq(&rows[0].findings, &rows[1].findings));
+    }
+
+    #[test]
+    fn different_texts_with_the_same_findings_share_one_list() {
+        // Texts the verdict cache tells apart (spacing), judged afresh each: their findings,
+        // messages remembered by the memo, are one list.
+        let pullers = [puller("111122223333")];
+        let audit = Audit::new(&pullers);
+        let mut rows = Vec::new();
+        for spaces in 0..6 {
+            let pad = " ".repeat(spaces);
+            let text = format!(
+                r#"{{"Version":"2012-10-17",{pad}"Statement":[{{"Sid":"Ci","Effect":"Allow","Principal":{{"AWS":"111122223333"}},"Action":["ecr:BatchGetImage","ecr:PutImage"]}},{{"Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"aws:SourceVpce":"vpce-1"}}}}}}]}}"#
+            );
+            audit.rows(
+                repo_record("app", Body::Policy(text.as_str().into())),
+                &mut rows,
+            );
+        }
+        assert!(rows[0].findings.len() >= 2, "{:?}", rows[0].findings);
+        for r in &rows[1..] {
+            assert_eq!(r.findings, rows[0].findings);
+            assert!(Arc::ptr_eq(&r.findings, &rows[0].findings));
+        }
     }
 
     #[test]
