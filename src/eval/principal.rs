@@ -39,7 +39,7 @@ pub fn name(value: &str, puller: &Puller) -> Named {
     if value == "*" {
         return Named::Everyone;
     }
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if super::audience::is_account_id(value) {
         return if value == puller.account {
             Named::Account
         } else {
