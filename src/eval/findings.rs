@@ -586,7 +586,10 @@ fn cross_account_write(
     if excess == 0 || v.resource == Tri::False {
         return;
     }
-    let mut granted: Vec<Granted<'_>> = Vec::new();
+    // The accounts granted, the first few on the stack (no allocation for the usual one).
+    let mut few = [Granted::NONE; 4];
+    let mut n = 0;
+    let mut more: Vec<Granted<'_>> = Vec::new();
     // Which accounts each Deny names as a whole, looked up once (and only once some other
     // account is named: most statements name none): a statement may name thousands of
     // accounts, and a Deny thousands of principals.
@@ -622,18 +625,28 @@ fn cross_account_write(
         if actions == 0 {
             continue;
         }
-        granted.push(Granted {
+        let g = Granted {
             certainly: cond == Tri::True && v.resource == Tri::True,
             account: other,
             actions,
-        });
+        };
+        if let Some(slot) = few.get_mut(n) {
+            *slot = g;
+        } else {
+            if more.is_empty() {
+                more.extend_from_slice(&few);
+            }
+            more.push(g);
+        }
+        n += 1;
     }
+    let granted = if n <= few.len() { &few[..n] } else { &more[..] };
     if granted.is_empty() {
         return;
     }
     out.push(Finding::at(
         Code::CrossAccountWrite,
-        cross_account_message(s, &granted, &puller.account, owner),
+        cross_account_message(s, granted, &puller.account, owner),
         s.reference(),
     ));
 }
@@ -704,11 +717,21 @@ fn write_cross_account<W: Write>(
 }
 
 /// One account of a `cross-account-write` message, written a part at a time.
+#[derive(Clone, Copy)]
 struct Granted<'a> {
     /// Whether the account is certainly granted the actions (else "possibly").
     certainly: bool,
     account: &'a str,
     actions: u128,
+}
+
+impl Granted<'_> {
+    /// A filler for the unused places of an array.
+    const NONE: Granted<'static> = Granted {
+        certainly: false,
+        account: "",
+        actions: 0,
+    };
 }
 
 impl Piece for Granted<'_> {
