@@ -543,9 +543,7 @@ impl Audit<'_> {
                         } else if eval::depends_on_owner(&policy, self.pullers) {
                             // `cross-account-write` leaves the registry's owner out: the
                             // verdict depends on the registry, so it is kept per owner.
-                            let by = ByOwner::new(policy);
-                            by.keep(eval::owner(repo), v);
-                            Cached::ByOwner(Arc::new(by))
+                            Cached::ByOwner(Arc::new(ByOwner::first(policy, eval::owner(repo), v)))
                         } else {
                             Cached::Verdicts(v.into())
                         }
@@ -583,10 +581,11 @@ struct ByOwner {
 impl ByOwner {
     const MOST: usize = 32;
 
-    fn new(policy: Policy) -> Self {
+    /// With the verdicts of its first owner (its list made at its size, with no lock taken).
+    fn first(policy: Policy, owner: Option<&str>, verdicts: &[Verdict]) -> Self {
         ByOwner {
             policy,
-            kept: std::sync::Mutex::new(Vec::new()),
+            kept: std::sync::Mutex::new(vec![(owner.map(Box::from), verdicts.into())]),
         }
     }
 
