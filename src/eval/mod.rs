@@ -184,10 +184,27 @@ pub fn owner(repo: &RepoId) -> Option<&str> {
 /// `audit`). An account that is another audited account counts too: for the first account, the
 /// second is "another account", named in its verdict unless it owns the repository.
 pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
-    policy.statements().iter().any(|s| {
-        s.effect() == Effect::Allow
-            && audience::named_accounts_iter(s).any(|a| pullers.iter().any(|p| p.account != a))
-    })
+    let other = |a: &str| pullers.iter().any(|p| p.account != a);
+    let depends = policy.statements().iter().any(|s| {
+        if s.effect() != Effect::Allow {
+            return false;
+        }
+        match s.who() {
+            // The usual Allow: its `AWS` principals are all it names (no chain of iterators
+            // through its conditions, which name accounts only in a grant to `*`).
+            crate::policy::Who::Principal(p) if !p.is_everyone() => {
+                p.aws().iter().filter_map(audience::account_of).any(other)
+            }
+            _ => audience::named_accounts_iter(s).any(other),
+        }
+    });
+    debug_assert_eq!(
+        depends,
+        policy.statements().iter().any(|s| {
+            s.effect() == Effect::Allow && audience::named_accounts_iter(s).any(other)
+        })
+    );
+    depends
 }
 
 /// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`, found when the crate is built
