@@ -448,7 +448,11 @@ impl Audit<'_> {
         verdicts: &mut Vec<Verdict>,
     ) {
         for p in self.pullers {
-            let mut j = eval::judge_with_registry(policy, registry.map(|r| &r.policy), p, repo);
+            // The worker's findings vector, reused record after record (given back below).
+            let mut findings = FINDINGS.take();
+            let actions =
+                eval::judge_into(policy, registry.map(|r| &r.policy), p, repo, &mut findings);
+            let mut j = eval::Judgement { actions, findings };
             if let Some(r) = registry.filter(|r| r.scope.is_none()) {
                 // Unknown scope: judged as V2, but a pull that only the registry policy grants
                 // would not be granted in V1 (issue 11).
@@ -491,11 +495,9 @@ impl Audit<'_> {
                 ));
                 j.findings.sort_by_key(|f| f.code);
             }
-            verdicts.push((
-                Status::worst(&j.findings),
-                Some(j.actions),
-                shared_findings(j.findings),
-            ));
+            let status = Status::worst(&j.findings);
+            verdicts.push((status, Some(j.actions), shared_findings_of(&mut j.findings)));
+            FINDINGS.set(j.findings);
         }
     }
 
@@ -541,9 +543,7 @@ impl Audit<'_> {
                         } else if eval::depends_on_owner(&policy, self.pullers) {
                             // `cross-account-write` leaves the registry's owner out: the
                             // verdict depends on the registry, so it is kept per owner.
-                            let by = ByOwner::new(policy);
-                            by.keep(eval::owner(repo), v);
-                            Cached::ByOwner(Arc::new(by))
+                            Cached::ByOwner(Arc::new(ByOwner::first(policy, eval::owner(repo), v)))
                         } else {
                             Cached::Verdicts(v.into())
                         }
@@ -581,10 +581,11 @@ struct ByOwner {
 impl ByOwner {
     const MOST: usize = 32;
 
-    fn new(policy: Policy) -> Self {
+    /// With the verdicts of its first owner (its list made at its size, with no lock taken).
+    fn first(policy: Policy, owner: Option<&str>, verdicts: &[Verdict]) -> Self {
         ByOwner {
             policy,
-            kept: std::sync::Mutex::new(Vec::new()),
+            kept: std::sync::Mutex::new(vec![(owner.map(Box::from), verdicts.into())]),
         }
     }
 
@@ -712,6 +713,30 @@ thread_local! {
     static LISTS: std::cell::RefCell<Kept<Arc<[Finding]>>> = std::cell::RefCell::default();
 }
 
+/// The hash a findings list is kept under in `LISTS`: each finding's code, statement and
+/// suppression, and its message by its text when it was made afresh, but by its address when it
+/// is shared already (a message remembered by `eval`'s memo, the same copy each time: hashing
+/// its text again, record after record, cost more than the rest of sharing the list). Equal
+/// lists made the same way hash the same, which is all sharing needs: an equal list that hashes
+/// otherwise (a message remembered anew after the memo started afresh) is kept once more, a
+/// copy, never a different list (`Kept::find` compares the lists).
+fn list_hash(findings: &[Finding]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_usize(findings.len());
+    for f in findings {
+        f.code.hash(&mut h);
+        if f.message.is_shared() {
+            h.write_usize(f.message.address());
+        } else {
+            f.message.hash(&mut h);
+        }
+        f.statement.hash(&mut h);
+        f.suppressed.hash(&mut h);
+    }
+    h.finish()
+}
+
 /// This worker's shared copy of `s` (a registry or region; bounded like the messages).
 fn shared_str(s: &str) -> Arc<str> {
     let h = hash(s);
@@ -725,12 +750,25 @@ fn shared_str(s: &str) -> Arc<str> {
     })
 }
 
+thread_local! {
+    /// The vector a worker's judgements write their findings into (see `Audit::judge`).
+    static FINDINGS: std::cell::Cell<Vec<Finding>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Rows are what a scan's memory grows with, and most of a row is its findings, which repeat
 /// across an estate's templated policies: each worker keeps one copy of each findings list and
 /// each message it has seen (bounded), and rows share them.
 fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
-    let h = hash(findings.as_slice());
+    shared_findings_of(&mut findings)
+}
+
+/// [`shared_findings`] of the findings in `findings`, which it leaves empty (its room kept for
+/// the next judgement: a list kept is moved into its `Arc`, not copied out of a vector that is
+/// then freed).
+fn shared_findings_of(findings: &mut Vec<Finding>) -> Arc<[Finding]> {
+    let h = list_hash(findings);
     if let Some(list) = LISTS.with_borrow(|lists| lists.find(h, findings.as_slice()).cloned()) {
+        findings.clear();
         return list;
     }
     MESSAGES.with_borrow_mut(|seen| {
@@ -742,8 +780,9 @@ fn shared_findings(mut findings: Vec<Finding>) -> Arc<[Finding]> {
             }
         }
     });
-    // Equal messages, equal hash: the list's hash is still `h`.
-    let list: Arc<[Finding]> = findings.into();
+    // A message made afresh and now replaced by the kept copy was hashed by its text: the
+    // list's hash is still `h` for the next list made the same way.
+    let list: Arc<[Finding]> = findings.drain(..).collect();
     LISTS.with_borrow_mut(|lists| lists.keep(h, Arc::clone(&list)));
     list
 }
@@ -934,6 +973,30 @@ mod tests {
     }
 
     #[test]
+    fn different_texts_with_the_same_findings_share_one_list() {
+        // Texts the verdict cache tells apart (spacing), judged afresh each: their findings,
+        // messages remembered by the memo, are one list.
+        let pullers = [puller("111122223333")];
+        let audit = Audit::new(&pullers);
+        let mut rows = Vec::new();
+        for spaces in 0..6 {
+            let pad = " ".repeat(spaces);
+            let text = format!(
+                r#"{{"Version":"2012-10-17",{pad}"Statement":[{{"Sid":"Ci","Effect":"Allow","Principal":{{"AWS":"111122223333"}},"Action":["ecr:BatchGetImage","ecr:PutImage"]}},{{"Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"StringEquals":{{"aws:SourceVpce":"vpce-1"}}}}}}]}}"#
+            );
+            audit.rows(
+                repo_record("app", Body::Policy(text.as_str().into())),
+                &mut rows,
+            );
+        }
+        assert!(rows[0].findings.len() >= 2, "{:?}", rows[0].findings);
+        for r in &rows[1..] {
+            assert_eq!(r.findings, rows[0].findings);
+            assert!(Arc::ptr_eq(&r.findings, &rows[0].findings));
+        }
+    }
+
+    #[test]
     fn a_rows_detail_written_into_a_buffer_is_its_detail() {
         let accepted = || {
             let mut f = Finding::new(Code::ExcessAccess, "excess, accepted");
@@ -1072,6 +1135,24 @@ mod tests {
                     rows[0].repo.known_name(),
                     Some(&*format!("app-{round}-{i}"))
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_policy_granting_another_audited_account_is_judged_for_each_owner() {
+        // Each audited account is "another account" in the other's verdict: whether
+        // `cross-account-write` names it depends on whether it owns the repository.
+        let pullers = [puller("111122223333"), puller("444455556666")];
+        let audit = Audit::new(&pullers);
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["111122223333","444455556666"]},"Action":["ecr:BatchGetImage","ecr:PutImage"]}]}"#;
+        for round in 0..3 {
+            for owner in ["444455556666", "777788889999", "111122223333"] {
+                let mut r = repo_record("app", Body::Policy(text.into()));
+                r.repo.registry = Some(owner.into());
+                let mut rows = Vec::new();
+                audit.rows(r.clone(), &mut rows);
+                assert_eq!(judged(&rows), fresh(&pullers, &r), "{owner}, round {round}");
             }
         }
     }

@@ -98,13 +98,31 @@ pub fn account_of(value: &str) -> Option<&str> {
     is_account_id(account).then_some(account)
 }
 
+/// Twelve ASCII digits: tested as a word of eight bytes and one of four (each byte's high
+/// nibble 3 and its low nibble below 10), not byte by byte: this runs for every principal of
+/// every judged Allow (`tests::an_account_id_is_twelve_digits`).
 pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+    let Ok(b) = <&[u8; 12]>::try_from(s.as_bytes()) else {
+        return false;
+    };
+    let (head, tail) = b.split_at(8);
+    let head = <[u8; 8]>::try_from(head).map_or(0, u64::from_le_bytes);
+    let tail = <[u8; 4]>::try_from(tail).map_or(0, u32::from_le_bytes);
+    // The four bytes of the tail as the low half of a word whose high half is digits too.
+    let tail = u64::from(tail) | u64::from_le_bytes(*b"00000000") & !u64::from(u32::MAX);
+    [head, tail].iter().all(|&x| {
+        const EACH_0X30: u64 = u64::MAX / 255 * 0x30;
+        const EACH_0XF0: u64 = u64::MAX / 255 * 0xF0;
+        const EACH_0X0F: u64 = u64::MAX / 255 * 0x0F;
+        const EACH_6: u64 = u64::MAX / 255 * 6;
+        x & EACH_0XF0 == EACH_0X30 && (x & EACH_0X0F).wrapping_add(EACH_6) & EACH_0XF0 == 0
+    })
 }
 
 /// The accounts an `Allow` statement names, in the order written: its `AWS` principals, and for
 /// a grant to `*`, the accounts its plain conditions on `aws:PrincipalAccount` or
 /// `aws:PrincipalArn` name (the usual way to write a cross-account grant with conditions).
+#[cfg(test)] // the reference for `named_accounts_once`
 pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
     let mut candidates: Vec<&str> = named_accounts_iter(stmt).collect();
     // Once each, in order: a few compared directly; more through a set, so that a statement of
@@ -124,6 +142,33 @@ pub fn named_accounts(stmt: &Statement) -> Vec<&str> {
     let mut seen = rustc_hash::FxHashSet::default();
     candidates.retain(|a| seen.insert(*a));
     candidates
+}
+
+/// [`named_accounts`] without a `Vec`: each account the first time it is named, the first few
+/// compared directly, more through a set (a statement may name thousands). Held to
+/// [`named_accounts`] by `tests::naming_each_account_once_keeps_the_order_written`.
+pub fn named_accounts_once(stmt: &Statement) -> impl Iterator<Item = &str> + '_ {
+    const FEW: usize = 8;
+    let mut few: [&str; FEW] = [""; FEW];
+    let mut n = 0;
+    let mut seen = rustc_hash::FxHashSet::default();
+    named_accounts_iter(stmt).filter(move |a| {
+        let new = if n < FEW {
+            !few[..n].contains(a)
+        } else {
+            if seen.is_empty() {
+                seen.extend(few);
+            }
+            seen.insert(*a)
+        };
+        if new {
+            if let Some(slot) = few.get_mut(n) {
+                *slot = a;
+            }
+            n += 1;
+        }
+        new
+    })
 }
 
 /// [`named_accounts`] as written, an account named twice given twice: no allocation, for a
@@ -162,6 +207,58 @@ pub fn named_accounts_iter(stmt: &Statement) -> impl Iterator<Item = &str> + '_ 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn an_account_id_is_twelve_digits(
+            s in "[0-9]{12}|[0-9]{0,11}[/:a\u{0}\u{7f}é][0-9]{0,11}|[0-9]{0,14}|[/:0-9]{12}",
+        ) {
+            proptest::prop_assert_eq!(
+                is_account_id(&s),
+                s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()),
+                "{:?}", s
+            );
+        }
+
+        #[test]
+        fn naming_each_account_once_keeps_the_order_written(
+            principals in proptest::collection::vec(0..12usize, 0..24),
+            in_conditions in proptest::collection::vec(0..12usize, 0..12),
+            everyone: bool,
+        ) {
+            // Twelve accounts, some written as ARNs: repeats, and more than the few compared
+            // directly.
+            let account = |i: usize| format!("4444555566{i:02}");
+            let written = |i: usize| {
+                if i % 3 == 0 {
+                    format!("\"arn:aws:iam::{}:role/ci\"", account(i))
+                } else {
+                    format!("\"{}\"", account(i))
+                }
+            };
+            let mut aws: Vec<String> = principals.iter().map(|i| written(*i)).collect();
+            if everyone || aws.is_empty() {
+                aws.push("\"*\"".to_owned());
+            }
+            let condition: Vec<String> = in_conditions.iter().map(|i| format!("\"{}\"", account(*i))).collect();
+            let condition = if condition.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    r#", "Condition": {{"StringEquals": {{"aws:PrincipalAccount": [{}]}}}}"#,
+                    condition.join(", ")
+                )
+            };
+            let text = format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": [{}]}}, "Action": "ecr:*"{condition}}}]}}"#,
+                aws.join(", ")
+            );
+            let policy = crate::policy::parse(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e:?}")))?;
+            let s = &policy.statements()[0];
+            let once: Vec<&str> = named_accounts_once(s).collect();
+            proptest::prop_assert_eq!(&once, &named_accounts(s), "{}", text);
+        }
+    }
 
     /// What `account_of` said when it split the ARN into parts first.
     fn account_by_parts(value: &str) -> Option<&str> {

@@ -1,7 +1,6 @@
 //! Conditions in three values (SPEC 4.4): what is known about the puller's requests, overridden
 //! by `--context`, and IAM's operator rules on top.
 
-use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use crate::policy::{Base, CondValue, Condition, Conditions, Family, Qualifier, Typed, value};
@@ -83,10 +82,7 @@ pub fn eval(c: &Condition, puller: &Puller) -> Tri {
         Fact::Many(vs) => &mut vs.iter().map(|s| Req::Text(s)),
         Fact::SomeRole => &mut std::iter::once(Req::SomeRole),
     };
-    let ctx = RoleCtx {
-        puller,
-        prefix: OnceCell::new(),
-    };
+    let ctx = RoleCtx { puller };
     // Per request value: it matches some policy value (ORed), or for a negated operator none.
     let mut one = |r: Req<'_>| {
         let any = Tri::any(c.values().iter().map(|v| compare(op.base, &v, r, &ctx)));
@@ -103,11 +99,9 @@ pub fn eval(c: &Condition, puller: &Puller) -> Tri {
     }
 }
 
-/// The puller's role ARN for comparisons; its known prefix is built once, and only when a
-/// string operator needs it.
+/// The puller's role ARN for comparisons (its known prefix is one of the worker's [`PREFIXES`]).
 struct RoleCtx<'a> {
     puller: &'a Puller,
-    prefix: OnceCell<String>,
 }
 
 impl RoleCtx<'_> {
@@ -125,27 +119,156 @@ impl RoleCtx<'_> {
         ]
     }
 
-    /// `arn:<partition>:iam::<account>:role/`, the known prefix of the puller's role ARN.
-    fn prefix(&self) -> &str {
-        self.prefix.get_or_init(|| {
-            format!(
-                "arn:{}:iam::{}:role/",
-                self.puller.partition.as_str(),
-                self.puller.account
-            )
+    fn string(&self, pat: &str, fold: bool, wild: bool) -> Tri {
+        // `arn:<partition>:iam::<account>:role/`, the known prefix of the puller's role ARN.
+        PREFIXES.with_borrow_mut(|p| {
+            let prefix = &p.of(self.puller, digitless(pat))[ROLE];
+            match glob::extension_cached(pat, prefix, fold, wild) {
+                Extension::Every => Tri::True,
+                // A literal (StringEquals) names one role: unknown whether it is Gitpod's,
+                // unless it is no role name at all (`role/*` under StringEquals is a classic
+                // mistake).
+                Extension::Some if !wild && !could_be_role(&pat[prefix.len()..]) => Tri::False,
+                Extension::Some => Tri::Unknown,
+                Extension::None => Tri::False,
+            }
         })
     }
+}
 
-    fn string(&self, pat: &str, fold: bool, wild: bool) -> Tri {
-        match glob::extension_cached(pat, self.prefix(), fold, wild) {
-            Extension::Every => Tri::True,
-            // A literal (StringEquals) names one role: unknown whether it is Gitpod's, unless it
-            // is no role name at all (`role/*` under StringEquals is a classic mistake).
-            Extension::Some if !wild && !could_be_role(&pat[self.prefix().len()..]) => Tri::False,
-            Extension::Some => Tri::Unknown,
-            Extension::None => Tri::False,
+/// Whether a pattern holds no ASCII digit. Such a pattern cannot tell one digit of a text from
+/// another (a digit matches only `*` or `?`, which match any character), so how it relates to
+/// an ARN prefix is the same whatever digits its account is written with: the prefix is asked
+/// about with every digit of the account written `0` ([`Prefixes::of`]), and the answers of
+/// `glob::extension_cached` are shared by every account (an account named by one record only
+/// had cost a fresh simulation each time). `tests::a_digitless_pattern_decides_every_account_alike`.
+fn digitless(pat: &str) -> bool {
+    !any_digit(pat.as_bytes())
+}
+
+/// A word with each of its eight bytes set to the name's value.
+const EACH_0X30: u64 = u64::MAX / 255 * 0x30;
+const EACH_10: u64 = u64::MAX / 255 * 10;
+const EACH_6: u64 = u64::MAX / 255 * 6;
+const EACH_0X80: u64 = u64::MAX / 255 * 0x80;
+const EACH_0XF0: u64 = u64::MAX / 255 * 0xF0;
+const EACH_0X0F: u64 = u64::MAX / 255 * 0x0F;
+
+/// Whether `s` holds an ASCII digit, eight bytes at a time: a byte is a digit when it is below
+/// 10 once `0x30` is taken off by `xor`, and "some byte below 10" is the classic word test
+/// (exact for whether any byte is). `tests::digits_are_found_eight_bytes_at_a_time`.
+fn any_digit(s: &[u8]) -> bool {
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes) ^ EACH_0X30;
+        if x.wrapping_sub(EACH_10) & !x & EACH_0X80 != 0 {
+            return true;
         }
     }
+    words.remainder().iter().any(u8::is_ascii_digit)
+}
+
+/// Whether `zeroed` is `account` with its digits written `0` (twelve digits checked as a word
+/// and a rest, without a loop over bytes).
+fn is_zeroed(zeroed: &str, account: &str) -> bool {
+    if let (Ok(z), Ok(a)) = (
+        <&[u8; 12]>::try_from(zeroed.as_bytes()),
+        <&[u8; 12]>::try_from(account.as_bytes()),
+    ) {
+        if *z == [b'0'; 12] {
+            // All twelve are digits: none is not, and the rest after the first eight too.
+            let (head, tail) = a.split_at(8);
+            let x = <[u8; 8]>::try_from(head).map_or(0, u64::from_le_bytes);
+            // Each byte's high nibble is 3 and its low nibble below 10 (adding 6 to it does not
+            // reach the high nibble).
+            let all_digits =
+                x & EACH_0XF0 == EACH_0X30 && (x & EACH_0X0F).wrapping_add(EACH_6) & EACH_0XF0 == 0;
+            return all_digits && tail.iter().all(u8::is_ascii_digit);
+        }
+    }
+    zeroed.len() == account.len()
+        && zeroed
+            .bytes()
+            .zip(account.bytes())
+            .all(|(z, a)| z == zero(a))
+}
+
+/// Positions in [`Prefixes`]' lists: `arn:<partition>:iam::<account>:`,
+/// `arn:<partition>:sts::<account>:` and `arn:<partition>:iam::<account>:role/`.
+const IAM: usize = 0;
+const STS: usize = 1;
+const ROLE: usize = 2;
+
+/// The ARN prefixes of an account, written once per worker and account rather than per
+/// condition: for the account as written, and for it with its digits written `0` (see
+/// [`digitless`]), each rewritten only when asked for another account.
+#[derive(Default)]
+struct Prefixes {
+    /// Partition and account as written, then its prefixes.
+    exact: (Option<super::Partition>, String, [String; 3]),
+    /// Partition and account with its digits written `0`, then its prefixes.
+    zeroed: (Option<super::Partition>, String, [String; 3]),
+}
+
+impl Prefixes {
+    /// The prefixes of `puller`'s account; with `zeroed`, of it with its digits written `0`.
+    fn of(&mut self, puller: &Puller, zeroed: bool) -> &[String; 3] {
+        let partition = puller.partition;
+        let account = puller.account.as_str();
+        let (for_partition, for_account, prefixes) = if zeroed {
+            &mut self.zeroed
+        } else {
+            &mut self.exact
+        };
+        let same = *for_partition == Some(partition)
+            && if zeroed {
+                is_zeroed(for_account, account)
+            } else {
+                for_account == account
+            };
+        if !same {
+            *for_partition = Some(partition);
+            for_account.clear();
+            if zeroed {
+                for_account.extend(account.chars().map(
+                    |c| {
+                        if c.is_ascii_digit() { '0' } else { c }
+                    },
+                ));
+            } else {
+                for_account.push_str(account);
+            }
+            for (prefix, (service, tail)) in
+                prefixes
+                    .iter_mut()
+                    .zip([("iam", ""), ("sts", ""), ("iam", "role/")])
+            {
+                prefix.clear();
+                for part in [
+                    "arn:",
+                    partition.as_str(),
+                    ":",
+                    service,
+                    "::",
+                    for_account,
+                    ":",
+                    tail,
+                ] {
+                    prefix.push_str(part);
+                }
+            }
+        }
+        prefixes
+    }
+}
+
+/// A byte with an ASCII digit written `0`.
+fn zero(b: u8) -> u8 {
+    if b.is_ascii_digit() { b'0' } else { b }
+}
+
+thread_local! {
+    static PREFIXES: std::cell::RefCell<Prefixes> = std::cell::RefCell::default();
 }
 
 /// Whether `rest` (what follows `role/` in a role ARN) can be a role's path and name: IAM role
@@ -231,6 +354,25 @@ pub fn block(conditions: Conditions<'_>, puller: &Puller) -> Tri {
     Tri::all(conditions.iter().map(|c| eval(&c, puller)))
 }
 
+/// [`block`], and which of the first 64 conditions are undecided (bit `i`: condition `i`
+/// evaluates to unknown). Evaluation stops at the first false condition, as [`block`]'s does:
+/// the marks are complete only when the block is not false.
+pub fn block_marked(conditions: Conditions<'_>, puller: &Puller) -> (Tri, u64) {
+    let mut acc = Tri::True;
+    let mut unknown = 0u64;
+    for (i, c) in conditions.iter().enumerate() {
+        let t = eval(&c, puller);
+        if t == Tri::Unknown && i < 64 {
+            unknown |= 1 << i;
+        }
+        acc = acc.and(t);
+        if acc == Tri::False {
+            break;
+        }
+    }
+    (acc, unknown)
+}
+
 /// Keys that tell one principal of the account from another. What the puller's role session
 /// says of them does not hold for the account's other principals.
 const IDENTITY_KEYS: [&str; 3] = ["aws:principaltype", "aws:userid", "aws:username"];
@@ -284,38 +426,21 @@ fn principal_arn_of_account(c: &Condition, puller: &Puller) -> Tri {
             Part::unknown(),
         ]
     };
-    // The two prefixes, written once per worker and account rather than per condition.
-    thread_local! {
-        static PREFIXES: std::cell::RefCell<(String, String, [String; 2])> =
-            const { std::cell::RefCell::new((String::new(), String::new(), [String::new(), String::new()])) };
-    }
-    PREFIXES.with_borrow_mut(|(for_partition, for_account, prefixes)| {
-        if for_partition != partition || for_account != account {
-            for_partition.clear();
-            for_partition.push_str(partition);
-            for_account.clear();
-            for_account.push_str(account);
-            for (prefix, service) in prefixes.iter_mut().zip(["iam", "sts"]) {
-                use std::fmt::Write;
-                prefix.clear();
-                // Writing to a `String` cannot fail.
-                let _ = write!(prefix, "arn:{partition}:{service}::{account}:");
-            }
-        }
-        of_account(c, op, prefixes, &of)
-    })
+    PREFIXES.with_borrow_mut(|prefixes| of_account(c, op, prefixes, puller, &of))
 }
 
-/// [`principal_arn_of_account`] with the account's two ARN prefixes (`iam`, then `sts`) and
-/// parts.
+/// [`principal_arn_of_account`] with the account's ARN prefixes (given the pattern's
+/// [`digitless`]: see [`Prefixes::of`]) and parts.
 fn of_account<'p>(
     c: &Condition,
     op: crate::policy::Operator,
-    prefixes: &[String; 2],
+    prefixes: &mut Prefixes,
+    puller: &Puller,
     of: &dyn Fn(&'static str) -> [Part<'p>; 6],
 ) -> Tri {
     // How one policy value relates to the account's principal ARNs: every, none, or some.
     let one = |v: CondValue| -> Tri {
+        let prefixes = prefixes.of(puller, digitless(v.text()));
         let per = |i: usize| -> Tri {
             use Base::*;
             let (fold, wild) = match op.base {
@@ -323,7 +448,7 @@ fn of_account<'p>(
                 StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => (true, false),
                 StringLike | StringNotLike => (false, true),
                 ArnEquals | ArnNotEquals | ArnLike | ArnNotLike => {
-                    return arn::like(v.text(), &of(if i == 0 { "iam" } else { "sts" }));
+                    return arn::like(v.text(), &of(if i == IAM { "iam" } else { "sts" }));
                 }
                 _ => return Tri::False,
             };
@@ -333,7 +458,7 @@ fn of_account<'p>(
                 Extension::None => Tri::False,
             }
         };
-        match (per(0), per(1)) {
+        match (per(IAM), per(STS)) {
             (Tri::True, Tri::True) => Tri::True,
             (Tri::False, Tri::False) => Tri::False,
             _ => Tri::Unknown,
@@ -343,4 +468,182 @@ fn of_account<'p>(
     // matches none of them: the complement of "every", "none" or "some").
     let any = Tri::any(c.values().iter().map(one));
     if op.base.is_negated() { !any } else { any }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Partition;
+
+    fn puller(account: &str, partition: Partition) -> Puller {
+        Puller {
+            account: account.to_owned(),
+            partition,
+            context: Default::default(),
+        }
+    }
+
+    /// `aws:PrincipalArn` for every principal of the account as it was judged before the
+    /// worker's prefixes: each prefix formatted afresh, each pattern simulated afresh.
+    fn of_account_by_format(c: &Condition, puller: &Puller) -> Tri {
+        let op = c.operator();
+        if op.base == Base::Null {
+            return principal_arn_of_account(c, puller);
+        }
+        let (partition, account) = (puller.partition.as_str(), puller.account.as_str());
+        let one = |v: CondValue| -> Tri {
+            let per = |service: &'static str| -> Tri {
+                use Base::*;
+                let (fold, wild) = match op.base {
+                    StringEquals | StringNotEquals | BinaryEquals => (false, false),
+                    StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => (true, false),
+                    StringLike | StringNotLike => (false, true),
+                    ArnEquals | ArnNotEquals | ArnLike | ArnNotLike => {
+                        return arn::like(
+                            v.text(),
+                            &[
+                                Part::known("arn"),
+                                Part::known(partition),
+                                Part::known(service),
+                                Part::known(""),
+                                Part::known(account),
+                                Part::unknown(),
+                            ],
+                        );
+                    }
+                    _ => return Tri::False,
+                };
+                let prefix = format!("arn:{partition}:{service}::{account}:");
+                match glob::extension(v.text(), &prefix, fold, wild) {
+                    Extension::Every => Tri::True,
+                    Extension::Some => Tri::Unknown,
+                    Extension::None => Tri::False,
+                }
+            };
+            match (per("iam"), per("sts")) {
+                (Tri::True, Tri::True) => Tri::True,
+                (Tri::False, Tri::False) => Tri::False,
+                _ => Tri::Unknown,
+            }
+        };
+        let any = Tri::any(c.values().iter().map(one));
+        if op.base.is_negated() { !any } else { any }
+    }
+
+    /// The puller's role ARN compared with `pat` as before the worker's prefixes.
+    fn role_by_format(pat: &str, puller: &Puller, fold: bool, wild: bool) -> Tri {
+        let prefix = format!(
+            "arn:{}:iam::{}:role/",
+            puller.partition.as_str(),
+            puller.account
+        );
+        match glob::extension(pat, &prefix, fold, wild) {
+            Extension::Every => Tri::True,
+            Extension::Some if !wild && !could_be_role(&pat[prefix.len()..]) => Tri::False,
+            Extension::Some => Tri::Unknown,
+            Extension::None => Tri::False,
+        }
+    }
+
+    const OPERATORS: [&str; 10] = [
+        "StringLike",
+        "StringNotLike",
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "ArnLike",
+        "ArnNotEquals",
+        "BinaryEquals",
+        "Null",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn digits_are_found_eight_bytes_at_a_time(s in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            proptest::prop_assert_eq!(any_digit(&s), s.iter().any(u8::is_ascii_digit));
+        }
+
+        #[test]
+        fn an_account_is_recognised_in_its_zeroed_form(
+            account in "[0-9]{12}|[0-9]{11}[/:a0-9]|[/:0-9]{12}|[0-9a]{1,13}",
+            other in "[0-9]{12}|0{12}|0{11}[0a]|[0a]{1,13}",
+        ) {
+            let by_bytes = |z: &str, a: &str| z.len() == a.len() && z.bytes().zip(a.bytes()).all(|(z, a)| z == zero(a));
+            let zeroed: String = account.bytes().map(|b| char::from(zero(b))).collect();
+            proptest::prop_assert!(is_zeroed(&zeroed, &account));
+            proptest::prop_assert_eq!(is_zeroed(&other, &account), by_bytes(&other, &account));
+            proptest::prop_assert_eq!(is_zeroed(&zeroed, &other), by_bytes(&zeroed, &other));
+        }
+
+        #[test]
+        fn a_digitless_pattern_decides_every_account_alike(
+            pat in "(arn:aws:(iam|sts)::|ARN:AWS:IAM::)?[0-9a*?:/é]{0,14}(role/)?[a*?]{0,3}",
+            account in "[0-9]{12}|[0-9a]{1,13}",
+            fold: bool,
+            wild: bool,
+        ) {
+            let zeroed: String = account.bytes().map(|b| char::from(zero(b))).collect();
+            for (service, tail) in [("iam", ""), ("sts", ""), ("iam", "role/")] {
+                let exact = format!("arn:aws:{service}::{account}:{tail}");
+                let with_zeros = format!("arn:aws:{service}::{zeroed}:{tail}");
+                if digitless(&pat) {
+                    proptest::prop_assert_eq!(
+                        glob::extension(&pat, &exact, fold, wild),
+                        glob::extension(&pat, &with_zeros, fold, wild),
+                        "{} {}", pat, exact
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn principal_arn_conditions_are_judged_as_with_prefixes_written_afresh(
+            values in proptest::collection::vec(
+                "arn:aws:(iam|sts)::([0-9]{12}|\\*|[0-9?]{12}|44445555666\\*):(root|role/[a*]{1,3}|\\*)|[a*?:0-9]{0,8}|true|false",
+                1..4,
+            ),
+            operator in 0..OPERATORS.len(),
+            accounts in proptest::collection::vec("444455556666|111122223333|[0-9]{12}", 1..5),
+            partition in 0..2usize,
+        ) {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| serde_json::to_string(v).unwrap_or_default())
+                .collect();
+            let text = format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Principal": "*", "Action": "ecr:*", "Condition": {{"{}": {{"aws:PrincipalArn": [{}]}}}}}}]}}"#,
+                OPERATORS[operator],
+                values.join(", ")
+            );
+            let Ok(policy) = crate::policy::parse(&text) else {
+                // A value the operator refuses (Null takes only booleans).
+                return Ok(());
+            };
+            let partition = [Partition::Aws, Partition::AwsCn][partition];
+            // Several accounts in turn: the worker's prefixes are rewritten between them.
+            for account in accounts.iter().chain(accounts.iter().rev()) {
+                let p = puller(account, partition);
+                for c in policy.statements()[0].conditions() {
+                    proptest::prop_assert_eq!(
+                        block_for_account(policy.statements()[0].conditions(), &p),
+                        of_account_by_format(&c, &p),
+                        "{} {}", text, account
+                    );
+                    if c.operator().base != Base::Null {
+                        for v in c.values() {
+                            let role = RoleCtx { puller: &p };
+                            for (fold, wild) in [(false, false), (true, false), (false, true)] {
+                                proptest::prop_assert_eq!(
+                                    role.string(v.text(), fold, wild),
+                                    role_by_format(v.text(), &p, fold, wild),
+                                    "{} {}", v.text(), account
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

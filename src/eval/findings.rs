@@ -8,7 +8,7 @@ use crate::finding::{Code, Finding};
 use crate::message::{Write, phrase};
 use crate::policy::{Effect, Policy, Resources, Version, Who};
 
-use super::{ActionState, Puller, REQUIRED_INDEX, Tri, View, audience, condition};
+use super::{ActionState, Puller, Tri, View, audience, condition};
 
 /// How many excess actions a message names before it says "and N more".
 const EXCESS_SHOWN: usize = 4;
@@ -19,13 +19,14 @@ pub(super) fn collect(
     owner: Option<&str>,
     views: &[View<'_>],
     actions: &[ActionState; 3],
-) -> Vec<Finding> {
-    let required = *REQUIRED_INDEX;
+    allow_true: u8,
+    out: &mut Vec<Finding>,
+) {
+    debug_assert!(out.is_empty());
     let account = puller.account.as_str();
     // The account's root ARN, written only into a message that is not remembered (its key holds
     // the account and the partition it is made of).
     let root = || Root(puller);
-    let mut out = Vec::new();
 
     match policy.version() {
         Version::Missing => out.push(Finding::new(
@@ -59,13 +60,8 @@ pub(super) fn collect(
         ));
     }
 
-    // Whether some Allow certainly grants each required action; without one, an undecided Allow
-    // is what makes the action conditional.
-    let allow_true = required.map(|i| {
-        views
-            .iter()
-            .any(|v| v.stmt.effect() == Effect::Allow && v.on(i) == Tri::True)
-    });
+    // Whether some Allow certainly grants each required action (`allow_true`, bit `j`); without
+    // one, an undecided Allow is what makes the action conditional.
     // Actions a Deny certainly takes away do not count as excess.
     let denied_mask = views
         .iter()
@@ -74,7 +70,7 @@ pub(super) fn collect(
 
     for v in views {
         let s = v.stmt;
-        let on = |j: usize| v.on(required[j]);
+        let on = |j: usize| v.on(j);
         match s.effect() {
             Effect::Deny => {
                 let denied = names(|j| on(j) == Tri::True);
@@ -125,7 +121,7 @@ pub(super) fn collect(
                 let maybe = names(|j| {
                     on(j) == Tri::Unknown
                         && actions[j] == ActionState::Conditional
-                        && !allow_true[j]
+                        && allow_true & 1 << j == 0
                 });
                 if !maybe.is_empty() {
                     let why = undecided(v, puller);
@@ -147,9 +143,9 @@ pub(super) fn collect(
                         s.reference(),
                     ));
                 }
-                public_access(v, &mut out);
+                public_access(v, out);
                 let mention = v.mention;
-                let pulls = required.iter().any(|i| *i < ACTIONS.len() && s.covers(*i));
+                let pulls = v.required != 0;
                 if mention.specific_only && pulls {
                     let named = v.first_specific.unwrap_or(account);
                     let key = Key::new(Code::PrincipalNotRoot)
@@ -176,12 +172,12 @@ pub(super) fn collect(
                     && v.resource != Tri::False
                     && condition::block_for_account(s.conditions(), puller) != Tri::False
                 {
-                    excess_access(v, account, denied_mask, &mut out);
+                    excess_access(v, account, denied_mask, out);
                 }
-                cross_account_write(v, puller, owner, views, &mut out);
+                cross_account_write(v, puller, owner, views, out);
             }
         }
-        unknown_actions(v, &mut out);
+        unknown_actions(v, out);
         // A registry policy names its repositories in `Resource` (AWS's own examples do): the
         // note is for repository policies only.
         if let Some(r) = s.resources().filter(|_| !s.is_registry()) {
@@ -206,7 +202,6 @@ pub(super) fn collect(
 
     out.sort_by_key(|f| (f.code, f.statement.as_ref().map(|r| r.index)));
     out.dedup_by_key(|f| (f.code, f.statement.as_ref().map(|r| r.index)));
-    out
 }
 
 /// The required actions (full names, report order) for which `pick(j)` holds.
@@ -344,18 +339,19 @@ impl<T: std::fmt::Display> std::fmt::Display for List<'_, T> {
 fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     // Keys named once whatever their case (a set, so that a statement of many keys stays
     // linear); the message names the first few and counts the rest.
-    // The first few lower-cased keys are compared directly (no set for the usual one or two).
-    const FEW: usize = 8;
-    let mut keys: Vec<&str> = Vec::new();
+    // The first few lower-cased keys are compared directly (no set for the usual one or two),
+    // and kept on the stack (no `Vec` for them).
+    let mut keys = Keys::default();
     let mut few: [&str; FEW] = [""; FEW];
     let mut seen = rustc_hash::FxHashSet::default();
-    for c in v.stmt.conditions() {
-        if condition::eval(&c, puller) != Tri::Unknown {
+    for (i, c) in v.stmt.conditions().iter().enumerate() {
+        if !v.undecided(i, &c, puller) {
             continue;
         }
         let lower = c.key_lower();
-        let new = if keys.len() < FEW {
-            !few[..keys.len()].contains(&lower)
+        let n = keys.len();
+        let new = if n < FEW {
+            !few[..n].contains(&lower)
         } else {
             if seen.is_empty() {
                 seen.extend(few);
@@ -363,7 +359,7 @@ fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
             seen.insert(lower)
         };
         if new {
-            if let Some(slot) = few.get_mut(keys.len()) {
+            if let Some(slot) = few.get_mut(n) {
                 *slot = lower;
             }
             keys.push(c.key());
@@ -376,11 +372,49 @@ fn undecided<'a>(v: &View<'a>, puller: &Puller) -> Undecided<'a> {
     }
 }
 
+/// How many keys [`undecided`] compares directly and [`Keys`] keeps on the stack.
+const FEW: usize = 8;
+
+/// The undecided keys, in order: the first [`FEW`] on the stack, all of them in a `Vec` once
+/// there are more.
+#[derive(Default)]
+struct Keys<'a> {
+    few: [&'a str; FEW],
+    n: usize,
+    many: Vec<&'a str>,
+}
+
+impl<'a> Keys<'a> {
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    fn push(&mut self, key: &'a str) {
+        if self.n < FEW {
+            self.few[self.n] = key;
+        } else {
+            if self.many.is_empty() {
+                self.many.extend_from_slice(&self.few);
+            }
+            self.many.push(key);
+        }
+        self.n += 1;
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
+        if self.n <= FEW {
+            &self.few[..self.n]
+        } else {
+            &self.many
+        }
+    }
+}
+
 /// See [`undecided`]: written a part at a time, each key a part of its own.
 struct Undecided<'a> {
     principal: bool,
     resource: bool,
-    keys: Vec<&'a str>,
+    keys: Keys<'a>,
 }
 
 impl std::fmt::Display for Undecided<'_> {
@@ -413,8 +447,8 @@ impl std::fmt::Display for Undecided<'_> {
                 "whether its resource pattern matches the repository",
             ));
         }
-        if !self.keys.is_empty() {
-            items.push(Item::Keys(&self.keys));
+        if self.keys.len() > 0 {
+            items.push(Item::Keys(self.keys.as_slice()));
         }
         list(&items).fmt(f)
     }
@@ -459,7 +493,7 @@ impl Key {
         let mut k = self
             .number(u128::from(u.principal) | u128::from(u.resource) << 1)
             .number(u.keys.len() as u128);
-        for key in &u.keys {
+        for key in u.keys.as_slice() {
             k = k.text(key);
         }
         k
@@ -552,20 +586,26 @@ fn cross_account_write(
     if excess == 0 || v.resource == Tri::False {
         return;
     }
-    let mut granted: Vec<Granted<'_>> = Vec::new();
+    // The accounts granted, the first few on the stack (no allocation for the usual one).
+    let mut few = [Granted::NONE; 4];
+    let mut n = 0;
+    let mut more: Vec<Granted<'_>> = Vec::new();
     // Which accounts each Deny names as a whole, looked up once (and only once some other
     // account is named: most statements name none): a statement may name thousands of
     // accounts, and a Deny thousands of principals.
     let mut denies: Option<Vec<(&View<'_>, DenyWho<'_>)>> = None;
-    for other in audience::named_accounts(s) {
+    // "Some principal of that account": made once, its account written for each one named.
+    let mut them = Puller {
+        account: String::new(),
+        partition: puller.partition,
+        context: Default::default(),
+    };
+    for other in audience::named_accounts_once(s) {
         if other == puller.account || Some(other) == owner {
             continue;
         }
-        let them = Puller {
-            account: other.to_owned(),
-            partition: puller.partition,
-            context: Default::default(),
-        };
+        them.account.clear();
+        them.account.push_str(other);
         let cond = condition::block_for_account(s.conditions(), &them);
         if cond == Tri::False {
             continue;
@@ -585,18 +625,28 @@ fn cross_account_write(
         if actions == 0 {
             continue;
         }
-        granted.push(Granted {
+        let g = Granted {
             certainly: cond == Tri::True && v.resource == Tri::True,
             account: other,
             actions,
-        });
+        };
+        if let Some(slot) = few.get_mut(n) {
+            *slot = g;
+        } else {
+            if more.is_empty() {
+                more.extend_from_slice(&few);
+            }
+            more.push(g);
+        }
+        n += 1;
     }
+    let granted = if n <= few.len() { &few[..n] } else { &more[..] };
     if granted.is_empty() {
         return;
     }
     out.push(Finding::at(
         Code::CrossAccountWrite,
-        cross_account_message(s, &granted, &puller.account, owner),
+        cross_account_message(s, granted, &puller.account, owner),
         s.reference(),
     ));
 }
@@ -667,11 +717,21 @@ fn write_cross_account<W: Write>(
 }
 
 /// One account of a `cross-account-write` message, written a part at a time.
+#[derive(Clone, Copy)]
 struct Granted<'a> {
     /// Whether the account is certainly granted the actions (else "possibly").
     certainly: bool,
     account: &'a str,
     actions: u128,
+}
+
+impl Granted<'_> {
+    /// A filler for the unused places of an array.
+    const NONE: Granted<'static> = Granted {
+        certainly: false,
+        account: "",
+        actions: 0,
+    };
 }
 
 impl Piece for Granted<'_> {

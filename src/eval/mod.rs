@@ -12,7 +12,6 @@ mod trace;
 pub mod tri;
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use crate::catalog;
 use crate::finding::Finding;
@@ -103,31 +102,70 @@ pub fn judge_with_registry(
     puller: &Puller,
     repo: &RepoId,
 ) -> Judgement {
-    judged(policy, registry, puller, repo, |_, j| j)
+    let mut findings = Vec::new();
+    let actions = judged(policy, registry, puller, repo, &mut findings, |_, a| a);
+    Judgement { actions, findings }
+}
+
+/// [`judge_with_registry`] with the findings appended to `findings` (which it clears first), so
+/// that a worker judging record after record reuses one vector (see `audit`).
+pub(crate) fn judge_into(
+    policy: &Policy,
+    registry: Option<&Policy>,
+    puller: &Puller,
+    repo: &RepoId,
+    findings: &mut Vec<Finding>,
+) -> [ActionState; 3] {
+    findings.clear();
+    judged(policy, registry, puller, repo, findings, |_, a| a)
 }
 
 /// The one code path of the judgement: views every statement for the puller, decides each
-/// required action and collects the findings, then hands the views and the verdict to `then`
-/// ([`judge`] keeps the verdict; [`explain`] also reads the views, so an explanation can never
-/// disagree with the verdict).
+/// required action and collects the findings (into `findings`, which must be empty), then hands
+/// the views and the actions' states to `then` ([`judge`] keeps the verdict; [`explain`] also
+/// reads the views, so an explanation can never disagree with the verdict).
 fn judged<R>(
     policy: &Policy,
     registry: Option<&Policy>,
     puller: &Puller,
     repo: &RepoId,
-    then: impl FnOnce(&[View<'_>], Judgement) -> R,
+    findings: &mut Vec<Finding>,
+    then: impl FnOnce(&[View<'_>], [ActionState; 3]) -> R,
 ) -> R {
     let repo_arn = resource::RepoArn::new(repo, puller.partition);
-    let views: Vec<View<'_>> = policy
-        .statements()
-        .iter()
-        .chain(registry.into_iter().flat_map(|r| r.statements()))
-        .map(|s| View::new(s, puller, &repo_arn))
-        .collect();
-    let required = *REQUIRED_INDEX;
-    let actions = required.map(|i| state(&views, i));
-    let findings = findings::collect(policy, puller, owner(repo), &views, &actions);
-    then(&views, Judgement { actions, findings })
+    // Sized at once: a chain through `flat_map` gives no useful size hint, and the vector grew
+    // a step at a time.
+    let statements = || {
+        policy
+            .statements()
+            .iter()
+            .chain(registry.into_iter().flat_map(|r| r.statements()))
+    };
+    let mut views: Vec<View<'_>> = Vec::with_capacity(
+        policy.statements().len() + registry.map_or(0, |r| r.statements().len()),
+    );
+    views.extend(statements().map(|s| View::new(s, puller, &repo_arn)));
+    let (actions, allow_true) = states(&views);
+    #[cfg(debug_assertions)]
+    for (j, a) in actions.iter().enumerate() {
+        debug_assert_eq!(*a, state(&views, j));
+        debug_assert_eq!(
+            allow_true & 1 << j != 0,
+            views
+                .iter()
+                .any(|v| v.stmt.effect() == Effect::Allow && v.on(j) == Tri::True)
+        );
+    }
+    findings::collect(
+        policy,
+        puller,
+        owner(repo),
+        &views,
+        &actions,
+        allow_true,
+        findings,
+    );
+    then(&views, actions)
 }
 
 /// The account that owns `repo`: its registry, or the account of its ARN.
@@ -141,25 +179,67 @@ pub fn owner(repo: &RepoId) -> Option<&str> {
 }
 
 /// Whether `policy`'s verdict may depend on which registry owns the repository: an `Allow`
-/// names an account other than the audited ones, and `cross-account-write` leaves the registry's
-/// owner out. Such a verdict is not one to reuse for another repository (see `audit`).
+/// names an account other than one of the audited ones, and `cross-account-write` leaves the
+/// registry's owner out. Such a verdict is not one to reuse for another repository (see
+/// `audit`). An account that is another audited account counts too: for the first account, the
+/// second is "another account", named in its verdict unless it owns the repository.
 pub fn depends_on_owner(policy: &Policy, pullers: &[Puller]) -> bool {
-    policy.statements().iter().any(|s| {
-        s.effect() == Effect::Allow
-            && audience::named_accounts_iter(s).any(|a| pullers.iter().all(|p| p.account != a))
-    })
+    let other = |a: &str| pullers.iter().any(|p| p.account != a);
+    let depends = policy.statements().iter().any(|s| {
+        if s.effect() != Effect::Allow {
+            return false;
+        }
+        match s.who() {
+            // The usual Allow: its `AWS` principals are all it names (no chain of iterators
+            // through its conditions, which name accounts only in a grant to `*`).
+            crate::policy::Who::Principal(p) if !p.is_everyone() => {
+                p.aws().iter().filter_map(audience::account_of).any(other)
+            }
+            _ => audience::named_accounts_iter(s).any(other),
+        }
+    });
+    debug_assert_eq!(
+        depends,
+        policy.statements().iter().any(|s| {
+            s.effect() == Effect::Allow && audience::named_accounts_iter(s).any(other)
+        })
+    );
+    depends
 }
 
-/// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`.
-static REQUIRED_INDEX: LazyLock<[usize; 3]> = LazyLock::new(|| {
-    catalog::REQUIRED.map(|full| {
-        let name = full.split_once(':').map_or(full, |(_, n)| n);
-        catalog::ACTIONS
-            .iter()
-            .position(|a| a.name == name)
-            .unwrap_or(usize::MAX)
-    })
-});
+/// The positions of `catalog::REQUIRED` in `catalog::ACTIONS`, found when the crate is built
+/// (a required action missing from the catalog does not build).
+const REQUIRED_INDEX: [usize; 3] = {
+    /// Whether two strings are equal, in a constant.
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut out = [0; 3];
+    let mut j = 0;
+    while j < 3 {
+        // `ecr:Name` without its service.
+        let full = catalog::REQUIRED[j].as_bytes();
+        let (_, name) = full.split_at(catalog::SERVICE.len() + 1);
+        let mut i = 0;
+        while !same(catalog::ACTIONS[i].name.as_bytes(), name) {
+            // Past the end: a compile-time panic (index out of bounds).
+            i += 1;
+        }
+        out[j] = i;
+        j += 1;
+    }
+    out
+};
 
 /// One statement judged for the puller and the repository, before looking at actions.
 #[derive(Clone, Copy, Debug)]
@@ -174,8 +254,13 @@ struct View<'p> {
     /// `None` when not evaluated because the principal or resource already rules the statement
     /// out; see [`View::condition`].
     condition: Option<Tri>,
+    /// Bit `i`: condition `i` (of the first 64) is undecided for the puller; complete when
+    /// `condition` is neither `None` nor false (see [`View::undecided`]).
+    unknown: u64,
     /// Principal AND resource AND conditions.
     applies: Tri,
+    /// Bit `j`: the statement's action element covers `catalog::REQUIRED[j]`.
+    required: u8,
 }
 
 impl<'p> View<'p> {
@@ -183,10 +268,11 @@ impl<'p> View<'p> {
         let (principal, mention, first_specific) = principal::assess(stmt, puller);
         let resource = resource::applies(stmt.resources().as_ref(), repo);
         // Conditions are only worth evaluating when the rest may apply.
-        let condition = if principal.and(resource) == Tri::False {
-            None
+        let (condition, unknown) = if principal.and(resource) == Tri::False {
+            (None, 0)
         } else {
-            Some(condition::block(stmt.conditions(), puller))
+            let (block, unknown) = condition::block_marked(stmt.conditions(), puller);
+            (Some(block), unknown)
         };
         View {
             stmt,
@@ -195,7 +281,12 @@ impl<'p> View<'p> {
             first_specific,
             resource,
             condition,
+            unknown,
             applies: principal.and(resource).and(condition.unwrap_or(Tri::False)),
+            required: {
+                let covers = |j: usize| u8::from(stmt.covers(REQUIRED_INDEX[j]));
+                covers(0) | covers(1) << 1 | covers(2) << 2
+            },
         }
     }
 
@@ -205,9 +296,22 @@ impl<'p> View<'p> {
             .unwrap_or_else(|| condition::block(self.stmt.conditions(), puller))
     }
 
-    /// Whether the statement applies to the puller doing catalog action `i`.
-    fn on(&self, i: usize) -> Tri {
-        if i < catalog::ACTIONS.len() && self.stmt.covers(i) {
+    /// Whether condition `i` of the statement (`c`) is undecided for the puller: read from the
+    /// marks `View::new` made while evaluating the block, when they are complete.
+    fn undecided(&self, i: usize, c: &crate::policy::Condition<'_>, puller: &Puller) -> bool {
+        let complete = matches!(self.condition, Some(t) if t != Tri::False);
+        if complete && i < 64 {
+            let marked = self.unknown & 1 << i != 0;
+            debug_assert_eq!(marked, condition::eval(c, puller) == Tri::Unknown);
+            marked
+        } else {
+            condition::eval(c, puller) == Tri::Unknown
+        }
+    }
+
+    /// Whether the statement applies to the puller doing `catalog::REQUIRED[j]`.
+    fn on(&self, j: usize) -> Tri {
+        if self.required & 1 << j != 0 {
             self.applies
         } else {
             Tri::False
@@ -215,12 +319,43 @@ impl<'p> View<'p> {
     }
 }
 
+/// [`state`] of each of `catalog::REQUIRED`, in one pass over the views, and which of them
+/// some Allow certainly grants (bit `j`). `tests::the_states_in_one_pass_are_the_states_one_by_one`.
+fn states(views: &[View<'_>]) -> ([ActionState; 3], u8) {
+    let (mut denied, mut deny_maybe, mut allow_true, mut allow_maybe) = (0u8, 0u8, 0u8, 0u8);
+    for v in views {
+        let bits = v.required;
+        match (v.stmt.effect(), v.applies) {
+            (Effect::Deny, Tri::True) => denied |= bits,
+            (Effect::Deny, Tri::Unknown) => deny_maybe |= bits,
+            (Effect::Allow, Tri::True) => allow_true |= bits,
+            (Effect::Allow, Tri::Unknown) => allow_maybe |= bits,
+            (_, Tri::False) => {}
+        }
+    }
+    let actions = std::array::from_fn(|j| {
+        let bit = 1 << j;
+        if denied & bit != 0 {
+            ActionState::Denied
+        } else if (allow_true | allow_maybe) & bit == 0 {
+            ActionState::Missing
+        } else if allow_true & bit == 0 || deny_maybe & bit != 0 {
+            ActionState::Conditional
+        } else {
+            ActionState::Allowed
+        }
+    });
+    (actions, allow_true)
+}
+
 /// SPEC 4.5: an explicit deny wins; otherwise an allow is needed, and any doubt on either side
-/// makes the action conditional.
-fn state(views: &[View<'_>], i: usize) -> ActionState {
+/// makes the action conditional. (Judging takes [`states`]; this is its reference, which
+/// builds with debug assertions check it against.)
+#[cfg(debug_assertions)]
+fn state(views: &[View<'_>], j: usize) -> ActionState {
     let (mut allow_true, mut allow_maybe, mut deny_maybe) = (false, false, false);
     for v in views {
-        match (v.stmt.effect(), v.on(i)) {
+        match (v.stmt.effect(), v.on(j)) {
             (Effect::Deny, Tri::True) => return ActionState::Denied,
             (Effect::Deny, Tri::Unknown) => deny_maybe = true,
             (Effect::Allow, Tri::True) => allow_true = true,

@@ -39,7 +39,7 @@ pub fn name(value: &str, puller: &Puller) -> Named {
     if value == "*" {
         return Named::Everyone;
     }
-    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if super::audience::is_account_id(value) {
         return if value == puller.account {
             Named::Account
         } else {
@@ -66,18 +66,36 @@ pub fn name(value: &str, puller: &Puller) -> Named {
 /// the puller's partition and account (byte searches: this runs for every `AWS` principal of
 /// every judged statement).
 fn of_account<'v>(value: &'v str, puller: &Puller) -> Option<(&'v str, &'v str)> {
-    let rest = value
-        .strip_prefix("arn:")?
-        .strip_prefix(puller.partition.as_str())?
+    // Each partition's start a literal, compared without a call.
+    let rest = match puller.partition {
+        super::Partition::Aws => value.strip_prefix("arn:aws:")?,
+        super::Partition::AwsCn => value.strip_prefix("arn:aws-cn:")?,
+        super::Partition::AwsUsGov => value.strip_prefix("arn:aws-us-gov:")?,
+    };
+    // The usual services first; the region is empty.
+    let (service, rest) = if let Some(rest) = rest.strip_prefix("iam::") {
+        ("iam", rest)
+    } else if let Some(rest) = rest.strip_prefix("sts::") {
+        ("sts", rest)
+    } else {
+        let colon = rest.bytes().position(|b| b == b':')?;
+        (&rest[..colon], rest[colon + 1..].strip_prefix(':')?)
+    };
+    // The account part ends at the next colon.
+    let account = puller.account.as_bytes();
+    if let Ok(twelve) = <&[u8; 12]>::try_from(account) {
+        // The usual account: twelve bytes compared as an array (no call), then the colon.
+        let head: &[u8; 12] = rest.as_bytes().get(..12)?.try_into().ok()?;
+        return (head == twelve
+            && rest.as_bytes().get(12) == Some(&b':')
+            && !twelve.contains(&b':'))
+        .then(|| (service, &rest[13..]));
+    }
+    let resource = rest
+        .strip_prefix(puller.account.as_str())?
         .strip_prefix(':')?;
-    let colon = rest.bytes().position(|b| b == b':')?;
-    let service = &rest[..colon];
-    // The region is empty; the account part ends at the next colon.
-    let rest = rest[colon + 1..].strip_prefix(':')?;
-    let account = puller.account.as_str();
-    let resource = rest.strip_prefix(account)?.strip_prefix(':')?;
     // An account with a colon in it would end early in `value`: never the same part.
-    (!account.as_bytes().contains(&b':')).then_some((service, resource))
+    (!account.contains(&b':')).then_some((service, resource))
 }
 
 /// Whether the statement's principal element covers the puller.
@@ -203,10 +221,18 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn naming_part_by_part_is_naming_by_six_parts(
-            value in "(arn|ar|\\*)?(:(aws|aws-cn|a)?){0,2}(:(iam|sts|s3)?)?(:(us-east-1)?)?(:(111122223333|444455556666|1)?)?(:(root|role/x|user/y|assumed-role/r/s|federated-user/f|:)?){0,2}"
+            value in "(arn|ar|\\*)?(:(aws|aws-cn|aws-us-gov|a)?){0,2}(:(iam|sts|s3|ia)?)?(:(us-east-1)?)?(:(111122223333|444455556666|1|11112222333|111)?)?(:(root|role/x|user/y|assumed-role/r/s|federated-user/f|:)?){0,2}"
         ) {
-            let p = puller();
-            proptest::prop_assert_eq!(name(&value, &p), by_six_parts(&value, &p), "{}", value);
+            for (account, partition) in [
+                ("111122223333", Partition::Aws),
+                ("111122223333", Partition::AwsCn),
+                ("1", Partition::Aws),
+                ("11112222333:", Partition::Aws),
+                ("111:", Partition::AwsUsGov),
+            ] {
+                let p = Puller { account: account.into(), partition, ..puller() };
+                proptest::prop_assert_eq!(name(&value, &p), by_six_parts(&value, &p), "{} {}", value, account);
+            }
         }
     }
 

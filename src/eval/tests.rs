@@ -1912,3 +1912,59 @@ fn remembered_messages_follow_every_input_they_are_written_from() {
         "{m}"
     );
 }
+
+proptest::proptest! {
+    /// `states` (one pass, bit masks) against `state` asked action by action, on documents of
+    /// Allows and Denies whose principals, actions and conditions apply, do not, or may.
+    #[test]
+    fn the_states_in_one_pass_are_the_states_one_by_one(
+        statements in proptest::collection::vec((0..2usize, 0..4usize, 0..5usize, 0..4usize), 1..6)
+    ) {
+        let principals = [r#""*""#, r#"{"AWS": "111122223333"}"#, r#"{"AWS": "444455556666"}"#, r#"{"AWS": "arn:aws:iam::111122223333:role/x"}"#];
+        let actions = [
+            r#""ecr:BatchGetImage""#,
+            r#""ecr:*""#,
+            r#"["ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]"#,
+            r#""ecr:PutImage""#,
+            r#""ecr:Batch*""#,
+        ];
+        let conditions = [
+            "",
+            r#", "Condition": {"Bool": {"aws:SecureTransport": "false"}}"#,
+            r#", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}"#,
+            r#", "Condition": {"Bool": {"aws:SecureTransport": "true"}}"#,
+        ];
+        let text = policy(
+            &statements
+                .iter()
+                .map(|(e, p, a, c)| {
+                    format!(
+                        r#"{{"Effect": "{}", "Principal": {}, "Action": {}{}}}"#,
+                        ["Allow", "Deny"][*e],
+                        principals[*p],
+                        actions[*a],
+                        conditions[*c]
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
+        let p = parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let puller = puller();
+        let repo = RepoId::default();
+        let repo_arn = resource::RepoArn::new(&repo, puller.partition);
+        let views: Vec<View<'_>> = p
+            .statements()
+            .iter()
+            .map(|s| View::new(s, &puller, &repo_arn))
+            .collect();
+        let (actions, allow_true) = states(&views);
+        for (j, a) in actions.iter().enumerate() {
+            proptest::prop_assert_eq!(*a, state(&views, j), "{}", text);
+            proptest::prop_assert_eq!(
+                allow_true & 1 << j != 0,
+                views.iter().any(|v| v.stmt.effect() == Effect::Allow && v.on(j) == Tri::True),
+                "{}", text
+            );
+        }
+    }
+}

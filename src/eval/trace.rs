@@ -74,10 +74,15 @@ pub fn explain_with_registry(
     puller: &Puller,
     repo: &RepoId,
 ) -> Trace {
-    judged(policy, registry, puller, repo, |views, judgement| Trace {
-        statements: views.iter().map(|v| statement(v, puller)).collect(),
-        judgement,
-    })
+    let mut findings = Vec::new();
+    let (statements, actions) =
+        judged(policy, registry, puller, repo, &mut findings, |views, a| {
+            (views.iter().map(|v| statement(v, puller)).collect(), a)
+        });
+    Trace {
+        statements,
+        judgement: Judgement { actions, findings },
+    }
 }
 
 fn statement(v: &View<'_>, puller: &Puller) -> StatementTrace {
