@@ -506,6 +506,75 @@ mod tests {
     }
 
     #[test]
+    fn the_detail_cell_is_the_advice_written_by_the_csv_crate() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        use crate::message::Message;
+        // Messages a row repeats (one shared copy and an equal one of its own), with quotes,
+        // commas, line ends and non-ASCII text; rows of one, two and three findings in turn,
+        // so that the lists kept from row to row are seen to start empty.
+        let shared = Message::new("statement 0 (Sid \"S0\") allows ecr:BatchGetImage, only.");
+        let lists: Vec<Vec<Finding>> = vec![
+            vec![
+                Finding::new(Code::LegacyVersion, "old \"2008\" ✓,\r\nsee"),
+                Finding::new(Code::CrossAccountWrite, shared.clone()),
+                Finding::new(Code::ExcessAccess, shared.text().into_owned()),
+            ],
+            vec![Finding::new(Code::NoPolicy, "=no policy, \"none\"")],
+            vec![
+                Finding::new(Code::PublicAccess, "  é \"x\"\n. "),
+                Finding::new(Code::ConditionalAllow, shared.clone()),
+            ],
+            vec![
+                Finding::new(Code::ExcessAccess, shared.clone()),
+                Finding::new(Code::CrossAccountWrite, shared.clone()),
+            ],
+            vec![],
+        ];
+        let rows: Vec<Row> = (0..20u64)
+            .map(|n| Row {
+                source: Arc::from("s.jsonl"),
+                record: n + 1,
+                repo: RowRepo::default(),
+                account: Arc::from("111122223333"),
+                status: Status::Fail,
+                actions: None,
+                findings: lists[n as usize % lists.len()].clone().into(),
+            })
+            .collect();
+        let text = format(&rows).expect("format");
+        let mut expected = writer(Vec::new());
+        for r in &rows {
+            let codes: Vec<&str> = r.codes().iter().map(|c| c.id()).collect();
+            let detail = super::super::what_to_do(r);
+            expected
+                .write_record([
+                    &*neutralise(&r.source),
+                    &r.record.to_string(),
+                    "",
+                    "",
+                    "",
+                    &*neutralise(&r.account),
+                    "fail",
+                    "",
+                    "",
+                    "",
+                    &*neutralise(&codes.join(";")),
+                    &*neutralise(&detail),
+                ])
+                .expect("write");
+        }
+        let expected = expected.into_inner().expect("flush");
+        // The numbered advice of many findings is among the cells, a repeated message once.
+        let line = String::from_utf8_lossy(&text);
+        assert!(line.contains("(2) ") && !line.contains("(3) "), "{line}");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+
+    #[test]
     fn a_cell_needs_quotes_exactly_when_a_byte_asks_for_them() {
         // Every length around the block sizes, with a special byte at every place, and none.
         for n in 0..50 {
