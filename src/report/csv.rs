@@ -194,6 +194,42 @@ fn push_text_cell(out: &mut Vec<u8>, cell: &[u8]) {
     }
 }
 
+/// A text cell written by `write` straight into `out`, then neutralised and quoted in place:
+/// the bytes [`push_text_cell`] appends for the same text, without a buffer of its own and the
+/// copy out of it (the detail cell, unpacked from a row's messages, is hundreds of bytes). A
+/// cell that needs quotes is moved up once, from its end back, each `"` doubled on the way.
+/// `tests::a_cell_written_in_place_is_the_cell_written_from_a_buffer` holds the two together.
+fn push_text_cell_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    write(out);
+    if runs(&out[start..]) {
+        // A formula's `'` goes first (rare: a report's sentences start with a letter or `(`).
+        let text = out.split_off(start);
+        push_text_cell(out, &text);
+        return;
+    }
+    if !needs_quotes(&out[start..]) {
+        return;
+    }
+    let end = out.len();
+    let quotes = memchr::memchr_iter(b'"', &out[start..]).count();
+    out.resize(end + quotes + 2, b'"');
+    // The text after the last quote not yet moved goes to its place, then that quote twice; the
+    // run before the first quote moves up by one, behind the opening quote.
+    let (mut from, mut to) = (end, out.len() - 1);
+    while let Some(q) = memchr::memrchr(b'"', &out[start..from]) {
+        let q = start + q;
+        let run = from - (q + 1);
+        out.copy_within(q + 1..from, to - run);
+        to -= run + 2;
+        out[to] = b'"';
+        out[to + 1] = b'"';
+        from = q;
+    }
+    out.copy_within(start..from, start + 1);
+    out[start] = b'"';
+}
+
 /// A cell whose text rows share (by `Arc`): where the last row's is in the buffer.
 #[derive(Default)]
 struct Shared {
@@ -231,8 +267,6 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
     // three cells with the commas between them).
     let mut lists: FxHashMap<Option<[ActionState; 3]>, Vec<u8>> = FxHashMap::default();
     let mut unpacked = super::Unpacked::default();
-    // A cell made before it is written (the codes, the advice).
-    let mut cell: Vec<u8> = Vec::new();
     // The source and the account cells of the row before, where `out` holds them: the rows of
     // a source share its `Arc`, and most rows the account's, so their cells are copied.
     let mut source = Shared::default();
@@ -282,18 +316,18 @@ fn format(rows: &[Row]) -> Result<Vec<u8>, ::csv::Error> {
             Some(range) => out.extend_from_within(range.clone()),
             None => {
                 let start = out.len();
-                cell.clear();
-                for (i, code) in r.codes().iter().enumerate() {
-                    if i > 0 {
-                        cell.push(b';');
+                push_text_cell_with(&mut out, |out| {
+                    for (i, code) in r.codes().iter().enumerate() {
+                        if i > 0 {
+                            out.push(b';');
+                        }
+                        out.extend_from_slice(code.id().as_bytes());
                     }
-                    cell.extend_from_slice(code.id().as_bytes());
-                }
-                push_text_cell(&mut out, &cell);
+                });
                 out.push(b',');
-                cell.clear();
-                super::what_to_do_into(r, &mut unpacked, &mut cell);
-                push_text_cell(&mut out, &cell);
+                push_text_cell_with(&mut out, |out| {
+                    super::what_to_do_into(r, &mut unpacked, out);
+                });
                 derived.insert(key, start..out.len());
             }
         }
@@ -427,6 +461,117 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_cell_written_in_place_is_the_cell_written_from_a_buffer() {
+        let cells = [
+            "",
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "\"\"",
+            "\"\"\"x\"\"",
+            "line\nbreak",
+            "crlf\r\n",
+            "é, \"ü\" — ß",
+            "=HYPERLINK(\"x\")",
+            "-",
+            "-1,2",
+            "\ttab",
+            "(1) statement 0 (Sid \"S0\") allows ecr:BatchGetImage, only. (2) statement 0 (Sid \"S0\") allows ecr:BatchGetImage, only.",
+        ];
+        // After whatever the line holds already, and at every length of a long cell.
+        let long = cells.concat().repeat(3);
+        let mut texts: Vec<&str> = cells.to_vec();
+        texts.extend(
+            (0..long.len())
+                .filter(|&n| long.is_char_boundary(n))
+                .map(|n| &long[..n]),
+        );
+        for before in ["", "x,", "\"a\"\",\""] {
+            for text in &texts {
+                let mut expected = before.as_bytes().to_vec();
+                push_text_cell(&mut expected, text.as_bytes());
+                let mut ours = before.as_bytes().to_vec();
+                push_text_cell_with(&mut ours, |out| out.extend_from_slice(text.as_bytes()));
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&expected),
+                    "{before:?} {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_detail_cell_is_the_advice_written_by_the_csv_crate() {
+        use crate::audit::RowRepo;
+        use crate::finding::{Code, Finding};
+        use crate::message::Message;
+        // Messages a row repeats (one shared copy and an equal one of its own), with quotes,
+        // commas, line ends and non-ASCII text; rows of one, two and three findings in turn,
+        // so that the lists kept from row to row are seen to start empty.
+        let shared = Message::new("statement 0 (Sid \"S0\") allows ecr:BatchGetImage, only.");
+        let lists: Vec<Vec<Finding>> = vec![
+            vec![
+                Finding::new(Code::LegacyVersion, "old \"2008\" ✓,\r\nsee"),
+                Finding::new(Code::CrossAccountWrite, shared.clone()),
+                Finding::new(Code::ExcessAccess, shared.text().into_owned()),
+            ],
+            vec![Finding::new(Code::NoPolicy, "=no policy, \"none\"")],
+            vec![
+                Finding::new(Code::PublicAccess, "  é \"x\"\n. "),
+                Finding::new(Code::ConditionalAllow, shared.clone()),
+            ],
+            vec![
+                Finding::new(Code::ExcessAccess, shared.clone()),
+                Finding::new(Code::CrossAccountWrite, shared.clone()),
+            ],
+            vec![],
+        ];
+        let rows: Vec<Row> = (0..20u64)
+            .map(|n| Row {
+                source: Arc::from("s.jsonl"),
+                record: n + 1,
+                repo: RowRepo::default(),
+                account: Arc::from("111122223333"),
+                status: Status::Fail,
+                actions: None,
+                findings: lists[n as usize % lists.len()].clone().into(),
+            })
+            .collect();
+        let text = format(&rows).expect("format");
+        let mut expected = writer(Vec::new());
+        for r in &rows {
+            let codes: Vec<&str> = r.codes().iter().map(|c| c.id()).collect();
+            let detail = super::super::what_to_do(r);
+            expected
+                .write_record([
+                    &*neutralise(&r.source),
+                    &r.record.to_string(),
+                    "",
+                    "",
+                    "",
+                    &*neutralise(&r.account),
+                    "fail",
+                    "",
+                    "",
+                    "",
+                    &*neutralise(&codes.join(";")),
+                    &*neutralise(&detail),
+                ])
+                .expect("write");
+        }
+        let expected = expected.into_inner().expect("flush");
+        // The numbered advice of many findings is among the cells, a repeated message once.
+        let line = String::from_utf8_lossy(&text);
+        assert!(line.contains("(2) ") && !line.contains("(3) "), "{line}");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            String::from_utf8_lossy(&expected)
+        );
     }
 
     #[test]
