@@ -8,7 +8,7 @@ use crate::eval::{self, ActionState, Puller};
 use crate::finding::{Code, Finding, Severity, Status};
 use crate::policy::{self, Policy};
 use crate::record::{Body, Identity, PolicyText, Record, RepoId, ScopeV};
-use crate::textcache::TextCache;
+use crate::textcache::{Lookup, TextCache};
 
 /// A row's repository identity, kept compact: rows are what a scan's memory grows with.
 /// Registries and regions repeat across an estate, so each worker shares one copy of each.
@@ -519,37 +519,49 @@ impl Audit<'_> {
         let start = verdicts.len();
         let key = text.key();
         let hash = TextCache::<Cached>::hash(key);
-        let cached = self.verdicts.get(hash, key);
-        match cached {
-            Some(Cached::Verdicts(known)) => verdicts.extend(known.iter().cloned()),
-            Some(Cached::Parsed(policy)) => self.judge(&policy, None, repo, verdicts),
-            Some(Cached::ByOwner(by)) => by.verdicts(eval::owner(repo), verdicts, |v| {
-                self.judge(&by.policy, None, repo, v)
-            }),
-            None => match policy::parse(&text.text()) {
-                Err(findings) => {
-                    self.invalid(findings, verdicts);
+        let keep = match self.verdicts.get(hash, key) {
+            Lookup::Hit(Cached::Verdicts(known)) => {
+                return verdicts.extend(known.iter().cloned());
+            }
+            Lookup::Hit(Cached::Parsed(policy)) => {
+                return self.judge(&policy, None, repo, verdicts);
+            }
+            Lookup::Hit(Cached::ByOwner(by)) => {
+                return by.verdicts(eval::owner(repo), verdicts, |v| {
+                    self.judge(&by.policy, None, repo, v)
+                });
+            }
+            // In an estate whose policies differ, a text is kept only the second time it is
+            // seen: most are seen once, and keeping them (the text, its parse) was most of
+            // what a scan of such an estate allocated and faulted in.
+            Lookup::Keep => true,
+            Lookup::Skip => false,
+        };
+        match policy::parse(&text.text()) {
+            Err(findings) => {
+                self.invalid(findings, verdicts);
+                if keep {
                     let v = &verdicts[start..];
-                    self.verdicts
-                        .offer_with(hash, key, || Cached::Verdicts(v.into()));
+                    self.verdicts.keep(hash, key, Cached::Verdicts(v.into()));
                 }
-                Ok(policy) => {
-                    self.judge(&policy, None, repo, verdicts);
+            }
+            Ok(policy) => {
+                self.judge(&policy, None, repo, verdicts);
+                if keep {
                     let v = &verdicts[start..];
-                    self.verdicts.offer_with(hash, key, || {
-                        if policy.statements().iter().any(|s| s.resources().is_some()) {
-                            // The verdict depends on the repository's ARN: keep only the parse.
-                            Cached::Parsed(Arc::new(policy))
-                        } else if eval::depends_on_owner(&policy, self.pullers) {
-                            // `cross-account-write` leaves the registry's owner out: the
-                            // verdict depends on the registry, so it is kept per owner.
-                            Cached::ByOwner(Arc::new(ByOwner::first(policy, eval::owner(repo), v)))
-                        } else {
-                            Cached::Verdicts(v.into())
-                        }
-                    });
+                    let cached = if policy.statements().iter().any(|s| s.resources().is_some()) {
+                        // The verdict depends on the repository's ARN: keep only the parse.
+                        Cached::Parsed(Arc::new(policy))
+                    } else if eval::depends_on_owner(&policy, self.pullers) {
+                        // `cross-account-write` leaves the registry's owner out: the verdict
+                        // depends on the registry, so it is kept per owner.
+                        Cached::ByOwner(Arc::new(ByOwner::first(policy, eval::owner(repo), v)))
+                    } else {
+                        Cached::Verdicts(v.into())
+                    };
+                    self.verdicts.keep(hash, key, cached);
                 }
-            },
+            }
         }
     }
 }
