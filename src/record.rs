@@ -189,24 +189,23 @@ fn unescape(literal: &str) -> Option<String> {
 /// instructions a byte: this copies eight bytes at a time and stops only at a quote, a backslash
 /// or a control byte (`jsonscan::special`, the word test the other readers use).
 pub(crate) fn decode_literal(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
-    // A line of JSON Lines or a file of one object runs on only a little past its literal: a
-    // buffer of its length is never too small.
+    // A line of JSON Lines or a file of one object runs on only a little past its literal: room
+    // for all of it is never too little (every escape is two bytes for one). Else `b` may run on
+    // well past the literal (the rest of a JSON array): the buffer starts at what a policy
+    // usually takes and grows as the text does, so a literal costs its own length, not the rest
+    // of the document's.
     const SMALL: usize = 64 << 10;
-    if b.len() <= SMALL {
-        decode_small(b, tag)
-    } else {
-        decode_large(b, tag)
-    }
+    const START: usize = 2048;
+    decode(b, tag, if b.len() <= SMALL { b.len() } else { START } + 8)
 }
 
-/// [`decode_literal`] of a literal at the start of a short `b` (a line): the text is built in
-/// a `Vec` of `b`'s length (never too small: every escape is two bytes for one) by appending
-/// a word at a time and cutting it back at the first special byte, so that no index into the
-/// buffer needs a bounds check of its own.
-fn decode_small(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
+/// [`decode_literal`] into a buffer that starts with room for `room` bytes: the text is built
+/// in a `Vec` by appending a word at a time and cutting it back at the first special byte, so
+/// that no index into the buffer needs a bounds check of its own.
+fn decode(b: &[u8], tag: Option<u8>, room: usize) -> Option<(String, usize)> {
     use crate::jsonscan::{is_special, special};
     let mut rest = b.strip_prefix(b"\"")?;
-    let mut out = Vec::with_capacity(b.len() + 8);
+    let mut out = Vec::with_capacity(room);
     if let Some(tag) = tag {
         out.push(tag);
     }
@@ -255,78 +254,6 @@ fn decode_small(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
     }
 }
 
-/// [`decode_literal`] of a literal at the start of a long `b` (maybe the rest of a document),
-/// with a buffer that grows.
-fn decode_large(b: &[u8], tag: Option<u8>) -> Option<(String, usize)> {
-    use crate::jsonscan::{is_special, special};
-    if b.first() != Some(&b'"') {
-        return None;
-    }
-    // `b` may run on well past the literal (the rest of a JSON array): the buffer starts at
-    // what a policy usually takes and doubles when a word would not fit, so that a literal
-    // costs its own length, not the rest of the document's.
-    const START: usize = 2048;
-    fn room(out: &mut Vec<u8>, need: usize) {
-        if need > out.len() {
-            out.resize(need.max(2 * out.len()), 0);
-        }
-    }
-    let mut out = vec![0u8; START + 8];
-    let mut w = 0;
-    if let Some(tag) = tag {
-        out[0] = tag;
-        w = 1;
-    }
-    let mut r = 1;
-    loop {
-        // `w <= r` throughout (the tag takes the place of the opening quote).
-        let k = match b[r..].first_chunk::<8>() {
-            Some(word) => {
-                room(&mut out, w + 8);
-                out[w..w + 8].copy_from_slice(word);
-                let found = special(*word);
-                if found == 0 {
-                    r += 8;
-                    w += 8;
-                    continue;
-                }
-                (found.trailing_zeros() / 8) as usize
-            }
-            None => {
-                let k = b[r..].iter().position(|&c| is_special(c))?;
-                room(&mut out, w + k + 1);
-                out[w..w + k].copy_from_slice(&b[r..r + k]);
-                k
-            }
-        };
-        r += k;
-        w += k;
-        match b[r] {
-            b'"' => {
-                out.truncate(w);
-                if 2 * w < out.capacity() {
-                    out.shrink_to_fit();
-                }
-                // Only ASCII escapes were replaced by ASCII bytes, and the cuts are at ASCII
-                // bytes, so UTF-8 input stays UTF-8 (checked, `unsafe` being forbidden).
-                return String::from_utf8(out).ok().map(|text| (text, r + 1));
-            }
-            b'\\' => {
-                // One look-up for the byte the escape stands for (a `match` on the escape
-                // costs more, and an escape comes every few bytes).
-                let byte = crate::jsonscan::ESCAPES[usize::from(*b.get(r + 1)?)];
-                if byte == 0 {
-                    return None;
-                }
-                out[w] = byte;
-                w += 1;
-                r += 2;
-            }
-            _ => return None,
-        }
-    }
-}
-
 impl From<&str> for PolicyText {
     fn from(text: &str) -> PolicyText {
         PolicyText::plain(text)
@@ -356,7 +283,7 @@ impl std::fmt::Debug for PolicyText {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_large, decode_literal, decode_small, unescape};
+    use super::{decode, decode_literal, unescape};
     use proptest::prelude::*;
 
     /// Decodes with serde_json, the reference.
@@ -386,9 +313,9 @@ mod tests {
     /// What serde_json makes of the literal `decode_literal` found at the start of `text`.
     fn check_decode(text: &str, tag: Option<u8>, must: bool) -> Result<(), TestCaseError> {
         let decoded = decode_literal(text.as_bytes(), tag);
-        // Both buffers (of the input's length, and growing) decode alike.
-        prop_assert_eq!(&decode_large(text.as_bytes(), tag), &decoded);
-        prop_assert_eq!(&decode_small(text.as_bytes(), tag), &decoded);
+        // Both buffers (of the input's length, and one that must grow) decode alike.
+        prop_assert_eq!(&decode(text.as_bytes(), tag, 1), &decoded);
+        prop_assert_eq!(&decode(text.as_bytes(), tag, text.len() + 8), &decoded);
         if let Some((out, end)) = &decoded {
             let literal = &text[..*end];
             let mut expected = tag.map(|t| char::from(t).to_string()).unwrap_or_default();
