@@ -497,9 +497,11 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     type At<'r> = (&'r Arc<str>, u64, Option<&'r str>);
     // Each record once (its rows, one per account, are consecutive), with its registry and
     // real name. Counted first, so that only repeated repositories cost a list.
-    let records = || {
+    fn records_in<'r>(
+        rows: impl Iterator<Item = &'r Row>,
+    ) -> impl Iterator<Item = (Key<'r>, (&'r Arc<str>, u64), Option<&'r str>)> {
         let mut last: Option<(&Arc<str>, u64)> = None;
-        rows.iter().filter_map(move |r| {
+        rows.filter_map(move |r| {
             let at = (&r.source, r.record);
             if last == Some(at) {
                 return None;
@@ -508,7 +510,7 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
             let key: Key<'_> = (r.repo.registry.as_deref()?, r.repo.known_name()?);
             Some((key, at, r.repo.region.as_deref()))
         })
-    };
+    }
     // Which keys may repeat: their hashes, sorted, 8 bytes a record (a map of the keys
     // themselves cost ten times that for a million rows, issue 13). A hash that repeats only
     // by chance makes a candidate of a repository named once, which the lists below drop.
@@ -530,20 +532,9 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     let filled: Vec<usize> = parts
         .into_par_iter()
         .map(|(slice, part)| {
-            let mut last: Option<(&Arc<str>, u64)> = None;
             let mut n = 0;
-            for r in slice {
-                let at = (&r.source, r.record);
-                if last == Some(at) {
-                    continue;
-                }
-                last = Some(at);
-                let (Some(registry), Some(name)) =
-                    (r.repo.registry.as_deref(), r.repo.known_name())
-                else {
-                    continue;
-                };
-                part[n] = hash(&(registry, name));
+            for (key, _, _) in records_in(slice.iter()) {
+                part[n] = hash(&key);
                 n += 1;
             }
             n
@@ -568,7 +559,7 @@ pub fn duplicates(rows: &mut Rows) -> u64 {
     }
     repeated.shrink_to_fit();
     let mut by_repo: FxHashMap<Key<'_>, Vec<At<'_>>> = FxHashMap::default();
-    for (key, (source, record), region) in records() {
+    for (key, (source, record), region) in records_in(rows.iter()) {
         if repeated.contains(&hash(&key)) {
             by_repo
                 .entry(key)
