@@ -523,15 +523,5 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
 }
 
 /// The keys of a statement, in the order [`body`] relies on (each negated key after its
-/// positive one).
-const STATEMENT_KEYS: [&str; 9] = [
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+/// positive one): the policy elements after a document's own three.
+const STATEMENT_KEYS: &[&str] = super::raw::ELEMENTS.split_at(3).1;

@@ -418,7 +418,9 @@ enum Key {
     Other(String),
 }
 
-const ELEMENTS: [&str; 12] = [
+/// The policy elements a document and its statements may hold: the document's three, then a
+/// statement's nine (each negated key after its positive one, which `plain::body` relies on).
+pub(super) const ELEMENTS: [&str; 12] = [
     "Version",
     "Id",
     "Statement",
