@@ -261,7 +261,26 @@ enum Made {
 
 /// What the first pass gives per source: its rows, how many records they came from, and what
 /// few sources have (see [`Rare`]).
-type FirstPass = (Made, u64, Option<Box<Rare>>);
+type FirstPass = (Made, u64, Shapes, Option<Box<Rare>>);
+
+/// The records of one source counted by shape: most files hold records of one shape only,
+/// counted here and added up once a chunk is read (an atomic counter shared by the workers,
+/// added to for each record, bounced between their caches); a record of a second shape is
+/// counted in `read` at once.
+#[derive(Clone, Copy, Default)]
+struct Shapes(Option<(Shape, u64)>);
+
+impl Shapes {
+    /// Counts a record of `shape`; `false` when the source already counts another shape.
+    fn count(&mut self, shape: Shape) -> bool {
+        match &mut self.0 {
+            Some((s, n)) if *s == shape => *n += 1,
+            Some(_) => return false,
+            None => self.0 = Some((shape, 1)),
+        }
+        true
+    }
+}
 
 /// What few sources give besides rows: a skip note, records set aside for the joins, and
 /// (standard input only) its records, kept in case a registry policy applies to them.
@@ -293,14 +312,17 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         None => input::discover(paths)?,
     };
     let bar = progress_bar(progress, sources.len() as u64);
+    // Whether anything is drawn: a hidden bar is left alone, not updated for each file.
+    let shown = !bar.is_hidden();
     let audit = Audit::new(pullers);
     let records_done = std::sync::atomic::AtomicU64::new(0);
     let read: [AtomicU64; SHAPES] = std::array::from_fn(|_| AtomicU64::new(0));
 
-    let one_source = |src: &Source| -> FirstPass {
+    let one_source = |folders: &mut input::Folders, src: &Source| -> FirstPass {
         // Most files hold one record: room for exactly its rows, not a growth step's.
         let mut rows = Vec::with_capacity(pullers.len());
         let mut records = 0u64;
+        let mut shapes = Shapes::default();
         let mut aside = join::Aside::default();
         // Standard input cannot be read twice: keep its records in case a registry
         // policy turns out to apply to them (see `join`).
@@ -309,8 +331,10 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         let handoff = Handoff::new(&audit);
         let outcome = rayon::scope(|scope| {
             let mut batch = Vec::new();
-            let outcome = input::read_source(src, &mut |rec| {
-                read[rec.shape as usize].fetch_add(1, Ordering::Relaxed);
+            let outcome = input::read_source_in(src, folders, &mut |rec| {
+                if !shapes.count(rec.shape) {
+                    read[rec.shape as usize].fetch_add(1, Ordering::Relaxed);
+                }
                 if keep_stdin && src.path().is_none() {
                     stdin.push(rec.clone());
                 }
@@ -346,11 +370,15 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             rows.shrink_to_fit();
             Made::One(rows)
         };
-        let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
-        // The file first, then its records: the display never counts records ahead of files.
-        bar.inc(1);
-        if !bar.is_hidden() {
-            bar.set_message(format!("{} records", done + records));
+        if shown {
+            let done = records_done.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
+            // The file first, then its records: the display never counts records ahead of
+            // files. The display is redrawn a few times a second: the count's message is
+            // renewed (a lock and a `format!`) when it passes a hundred, not for every file.
+            bar.inc(1);
+            if (done + records) / 100 != done / 100 {
+                bar.set_message(format!("{} records", done + records));
+            }
         }
         // A million sources wait here until the last is read: only what most have
         // (rows, a count) is held inline; the rare rest is boxed.
@@ -369,7 +397,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
                     })
                 },
             );
-        (made, records, rare)
+        (made, records, shapes, rare)
     };
 
     // Sources are judged a chunk at a time: each chunk's rows are gathered into one vector, so
@@ -382,7 +410,12 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     let mut records = 0;
     let mut skipped = 0u64;
     let mut judge_chunk = |c: usize, chunk: &[Source]| {
-        let first: Vec<FirstPass> = pool.install(|| chunk.par_iter().map(one_source).collect());
+        let first: Vec<FirstPass> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map_init(input::Folders::default, one_source)
+                .collect()
+        });
         let small = first
             .iter()
             .map(|f| match &f.0 {
@@ -391,8 +424,11 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             })
             .sum();
         let mut gathered = Vec::with_capacity(small);
-        for (i, (made, n, rare)) in first.into_iter().enumerate() {
+        for (i, (made, n, shapes, rare)) in first.into_iter().enumerate() {
             records += n;
+            if let Shapes(Some((shape, count))) = shapes {
+                read[shape as usize].fetch_add(count, Ordering::Relaxed);
+            }
             match made {
                 Made::One(r) if r.len() <= BATCH => gathered.extend(r),
                 // A large file's rows are groups of their own: no copy of them.
@@ -448,7 +484,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             });
             for (c, (chunk, last)) in rx.into_iter().enumerate() {
                 bar.inc_length(chunk.len() as u64);
-                if last && !bar.is_hidden() {
+                if last && shown {
                     if let Some(style) = crate::progress::style(true) {
                         bar.set_style(style);
                     }

@@ -138,3 +138,72 @@ fn the_size_of_a_document_held_whole_is_set_by_the_environment() {
     assert!(rows.is_empty());
     assert!(err.contains("ECR_AUDIT_MAX_DOCUMENT_MIB=\"lots\""), "{err}");
 }
+
+#[test]
+fn records_are_counted_by_shape_when_one_file_mixes_shapes() {
+    // A JSON Lines file of bulk records with a line that is no JSON (an error record of no
+    // shape), a second such line, a bare policy document and a get-repository-policy file: each
+    // record counted once, under its own shape, whatever file it shares.
+    let policy = documented_policy(ACCOUNT);
+    let bulk = |name: &str| {
+        format!(
+            r#"{{"registryId":"444455556666","repositoryName":"{name}","policyText":{}}}"#,
+            serde_json::to_string(&policy).expect("json")
+        )
+    };
+    let tree = Tree::new();
+    tree.file(
+        "mixed.jsonl",
+        [
+            bulk("a"),
+            "not json".into(),
+            bulk("b"),
+            "{oops".into(),
+            bulk("c"),
+        ]
+        .join("\n"),
+    )
+    .file("team/app.policy", &policy)
+    .file("team/web.json", bulk("web"));
+    let out = util::scan_in(
+        tree.path(),
+        &[
+            ".",
+            "--account",
+            ACCOUNT,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let counts: Vec<(String, u64)> = doc["inputs"]["by_shape"]
+        .as_array()
+        .expect("by_shape")
+        .iter()
+        .map(|s| {
+            (
+                s["shape"].as_str().unwrap_or("?").to_owned(),
+                s["read"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let want = [
+        ("get-repository-policy", 1),
+        ("policy-document", 1),
+        ("bulk", 3),
+        ("unrecognised", 2),
+    ];
+    for (shape, n) in want {
+        assert!(
+            counts.iter().any(|(s, c)| s == shape && *c == n),
+            "{shape}: {n} in {counts:?}"
+        );
+    }
+    assert_eq!(
+        doc["inputs"]["records_read"].as_u64(),
+        Some(7),
+        "{counts:?}"
+    );
+}

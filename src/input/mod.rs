@@ -9,7 +9,9 @@ mod document;
 mod inventory;
 mod kind;
 mod marker;
+mod open;
 mod quick;
+pub use open::Folders;
 mod read;
 mod registry;
 mod repository;
@@ -194,7 +196,17 @@ pub fn walk_folder(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// Reads one source and hands each record to `sink`, in record order. Never fails: every problem
 /// becomes an error record.
 pub fn read_source(source: &Source, sink: &mut dyn FnMut(Record)) -> Outcome {
-    read_source_with(source, &Caps::default(), sink)
+    read_source_in(source, &mut Folders::default(), sink)
+}
+
+/// [`read_source`] for a reader that reads many sources one after another: `folders` remembers
+/// the folder of the last file, so that the next file in it is opened relative to it.
+pub fn read_source_in(
+    source: &Source,
+    folders: &mut Folders,
+    sink: &mut dyn FnMut(Record),
+) -> Outcome {
+    read_source_with(source, &Caps::default(), folders, sink)
 }
 
 /// [`read_source`] with the size cap (of a document held whole, and of what a stream may give)
@@ -210,13 +222,14 @@ pub(crate) fn read_source_capped(
     } else {
         Caps::scaled(limit)
     };
-    read_source_with(source, &caps, sink)
+    read_source_with(source, &caps, &mut Folders::default(), sink)
 }
 
 /// [`read_source`] with its limits as a parameter.
 pub(crate) fn read_source_with(
     source: &Source,
     caps: &Caps,
+    folders: &mut Folders,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
     let display = &source.display;
@@ -234,7 +247,7 @@ pub(crate) fn read_source_with(
                 body,
             });
         };
-        read_into(source, caps, &mut emit)
+        read_into(source, caps, folders, &mut emit)
     };
     if let Some((record, body)) = cap.summary() {
         sink(Record {
@@ -304,7 +317,12 @@ impl ErrorCap {
 }
 
 /// [`read_source_with`]'s work: the records of `source`, handed to `emit`.
-fn read_into(source: &Source, caps: &Caps, emit: &mut common::Emit) -> Outcome {
+fn read_into(
+    source: &Source,
+    caps: &Caps,
+    folders: &mut Folders,
+    emit: &mut common::Emit,
+) -> Outcome {
     let display = &source.display;
     let unreadable = |message: String| Body::Error {
         code: Code::Unreadable,
@@ -341,7 +359,7 @@ fn read_into(source: &Source, caps: &Caps, emit: &mut common::Emit) -> Outcome {
     }
     // `_turn` is held until the records are made: a share of the memory for documents held
     // whole, so that `--jobs` does not multiply it.
-    let (bytes, _turn) = match read::load(source, caps.whole) {
+    let (bytes, _turn) = match read::load(source, caps.whole, folders) {
         Ok(read::Loaded::Whole(bytes, turn)) => (bytes, turn),
         Ok(read::Loaded::Large { reader, gz }) => {
             // Too large to hold: streamed when its shape allows, else refused, never held.

@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 
 use flate2::read::MultiGzDecoder;
 
-use super::Source;
+use super::{Folders, Source};
 
 /// The largest document held whole, as read and after decompression. A larger one is streamed
 /// (`stream::document`) when its shape allows (a top-level array, JSON Lines, AWS Config's
@@ -104,7 +104,7 @@ pub(crate) enum Loaded {
 /// Reads the whole source, gunzipped when it starts with the gzip magic bytes, if it is at most
 /// `limit` bytes (read and inflated); a larger one is handed back as a reader from its start,
 /// never held whole: the refusal of a gzip bomb holds at most `limit` bytes.
-pub(crate) fn load(source: &Source, limit: u64) -> Result<Loaded, String> {
+pub(crate) fn load(source: &Source, limit: u64, folders: &mut Folders) -> Result<Loaded, String> {
     let cannot = |e: io::Error| format!("cannot read the file: {e}");
     let raw = match source.path() {
         None => {
@@ -116,7 +116,9 @@ pub(crate) fn load(source: &Source, limit: u64) -> Result<Loaded, String> {
             }
         }
         Some(path) => {
-            let file = File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
+            let file = folders
+                .open(path)
+                .map_err(|e| format!("cannot open the file: {e}"))?;
             // No `stat` up front: exports are mostly small files, which one read of a
             // page-sized buffer takes whole (a syscall less per file); a larger one is sized by
             // `stat` once the first read fills the buffer.

@@ -712,7 +712,9 @@ fn a_gzip_over_the_whole_document_cap_is_streamed_with_the_same_records() {
         ..stream::Caps::default()
     };
     let mut streamed = Vec::new();
-    read_source_with(&source, &caps, &mut |r| streamed.push(r));
+    read_source_with(&source, &caps, &mut Folders::default(), &mut |r| {
+        streamed.push(r)
+    });
     assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
 }
 
