@@ -253,6 +253,15 @@ impl<'a> Handoff<'a> {
     }
 }
 
+/// What a worker keeps from one source to the next it reads: the folder of the last file (see
+/// [`input::Folders`]) and the vector records are gathered in (emptied, not freed: a file of one
+/// record would otherwise allocate it and free it again).
+#[derive(Default)]
+struct Worker {
+    folders: input::Folders,
+    batch: Vec<Record>,
+}
+
 /// The rows of one source: most files give a few, a large file a group per batch.
 enum Made {
     One(Vec<Row>),
@@ -318,7 +327,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     let records_done = std::sync::atomic::AtomicU64::new(0);
     let read: [AtomicU64; SHAPES] = std::array::from_fn(|_| AtomicU64::new(0));
 
-    let one_source = |folders: &mut input::Folders, src: &Source| -> FirstPass {
+    let one_source = |worker: &mut Worker, src: &Source| -> FirstPass {
         // Most files hold one record: room for exactly its rows, not a growth step's.
         let mut rows = Vec::with_capacity(pullers.len());
         let mut records = 0u64;
@@ -329,8 +338,8 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         let mut kept = Vec::new();
         let mut stdin = Vec::new();
         let handoff = Handoff::new(&audit);
+        let Worker { folders, batch } = worker;
         let outcome = rayon::scope(|scope| {
-            let mut batch = Vec::new();
             let outcome = input::read_source_in(src, folders, &mut |rec| {
                 if !shapes.count(rec.shape) {
                     read[rec.shape as usize].fetch_add(1, Ordering::Relaxed);
@@ -349,16 +358,16 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
                     if batch.len() == BATCH {
                         // A file of this many records has more: the next batch gets its room
                         // at once (growing it copied each record ten times over).
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
                         handoff.judge(full, scope);
                     }
                 }
             });
             // What is left of the last batch is judged here.
             if handoff.used() {
-                handoff.judge_here(std::mem::take(&mut batch));
+                handoff.judge_here(std::mem::take(batch));
             } else {
-                for r in batch {
+                for r in batch.drain(..) {
                     audit.rows(r, &mut rows);
                 }
             }
@@ -413,7 +422,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         let first: Vec<FirstPass> = pool.install(|| {
             chunk
                 .par_iter()
-                .map_init(input::Folders::default, one_source)
+                .map_init(Worker::default, one_source)
                 .collect()
         });
         let small = first

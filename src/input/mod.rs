@@ -51,6 +51,9 @@ pub struct Source {
     /// Named on the command line (read whatever its name) rather than found by the walk.
     pub named: bool,
     stdin: bool,
+    /// The known extension of the file's name (`walk::EXTENSIONS`), as its place there plus
+    /// one; 0 for none. Found once, by the walk, not again by the reader.
+    ext: u8,
     rare: Option<Box<Rare>>,
 }
 
@@ -73,6 +76,7 @@ impl Source {
             label: None,
             named: true,
             stdin: true,
+            ext: 0,
             rare: None,
         }
     }
@@ -93,17 +97,23 @@ impl Source {
                 None => (None, Some(l)),
             },
         };
-        Source::new(path, display, span, owned, named, walk_error)
+        let ext = {
+            let name = String::from_utf8_lossy(walk::last_name(&path));
+            walk::split_name(&name).ext
+        };
+        Source::new(path, display, span, owned, named, walk_error, ext)
     }
 
     /// A file found by the walk, whose label is the span `label` of `display`.
+    /// `ext` is the known extension of its name ([`walk::split_name`]).
     pub(crate) fn walked(
         path: PathBuf,
         display: Arc<str>,
         label: std::ops::Range<usize>,
+        ext: Option<&'static str>,
     ) -> Source {
         debug_assert!(display.get(label.clone()).is_some());
-        Source::new(path, display, Some(label), None, false, None)
+        Source::new(path, display, Some(label), None, false, None, ext)
     }
 
     /// The label given as a span of `display` or, where it is none, as text.
@@ -114,6 +124,7 @@ impl Source {
         label: Option<String>,
         named: bool,
         walk_error: Option<String>,
+        ext: Option<&'static str>,
     ) -> Source {
         let rare = Rare {
             path: (path.as_os_str() != std::ffi::OsStr::new(&*display)).then_some(path),
@@ -125,6 +136,9 @@ impl Source {
             label: span.map(|r| (r.start as u32, r.len() as u32)),
             named,
             stdin: false,
+            ext: ext
+                .and_then(|e| walk::EXTENSIONS.iter().position(|k| *k == e))
+                .map_or(0, |i| i as u8 + 1),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }
@@ -148,6 +162,14 @@ impl Source {
             Some((at, len)) => self.display.get(at as usize..(at + len) as usize),
             None => self.rare.as_ref().and_then(|r| r.label.as_deref()),
         }
+    }
+
+    /// The known extension of the file's name (`json`, `policy`, …, lower case), without `.gz`;
+    /// `None` for another name and for standard input.
+    pub(crate) fn ext(&self) -> Option<&'static str> {
+        walk::EXTENSIONS
+            .get(usize::from(self.ext).checked_sub(1)?)
+            .copied()
     }
 
     /// Why the walk could not reach or stat this entry (broken link, permission denied, loop):
@@ -338,11 +360,7 @@ fn read_into(
         return Outcome::Read;
     }
 
-    let name = source
-        .path()
-        .map(|p| String::from_utf8_lossy(walk::last_name(p)))
-        .unwrap_or_default();
-    let ext = walk::split_name(&name).ext;
+    let ext = source.ext();
     // Folders often hold unrelated YAML and CSV: found by the walk, such a file that is no shape
     // the tool knows is skipped with a note. Named on the command line, it is an error record.
     let skippable = !source.named && matches!(ext, Some("yaml" | "yml" | "csv"));

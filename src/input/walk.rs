@@ -255,9 +255,10 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
                     None => Some(label_of(rel, &file_name, name.stem)),
                 };
                 let display: Arc<str> = Arc::from(display);
+                let ext = name.ext;
                 let path = entry.into_path();
                 sink(match span {
-                    Some(span) => Source::walked(path, display, span),
+                    Some(span) => Source::walked(path, display, span, ext),
                     None => Source::file(path, display, label, false, None),
                 });
             }
