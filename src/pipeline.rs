@@ -253,12 +253,12 @@ impl<'a> Handoff<'a> {
     }
 }
 
-/// What a worker keeps from one source to the next it reads: the folder of the last file (see
-/// [`input::Folders`]) and the vector records are gathered in (emptied, not freed: a file of one
+/// What a worker keeps from one source to the next it reads: what its reader keeps (see
+/// [`input::Reader`]) and the vector records are gathered in (emptied, not freed: a file of one
 /// record would otherwise allocate it and free it again).
 #[derive(Default)]
 struct Worker {
-    folders: input::Folders,
+    reader: input::Reader,
     batch: Vec<Record>,
 }
 
@@ -338,9 +338,9 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         let mut kept = Vec::new();
         let mut stdin = Vec::new();
         let handoff = Handoff::new(&audit);
-        let Worker { folders, batch } = worker;
+        let Worker { reader, batch } = worker;
         let outcome = rayon::scope(|scope| {
-            let outcome = input::read_source_in(src, folders, &mut |rec| {
+            let outcome = input::read_source_in(src, reader, &mut |rec| {
                 if !shapes.count(rec.shape) {
                     read[rec.shape as usize].fetch_add(1, Ordering::Relaxed);
                 }

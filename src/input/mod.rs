@@ -11,7 +11,7 @@ mod kind;
 mod marker;
 mod open;
 mod quick;
-pub use open::Folders;
+use open::Folders;
 mod read;
 mod registry;
 mod repository;
@@ -218,17 +218,39 @@ pub fn walk_folder(arg: &str, sink: &mut dyn FnMut(Source)) {
 /// Reads one source and hands each record to `sink`, in record order. Never fails: every problem
 /// becomes an error record.
 pub fn read_source(source: &Source, sink: &mut dyn FnMut(Record)) -> Outcome {
-    read_source_in(source, &mut Folders::default(), sink)
+    read_source_in(source, &mut Reader::default(), sink)
 }
 
-/// [`read_source`] for a reader that reads many sources one after another: `folders` remembers
-/// the folder of the last file, so that the next file in it is opened relative to it.
+/// What a worker that reads many sources one after another keeps from one to the next: the
+/// folder of the last file, so that the next file in it is opened relative to it (see
+/// `open.rs`), and the buffer of the last small file, read into again instead of a new one.
+#[derive(Default)]
+pub struct Reader {
+    folders: Folders,
+    /// Empty; its capacity is what is kept.
+    spare: Vec<u8>,
+}
+
+impl Reader {
+    /// The largest buffer kept for the next file: the buffer of a larger one is freed with it.
+    const SPARE: usize = 64 << 10;
+
+    /// Keeps `buffer` for the next file when it is small.
+    fn keep(&mut self, mut buffer: Vec<u8>) {
+        if buffer.capacity() <= Self::SPARE && buffer.capacity() > self.spare.capacity() {
+            buffer.clear();
+            self.spare = buffer;
+        }
+    }
+}
+
+/// [`read_source`] for a worker that reads many sources one after another (see [`Reader`]).
 pub fn read_source_in(
     source: &Source,
-    folders: &mut Folders,
+    reader: &mut Reader,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
-    read_source_with(source, &Caps::default(), folders, sink)
+    read_source_with(source, &Caps::default(), reader, sink)
 }
 
 /// [`read_source`] with the size cap (of a document held whole, and of what a stream may give)
@@ -244,14 +266,14 @@ pub(crate) fn read_source_capped(
     } else {
         Caps::scaled(limit)
     };
-    read_source_with(source, &caps, &mut Folders::default(), sink)
+    read_source_with(source, &caps, &mut Reader::default(), sink)
 }
 
 /// [`read_source`] with its limits as a parameter.
 pub(crate) fn read_source_with(
     source: &Source,
     caps: &Caps,
-    folders: &mut Folders,
+    reader: &mut Reader,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
     let display = &source.display;
@@ -269,7 +291,7 @@ pub(crate) fn read_source_with(
                 body,
             });
         };
-        read_into(source, caps, folders, &mut emit)
+        read_into(source, caps, reader, &mut emit)
     };
     if let Some((record, body)) = cap.summary() {
         sink(Record {
@@ -342,7 +364,7 @@ impl ErrorCap {
 fn read_into(
     source: &Source,
     caps: &Caps,
-    folders: &mut Folders,
+    reader: &mut Reader,
     emit: &mut common::Emit,
 ) -> Outcome {
     let display = &source.display;
@@ -377,7 +399,12 @@ fn read_into(
     }
     // `_turn` is held until the records are made: a share of the memory for documents held
     // whole, so that `--jobs` does not multiply it.
-    let (bytes, _turn) = match read::load(source, caps.whole, folders) {
+    let (bytes, _turn) = match read::load(
+        source,
+        caps.whole,
+        &mut reader.folders,
+        std::mem::take(&mut reader.spare),
+    ) {
         Ok(read::Loaded::Whole(bytes, turn)) => (bytes, turn),
         Ok(read::Loaded::Large { reader, gz }) => {
             // Too large to hold: streamed when its shape allows, else refused, never held.
@@ -430,7 +457,9 @@ fn read_into(
         label: source.label(),
         json_lines: matches!(ext, Some("jsonl" | "ndjson")),
     };
-    match shape::parse(text.body(), &ctx, emit) {
+    let parsed = shape::parse(text.body(), &ctx, emit);
+    reader.keep(text.text.into_bytes());
+    match parsed {
         Ok(()) => Outcome::Read,
         Err(common::Rejected::Empty) if skippable => skipped("empty"),
         Err(common::Rejected::NotJson(_)) if skippable => skipped("not JSON"),

@@ -104,12 +104,19 @@ pub(crate) enum Loaded {
 /// Reads the whole source, gunzipped when it starts with the gzip magic bytes, if it is at most
 /// `limit` bytes (read and inflated); a larger one is handed back as a reader from its start,
 /// never held whole: the refusal of a gzip bomb holds at most `limit` bytes.
-pub(crate) fn load(source: &Source, limit: u64, folders: &mut Folders) -> Result<Loaded, String> {
+/// A small file is read into `spare` (emptied, its capacity kept from an earlier file) when it
+/// has the room.
+pub(crate) fn load(
+    source: &Source,
+    limit: u64,
+    folders: &mut Folders,
+    spare: Vec<u8>,
+) -> Result<Loaded, String> {
     let cannot = |e: io::Error| format!("cannot read the file: {e}");
     let raw = match source.path() {
         None => {
             let mut stdin = io::stdin();
-            match read_capped(&mut stdin, 0, limit, || None) {
+            match read_capped(&mut stdin, spare, 0, limit, || None) {
                 Ok(raw) => raw,
                 Err(Capped::Io(e)) => return Err(cannot(e)),
                 Err(Capped::TooLarge(head)) => return Ok(large(head, stdin)),
@@ -123,7 +130,7 @@ pub(crate) fn load(source: &Source, limit: u64, folders: &mut Folders) -> Result
             // page-sized buffer takes whole (a syscall less per file); a larger one is sized by
             // `stat` once the first read fills the buffer.
             let size = || file.metadata().ok().map(|m| m.len());
-            match read_capped(&mut &file, SMALL_FILE, limit, size) {
+            match read_capped(&mut &file, spare, SMALL_FILE, limit, size) {
                 Ok(raw) => raw,
                 Err(Capped::Io(e)) => return Err(cannot(e)),
                 Err(Capped::TooLarge(head)) => return Ok(large(head, file)),
@@ -138,7 +145,7 @@ pub(crate) fn load(source: &Source, limit: u64, folders: &mut Folders) -> Result
     // `MultiGzDecoder`: `cat a.gz b.gz` (and pigz/bgzip output) is several members; the plain
     // decoder would silently stop after the first.
     let mut gz = MultiGzDecoder::new(io::Cursor::new(raw));
-    match read_capped(&mut gz, hint, limit, || None) {
+    match read_capped(&mut gz, Vec::new(), hint, limit, || None) {
         Ok(bytes) => {
             let turn = Turn::take(bytes.len() as u64);
             Ok(Loaded::Whole(bytes, turn))
@@ -220,16 +227,25 @@ enum Capped {
 /// tells "exactly at the limit" from "over it").
 fn read_capped(
     reader: &mut impl Read,
+    start: Vec<u8>,
     hint: u64,
     limit: u64,
     size: impl FnOnce() -> Option<u64>,
 ) -> Result<Vec<u8>, Capped> {
     let most = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
     let capacity = usize::try_from(hint.min(limit)).unwrap_or(0);
-    let mut buf: Vec<u8> = Vec::with_capacity(capacity.saturating_add(1).min(most));
+    // `start` (an empty buffer kept from an earlier file) is used when it has the room the first
+    // read asks for, and is read into only up to `most` (so the room a small cap allows is the
+    // same whatever its capacity).
+    let first = capacity.saturating_add(1).min(most);
+    let mut buf = start;
+    buf.clear();
+    if buf.capacity() < first {
+        buf = Vec::with_capacity(first);
+    }
     let mut size = Some(size);
     loop {
-        if buf.len() == buf.capacity() {
+        if buf.len() >= buf.capacity().min(most) {
             if buf.len() >= most {
                 break;
             }
@@ -249,7 +265,7 @@ fn read_capped(
         }
         // Read into the room there is: `read_to_end` of a reader that ends at the capacity
         // never grows the buffer itself.
-        let room = buf.capacity() - buf.len();
+        let room = buf.capacity().min(most) - buf.len();
         let n = (&mut *reader)
             .take(room as u64)
             .read_to_end(&mut buf)

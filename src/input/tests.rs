@@ -712,7 +712,7 @@ fn a_gzip_over_the_whole_document_cap_is_streamed_with_the_same_records() {
         ..stream::Caps::default()
     };
     let mut streamed = Vec::new();
-    read_source_with(&source, &caps, &mut Folders::default(), &mut |r| {
+    read_source_with(&source, &caps, &mut Reader::default(), &mut |r| {
         streamed.push(r)
     });
     assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
@@ -1316,4 +1316,64 @@ fn a_source_stays_five_words() {
         "{}",
         std::mem::size_of::<Source>()
     );
+}
+
+#[test]
+fn one_reader_for_many_files_reads_each_as_a_fresh_reader_does() {
+    // Files of every size around the first buffer (8 KiB) and the largest kept (64 KiB), in an
+    // order where a large buffer is kept before small files, a non-UTF-8 file, a UTF-16 one, a
+    // gzip, an empty file; and under a cap smaller than the buffer kept, which must still refuse
+    // or stream exactly as a fresh reader does.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = |name: &str, pad: usize| {
+        format!(
+            r#"{{"registryId":"111122223333","repositoryName":"{name}","policyText":{},"pad":"{}"}}"#,
+            quoted(GITPOD),
+            "x".repeat(pad)
+        )
+    };
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, pad) in [0, 60_000, 10, 8_000, 8_192, 9_000, 70_000, 5, 200_000, 1]
+        .into_iter()
+        .enumerate()
+    {
+        files.push((
+            format!("f{i:02}.json"),
+            record(&format!("r{i}"), pad).into_bytes(),
+        ));
+    }
+    files.push(("g1.json".into(), b"\xff\xfe{\x00}\x00".to_vec()));
+    files.push(("g2.json".into(), b"{\"a\": \"\xe9\"}".to_vec()));
+    files.push(("g3.json.gz".into(), gzip(record("gz", 30_000).as_bytes())));
+    files.push(("g4.json".into(), Vec::new()));
+    files.push(("g5.json".into(), record("last", 3).into_bytes()));
+    for (name, bytes) in &files {
+        fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    for limit in [read::MAX_WHOLE, 9_000, 100] {
+        let caps = if limit == read::MAX_WHOLE {
+            stream::Caps::default()
+        } else {
+            stream::Caps::scaled(limit)
+        };
+        let mut reader = Reader::default();
+        for (name, _) in &files {
+            let source = named_source(&dir.path().join(name));
+            let (mut fresh, mut kept) = (Vec::new(), Vec::new());
+            let a = read_source_with(&source, &caps, &mut Reader::default(), &mut |r| {
+                fresh.push(r)
+            });
+            let b = read_source_with(&source, &caps, &mut reader, &mut |r| kept.push(r));
+            assert_eq!(a, b, "{name} under {limit}");
+            assert_eq!(
+                format!("{fresh:?}"),
+                format!("{kept:?}"),
+                "{name} under {limit}"
+            );
+            assert!(
+                !fresh.is_empty() || matches!(a, Outcome::Skipped(_)),
+                "{name}"
+            );
+        }
+    }
 }

@@ -15,7 +15,7 @@ fn caps(whole: u64) -> stream::Caps {
 
 fn read_with(source: &Source, caps: &stream::Caps) -> Vec<Record> {
     let mut records = Vec::new();
-    let outcome = read_source_with(source, caps, &mut Folders::default(), &mut |r| {
+    let outcome = read_source_with(source, caps, &mut Reader::default(), &mut |r| {
         records.push(r)
     });
     assert_eq!(outcome, Outcome::Read);
@@ -360,7 +360,7 @@ fn a_large_walked_yaml_or_csv_of_no_streamed_shape_is_skipped_with_a_note() {
     assert_eq!(sources.len(), 2);
     for source in &sources {
         let mut records = Vec::new();
-        let outcome = read_source_with(source, &caps(1024), &mut Folders::default(), &mut |r| {
+        let outcome = read_source_with(source, &caps(1024), &mut Reader::default(), &mut |r| {
             records.push(r)
         });
         assert!(records.is_empty(), "{records:#?}");
@@ -446,11 +446,11 @@ fn every_sample_export_streamed_gives_its_records_read_whole_or_is_refused() {
         let whole_outcome = read_source_with(
             &source,
             &stream::Caps::default(),
-            &mut Folders::default(),
+            &mut Reader::default(),
             &mut |r| whole.push(r),
         );
         let mut streamed = Vec::new();
-        let outcome = read_source_with(&source, &caps(1), &mut Folders::default(), &mut |r| {
+        let outcome = read_source_with(&source, &caps(1), &mut Reader::default(), &mut |r| {
             streamed.push(r)
         });
         if matches!(whole_outcome, Outcome::Skipped(_)) {
