@@ -178,6 +178,9 @@ impl Judged {
 
 /// Sources judged together before their rows are gathered (see [`collect`]).
 const CHUNK: usize = 4096;
+/// The first chunk of a folder's walk (each next one twice as large, up to [`CHUNK`]): the
+/// workers wait for it.
+const FIRST_CHUNK: usize = 256;
 
 /// Records per batch handed to another worker when one file holds many (JSON Lines, arrays).
 const BATCH: usize = 512;
@@ -418,13 +421,16 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
     let mut stdin: Vec<Record> = Vec::new();
     let mut records = 0;
     let mut skipped = 0u64;
-    let mut judge_chunk = |c: usize, chunk: &[Source]| {
-        let first: Vec<FirstPass> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map_init(Worker::default, one_source)
-                .collect()
-        });
+    // The first pass of a chunk, on the pool.
+    let judge = |chunk: &[Source]| -> Vec<FirstPass> {
+        chunk
+            .par_iter()
+            .map_init(Worker::default, one_source)
+            .collect()
+    };
+    // A chunk's first pass gathered, in order: `at` is the place of its first source among all.
+    // One thread's work, done while the pool judges the next chunk (see `judge_chunks`).
+    let mut gather = |at: usize, first: Vec<FirstPass>| {
         let small = first
             .iter()
             .map(|f| match &f.0 {
@@ -462,7 +468,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             stdin.extend(s);
             aside.append(a);
             if !k.is_empty() {
-                kept.push((c * CHUNK + i, k));
+                kept.push((at + i, k));
             }
             if let Some(note) = note {
                 // Folders often hold many unrelated YAML files: name a few, count the rest.
@@ -474,39 +480,64 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
         }
         rows.push_group(gathered);
     };
+    // Each chunk is judged while the one before it is gathered: gathered alone, between chunks,
+    // the pool would wait for it (a tenth of a tree's scan). `at` is the chunk's place.
+    let mut pending: Option<(usize, Vec<FirstPass>)> = None;
+    let mut judge_chunk = |at: usize, chunk: &[Source]| {
+        let before = pending.take();
+        let first = pool.install(|| {
+            rayon::join(
+                || {
+                    if let Some((at, first)) = before {
+                        gather(at, first);
+                    }
+                },
+                || judge(chunk),
+            )
+            .1
+        });
+        pending = Some((at, first));
+    };
     match folder {
         Some(folder) => std::thread::scope(|scope| {
             // Each chunk says whether the walk is over: from then on the total is known, and
             // the display turns from counts into a bar.
             let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Source>, bool)>(2);
             scope.spawn(move || {
-                let mut found = Vec::with_capacity(CHUNK);
+                // The first chunks are small, so that the workers start soon after the walk;
+                // then each is twice the one before, up to CHUNK.
+                let mut size = FIRST_CHUNK;
+                let mut found = Vec::with_capacity(size);
                 input::walk_folder(folder, &mut |src| {
                     found.push(src);
-                    if found.len() == CHUNK {
+                    if found.len() == size {
+                        size = (size * 2).min(CHUNK);
                         // The receiver only goes away when the scan does.
-                        let full = std::mem::replace(&mut found, Vec::with_capacity(CHUNK));
+                        let full = std::mem::replace(&mut found, Vec::with_capacity(size));
                         let _ = tx.send((full, false));
                     }
                 });
                 let _ = tx.send((found, true));
             });
-            for (c, (chunk, last)) in rx.into_iter().enumerate() {
+            for (chunk, last) in rx {
                 bar.inc_length(chunk.len() as u64);
                 if last && shown {
                     if let Some(style) = crate::progress::style(true) {
                         bar.set_style(style);
                     }
                 }
-                judge_chunk(c, &chunk);
+                judge_chunk(sources.len(), &chunk);
                 sources.extend(chunk);
             }
         }),
         None => {
             for (c, chunk) in sources.chunks(CHUNK).enumerate() {
-                judge_chunk(c, chunk);
+                judge_chunk(c * CHUNK, chunk);
             }
         }
+    }
+    if let Some((at, first)) = pending {
+        gather(at, first);
     }
     // The walk hands sources over in report order but for rare walk errors on folders; the
     // rows are checked and sorted below (`Rows::sort`), the sources here.

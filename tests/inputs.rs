@@ -207,3 +207,33 @@ fn records_are_counted_by_shape_when_one_file_mixes_shapes() {
         "{counts:?}"
     );
 }
+
+#[test]
+fn a_folder_of_many_files_gives_every_row_once_in_order_whatever_its_chunks() {
+    // 1,100 files: more than the walk's first chunks together (256, 512, ...), each judged while
+    // the one before is gathered. Every file is one row, in the order of the paths, with the
+    // verdict of its own policy.
+    let tree = Tree::new();
+    let mut want = Vec::new();
+    for i in 0..1100 {
+        let account = if i % 3 == 0 { OTHER } else { ACCOUNT };
+        let name = format!("app-{i:04}");
+        let path = format!("team-{}/{name}.json", i % 4);
+        tree.file(
+            &path,
+            format!(
+                r#"{{"registryId":"444455556666","repositoryName":"{name}","policyText":{}}}"#,
+                serde_json::to_string(&documented_policy(account)).expect("json")
+            ),
+        );
+        want.push((format!("./{path}"), name, account == ACCOUNT));
+    }
+    want.sort();
+    let (_, rows, stderr) = scan_csv(&tree, &["--fail-on", "never"]);
+    assert_eq!(rows.len(), want.len(), "{stderr}");
+    for (row, (source, name, pulls)) in rows.iter().zip(&want) {
+        assert_eq!(&row["source"], source);
+        assert_eq!(&row["repository"], name, "{source}");
+        assert_eq!(row["status"] == "pass", *pulls, "{source}: {row:?}");
+    }
+}
