@@ -20,7 +20,11 @@ mod scope;
 mod shape;
 mod stream;
 mod terraform;
+#[cfg(all(test, unix))]
+mod tests_walk;
 mod walk;
+#[cfg(unix)]
+mod walk_fast;
 
 #[cfg(test)]
 mod tests;
@@ -101,13 +105,14 @@ impl Source {
             let name = String::from_utf8_lossy(walk::last_name(&path));
             walk::split_name(&name).ext
         };
-        Source::new(path, display, span, owned, named, walk_error, ext)
+        Source::new(Some(path), display, span, owned, named, walk_error, ext)
     }
 
     /// A file found by the walk, whose label is the span `label` of `display`.
-    /// `ext` is the known extension of its name ([`walk::split_name`]).
+    /// `ext` is the known extension of its name ([`walk::split_name`]). `path` is `None` when
+    /// `display` is the path (the walk knows, and makes no `PathBuf` to compare).
     pub(crate) fn walked(
-        path: PathBuf,
+        path: Option<PathBuf>,
         display: Arc<str>,
         label: std::ops::Range<usize>,
         ext: Option<&'static str>,
@@ -118,7 +123,7 @@ impl Source {
 
     /// The label given as a span of `display` or, where it is none, as text.
     fn new(
-        path: PathBuf,
+        path: Option<PathBuf>,
         display: Arc<str>,
         span: Option<std::ops::Range<usize>>,
         label: Option<String>,
@@ -127,7 +132,7 @@ impl Source {
         ext: Option<&'static str>,
     ) -> Source {
         let rare = Rare {
-            path: (path.as_os_str() != std::ffi::OsStr::new(&*display)).then_some(path),
+            path: path.filter(|p| p.as_os_str() != std::ffi::OsStr::new(&*display)),
             label,
             walk_error,
         };
