@@ -72,6 +72,13 @@ struct Rare {
     walk_error: Option<String>,
 }
 
+/// A known extension as kept in a [`Source`]: its place in `walk::EXTENSIONS` plus one, 0 for
+/// none.
+fn ext_code(ext: Option<&'static str>) -> u8 {
+    ext.and_then(|e| walk::EXTENSIONS.iter().position(|k| *k == e))
+        .map_or(0, |i| i as u8 + 1)
+}
+
 impl Source {
     /// Standard input (`-`).
     pub fn stdin() -> Source {
@@ -118,7 +125,18 @@ impl Source {
         ext: Option<&'static str>,
     ) -> Source {
         debug_assert!(display.get(label.clone()).is_some());
-        Source::new(path, display, Some(label), None, false, None, ext)
+        if path.is_some() {
+            return Source::new(path, display, Some(label), None, false, None, ext);
+        }
+        // The common case, made directly: nothing rare to gather and compare.
+        Source {
+            display,
+            label: Some((label.start as u32, label.len() as u32)),
+            named: false,
+            stdin: false,
+            ext: ext_code(ext),
+            rare: None,
+        }
     }
 
     /// The label given as a span of `display` or, where it is none, as text.
@@ -141,9 +159,7 @@ impl Source {
             label: span.map(|r| (r.start as u32, r.len() as u32)),
             named,
             stdin: false,
-            ext: ext
-                .and_then(|e| walk::EXTENSIONS.iter().position(|k| *k == e))
-                .map_or(0, |i| i as u8 + 1),
+            ext: ext_code(ext),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }

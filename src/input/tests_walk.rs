@@ -26,7 +26,7 @@ fn reference(root: &str) -> Vec<Source> {
 }
 
 /// Names that sort around `-`, `/`, `.` and digits, with known, unknown, upper-case and `.gz`
-/// extensions, hidden, and not UTF-8.
+/// extensions, hidden, not UTF-8, and alike but for their ends.
 const NAMES: &[&[u8]] = &[
     b"team",
     b"team-b",
@@ -52,6 +52,11 @@ const NAMES: &[&[u8]] = &[
     b"\xfe",
     b"z.template",
     b"z.ndjson.GZ",
+    // Names alike over more than the 8 bytes the sort compares as a number.
+    b"a-long-prefix-x",
+    b"a-long-prefix-x.json",
+    b"a-long-prefix-x-b.yml",
+    b"a-long-prefix-x0.json",
 ];
 
 #[derive(Clone, Debug)]
@@ -129,7 +134,7 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn the_walk_gives_what_walkdir_gives(
@@ -311,6 +316,47 @@ fn loops_through_links_name_the_ancestor_as_walked() {
                 format!("{arg}/via/deep/back"),
                 looped(&format!("{arg}/via"))
             ),
+        ]
+    );
+}
+
+#[test]
+fn names_alike_past_the_sorts_number_are_ordered_as_walkdir_orders_them() {
+    // The names agree on their first 8 bytes after what all share (nothing: `b.json`), so
+    // the sort falls back to comparing them whole; the folder sorts as `a-long-prefix-x/`.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("a-long-prefix-x");
+    fs::create_dir(&folder).expect("mkdir");
+    fs::write(folder.join("in.json"), "{}").expect("write");
+    for name in [
+        "a-long-prefix-x0.json",
+        "a-long-prefix-x.json",
+        "a-long-prefix-x-b.yml",
+        "a-long-prefix-x/",
+        "b.json",
+    ] {
+        if let Some(name) = name.strip_suffix('/') {
+            symlink(&folder, dir.path().join(format!("{name}-link"))).expect("symlink");
+        } else {
+            fs::write(dir.path().join(name), "{}").expect("write");
+        }
+    }
+    let arg = dir.path().to_str().expect("UTF-8").to_owned();
+    let got = fast(&arg);
+    assert_eq!(got, reference(&arg));
+    let displays: Vec<_> = got
+        .iter()
+        .map(|s| s.display.strip_prefix(&*arg).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        displays,
+        [
+            "/a-long-prefix-x-b.yml",
+            "/a-long-prefix-x-link/in.json",
+            "/a-long-prefix-x.json",
+            "/a-long-prefix-x/in.json",
+            "/a-long-prefix-x0.json",
+            "/b.json",
         ]
     );
 }

@@ -32,13 +32,8 @@ pub(crate) fn split_name(name: &str) -> Name<'_> {
         _ => (name, false),
     };
     // No known extension holds a dot: a known one is all that follows the last dot.
-    let known = rest.rfind('.').and_then(|dot| {
-        let ext = &rest[dot + 1..];
-        EXTENSIONS
-            .iter()
-            .find(|e| e.eq_ignore_ascii_case(ext))
-            .map(|e| (&rest[..dot], *e))
-    });
+    let known = memchr::memrchr(b'.', rest.as_bytes())
+        .and_then(|dot| known_extension(&rest.as_bytes()[dot + 1..]).map(|e| (&rest[..dot], e)));
     match known {
         // `.json` alone (a hidden file with no stem) still ends in `.json`: it is read, and its
         // label keeps the whole name rather than becoming empty.
@@ -53,6 +48,14 @@ pub(crate) fn split_name(name: &str) -> Name<'_> {
             gz,
         },
     }
+}
+
+/// The known extension `ext` is, case-insensitively.
+fn known_extension(ext: &[u8]) -> Option<&'static str> {
+    EXTENSIONS
+        .iter()
+        .find(|e| e.len() == ext.len() && e.as_bytes().eq_ignore_ascii_case(ext))
+        .copied()
 }
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {

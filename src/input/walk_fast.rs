@@ -69,8 +69,15 @@ impl Entry {
 /// The entries of one folder; kept from one folder to the next for their buffers.
 #[derive(Default)]
 struct Listing {
+    /// The names, one after another, while the folder is read.
     names: Vec<u8>,
+    /// The same bytes once the folder is read, when they are all UTF-8 (checked at once, not
+    /// name by name); `names` is then empty.
+    text: String,
     entries: Vec<Entry>,
+    /// The entries in the order they are handed on: indices into `entries`, each with its sort
+    /// key (see `sort`).
+    order: Vec<(u64, u32)>,
 }
 
 impl Listing {
@@ -84,34 +91,124 @@ impl Listing {
         });
     }
 
-    /// In `walk_order`'s order: entries that could not be read first (walkdir's `push` sorts
-    /// them before the others, keeping their order), then by name, a folder's name compared as
-    /// if followed by `/`.
+    fn name(&self, e: &Entry) -> &[u8] {
+        match self.text.is_empty() {
+            true => &self.names[e.start..e.end],
+            false => &self.text.as_bytes()[e.start..e.end],
+        }
+    }
+
+    /// The name, if it is UTF-8.
+    fn name_str(&self, e: &Entry) -> Option<&str> {
+        match self.text.is_empty() {
+            // Every name is UTF-8 when the whole is and each starts and ends on a character
+            // boundary (which `get` checks).
+            false => self.text.get(e.start..e.end),
+            true => std::str::from_utf8(&self.names[e.start..e.end]).ok(),
+        }
+    }
+
+    /// Done reading: checks the names' UTF-8 once, and orders the entries.
+    fn finish(&mut self) {
+        match String::from_utf8(std::mem::take(&mut self.names)) {
+            Ok(text) => self.text = text,
+            Err(err) => self.names = err.into_bytes(),
+        }
+        self.sort();
+    }
+
+    /// In `walk_order`'s order: entries that could not be read first, as read (walkdir's `push`
+    /// sorts them before the others, and its sort is stable), then by name, a folder's name
+    /// compared as if followed by `/`. Names are unique, so the order of the others is one.
     fn sort(&mut self) {
-        let names = &self.names;
-        self.entries.sort_by(|a, b| {
-            let (ea, eb) = (
-                matches!(a.kind, Kind::Error { .. }),
-                matches!(b.kind, Kind::Error { .. }),
-            );
-            if ea || eb {
-                return eb.cmp(&ea);
-            }
-            let (x, y) = (&names[a.start..a.end], &names[b.start..b.end]);
+        let is_error = |e: &Entry| matches!(e.kind, Kind::Error { .. });
+        self.order.clear();
+        let indices = 0..self.entries.len() as u32;
+        let entries = &self.entries;
+        let order = &mut self.order;
+        order.extend(
+            indices
+                .clone()
+                .filter(|&i| is_error(&entries[i as usize]))
+                .map(|i| (0, i)),
+        );
+        let errors = order.len();
+        order.extend(
+            indices
+                .filter(|&i| !is_error(&entries[i as usize]))
+                .map(|i| (0, i)),
+        );
+        let names = match self.text.is_empty() {
+            true => &self.names[..],
+            false => self.text.as_bytes(),
+        };
+        let name = |i: u32| {
+            let e = &entries[i as usize];
+            (&names[e.start..e.end], e.sorts_as_dir())
+        };
+        // walk_order's comparison: the names' common bytes, then what follows in the longer
+        // one against a folder's `/` (or nothing) in the shorter one.
+        let full = |a: u32, b: u32| {
+            let ((x, x_dir), (y, y_dir)) = (name(a), name(b));
             let n = x.len().min(y.len());
             x[..n].cmp(&y[..n]).then_with(|| {
-                let next = |name: &[u8], e: &Entry| {
-                    name.get(n).copied().or(e.sorts_as_dir().then_some(b'/'))
-                };
-                next(x, a).cmp(&next(y, b))
+                let next = |name: &[u8], dir: bool| name.get(n).copied().or(dir.then_some(b'/'));
+                next(x, x_dir).cmp(&next(y, y_dir))
             })
+        };
+        let rest = &mut order[errors..];
+        if rest.len() < 2 {
+            return;
+        }
+        // That is the order of each name followed by `/` if a folder: the 8 bytes of it after
+        // the prefix all names share, as a big-endian number (0 past its end: no name holds a
+        // 0 byte), decide most comparisons as numbers; names whose 8 bytes agree are then
+        // ordered by `full`.
+        let first = name(rest[0].1).0;
+        let shared = rest.iter().fold(first.len(), |shared, &(_, i)| {
+            common_prefix(&first[..shared], name(i).0)
         });
+        for slot in rest.iter_mut() {
+            let (x, dir) = name(slot.1);
+            let tail = &x[shared..];
+            let mut window = [0u8; 8];
+            let n = tail.len().min(8);
+            window[..n].copy_from_slice(&tail[..n]);
+            if dir && n < 8 {
+                window[n] = b'/';
+            }
+            slot.0 = u64::from_be_bytes(window);
+        }
+        rest.sort_unstable();
+        for tied in rest.chunk_by_mut(|a, b| a.0 == b.0) {
+            if tied.len() > 1 {
+                tied.sort_unstable_by(|a, b| full(a.1, b.1));
+            }
+        }
     }
 
     fn clear(&mut self) {
+        if self.names.is_empty() {
+            self.names = std::mem::take(&mut self.text).into_bytes();
+        }
         self.names.clear();
+        self.text.clear();
         self.entries.clear();
+        self.order.clear();
     }
+}
+
+/// The length of the longest common prefix of `a` and `b`, 8 bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// A folder being walked: its entries, the next one to hand on, and the lengths of the walk's
@@ -235,7 +332,7 @@ impl Walk<'_> {
     /// Hands on the entries of the folders in `frames`, depth first.
     fn run(&mut self, frames: &mut Vec<Frame>) {
         while let Some(top) = frames.last_mut() {
-            let Some(entry) = top.listing.entries.get_mut(top.next) else {
+            let Some(&(_, index)) = top.listing.order.get(top.next) else {
                 let mut done = frames.pop().map(|f| f.listing).unwrap_or_default();
                 self.ancestors.pop();
                 done.clear();
@@ -243,17 +340,26 @@ impl Walk<'_> {
                 continue;
             };
             top.next += 1;
+            let entry = &mut top.listing.entries[index as usize];
             let kind = std::mem::replace(&mut entry.kind, Kind::Other);
+            let entry = &top.listing.entries[index as usize];
             self.path.truncate(top.path_len);
-            self.path
-                .extend_from_slice(&top.listing.names[entry.start..entry.end]);
+            self.path.extend_from_slice(top.listing.name(entry));
             self.display.truncate(top.display_len);
-            let (name_at, utf8) = (top.path_len, top.utf8);
+            // The name as text, when it and every folder's above it are UTF-8 (else `display`
+            // is left to `walk::file_source`).
+            let name = top.listing.name_str(entry).filter(|_| top.utf8);
             match kind {
-                Kind::File | Kind::Link(Ok(Target::File)) => self.file(name_at, utf8),
-                Kind::Dir => self.descend(frames, name_at, utf8),
+                Kind::File | Kind::Link(Ok(Target::File)) => self.file(name),
+                Kind::Dir => {
+                    let utf8 = self.folder_display(name);
+                    self.enter(frames, utf8);
+                }
                 Kind::Link(Ok(Target::Dir)) => match self.check_loop(path_of(&self.path)) {
-                    Ok(()) => self.descend(frames, name_at, utf8),
+                    Ok(()) => {
+                        let utf8 = self.folder_display(name);
+                        self.enter(frames, utf8);
+                    }
                     Err(failure) => self.problem(failure.path, failure.problem.as_problem()),
                 },
                 Kind::Other | Kind::Link(Ok(Target::Other)) => {}
@@ -269,11 +375,10 @@ impl Walk<'_> {
         }
     }
 
-    /// The regular file at `path` (its name from `name_at`) as a source, if its name has a
-    /// known extension.
-    fn file(&mut self, name_at: usize, utf8: bool) {
-        let name = &self.path[name_at..];
-        let source = match std::str::from_utf8(name).ok().filter(|_| utf8) {
+    /// The regular file at `path` as a source, if its name has a known extension. `name` is
+    /// its name when the path is UTF-8 below the root.
+    fn file(&mut self, name: Option<&str>) {
+        let source = match name {
             Some(name) => {
                 let split = split_name(name);
                 let Some(ext) = split.ext else { return };
@@ -292,18 +397,14 @@ impl Walk<'_> {
         (self.sink)(source);
     }
 
-    /// Enters the folder at `path` (its name from `name_at`).
-    fn descend(&mut self, frames: &mut Vec<Frame>, name_at: usize, utf8: bool) {
-        let name = &self.path[name_at..];
-        let utf8 = match std::str::from_utf8(name) {
-            Ok(name) if utf8 => {
-                self.display.push_str(name);
-                self.display.push('/');
-                true
-            }
-            _ => false,
-        };
-        self.enter(frames, utf8);
+    /// Adds the name of the folder about to be entered to `display`, when it is UTF-8 there
+    /// and above (returned).
+    fn folder_display(&mut self, name: Option<&str>) -> bool {
+        if let Some(name) = name {
+            self.display.push_str(name);
+            self.display.push('/');
+        }
+        name.is_some()
     }
 
     /// Lists the folder at `path` (the root when `frames` is empty) into a new frame, or hands
@@ -344,7 +445,7 @@ impl Walk<'_> {
             }
         }
         self.path.truncate(at);
-        listing.sort();
+        listing.finish();
         self.ancestors.push(dir_len);
         frames.push(Frame {
             listing,
