@@ -63,12 +63,14 @@ const NAMES: &[&[u8]] = &[
 enum Node {
     File,
     Dir,
-    /// A link to the n-th file or FIFO made so far (broken when there is none).
+    /// A link to the n-th file, FIFO or link to a file made so far (broken when there is none).
     LinkFile(usize),
     /// A link to the n-th folder made so far or to the root's parent: a folder elsewhere in
     /// the tree, the folder itself or an ancestor (a loop).
     LinkDir(usize),
     Broken,
+    /// A link to itself (`stat` fails: too many levels of links).
+    SelfLink,
     Fifo,
 }
 
@@ -79,6 +81,7 @@ fn node() -> impl Strategy<Value = Node> {
         1 => any::<usize>().prop_map(Node::LinkFile),
         1 => any::<usize>().prop_map(Node::LinkDir),
         1 => Just(Node::Broken),
+        1 => Just(Node::SelfLink),
         1 => Just(Node::Fifo),
     ]
 }
@@ -109,6 +112,8 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) {
                     .cloned()
                     .unwrap_or_else(|| root.join("no-file"));
                 symlink(target, &path).expect("symlink");
+                // Links to this link follow two links.
+                files.push(path);
             }
             Node::LinkDir(n) => {
                 let parent_of_root = root.parent().expect("a temp dir has a parent");
@@ -117,7 +122,11 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) {
                     .map_or(parent_of_root, PathBuf::as_path);
                 symlink(target, &path).expect("symlink");
             }
-            Node::Broken => symlink(root.join("gone.json"), &path).expect("symlink"),
+            Node::Broken => {
+                symlink(root.join("gone.json"), &path).expect("symlink");
+                files.push(path);
+            }
+            Node::SelfLink => symlink(&path, &path).expect("symlink"),
             Node::Fifo => {
                 rustix::fs::mknodat(
                     rustix::fs::CWD,
