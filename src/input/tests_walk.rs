@@ -369,3 +369,26 @@ fn names_alike_past_the_sorts_number_are_ordered_as_walkdir_orders_them() {
         ]
     );
 }
+
+#[test]
+fn a_folder_of_many_entries_is_ordered_as_walkdir_orders_it() {
+    // Over 256 entries the sort's number keeps two bytes for the entry's place, not one.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for i in 0..300 {
+        let name = match i % 3 {
+            0 => format!("app-{i}.json"),
+            1 => format!("app-{i}"),
+            _ => format!("app-{}-{i}.yml", i / 7),
+        };
+        if i % 3 == 1 {
+            fs::create_dir(dir.path().join(&name)).expect("mkdir");
+            fs::write(dir.path().join(name).join("x.json"), "{}").expect("write");
+        } else {
+            fs::write(dir.path().join(name), "{}").expect("write");
+        }
+    }
+    let arg = dir.path().to_str().expect("UTF-8").to_owned();
+    let got = fast(&arg);
+    assert_eq!(got.len(), 300);
+    assert_eq!(got, reference(&arg));
+}

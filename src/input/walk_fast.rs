@@ -75,9 +75,10 @@ struct Listing {
     /// name by name); `names` is then empty.
     text: String,
     entries: Vec<Entry>,
-    /// The entries in the order they are handed on: indices into `entries`, each with its sort
-    /// key (see `sort`).
-    order: Vec<(u64, u32)>,
+    /// The entries in the order they are handed on: indices into `entries`, each in the low
+    /// bytes (`index_mask`) of its sort key (see `sort`).
+    order: Vec<u64>,
+    index_mask: u64,
 }
 
 impl Listing {
@@ -122,33 +123,33 @@ impl Listing {
     /// compared as if followed by `/`. Names are unique, so the order of the others is one.
     fn sort(&mut self) {
         let is_error = |e: &Entry| matches!(e.kind, Kind::Error { .. });
-        self.order.clear();
-        let indices = 0..self.entries.len() as u32;
         let entries = &self.entries;
+        // Each entry's place in `entries` takes the low bytes of its number (see below).
+        let index_bytes = match entries.len() {
+            0..=0x100 => 1,
+            0x101..=0x1_0000 => 2,
+            0x1_0001..=0x100_0000 => 3,
+            _ => 4,
+        };
+        self.index_mask = (1u64 << (8 * index_bytes)) - 1;
         let order = &mut self.order;
-        order.extend(
-            indices
-                .clone()
-                .filter(|&i| is_error(&entries[i as usize]))
-                .map(|i| (0, i)),
-        );
+        order.clear();
+        let indices = 0..entries.len() as u64;
+        order.extend(indices.clone().filter(|&i| is_error(&entries[i as usize])));
         let errors = order.len();
-        order.extend(
-            indices
-                .filter(|&i| !is_error(&entries[i as usize]))
-                .map(|i| (0, i)),
-        );
+        order.extend(indices.filter(|&i| !is_error(&entries[i as usize])));
         let names = match self.text.is_empty() {
             true => &self.names[..],
             false => self.text.as_bytes(),
         };
-        let name = |i: u32| {
-            let e = &entries[i as usize];
+        let mask = self.index_mask;
+        let name = |key: u64| {
+            let e = &entries[(key & mask) as usize];
             (&names[e.start..e.end], e.sorts_as_dir())
         };
         // walk_order's comparison: the names' common bytes, then what follows in the longer
         // one against a folder's `/` (or nothing) in the shorter one.
-        let full = |a: u32, b: u32| {
+        let full = |a: u64, b: u64| {
             let ((x, x_dir), (y, y_dir)) = (name(a), name(b));
             let n = x.len().min(y.len());
             x[..n].cmp(&y[..n]).then_with(|| {
@@ -160,31 +161,39 @@ impl Listing {
         if rest.len() < 2 {
             return;
         }
-        // That is the order of each name followed by `/` if a folder: the 8 bytes of it after
-        // the prefix all names share, as a big-endian number (0 past its end: no name holds a
-        // 0 byte), decide most comparisons as numbers; names whose 8 bytes agree are then
-        // ordered by `full`.
-        let first = name(rest[0].1).0;
-        let shared = rest.iter().fold(first.len(), |shared, &(_, i)| {
+        // That is the order of each name followed by `/` if a folder. The bytes of it after
+        // the prefix all names share (0 past its end: no name holds a 0 byte), as many as fit
+        // above the index, make a big-endian number that decides most comparisons as numbers;
+        // names whose bytes there agree are then ordered by `full`.
+        let first = name(rest[0]).0;
+        let shared = rest.iter().fold(first.len(), |shared, &i| {
             common_prefix(&first[..shared], name(i).0)
         });
+        let room = 8 - index_bytes;
         for slot in rest.iter_mut() {
-            let (x, dir) = name(slot.1);
+            let (x, dir) = name(*slot);
             let tail = &x[shared..];
             let mut window = [0u8; 8];
-            let n = tail.len().min(8);
+            let n = tail.len().min(room);
             window[..n].copy_from_slice(&tail[..n]);
-            if dir && n < 8 {
+            if dir && n < room {
                 window[n] = b'/';
             }
-            slot.0 = u64::from_be_bytes(window);
+            *slot |= u64::from_be_bytes(window);
         }
         rest.sort_unstable();
-        for tied in rest.chunk_by_mut(|a, b| a.0 == b.0) {
+        for tied in rest.chunk_by_mut(|a, b| a & !mask == b & !mask) {
             if tied.len() > 1 {
-                tied.sort_unstable_by(|a, b| full(a.1, b.1));
+                tied.sort_unstable_by(|&a, &b| full(a, b));
             }
         }
+    }
+
+    /// The place in `entries` of the `n`-th entry to hand on.
+    fn nth(&self, n: usize) -> Option<usize> {
+        self.order
+            .get(n)
+            .map(|key| (key & self.index_mask) as usize)
     }
 
     fn clear(&mut self) {
@@ -332,7 +341,7 @@ impl Walk<'_> {
     /// Hands on the entries of the folders in `frames`, depth first.
     fn run(&mut self, frames: &mut Vec<Frame>) {
         while let Some(top) = frames.last_mut() {
-            let Some(&(_, index)) = top.listing.order.get(top.next) else {
+            let Some(index) = top.listing.nth(top.next) else {
                 let mut done = frames.pop().map(|f| f.listing).unwrap_or_default();
                 self.ancestors.pop();
                 done.clear();
@@ -340,15 +349,21 @@ impl Walk<'_> {
                 continue;
             };
             top.next += 1;
-            let entry = &mut top.listing.entries[index as usize];
+            let entry = &mut top.listing.entries[index];
             let kind = std::mem::replace(&mut entry.kind, Kind::Other);
-            let entry = &top.listing.entries[index as usize];
-            self.path.truncate(top.path_len);
-            self.path.extend_from_slice(top.listing.name(entry));
+            let entry = &top.listing.entries[index];
             self.display.truncate(top.display_len);
             // The name as text, when it and every folder's above it are UTF-8 (else `display`
             // is left to `walk::file_source`).
             let name = top.listing.name_str(entry).filter(|_| top.utf8);
+            // The entry's path, but for a file whose display is its path.
+            let plain_file = matches!(kind, Kind::File | Kind::Link(Ok(Target::File)))
+                && name.is_some()
+                && self.display_is_path;
+            if !plain_file {
+                self.path.truncate(top.path_len);
+                self.path.extend_from_slice(top.listing.name(entry));
+            }
             match kind {
                 Kind::File | Kind::Link(Ok(Target::File)) => self.file(name),
                 Kind::Dir => {
@@ -376,7 +391,8 @@ impl Walk<'_> {
     }
 
     /// The regular file at `path` as a source, if its name has a known extension. `name` is
-    /// its name when the path is UTF-8 below the root.
+    /// its name when the path is UTF-8 below the root (and then `path` is set only when
+    /// `display` is not the path).
     fn file(&mut self, name: Option<&str>) {
         let source = match name {
             Some(name) => {
