@@ -479,6 +479,15 @@ mod tests {
             "a.NdJsOn",
             "a.template",
             "a.csv.gz.gz",
+            "a.JSONL",
+            "a.yaml.Gz",
+            "a.templates",
+            "a.emplate",
+            "a.\0json",
+            "a.jsonjson",
+            "é.GZ",
+            "a.é",
+            "a.TEMPLATE.gz",
         ] {
             assert_eq!(split_name(name), reference(name), "{name:?}");
         }
