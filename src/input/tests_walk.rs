@@ -392,3 +392,27 @@ fn a_folder_of_many_entries_is_ordered_as_walkdir_orders_it() {
     assert_eq!(got.len(), 300);
     assert_eq!(got, reference(&arg));
 }
+
+#[test]
+fn a_root_that_cannot_be_listed_is_one_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("root");
+    fs::create_dir(&root).expect("mkdir");
+    fs::write(root.join("a.json"), "{}").expect("write");
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o000)).expect("chmod");
+    let listable = fs::read_dir(&root).is_ok();
+    let arg = root.to_str().expect("UTF-8").to_owned();
+    let got = fast(&arg);
+    let expected = reference(&arg);
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_eq!(got, expected);
+    if listable {
+        eprintln!("running as root: permissions do not stop listing; the rest is skipped");
+        return;
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(&*got[0].display, arg);
+    let message = got[0].walk_error().expect("an error");
+    assert!(message.starts_with("cannot list the folder: "), "{message}");
+}
