@@ -416,3 +416,35 @@ fn a_root_that_cannot_be_listed_is_one_error() {
     let message = got[0].walk_error().expect("an error");
     assert!(message.starts_with("cannot list the folder: "), "{message}");
 }
+
+#[test]
+fn folders_too_deep_to_open_by_their_path_are_errors_where_walkdir_puts_them() {
+    // Paths past PATH_MAX (4,096 bytes on Linux) cannot be opened, even by root: the deep
+    // folders are made one inside the other through handles, and both walks meet the error.
+    use rustix::fs::{Mode, OFlags};
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("a.json"), "{}").expect("write");
+    let mode = Mode::RWXU;
+    let mut fd = rustix::fs::open(dir.path(), OFlags::DIRECTORY | OFlags::RDONLY, mode)
+        .expect("open the temp dir");
+    for level in 0..20 {
+        let name = format!("{level:02}{}", "x".repeat(240));
+        let file = rustix::fs::openat(
+            &fd,
+            format!("{level:02}.json"),
+            OFlags::CREATE | OFlags::WRONLY,
+            Mode::RUSR | Mode::WUSR,
+        )
+        .expect("create a file");
+        drop(file);
+        rustix::fs::mkdirat(&fd, &name, mode).expect("mkdir");
+        fd = rustix::fs::openat(&fd, &name, OFlags::DIRECTORY | OFlags::RDONLY, mode)
+            .expect("open the new folder");
+    }
+    let arg = dir.path().to_str().expect("UTF-8").to_owned();
+    let got = fast(&arg);
+    assert_eq!(got, reference(&arg));
+    let errors: Vec<_> = got.iter().filter_map(|s| s.walk_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(got.len() > 10, "{}", got.len());
+}
