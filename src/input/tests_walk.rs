@@ -72,6 +72,8 @@ enum Node {
     /// A link to itself (`stat` fails: too many levels of links).
     SelfLink,
     Fifo,
+    /// A folder that cannot be listed once the tree is made (mode 000; root lists it anyway).
+    Locked,
 }
 
 fn node() -> impl Strategy<Value = Node> {
@@ -83,12 +85,14 @@ fn node() -> impl Strategy<Value = Node> {
         1 => Just(Node::Broken),
         1 => Just(Node::SelfLink),
         1 => Just(Node::Fifo),
+        1 => Just(Node::Locked),
     ]
 }
 
 /// Makes the tree of `ops` (each: the folder it goes in, by index among those made so far; its
-/// name; what it is) under `root`.
-fn build(root: &Path, ops: &[(usize, usize, Node)]) {
+/// name; what it is) under `root`; returns the folders to lock once it is made.
+fn build(root: &Path, ops: &[(usize, usize, Node)]) -> Vec<PathBuf> {
+    let mut locked = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     let mut files: Vec<PathBuf> = Vec::new();
     for (parent, name, node) in ops {
@@ -104,6 +108,11 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) {
             }
             Node::Dir => {
                 fs::create_dir(&path).expect("mkdir");
+                dirs.push(path);
+            }
+            Node::Locked => {
+                fs::create_dir(&path).expect("mkdir");
+                locked.push(path.clone());
                 dirs.push(path);
             }
             Node::LinkFile(n) => {
@@ -140,6 +149,7 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) {
             }
         }
     }
+    locked
 }
 
 proptest! {
@@ -153,7 +163,7 @@ proptest! {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("root");
         fs::create_dir(&root).expect("mkdir");
-        build(&root, &ops);
+        let locked = build(&root, &ops);
         let plain = root.to_str().expect("a temp dir's path is UTF-8").to_owned();
         // The folder argument as a user may give it.
         let arg = match form {
@@ -171,8 +181,16 @@ proptest! {
                 link.to_str().expect("UTF-8").to_owned()
             }
         };
-        let got = fast(&arg);
-        prop_assert_eq!(&got, &reference(&arg));
+        // Locked deepest first and opened again outermost first: a folder inside a locked
+        // one cannot be reached.
+        let mode = |dir: &PathBuf, m| {
+            fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(m))
+                .expect("chmod");
+        };
+        locked.iter().rev().for_each(|d| mode(d, 0o000));
+        let (got, expected) = (fast(&arg), reference(&arg));
+        locked.iter().for_each(|d| mode(d, 0o755));
+        prop_assert_eq!(&got, &expected);
     }
 }
 
