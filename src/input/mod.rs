@@ -20,7 +20,11 @@ mod scope;
 mod shape;
 mod stream;
 mod terraform;
+#[cfg(all(test, unix))]
+mod tests_walk;
 mod walk;
+#[cfg(unix)]
+mod walk_fast;
 
 #[cfg(test)]
 mod tests;
@@ -68,6 +72,13 @@ struct Rare {
     walk_error: Option<String>,
 }
 
+/// A known extension as kept in a [`Source`]: its place in `walk::EXTENSIONS` plus one, 0 for
+/// none.
+fn ext_code(ext: Option<&'static str>) -> u8 {
+    ext.and_then(|e| walk::EXTENSIONS.iter().position(|k| *k == e))
+        .map_or(0, |i| i as u8 + 1)
+}
+
 impl Source {
     /// Standard input (`-`).
     pub fn stdin() -> Source {
@@ -101,24 +112,36 @@ impl Source {
             let name = String::from_utf8_lossy(walk::last_name(&path));
             walk::split_name(&name).ext
         };
-        Source::new(path, display, span, owned, named, walk_error, ext)
+        Source::new(Some(path), display, span, owned, named, walk_error, ext)
     }
 
     /// A file found by the walk, whose label is the span `label` of `display`.
-    /// `ext` is the known extension of its name ([`walk::split_name`]).
+    /// `ext` is the known extension of its name ([`walk::split_name`]). `path` is `None` when
+    /// `display` is the path (the walk knows, and makes no `PathBuf` to compare).
     pub(crate) fn walked(
-        path: PathBuf,
+        path: Option<PathBuf>,
         display: Arc<str>,
         label: std::ops::Range<usize>,
         ext: Option<&'static str>,
     ) -> Source {
         debug_assert!(display.get(label.clone()).is_some());
-        Source::new(path, display, Some(label), None, false, None, ext)
+        if path.is_some() {
+            return Source::new(path, display, Some(label), None, false, None, ext);
+        }
+        // The common case, made directly: nothing rare to gather and compare.
+        Source {
+            display,
+            label: Some((label.start as u32, label.len() as u32)),
+            named: false,
+            stdin: false,
+            ext: ext_code(ext),
+            rare: None,
+        }
     }
 
     /// The label given as a span of `display` or, where it is none, as text.
     fn new(
-        path: PathBuf,
+        path: Option<PathBuf>,
         display: Arc<str>,
         span: Option<std::ops::Range<usize>>,
         label: Option<String>,
@@ -127,7 +150,7 @@ impl Source {
         ext: Option<&'static str>,
     ) -> Source {
         let rare = Rare {
-            path: (path.as_os_str() != std::ffi::OsStr::new(&*display)).then_some(path),
+            path: path.filter(|p| p.as_os_str() != std::ffi::OsStr::new(&*display)),
             label,
             walk_error,
         };
@@ -136,9 +159,7 @@ impl Source {
             label: span.map(|r| (r.start as u32, r.len() as u32)),
             named,
             stdin: false,
-            ext: ext
-                .and_then(|e| walk::EXTENSIONS.iter().position(|k| *k == e))
-                .map_or(0, |i| i as u8 + 1),
+            ext: ext_code(ext),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
         }
     }

@@ -32,13 +32,8 @@ pub(crate) fn split_name(name: &str) -> Name<'_> {
         _ => (name, false),
     };
     // No known extension holds a dot: a known one is all that follows the last dot.
-    let known = rest.rfind('.').and_then(|dot| {
-        let ext = &rest[dot + 1..];
-        EXTENSIONS
-            .iter()
-            .find(|e| e.eq_ignore_ascii_case(ext))
-            .map(|e| (&rest[..dot], *e))
-    });
+    let known = memchr::memrchr(b'.', rest.as_bytes())
+        .and_then(|dot| known_extension(&rest.as_bytes()[dot + 1..]).map(|e| (&rest[..dot], e)));
     match known {
         // `.json` alone (a hidden file with no stem) still ends in `.json`: it is read, and its
         // label keeps the whole name rather than becoming empty.
@@ -53,6 +48,14 @@ pub(crate) fn split_name(name: &str) -> Name<'_> {
             gz,
         },
     }
+}
+
+/// The known extension `ext` is, case-insensitively.
+fn known_extension(ext: &[u8]) -> Option<&'static str> {
+    EXTENSIONS
+        .iter()
+        .find(|e| e.len() == ext.len() && e.as_bytes().eq_ignore_ascii_case(ext))
+        .copied()
 }
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
@@ -129,7 +132,7 @@ fn named(arg: &str, walk_error: Option<String>) -> Source {
 
 /// The folder argument as the front of `display`: trailing slashes dropped so that joining adds
 /// exactly one (`testdata/` + `team/app.json` → `testdata/team/app.json`).
-fn display_base(arg: &str) -> &str {
+pub(super) fn display_base(arg: &str) -> &str {
     let trimmed = arg.trim_end_matches('/');
     if trimmed.is_empty() && !arg.is_empty() {
         "/"
@@ -210,6 +213,17 @@ fn relative(root: &Path, path: &Path) -> String {
 /// The sources of the folder `arg`, handed to `sink` as they are found, in the order of their
 /// `display` (but see [`walk_order`]).
 pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
+    // On unix a walker of our own lists each folder once into reused buffers (walk_fast.rs);
+    // elsewhere, walkdir.
+    #[cfg(unix)]
+    super::walk_fast::walk(arg, sink);
+    #[cfg(not(unix))]
+    walk_by_walkdir(arg, sink);
+}
+
+/// [`walk`] by walkdir: the walk everywhere but on unix, where it is the reference the walker
+/// of walk_fast.rs is tested against (and the fallback for a root that is not a folder).
+pub(crate) fn walk_by_walkdir(arg: &str, sink: &mut dyn FnMut(Source)) {
     let root = Path::new(arg);
     let base = display_base(arg);
     // walkdir detects loops itself when following links; hidden files and `.gitignore` get no
@@ -222,51 +236,64 @@ pub(crate) fn walk(arg: &str, sink: &mut dyn FnMut(Source)) {
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                // The last name of the path (what `file_name` gives, found by bytes).
-                let file_name = String::from_utf8_lossy(last_name(entry.path()));
-                let name = split_name(&file_name);
-                if name.ext.is_none() {
-                    continue;
+                if let Some(source) = file_source(root, base, entry.into_path()) {
+                    sink(source);
                 }
-                // The path is most often `base/rel` already, and then its text is `display`:
-                // no copy to make it relative and none to join it again.
-                let fast = entry.path().to_str().and_then(|p| {
-                    let rel = p.strip_prefix(base)?.strip_prefix('/')?;
-                    clean_relative(rel).then_some((p, rel.len()))
-                });
-                let joined;
-                let (display, rel_len) = match fast {
-                    Some(found) => found,
-                    None => {
-                        let rel = relative(root, entry.path());
-                        joined = join(base, &rel);
-                        (joined.as_str(), rel.len())
-                    }
-                };
-                let rel = &display[display.len() - rel_len..];
-                // The label (`label_of`) is `rel` up to the stem: a span of `display`.
-                let start = display.len() - rel.len();
-                let span = (rel.len() + name.stem.len())
-                    .checked_sub(file_name.len())
-                    .filter(|_| display.ends_with(&*file_name))
-                    .map(|len| start..start + len);
-                let label = match span {
-                    Some(_) => None,
-                    None => Some(label_of(rel, &file_name, name.stem)),
-                };
-                let display: Arc<str> = Arc::from(display);
-                let ext = name.ext;
-                let path = entry.into_path();
-                sink(match span {
-                    Some(span) => Source::walked(path, display, span, ext),
-                    None => Source::file(path, display, label, false, None),
-                });
             }
             Err(err) => {
                 if let Some(source) = walk_error(root, base, &err) {
                     sink(source);
                 }
             }
+        }
+    }
+}
+
+/// The source of the regular file `path` found by walking the folder `root` (whose `display`
+/// starts with `base`), or `None` when its name has no known extension.
+pub(super) fn file_source(root: &Path, base: &str, path: PathBuf) -> Option<Source> {
+    // The last name of the path (what `file_name` gives, found by bytes).
+    let file_name = String::from_utf8_lossy(last_name(&path));
+    let name = split_name(&file_name);
+    name.ext?;
+    let (display, rel_len) = display_of(root, base, &path);
+    let rel = &display[display.len() - rel_len..];
+    // The label (`label_of`) is `rel` up to the stem: a span of `display`.
+    let start = display.len() - rel.len();
+    let span = (rel.len() + name.stem.len())
+        .checked_sub(file_name.len())
+        .filter(|_| display.ends_with(&*file_name))
+        .map(|len| start..start + len);
+    let label = match span {
+        Some(_) => None,
+        None => Some(label_of(rel, &file_name, name.stem)),
+    };
+    let display: Arc<str> = Arc::from(display.as_ref());
+    let ext = name.ext;
+    Some(match span {
+        Some(span) => Source::walked(Some(path), display, span, ext),
+        None => Source::file(path, display, label, false, None),
+    })
+}
+
+/// The `display` of `path`, found by walking the folder `root` (whose `display` starts with
+/// `base`), and the length of its part relative to `root` (at its end).
+pub(super) fn display_of<'p>(
+    root: &Path,
+    base: &str,
+    path: &'p Path,
+) -> (std::borrow::Cow<'p, str>, usize) {
+    // The path is most often `base/rel` already, and then its text is `display`: no copy to
+    // make it relative and none to join it again.
+    let fast = path.to_str().and_then(|p| {
+        let rel = p.strip_prefix(base)?.strip_prefix('/')?;
+        clean_relative(rel).then_some((p, rel.len()))
+    });
+    match fast {
+        Some((display, rel_len)) => (display.into(), rel_len),
+        None => {
+            let rel = relative(root, path);
+            (join(base, &rel).into(), rel.len())
         }
     }
 }
@@ -323,36 +350,63 @@ fn label_of(rel: &str, file_name: &str, stem: &str) -> String {
     format!("{}{}", rel.get(..dir_len).unwrap_or(""), stem)
 }
 
-/// A walk problem as a source with `walk_error` set, or `None` when the entry would not have
-/// been read anyway (a dangling link whose name has no known extension).
+/// What went wrong at a walked path.
+pub(super) enum Problem<'a> {
+    /// A link leads back to `ancestor`, a folder being walked (walkdir's `Error::loop_ancestor`).
+    Loop { ancestor: &'a Path },
+    /// The entry could not be reached, stated or listed.
+    Io(&'a io::Error),
+    /// Any other walkdir error, by its message.
+    Other(String),
+}
+
+/// A walkdir error as a source (see [`problem_source`]).
 fn walk_error(root: &Path, base: &str, err: &walkdir::Error) -> Option<Source> {
-    let path = err.path().unwrap_or(root);
+    let problem = match (err.loop_ancestor(), err.io_error()) {
+        (Some(ancestor), _) => Problem::Loop { ancestor },
+        (None, Some(io)) => Problem::Io(io),
+        (None, None) => Problem::Other(err.to_string()),
+    };
+    problem_source(root, base, err.path(), problem)
+}
+
+/// A walk problem at `path` (the root when `None`) as a source with `walk_error` set, or `None`
+/// when the entry would not have been read anyway (a dangling link whose name has no known
+/// extension).
+pub(super) fn problem_source(
+    root: &Path,
+    base: &str,
+    path: Option<&Path>,
+    problem: Problem<'_>,
+) -> Option<Source> {
+    let path = path.unwrap_or(root);
     let rel = relative(root, path);
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = split_name(&file_name);
-    let message = if let Some(ancestor) = err.loop_ancestor() {
-        format!(
+    let cannot = |reason: String| {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            format!("cannot list the folder: {reason}")
+        } else {
+            format!("cannot read the entry: {reason}")
+        }
+    };
+    let message = match problem {
+        Problem::Loop { ancestor } => format!(
             "symbolic link loop: it leads back to the folder `{}` already being walked",
             ancestor.display()
-        )
-    } else {
-        let io = err.io_error();
-        let dangling = io.is_some_and(|e| e.kind() == io::ErrorKind::NotFound)
-            && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        if dangling {
+        ),
+        Problem::Io(io)
+            if io.kind() == io::ErrorKind::NotFound
+                && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) =>
+        {
             name.ext?;
             "broken symbolic link: its target does not exist".to_owned()
-        } else {
-            let reason = io.map_or_else(|| err.to_string(), |e| e.to_string());
-            if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-                format!("cannot list the folder: {reason}")
-            } else {
-                format!("cannot read the entry: {reason}")
-            }
         }
+        Problem::Io(io) => cannot(io.to_string()),
+        Problem::Other(text) => cannot(text),
     };
     Some(Source::file(
         path.to_path_buf(),
@@ -425,6 +479,15 @@ mod tests {
             "a.NdJsOn",
             "a.template",
             "a.csv.gz.gz",
+            "a.JSONL",
+            "a.yaml.Gz",
+            "a.templates",
+            "a.emplate",
+            "a.\0json",
+            "a.jsonjson",
+            "é.GZ",
+            "a.é",
+            "a.TEMPLATE.gz",
         ] {
             assert_eq!(split_name(name), reference(name), "{name:?}");
         }
