@@ -429,7 +429,7 @@ pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunErr
             .collect()
     };
     // A chunk's first pass gathered, in order: `at` is the place of its first source among all.
-    // One thread's work, done while the pool judges the next chunk (see `judge_chunks`).
+    // One thread's work, done while the pool judges the next chunk (see `judge_chunk`).
     let mut gather = |at: usize, first: Vec<FirstPass>| {
         let small = first
             .iter()

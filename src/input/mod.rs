@@ -125,18 +125,7 @@ impl Source {
         ext: Option<&'static str>,
     ) -> Source {
         debug_assert!(display.get(label.clone()).is_some());
-        if path.is_some() {
-            return Source::new(path, display, Some(label), None, false, None, ext);
-        }
-        // The common case, made directly: nothing rare to gather and compare.
-        Source {
-            display,
-            label: Some((label.start as u32, label.len() as u32)),
-            named: false,
-            stdin: false,
-            ext: ext_code(ext),
-            rare: None,
-        }
+        Source::new(path, display, Some(label), None, false, None, ext)
     }
 
     /// The label given as a span of `display` or, where it is none, as text.
