@@ -173,20 +173,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
     }
     let mut j = i + 1;
     loop {
-        // Eight bytes at a time while eight are left, written out here: through `plain_len`
-        // (a call, and a slice made for it) a string cost 79 instructions, most of them short.
-        while let Some(word) = b.get(j..).and_then(<[u8]>::first_chunk::<8>) {
-            let found = crate::jsonscan::special(*word);
-            if found != 0 {
-                j += (found.trailing_zeros() / 8) as usize;
-                break;
-            }
-            j += 8;
-        }
-        // At a special byte already (found at once), or among the last few bytes.
-        while !crate::jsonscan::is_special(*b.get(j)?) {
-            j += 1;
-        }
+        j = crate::jsonscan::next_special(b, j);
         match *b.get(j)? {
             b'"' => return Some(j + 1),
             b'\\' if crate::jsonscan::ESCAPES[usize::from(*b.get(j + 1)?)] != 0 => j += 2,
