@@ -19,6 +19,18 @@ fn fast(root: &str) -> Vec<Source> {
     out
 }
 
+/// Makes a FIFO at `path` (safe, through rustix).
+fn mkfifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+        0,
+    )
+    .expect("mkfifo");
+}
+
 fn reference(root: &str) -> Vec<Source> {
     let mut out = Vec::new();
     walk_by_walkdir(root, &mut |s| out.push(s));
@@ -137,14 +149,7 @@ fn build(root: &Path, ops: &[(usize, usize, Node)]) -> Vec<PathBuf> {
             }
             Node::SelfLink => symlink(&path, &path).expect("symlink"),
             Node::Fifo => {
-                rustix::fs::mknodat(
-                    rustix::fs::CWD,
-                    &path,
-                    rustix::fs::FileType::Fifo,
-                    rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
-                    0,
-                )
-                .expect("mkfifo");
+                mkfifo(&path);
                 files.push(path);
             }
         }
@@ -251,14 +256,7 @@ fn names_that_are_not_utf8_are_shown_lossily_and_opened_by_their_bytes() {
 fn a_fifo_is_never_a_source() {
     let dir = tempfile::tempdir().expect("temp dir");
     let fifo = dir.path().join("pipe.json");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
-        0,
-    )
-    .expect("mkfifo");
+    mkfifo(&fifo);
     symlink(&fifo, dir.path().join("via-link.json")).expect("symlink");
     fs::write(dir.path().join("real.json"), "{}").expect("write");
     let arg = dir.path().to_str().expect("UTF-8").to_owned();
