@@ -394,7 +394,7 @@ impl<'a> Audit<'a> {
                 }
             }
             Body::Policy(text) if registry.is_none() => self.policy(&text, &repo, &mut verdicts),
-            Body::Policy(text) => match policy::parse(&text.text()) {
+            Body::Policy(text) => match policy::parse_text(&text) {
                 Err(findings) => self.invalid(findings, &mut verdicts),
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
@@ -537,7 +537,7 @@ impl Audit<'_> {
             Lookup::Keep => true,
             Lookup::Skip => false,
         };
-        match policy::parse(&text.text()) {
+        match policy::parse_text(text) {
             Err(findings) => {
                 self.invalid(findings, verdicts);
                 if keep {
@@ -1098,7 +1098,7 @@ mod tests {
         };
         pullers
             .iter()
-            .map(|p| match policy::parse(&text.text()) {
+            .map(|p| match policy::parse_text(text) {
                 Err(f) => (Status::worst(&f), None, f.iter().map(|f| f.code).collect()),
                 Ok(policy) => {
                     let j = eval::judge(&policy, p, &r.repo);

@@ -120,6 +120,94 @@ pub(crate) fn plain_end(b: &[u8], i: usize) -> Option<usize> {
     (b.get(end) == Some(&b'"')).then_some(end + 1)
 }
 
+/// The index after the closing quote of the JSON string literal at `i` (its opening quote),
+/// when it is of the kind [`crate::record::decode_literal`] decodes: every escape one of the
+/// two-character ones in [`ESCAPES`] (no `\u`), no control character. `None` otherwise. It
+/// copies nothing: a policy kept as its literal is then read in place
+/// ([`crate::policy::parse_text`]).
+///
+/// A policy's literal has an escape every eight bytes or so (`\"` around every string), so
+/// stopping the scan at each and starting it again costs about fifty instructions an escape:
+/// instead each word's special bytes are found exactly ([`exact`]) and taken one after the
+/// other from its mask, an escape that straddles two words carried into the next.
+pub(crate) fn checked_string_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    // The byte at `j` is the second of an escape whose backslash ended the last word.
+    let mut carry = false;
+    while let Some(word) = b.get(j..).and_then(<[u8]>::first_chunk::<8>) {
+        let mut found = exact(u64::from_le_bytes(*word));
+        if carry {
+            if ESCAPES[usize::from(word[0])] == 0 {
+                return None;
+            }
+            found &= !0xff;
+            carry = false;
+        }
+        while found != 0 {
+            let k = (found.trailing_zeros() / 8) as usize;
+            match word[k] {
+                b'"' => return Some(j + k + 1),
+                b'\\' if k == 7 => carry = true,
+                b'\\' if ESCAPES[usize::from(word[k + 1])] != 0 => {}
+                _ => return None,
+            }
+            // The backslash and the byte it escapes (for k = 7, the next word's first).
+            found &= !(0xffff << (8 * k));
+        }
+        j += 8;
+    }
+    if carry {
+        if ESCAPES[usize::from(*b.get(j)?)] == 0 {
+            return None;
+        }
+        j += 1;
+    }
+    loop {
+        j = next_special(b, j);
+        match *b.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' if ESCAPES[usize::from(*b.get(j + 1)?)] != 0 => j += 2,
+            _ => return None,
+        }
+    }
+}
+
+/// The special bytes (see [`is_special`]) of `x` as a mask with the high bit of each byte,
+/// each exactly (unlike [`special`], whose borrows may mark bytes above the first): a byte is
+/// zero where `((y & 0x7f) + 0x7f) | y` has its high bit clear, and below 0x20 where
+/// `((y & 0x7f) + 0x60) | y` has; no sum carries into the next byte.
+fn exact(x: u64) -> u64 {
+    const LOW: u64 = ONES * 0x7f;
+    let zero = |y: u64| !(((y & LOW) + LOW) | y);
+    let quote = zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+    let control = !(((x & LOW) + ONES * 0x60) | x);
+    (quote | backslash | control) & HIGH
+}
+
+/// Reading a policy document in place, inside the JSON string literal that holds it (the
+/// literal's contents, between its quotes, as [`checked_string_end`] accepts them): the document's
+/// quotes are written `\"`, and the whitespace between its tokens is a space or one of the
+/// escapes `\n`, `\t`, `\r`. A reader in this mode takes only documents whose strings hold no
+/// escape of their own (what the plain readers take too); anything else is left to the decoded
+/// text.
+pub(crate) mod escaped {
+    /// The first index from `i` that is not whitespace of the document: a space, or an escape
+    /// `\n`, `\t`, `\r` (a raw control byte cannot be in the literal).
+    pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+        loop {
+            match b.get(i) {
+                Some(b' ') => i += 1,
+                Some(b'\\') if matches!(b.get(i + 1), Some(b'n' | b't' | b'r')) => i += 2,
+                _ => return i,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +242,64 @@ mod tests {
         assert_eq!(string_end(br#""a\"bcdefghij" x"#, 1), Some(14));
         assert_eq!(string_end(br#""abcdefgh\"#, 1), None);
         assert_eq!(string_end(br#""abcdefgh\\" x"#, 1), Some(12));
+    }
+
+    /// The checked end found a word at a time, escapes straddling words included, is the one
+    /// found byte by byte; and it is where serde_json's string ends, when serde_json reads the
+    /// string (which it may also do with `\u`, which this leaves to it).
+    #[test]
+    fn a_checked_string_ends_where_a_byte_loop_and_serde_json_say() {
+        let naive = |b: &[u8]| {
+            if b.first() != Some(&b'"') {
+                return None;
+            }
+            let mut j = 1;
+            loop {
+                match *b.get(j)? {
+                    b'"' => return Some(j + 1),
+                    b'\\' if ESCAPES[usize::from(*b.get(j + 1)?)] != 0 => j += 2,
+                    c if c < 0x20 || c == b'\\' => return None,
+                    _ => j += 1,
+                }
+            }
+        };
+        let alphabet = [
+            b'"', b'\\', b'\\', b'\\', b'n', b'u', b'x', b'/', b't', 0u8, 0x1f, b' ', b'a', 0x7f,
+            0x80, 0xc3, 0xa9, b'{',
+        ];
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 30) as usize;
+            let mut b = vec![b'"'];
+            // Mostly plain bytes, so that strings run over several words.
+            b.extend((0..len).map(|k| {
+                let r = (seed >> (k % 20 * 3)) as usize ^ (k * 7);
+                if r % 3 == 0 {
+                    alphabet[r / 3 % alphabet.len()]
+                } else {
+                    b'a'
+                }
+            }));
+            let found = checked_string_end(&b, 0);
+            assert_eq!(found, naive(&b), "{b:?}");
+            if let Some(end) = found {
+                if let Ok(text) = std::str::from_utf8(&b[..end]) {
+                    assert!(serde_json::from_str::<String>(text).is_ok(), "{text:?}");
+                }
+            }
+        }
+        // A backslash ending the first word escapes the next word's first byte.
+        assert_eq!(checked_string_end(br#""abcdefg\\"x"#, 0), Some(11));
+        assert_eq!(checked_string_end(br#""abcdefg\"x"#, 0), None);
+        assert_eq!(checked_string_end(br#""abcdefg\"xyzabcdef" "#, 0), Some(20));
+        assert_eq!(checked_string_end(br#""abcdefg\n" "#, 0), Some(11));
+        assert_eq!(checked_string_end(br#""abcdefg\u0041""#, 0), None);
+        assert_eq!(checked_string_end(br#""abcdefg\xabcdefgh""#, 0), None);
+        assert_eq!(checked_string_end(b"\"abcdefghij\tk\"", 0), None);
+        assert_eq!(checked_string_end(br#"x"a""#, 0), None);
     }
 
     #[test]

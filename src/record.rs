@@ -110,9 +110,10 @@ pub enum ScopeV {
 }
 
 /// A policy document's text as the input holds it: the text itself, or the JSON string literal
-/// it was found in (`"policyText": "{\"Version\": …}"`), decoded only when the policy must be
-/// parsed. An estate repeats its templated policies, and the audit knows a policy it has judged
-/// by its text as found ([`PolicyText::key`]) without decoding it again.
+/// it was found in (`"policyText": "{\"Version\": …}"`), never decoded when its document has
+/// the common shape: the policy is then read inside the literal (`policy::parse_text`). An
+/// estate repeats its templated policies, and the audit knows a policy it has judged by its text
+/// as found ([`PolicyText::key`]) without reading it again.
 #[derive(Clone)]
 pub struct PolicyText {
     /// `P` + the text, or `E` + the JSON string literal (quotes included).
@@ -132,7 +133,10 @@ impl PolicyText {
     /// that has no `\u` escape (the only escapes a string can fail to decode on are lone
     /// surrogates): decoding it later cannot fail.
     pub(crate) fn encoded(literal: &str) -> PolicyText {
-        debug_assert!(literal.starts_with('"') && !literal.contains("\\u"));
+        debug_assert_eq!(
+            crate::jsonscan::checked_string_end(literal.as_bytes(), 0),
+            Some(literal.len())
+        );
         let mut tagged = String::with_capacity(literal.len() + 1);
         tagged.push('E');
         tagged.push_str(literal);
@@ -162,6 +166,13 @@ impl PolicyText {
         } else {
             Cow::Borrowed(rest)
         }
+    }
+
+    /// The contents of the JSON string literal the text was found in (between its quotes), when
+    /// it was kept so; the text is then these contents decoded.
+    pub(crate) fn literal_contents(&self) -> Option<&str> {
+        let rest = self.tagged.strip_prefix("E\"")?;
+        rest.strip_suffix('"')
     }
 
     /// What the policy is known by: equal keys mean equal texts.

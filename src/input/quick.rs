@@ -1,9 +1,10 @@
 //! A one-pass reader for the commonest object of all: a bulk-export line or a
 //! `get-repository-policy` file whose keys are `policyText`, `repositoryName`, `registryId` and
 //! `region`, every value a string. The general route parses the object with serde_json into a
-//! [`Probe`](super::common::Probe) (which scans the policy string to find its end) and decodes the
-//! policy string again later; here the string is decoded while its end is found
-//! ([`decode_literal`]), and the record is made as `repository.rs` makes it. Anything else (another
+//! [`Probe`](super::common::Probe) (which scans the policy string to find its end); here one scan
+//! finds the policy string's end and checks its escapes ([`string_end`]), the string is kept as
+//! found ([`PolicyText::encoded`], read in place when judged: `policy::parse_text`), and the
+//! record is made as `repository.rs` makes it. Anything else (another
 //! key, a value of another type, an escape in a name, a `\u` escape, a repeated key, a syntax
 //! error, an identity field the general route would refuse) gives `None`, and the general route
 //! reads the object, messages included. `tests::quick_agrees_with_the_general_route` holds the
@@ -11,7 +12,7 @@
 
 use super::common::{At, is_account};
 use super::kind::Shape;
-use crate::jsonscan::{plain_string as plain, skip_ws};
+use crate::jsonscan::{checked_string_end as string_end, plain_string as plain, skip_ws};
 use crate::record::{Body, PolicyText, RepoId, decode_literal};
 
 /// What the reader makes of one object.
@@ -165,23 +166,6 @@ fn key_end(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i) == Some(&b':')).then(|| skip_ws(b, i + 1))
 }
 
-/// The index after the string literal at `i`: its bytes are not control characters, and each
-/// escape is one of `\" \\ \/ \b \f \n \r \t`.
-fn string_end(b: &[u8], i: usize) -> Option<usize> {
-    if b.get(i) != Some(&b'"') {
-        return None;
-    }
-    let mut j = i + 1;
-    loop {
-        j = crate::jsonscan::next_special(b, j);
-        match *b.get(j)? {
-            b'"' => return Some(j + 1),
-            b'\\' if crate::jsonscan::ESCAPES[usize::from(*b.get(j + 1)?)] != 0 => j += 2,
-            _ => return None,
-        }
-    }
-}
-
 fn literal_end(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
     b.get(i..)?.starts_with(word).then(|| i + word.len())
 }
@@ -227,7 +211,7 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
         return None;
     }
     i += 1;
-    let mut policy: Option<String> = None;
+    let mut policy: Option<Body> = None;
     let (mut name, mut registry, mut region): (Option<&str>, Option<&str>, Option<&str>) =
         (None, None, None);
     loop {
@@ -243,9 +227,26 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
                 if policy.is_some() {
                     return None;
                 }
-                let (tagged, len) = decode_literal(&b[i..], Some(b'P'))?;
-                policy = Some(tagged);
-                i += len;
+                // A document is kept as its literal, read in place when judged
+                // (`policy::parse_text`); anything else (a blank string, a `\u` escape) is
+                // decoded here, as `common::policy_body` does.
+                let end = string_end(b, i)?;
+                let literal = &text[i..end];
+                // What `common::lazy_literal` asks, but for the `\u` escape, which
+                // `string_end` has refused already.
+                let document = b.get(skip_ws(b, i + 1)) == Some(&b'{');
+                policy = Some(if document {
+                    Body::Policy(PolicyText::encoded(literal))
+                } else {
+                    let (tagged, _) = decode_literal(literal.as_bytes(), Some(b'P'))?;
+                    // As `common::policy_body`: a blank string is no policy.
+                    if tagged[1..].trim().is_empty() {
+                        Body::NoPolicy
+                    } else {
+                        Body::Policy(PolicyText::decoded(tagged))
+                    }
+                });
+                i = end;
                 None
             }
             "repositoryName" => Some(&mut name),
@@ -269,7 +270,7 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
         }
     }
     let end = i + 1;
-    let (Some(name), Some(policy)) = (name, policy) else {
+    let (Some(name), Some(body)) = (name, policy) else {
         return None;
     };
     // As `repository.rs` (`common::account_field`): "" is an unknown registry; anything but 12
@@ -289,12 +290,6 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
         repository: Some(name.to_owned()),
         arn: None,
         name_from_path: false,
-    };
-    // As `common::policy_body`: a blank string is no policy.
-    let body = if policy[1..].trim().is_empty() {
-        Body::NoPolicy
-    } else {
-        Body::Policy(PolicyText::decoded(policy))
     };
     Some(((shape, repo, body), end))
 }

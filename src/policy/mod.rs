@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use crate::catalog;
 use crate::finding::{Finding, StatementRef};
+use crate::record::PolicyText;
 
 pub use operator::{Base, Family, Operator, Qualifier};
 
@@ -808,6 +809,16 @@ pub(crate) fn label(index: usize, sid: Option<&str>) -> String {
 /// problem found, each with its statement where it has one).
 pub fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
     validate::parse(text)
+}
+
+/// [`parse`] of a policy text as the input holds it: a text kept as the JSON string literal it
+/// was found in is read in place when its document has the common shape in that form, and
+/// decoded first otherwise. The same result as [`parse`] of [`PolicyText::text`].
+pub fn parse_text(text: &PolicyText) -> Result<Policy, Vec<Finding>> {
+    if let Some(policy) = text.literal_contents().and_then(validate::parse_escaped) {
+        return Ok(policy);
+    }
+    parse(&text.text())
 }
 
 /// [`parse`] the long way every time: the whole document read and validated, no statement taken

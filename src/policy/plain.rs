@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::jsonscan::{plain_end, plain_string, skip_ws};
+use crate::jsonscan::{next_special, skip_ws};
 
 use super::operator::{Family, Operator};
 use super::raw::{
@@ -21,17 +21,72 @@ use super::raw::{
 use super::validate::{action_facts_of, typed, valid_aws_principal};
 use super::{ConditionAt, Effect, ListAt, PrincipalKind, Span, StatementBody, ValueAt, WhoAt};
 
-struct Reader<'a> {
+/// Reads `text`; with `E`, a statement written inside a JSON string literal
+/// ([`crate::jsonscan::escaped`]): its quotes are `\"`, and its strings must hold no escape.
+struct Reader<'a, const E: bool> {
     text: &'a str,
     i: usize,
 }
 
-impl<'a> Reader<'a> {
+impl<'a, const E: bool> Reader<'a, E> {
     /// The next byte after JSON whitespace (RFC 8259: space, tab, line feed, carriage return).
+    /// With `E`, a quote `\"` is `"`, and `i` is left at its second byte, which is where a
+    /// string starts for [`Reader::end`]; another escape is a backslash, which nothing takes.
     fn peek(&mut self) -> Option<u8> {
         let b = self.text.as_bytes();
+        if E {
+            // `escaped::skip_ws` and the quote test in one look at each backslash.
+            let mut i = self.i;
+            loop {
+                match *b.get(i)? {
+                    b' ' => i += 1,
+                    b'\\' => match b.get(i + 1) {
+                        Some(b'"') => {
+                            self.i = i + 1;
+                            return Some(b'"');
+                        }
+                        Some(b'n' | b't' | b'r') => i += 2,
+                        _ => break,
+                    },
+                    _ => break,
+                }
+            }
+            self.i = i;
+            return b.get(i).copied();
+        }
         self.i = skip_ws(b, self.i);
         b.get(self.i).copied()
+    }
+
+    /// For the string whose opening quote is at `i` (after [`Reader::peek`]), when it has no
+    /// escape and no control character: where its contents end, and the index after its
+    /// closing quote.
+    fn end(&self, i: usize) -> Option<(usize, usize)> {
+        let b = self.text.as_bytes();
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let k = next_special(b, i + 1);
+        if E {
+            (b.get(k) == Some(&b'\\') && b.get(k + 1) == Some(&b'"')).then_some((k, k + 2))
+        } else {
+            (b.get(k) == Some(&b'"')).then_some((k, k + 1))
+        }
+    }
+
+    /// Whether the string `"name"` (quotes as the mode writes them) comes next, which is then
+    /// eaten.
+    fn quoted(&mut self, name: &[u8]) -> bool {
+        if self.peek() != Some(b'"') {
+            return false;
+        }
+        let rest = &self.text.as_bytes()[self.i + 1..];
+        let close: &[u8] = if E { b"\\\"" } else { b"\"" };
+        let found = rest.starts_with(name) && rest[name.len()..].starts_with(close);
+        if found {
+            self.i += 1 + name.len() + close.len();
+        }
+        found
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {
@@ -42,7 +97,8 @@ impl<'a> Reader<'a> {
     /// contents.
     fn string(&mut self) -> Option<&'a str> {
         self.peek()?;
-        let (s, next) = plain_string(self.text, self.i)?;
+        let (end, next) = self.end(self.i)?;
+        let s = &self.text[self.i + 1..end];
         self.i = next;
         Some(s)
     }
@@ -142,7 +198,7 @@ impl<'a> Reader<'a> {
 /// The statement object `text` holds, read as serde_json would read it, or `None` when it is not
 /// of the common shape.
 pub(super) fn statement(text: &str) -> Option<RawStatement<'_>> {
-    let mut r = Reader { text, i: 0 };
+    let mut r = Reader::<false> { text, i: 0 };
     let mut s = RawStatement::default();
     r.object(|r, key| {
         let dup = &mut s.duplicate_keys;
@@ -194,56 +250,60 @@ pub(super) fn statement(text: &str) -> Option<RawStatement<'_>> {
 }
 
 /// The strings and lists of a statement read by [`body`], kept as they are read: spans of the
-/// statement's text, which the buffer starts with.
+/// statement's text, which the buffer will start with, and of `extra`, which follows it there.
 struct Parts {
-    buf: String,
+    /// The strings that are not spans of the text (lower-cased condition keys), their spans
+    /// counted from the start of `extra` until the statement's end is known.
+    extra: String,
+    /// Bit `n` set: the `key_lower` of condition `n` is a span of `extra` (at most 64
+    /// conditions: [`Reader::conditions`] takes at most eight operators of eight keys).
+    lowered: u64,
     spans: Vec<Span>,
     values: Vec<ValueAt>,
     conditions: Vec<ConditionAt>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a, const E: bool> Reader<'a, E> {
     /// A string without escapes or control characters, as its place in the text.
     fn span(&mut self) -> Option<Span> {
         self.peek()?;
-        let next = plain_end(self.text.as_bytes(), self.i)?;
+        let (end, next) = self.end(self.i)?;
         let start = self.i + 1;
         self.i = next;
-        Some(Span {
-            start,
-            end: next - 1,
-        })
-    }
-
-    /// Whether `word` (a whole token) comes next, which is then eaten.
-    fn word(&mut self, word: &[u8]) -> bool {
-        let found = self.peek().is_some() && self.text.as_bytes()[self.i..].starts_with(word);
-        if found {
-            self.i += word.len();
-        }
-        found
+        Some(Span { start, end })
     }
 
     /// A statement key (written without escapes), as its index in [`STATEMENT_KEYS`]: found by
     /// its first letter (the fifth for `Not…`), then compared whole.
     fn statement_key(&mut self) -> Option<usize> {
-        self.peek()?;
-        let rest = &self.text.as_bytes()[self.i..];
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let rest = &self.text.as_bytes()[self.i + 1..];
         // Each comparison with a constant, which the compiler writes as a few word loads.
-        let (k, len) = match *rest.get(1)? {
-            b'S' if rest.starts_with(b"\"Sid\"") => (0, 5),
-            b'E' if rest.starts_with(b"\"Effect\"") => (1, 8),
-            b'P' if rest.starts_with(b"\"Principal\"") => (2, 11),
-            b'N' if rest.starts_with(b"\"NotPrincipal\"") => (3, 14),
-            b'A' if rest.starts_with(b"\"Action\"") => (4, 8),
-            b'N' if rest.starts_with(b"\"NotAction\"") => (5, 11),
-            b'R' if rest.starts_with(b"\"Resource\"") => (6, 10),
-            b'N' if rest.starts_with(b"\"NotResource\"") => (7, 13),
-            b'C' if rest.starts_with(b"\"Condition\"") => (8, 11),
+        let (k, len) = match *rest.first()? {
+            b'S' if rest.starts_with(b"Sid") => (0, 3),
+            b'E' if rest.starts_with(b"Effect") => (1, 6),
+            b'P' if rest.starts_with(b"Principal") => (2, 9),
+            b'N' if rest.starts_with(b"NotPrincipal") => (3, 12),
+            b'A' if rest.starts_with(b"Action") => (4, 6),
+            b'N' if rest.starts_with(b"NotAction") => (5, 9),
+            b'R' if rest.starts_with(b"Resource") => (6, 8),
+            b'N' if rest.starts_with(b"NotResource") => (7, 11),
+            b'C' if rest.starts_with(b"Condition") => (8, 9),
             _ => return None,
         };
-        debug_assert_eq!(STATEMENT_KEYS[k].len() + 2, len);
-        self.i += len;
+        debug_assert_eq!(STATEMENT_KEYS[k].len(), len);
+        // The closing quote.
+        let close = if E {
+            rest.get(len..len + 2) == Some(b"\\\"")
+        } else {
+            rest.get(len) == Some(&b'"')
+        };
+        if !close {
+            return None;
+        }
+        self.i += 1 + len + if E { 2 } else { 1 };
         Some(k)
     }
 
@@ -290,13 +350,13 @@ impl<'a> Reader<'a> {
         let mut who = WhoAt::default();
         if self.peek()? == b'"' {
             // A string must be "*" (written so, without an escape).
-            who.star = self.word(b"\"*\"");
+            who.star = self.quoted(b"*");
             return who.star.then_some(who);
         }
         self.eat(b'{')?;
         let mut kinds = 0u8;
         loop {
-            let k = if self.word(b"\"AWS\"") {
+            let k = if self.quoted(b"AWS") {
                 0
             } else {
                 let key = self.string()?;
@@ -373,12 +433,13 @@ impl<'a> Reader<'a> {
                 }
                 // Key names are case-insensitive: a lower-cased copy when it differs.
                 let key_lower = if k.bytes().any(|c| c.is_ascii_uppercase()) {
-                    let start = p.buf.len();
-                    p.buf.push_str(k);
-                    p.buf[start..].make_ascii_lowercase();
+                    p.lowered |= 1 << p.conditions.len();
+                    let start = p.extra.len();
+                    p.extra.push_str(k);
+                    p.extra[start..].make_ascii_lowercase();
                     Span {
                         start,
-                        end: p.buf.len(),
+                        end: p.extra.len(),
                     }
                 } else {
                     key
@@ -434,12 +495,27 @@ impl<'a> Reader<'a> {
 /// a rare shape (an empty `Condition`, more than a few operators or keys) — is `None`, and the
 /// caller takes the long way, which says what is wrong.
 pub(super) fn body(text: &str) -> Option<StatementBody> {
-    let mut r = Reader { text, i: 0 };
-    // Room for the lower-cased copies of condition keys, the usual addition.
-    let mut buf = String::with_capacity(text.len() + 64);
-    buf.push_str(text);
+    let (body, end) = read::<false>(text, true)?;
+    (skip_ws(text.as_bytes(), end) == text.len()).then_some(body)
+}
+
+/// [`body`] of the statement at the start of `text` written inside a JSON string literal (see
+/// [`crate::jsonscan::escaped`]; `text` runs on to the end of the document), and the index
+/// after its closing brace: the same statement as [`body`] reads in the decoded text, its
+/// strings kept as spans of its text as found (a string without escapes is the same bytes
+/// either way). `None` for anything [`body`] would not take, and for any escape in a string.
+pub(super) fn body_escaped(text: &str) -> Option<(StatementBody, usize)> {
+    read::<true>(text, false)
+}
+
+/// The statement object at the start of `text`, and the index after its closing brace (what
+/// follows is the caller's to check); its buffer starts with its text: all of `text` when
+/// `whole`, else up to there.
+fn read<const E: bool>(text: &str, whole: bool) -> Option<(StatementBody, usize)> {
+    let mut r = Reader::<E> { text, i: 0 };
     let mut p = Parts {
-        buf,
+        extra: String::new(),
+        lowered: 0,
         spans: Vec::with_capacity(8),
         values: Vec::new(),
         conditions: Vec::new(),
@@ -460,9 +536,9 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
         match STATEMENT_KEYS[k] {
             "Sid" => sid = Some(r.span()?),
             "Effect" => {
-                effect = Some(if r.word(b"\"Allow\"") {
+                effect = Some(if r.quoted(b"Allow") {
                     Effect::Allow
-                } else if r.word(b"\"Deny\"") {
+                } else if r.quoted(b"Deny") {
                     Effect::Deny
                 } else {
                     return None;
@@ -493,9 +569,8 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
             break;
         }
     }
-    if r.peek().is_some() {
-        return None;
-    }
+    let end = r.i;
+    let kept = if whole { text.len() } else { end };
     let (effect, who, (actions, written)) = (effect?, who?, actions?);
     // NotPrincipal only with Deny (AWS).
     if who.not && effect == Effect::Allow {
@@ -506,20 +581,33 @@ pub(super) fn body(text: &str) -> Option<StatementBody> {
         p.spans[actions.items.range()].iter().map(|s| r.at(*s)),
         actions.not,
     );
-    Some(StatementBody {
-        text_len: text.len(),
-        buf: p.buf,
-        spans: p.spans,
-        sid,
-        effect,
-        who,
-        actions,
-        resources,
-        conditions: p.conditions,
-        values: p.values,
-        covers,
-        unknown_actions,
-    })
+    // The buffer: the statement's text, then `extra`, whose spans move up behind the text.
+    let mut buf = String::with_capacity(kept + p.extra.len());
+    buf.push_str(&text[..kept]);
+    buf.push_str(&p.extra);
+    for (n, c) in p.conditions.iter_mut().enumerate() {
+        if p.lowered & (1 << n) != 0 {
+            c.key_lower.start += kept;
+            c.key_lower.end += kept;
+        }
+    }
+    Some((
+        StatementBody {
+            text_len: kept,
+            buf,
+            spans: p.spans,
+            sid,
+            effect,
+            who,
+            actions,
+            resources,
+            conditions: p.conditions,
+            values: p.values,
+            covers,
+            unknown_actions,
+        },
+        end,
+    ))
 }
 
 /// The keys of a statement, in the order [`body`] relies on (each negated key after its

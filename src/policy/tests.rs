@@ -1022,3 +1022,122 @@ fn the_one_pass_statement_reader_leaves_problems_and_rare_shapes_to_the_long_way
     );
     assert!(plain::body(&eight).is_some());
 }
+
+/// The contents of the JSON string literal that holds `text` (as an export writes a policy).
+fn literal_contents(text: &str) -> String {
+    let literal = serde_json::to_string(text).expect("a string");
+    literal[1..literal.len() - 1].to_owned()
+}
+
+/// A document read in place, inside the JSON string literal that holds it, is the document
+/// read from the decoded text: checked on documents whose statements are the one-pass
+/// reader's seeds and every one-character insertion and deletion of them (quotes, backslashes,
+/// control characters and line breaks among them, which the literal writes as escapes), in
+/// compact and spread layouts. Where the in-place reader declines, the text is decoded.
+#[test]
+fn a_document_read_inside_its_literal_is_the_document_decoded() {
+    let seeds = [
+        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
+        r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ci","Service":["a.amazonaws.com"]},"NotAction":["ecr:Get*","s3:GetObject"],"NotResource":"*","Condition":{"Bool":{"AWS:SecureTransport":[true,false]},"StringLike":{"a":"b","C":["d"]}}}"#,
+        " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ \"ecr:BatchGetImage\", \"ecr:batchgetimagex\" ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
+        r#"{"Action":"BatchGetImage","Condition":{"NumericLessThan":{"n":"5"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","x"]},"ForAnyValue:StringEqualsIfExists":{"Aws:PrincipalOrgID":"o-1","k":"v"}},"Principal":{"Federated":"cognito-identity.amazonaws.com"},"Effect":"Allow","Sid":""}"#,
+    ];
+    let docs = |s: &str| {
+        [
+            format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#),
+            format!(
+                "\u{feff}{{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"x\",\n  \"Statement\": [\n    {s},\n    {s}\n  ]\n}}\n"
+            ),
+            format!(r#"{{"Statement":{s},"Version":"2008-10-17"}}"#),
+        ]
+    };
+    let (mut read, mut declined) = (0, 0);
+    // The mutants in the compact layout (the layouts differ only outside the statements).
+    let mut check = |statement: &str| {
+        for doc in docs(statement).into_iter().take(1) {
+            let contents = literal_contents(&doc);
+            match validate::parse_escaped(&contents) {
+                Some(policy) => {
+                    read += 1;
+                    assert_eq!(Ok(policy), super::parse_whole(&doc), "{doc:?}");
+                }
+                None => declined += 1,
+            }
+        }
+    };
+    for seed in seeds {
+        // Each layout, and as a kept literal judged through `parse_text`.
+        for doc in docs(seed) {
+            let policy = validate::parse_escaped(&literal_contents(&doc));
+            assert_eq!(policy.map(Ok), Some(super::parse_whole(&doc)), "{doc:?}");
+            let literal = serde_json::to_string(&doc).expect("a string");
+            let text = PolicyText::encoded(&literal);
+            assert_eq!(parse_text(&text), super::parse_whole(&doc), "{doc:?}");
+        }
+        let cuts: Vec<usize> = (0..=seed.len())
+            .filter(|&i| seed.is_char_boundary(i))
+            .collect();
+        for &i in &cuts {
+            for insert in [
+                " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
+                "\t", "é", "n", "\"\"", "{}", "[]", "*", "A", "/", "\\n",
+            ] {
+                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+            }
+            if i < seed.len() {
+                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
+                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
+            }
+        }
+    }
+    // Both ways were taken often: the comparison is not vacuous.
+    assert!(read > 3000 && declined > 3000, "{read} {declined}");
+}
+
+#[test]
+fn a_document_with_an_escape_in_a_string_is_decoded_before_it_is_read() {
+    let plain = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
+    assert!(validate::parse_escaped(&literal_contents(plain)).is_some());
+    for doc in [
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"a\"b","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"a\\b","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGet\u0049mage"}]}"#,
+        r#"{"Version":"2012-10-17","Id":"a\/b","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
+        "{\"Version\":\"2012-10-17\",\u{c}\"Statement\":[]}",
+    ] {
+        let contents = literal_contents(doc);
+        assert_eq!(validate::parse_escaped(&contents), None, "{doc}");
+        let literal = serde_json::to_string(doc).expect("a string");
+        if !literal.contains("\\u") {
+            assert_eq!(
+                parse_text(&PolicyText::encoded(&literal)),
+                validate::parse_whole(doc),
+                "{doc}"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Any text of policy-like tokens: read inside its literal when the reader takes it, the
+    /// same policy as read decoded.
+    #[test]
+    fn a_policy_like_text_read_inside_its_literal_is_the_text_decoded(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
+                "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
+                "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"", "\"AWS\"",
+                " ", "\n", "\t", "\r", "\"Id\"", "\"2008-10-17\"", "\"a\\\"}b\"", "\"a/b\"",
+                "\"a\tb\"", "\"NotPrincipal\"", "true",
+            ]),
+            0..60,
+        )
+    ) {
+        let text = parts.concat();
+        if let Some(policy) = validate::parse_escaped(&literal_contents(&text)) {
+            proptest::prop_assert_eq!(Ok(policy), validate::parse_whole(&text));
+        }
+    }
+}

@@ -30,6 +30,12 @@ pub(super) fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
     }
 }
 
+/// [`parse`] of a document written inside a JSON string literal, read in place: `None` when it
+/// must be decoded first (see `known::parse_escaped`).
+pub(super) fn parse_escaped(text: &str) -> Option<Policy> {
+    known::parse_escaped(text)
+}
+
 /// Reads and validates the whole document, collecting every problem.
 pub(super) fn parse_whole(text: &str) -> Result<Policy, Vec<Finding>> {
     // serde_json stops at 128 levels of nesting with an error, so deep input cannot overflow the
@@ -984,6 +990,40 @@ mod known {
         (!s.contains(['\\', '"'])).then_some(s)
     }
 
+    /// The policy document written inside a JSON string literal (its contents, between the
+    /// quotes, as [`crate::jsonscan::checked_string_end`] accepts them), read in place: the policy
+    /// [`parse`] gives for the decoded text, or `None` when the document is not of the common
+    /// shape in this form (an escape in one of its strings, say), and the caller decodes it.
+    pub(in crate::policy) fn parse_escaped(text: &str) -> Option<Policy> {
+        // A byte-order mark, which `parse` strips from the decoded text, is a character here.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // Each statement read as it comes, in one pass over the document: the split of
+        // `parse` first finds where each ends, to look it up among those validated before,
+        // which costs more here than it saves.
+        let mut index = 0;
+        let doc = split::read::<true, _>(text, |i| {
+            let (body, len) = plain::body_escaped(&text[i..])?;
+            let statement = Statement {
+                index,
+                registry: false,
+                body: Arc::new(body),
+            };
+            index += 1;
+            Some((statement, i + len))
+        })?;
+        let version = match doc.version {
+            None => Version::Missing,
+            Some("2012-10-17") => Version::V2012_10_17,
+            Some("2008-10-17") => Version::V2008_10_17,
+            Some(_) => return None,
+        };
+        Some(Policy {
+            version,
+            id: doc.id.map(str::to_owned),
+            statements: doc.statements,
+        })
+    }
+
     pub(in crate::policy) fn parse(text: &str) -> Option<Policy> {
         // An object only: serde would also fill `Doc` from an array, field by field.
         if !text
@@ -1057,13 +1097,16 @@ mod known {
     /// own text is then either one validated before (the cache holds only texts serde_json read)
     /// or read by serde_json now, so a document it accepts is one serde_json accepts, split the
     /// same way. Anything else is `None`, and the serde_json path reads the document.
+    ///
+    /// With `E`, the document is read inside a JSON string literal ([`crate::jsonscan::escaped`]):
+    /// quotes are `\"`, and a string with an escape of its own is `None` (the caller decodes).
     mod split {
-        use crate::jsonscan::{plain_string as string, skip_ws as ws, string_end};
+        use crate::jsonscan::{escaped, next_special, skip_ws, string_end};
 
-        pub(super) struct Doc<'a> {
+        pub(super) struct Doc<'a, S> {
             pub version: Option<&'a str>,
             pub id: Option<&'a str>,
-            pub statements: Vec<&'a str>,
+            pub statements: Vec<S>,
         }
 
         /// The index after the object that starts at `i`: braces counted outside strings
@@ -1103,8 +1146,62 @@ mod known {
             }
         }
 
-        pub(super) fn document(text: &str) -> Option<Doc<'_>> {
+        /// JSON whitespace.
+        fn ws<const E: bool>(b: &[u8], i: usize) -> usize {
+            if E {
+                escaped::skip_ws(b, i)
+            } else {
+                skip_ws(b, i)
+            }
+        }
+
+        /// After the opening quote of a string at `i` (`\"` with `E`): where its contents
+        /// start.
+        fn open<const E: bool>(b: &[u8], i: usize) -> Option<usize> {
+            if E {
+                (b.get(i..i + 2) == Some(b"\\\"")).then_some(i + 2)
+            } else {
+                (b.get(i) == Some(&b'"')).then_some(i + 1)
+            }
+        }
+
+        /// The string at `i` when it has no escape and no control character: its contents
+        /// and the index after its closing quote.
+        fn string<const E: bool>(text: &str, i: usize) -> Option<(&str, usize)> {
             let b = text.as_bytes();
+            let start = open::<E>(b, i)?;
+            let k = next_special(b, start);
+            let next = if E {
+                (b.get(k + 1) == Some(&b'"') && b[k] == b'\\').then_some(k + 2)?
+            } else {
+                (b.get(k) == Some(&b'"')).then_some(k + 1)?
+            };
+            Some((&text[start..k], next))
+        }
+
+        /// The document's statement texts, each found by [`object_end`].
+        pub(super) fn document(text: &str) -> Option<Doc<'_, &str>> {
+            read::<false, _>(text, |i| {
+                let end = object_end(text.as_bytes(), i)?;
+                Some((&text[i..end], end))
+            })
+        }
+
+        /// The document, each statement (whose `{` is at the index given) read by `statement`,
+        /// which says where it ends.
+        pub(super) fn read<const E: bool, S>(
+            text: &str,
+            mut statement: impl FnMut(usize) -> Option<(S, usize)>,
+        ) -> Option<Doc<'_, S>> {
+            let b = text.as_bytes();
+            let ws = ws::<E>;
+            let string = string::<E>;
+            let mut object_end = |i: usize| {
+                if b.get(i) != Some(&b'{') {
+                    return None;
+                }
+                statement(i)
+            };
             let mut i = ws(b, 0);
             if b.get(i) != Some(&b'{') {
                 return None;
@@ -1114,17 +1211,14 @@ mod known {
             loop {
                 // One of the three keys, written without escapes: compared whole with each
                 // constant (the compiler's few word loads); anything else is `None`.
-                let rest = &b[i..];
-                let key = if rest.starts_with(b"\"Version\"") {
-                    "Version"
-                } else if rest.starts_with(b"\"Statement\"") {
-                    "Statement"
-                } else if rest.starts_with(b"\"Id\"") {
-                    "Id"
-                } else {
-                    return None;
+                let (key, next) = string(text, i)?;
+                let key = match key {
+                    "Version" => "Version",
+                    "Statement" => "Statement",
+                    "Id" => "Id",
+                    _ => return None,
                 };
-                i = ws(b, i + key.len() + 2);
+                i = ws(b, next);
                 if b.get(i) != Some(&b':') {
                     return None;
                 }
@@ -1142,8 +1236,8 @@ mod known {
                     }
                     "Statement" if statements.is_none() => match b.get(i)? {
                         b'{' => {
-                            let end = object_end(b, i)?;
-                            statements = Some(vec![&text[i..end]]);
+                            let (one, end) = object_end(i)?;
+                            statements = Some(vec![one]);
                             i = end;
                         }
                         b'[' => {
@@ -1153,8 +1247,8 @@ mod known {
                                 i += 1;
                             } else {
                                 loop {
-                                    let end = object_end(b, i)?;
-                                    list.push(&text[i..end]);
+                                    let (one, end) = object_end(i)?;
+                                    list.push(one);
                                     i = ws(b, end);
                                     match b.get(i)? {
                                         b',' => i = ws(b, i + 1),
@@ -1206,17 +1300,22 @@ mod known {
                 Some(body) => Arc::new(body),
                 None => long_way(text)?,
             };
+            self.keep(h, text.len(), &body);
+            Some(body)
+        }
+
+        /// Remembers `body` when its hash `h` was seen before (see [`Remembered`]).
+        fn keep(&mut self, h: u64, len: usize, body: &Arc<StatementBody>) {
             let slot = &mut self.seen[h as usize % SEEN];
             if std::mem::replace(slot, h) == h {
-                if self.bytes + text.len() > REMEMBERED {
+                if self.bytes + len > REMEMBERED {
                     self.known.clear();
                     self.bytes = 0;
                 }
-                self.bytes += text.len();
+                self.bytes += len;
                 self.known
-                    .insert_unique(h, Known(Arc::clone(&body), h), |k| k.1);
+                    .insert_unique(h, Known(Arc::clone(body), h), |k| k.1);
             }
-            Some(body)
         }
     }
 
