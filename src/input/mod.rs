@@ -288,13 +288,24 @@ pub(crate) fn read_source_with(
 ) -> Outcome {
     let display = &source.display;
     let mut cap = ErrorCap::default();
+    // A file of many records (JSON Lines, an array) is judged in batches on several workers,
+    // and each row keeps its source: records past the first few share a copy of the name made
+    // for their run of them, so that workers do not count references to one `Arc` from
+    // different cores for every record.
+    const RUN: u64 = 512;
+    let mut local = Arc::clone(display);
+    let mut emitted = 0u64;
     let outcome = {
         let mut emit = |record: u64, shape: Shape, repo: RepoId, body: Body| {
             if cap.takes(record, &repo, &body) {
                 return;
             }
+            emitted += 1;
+            if emitted % RUN == 0 {
+                local = Arc::from(&**display);
+            }
             sink(Record {
-                source: Arc::clone(display),
+                source: Arc::clone(&local),
                 record,
                 shape,
                 repo,
