@@ -1141,3 +1141,38 @@ proptest::proptest! {
         }
     }
 }
+
+/// Documents read inside their literal whose statements repeat are looked up among those a
+/// worker validated before (each is then kept the second time it is seen), and read the same
+/// either way; documents whose statements differ are read in one pass, mostly.
+#[test]
+fn statements_that_repeat_inside_literals_are_remembered_and_read_the_same() {
+    validate::forget_known_statements();
+    let doc = |sid: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{sid}","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}},{{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+        )
+    };
+    // Every statement differs: at most the sampled documents' statements are looked up, and
+    // none of them twice.
+    for n in 0..64 {
+        let text = doc(&format!("S{n}")).replace("SecureTransport", &format!("K{n}"));
+        let read = validate::parse_escaped(&literal_contents(&text)).expect("read");
+        assert_eq!(Ok(read), super::parse_whole(&text));
+    }
+    assert_eq!(validate::remembered_statements(), 0);
+    // The second statement repeats and the first differs: half are found, then more.
+    for n in 0..64 {
+        let text = doc(&format!("R{n}"));
+        let read = validate::parse_escaped(&literal_contents(&text)).expect("read");
+        assert_eq!(Ok(read), super::parse_whole(&text), "{n}");
+    }
+    assert!(validate::remembered_statements() >= 1);
+    // The same document over and over: every statement found.
+    let text = doc("Same");
+    for _ in 0..32 {
+        let read = validate::parse_escaped(&literal_contents(&text)).expect("read");
+        assert_eq!(Ok(read), super::parse_whole(&text));
+    }
+    assert!(validate::remembered_statements() >= 2);
+}

@@ -937,6 +937,12 @@ mod known {
         /// takes the slot, so a statement that comes back after many others may need a third
         /// sight to be kept.
         seen: Box<[u64; SEEN]>,
+        /// Of the statements of documents read inside their literal and looked up here
+        /// lately: how many were, and how many were found (see [`Remembered::looks_up`]).
+        looked: u32,
+        found: u32,
+        /// Documents read inside their literal.
+        documents: u32,
     }
 
     impl Default for Remembered {
@@ -945,6 +951,9 @@ mod known {
                 known: hashbrown::HashTable::new(),
                 bytes: 0,
                 seen: Box::new([0; SEEN]),
+                looked: 0,
+                found: 0,
+                documents: 0,
             }
         }
     }
@@ -954,14 +963,19 @@ mod known {
     }
 
     /// A validated statement, compared as its text (which its buffer starts with: the text is
-    /// not kept twice), with the hash of its text.
-    struct Known(Arc<StatementBody>, u64);
+    /// not kept twice), with the hash of its text, and whether that text is as found inside a
+    /// JSON string literal ([`plain::body_escaped`]): the two kinds are kept apart.
+    struct Known(Arc<StatementBody>, u64, bool);
 
     impl Known {
         fn text(&self) -> &str {
             &self.0.buf[..self.0.text_len]
         }
     }
+
+    /// What the hash of a statement's text as found inside a JSON string literal is mixed with,
+    /// to keep it apart from a decoded text's.
+    const ESCAPED: u64 = 0x9e37_79b9_7f4a_7c15;
 
     fn hash(text: &str) -> u64 {
         use std::hash::BuildHasher;
@@ -997,19 +1011,34 @@ mod known {
     pub(in crate::policy) fn parse_escaped(text: &str) -> Option<Policy> {
         // A byte-order mark, which `parse` strips from the decoded text, is a character here.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        // Each statement read as it comes, in one pass over the document: the split of
-        // `parse` first finds where each ends, to look it up among those validated before,
-        // which costs more here than it saves.
         let mut index = 0;
-        let doc = split::read::<true, _>(text, |i| {
-            let (body, len) = plain::body_escaped(&text[i..])?;
-            let statement = Statement {
-                index,
-                registry: false,
-                body: Arc::new(body),
-            };
-            index += 1;
-            Some((statement, i + len))
+        let doc = KNOWN.with_borrow_mut(|r| {
+            if r.looks_up() {
+                // Each statement found by a split, then looked up among those this worker
+                // validated before.
+                split::read::<true, _>(text, |i| {
+                    let end = split::object_end_escaped(text.as_bytes(), i)?;
+                    let statement = Statement {
+                        index,
+                        registry: false,
+                        body: r.body_escaped(&text[i..end])?,
+                    };
+                    index += 1;
+                    Some((statement, end))
+                })
+            } else {
+                // Each statement read as it comes, in one pass over the document.
+                split::read::<true, _>(text, |i| {
+                    let (body, len) = plain::body_escaped(&text[i..])?;
+                    let statement = Statement {
+                        index,
+                        registry: false,
+                        body: Arc::new(body),
+                    };
+                    index += 1;
+                    Some((statement, i + len))
+                })
+            }
         })?;
         let version = match doc.version {
             None => Version::Missing,
@@ -1146,6 +1175,44 @@ mod known {
             }
         }
 
+        /// [`object_end`] of a document written inside a JSON string literal (see
+        /// [`crate::jsonscan::escaped`]): strings start and end with `\"` and hold no escape
+        /// of their own (else `None`), and whitespace may be `\n`, `\t`, `\r`.
+        pub(super) fn object_end_escaped(b: &[u8], i: usize) -> Option<usize> {
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                let c = *b.get(j)?;
+                j += 1;
+                match c {
+                    b'\\' => match *b.get(j)? {
+                        b'"' => {
+                            j = escaped::string_end(b, j + 1)?;
+                            // The usual separators, `\":\"` and `\",\"`, taken at once.
+                            if let Some([b':' | b',', b'\\', b'"']) =
+                                b.get(j..).and_then(<[u8]>::first_chunk)
+                            {
+                                j = escaped::string_end(b, j + 3)?;
+                            }
+                        }
+                        b'n' | b't' | b'r' => j += 1,
+                        _ => return None,
+                    },
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
         /// JSON whitespace.
         fn ws<const E: bool>(b: &[u8], i: usize) -> usize {
             if E {
@@ -1196,7 +1263,7 @@ mod known {
             let b = text.as_bytes();
             let ws = ws::<E>;
             let string = string::<E>;
-            let mut object_end = |i: usize| {
+            let mut statement_at = |i: usize| {
                 if b.get(i) != Some(&b'{') {
                     return None;
                 }
@@ -1209,8 +1276,7 @@ mod known {
             i = ws(b, i + 1);
             let (mut version, mut id, mut statements) = (None, None, None);
             loop {
-                // One of the three keys, written without escapes: compared whole with each
-                // constant (the compiler's few word loads); anything else is `None`.
+                // One of the three keys, written without escapes; anything else is `None`.
                 let (key, next) = string(text, i)?;
                 let key = match key {
                     "Version" => "Version",
@@ -1236,7 +1302,7 @@ mod known {
                     }
                     "Statement" if statements.is_none() => match b.get(i)? {
                         b'{' => {
-                            let (one, end) = object_end(i)?;
+                            let (one, end) = statement_at(i)?;
                             statements = Some(vec![one]);
                             i = end;
                         }
@@ -1247,7 +1313,7 @@ mod known {
                                 i += 1;
                             } else {
                                 loop {
-                                    let (one, end) = object_end(i)?;
+                                    let (one, end) = statement_at(i)?;
                                     list.push(one);
                                     i = ws(b, end);
                                     match b.get(i)? {
@@ -1286,7 +1352,7 @@ mod known {
         /// The statement `text` says, validated once per worker.
         fn body(&mut self, text: &str) -> Option<Arc<StatementBody>> {
             let h = hash(text);
-            if let Some(k) = self.known.find(h, |k| k.text() == text) {
+            if let Some(k) = self.known.find(h, |k| !k.2 && k.text() == text) {
                 return Some(Arc::clone(&k.0));
             }
             // Depth needs no check of its own: read alone, a statement starts one or two levels
@@ -1300,12 +1366,13 @@ mod known {
                 Some(body) => Arc::new(body),
                 None => long_way(text)?,
             };
-            self.keep(h, text.len(), &body);
+            self.keep(h, text.len(), &body, false);
             Some(body)
         }
 
-        /// Remembers `body` when its hash `h` was seen before (see [`Remembered`]).
-        fn keep(&mut self, h: u64, len: usize, body: &Arc<StatementBody>) {
+        /// Remembers `body`, of a text of `len` bytes whose hash is `h`, when that hash was
+        /// seen before (see [`Remembered`]).
+        fn keep(&mut self, h: u64, len: usize, body: &Arc<StatementBody>, escaped: bool) {
             let slot = &mut self.seen[h as usize % SEEN];
             if std::mem::replace(slot, h) == h {
                 if self.bytes + len > REMEMBERED {
@@ -1314,8 +1381,49 @@ mod known {
                 }
                 self.bytes += len;
                 self.known
-                    .insert_unique(h, Known(Arc::clone(body), h), |k| k.1);
+                    .insert_unique(h, Known(Arc::clone(body), h, escaped), |k| k.1);
             }
+        }
+
+        /// Whether the next document read inside its literal should have its statements looked
+        /// up here (found by a split first, then each read unless found), rather than read in
+        /// one pass. The split and the look-up cost about half of what reading a statement
+        /// does, so they pay where more than half of the statements are found: texts that
+        /// differ while their statements repeat (a templated policy whose `Sid` or `Resource`
+        /// names the repository). Measured on every eighth document, and on all while more
+        /// than half are found.
+        fn looks_up(&mut self) -> bool {
+            self.documents = self.documents.wrapping_add(1);
+            2 * self.found > self.looked || self.documents % 8 == 0
+        }
+
+        /// Counts a statement looked up, and whether it was found; the counts halve now and
+        /// then, so that they follow what the estate's documents are like lately.
+        fn counted(&mut self, found: bool) {
+            self.looked += 1;
+            self.found += u32::from(found);
+            if self.looked >= 1024 {
+                self.looked /= 2;
+                self.found /= 2;
+            }
+        }
+
+        /// [`Remembered::body`] of a statement written inside a JSON string literal, `text`
+        /// from its `{` to its `}`: found by its text as found, else read by
+        /// [`plain::body_escaped`]. `None` when that does not read it.
+        fn body_escaped(&mut self, text: &str) -> Option<Arc<StatementBody>> {
+            let h = hash(text) ^ ESCAPED;
+            if let Some(k) = self.known.find(h, |k| k.2 && k.text() == text) {
+                let body = Arc::clone(&k.0);
+                self.counted(true);
+                return Some(body);
+            }
+            self.counted(false);
+            let (body, end) = plain::body_escaped(text)?;
+            (end == text.len()).then_some(())?;
+            let body = Arc::new(body);
+            self.keep(h, text.len(), &body, true);
+            Some(body)
         }
     }
 
