@@ -177,6 +177,13 @@ pub(crate) mod escaped {
 mod tests {
     use super::*;
 
+    /// The next of a xorshift sequence: pseudo-random bytes for the tests, the same each run.
+    fn next(seed: &mut u64) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+    }
+
     /// The end of a string found eight bytes at a time is the end found byte by byte.
     #[test]
     fn a_string_ends_at_its_first_unescaped_quote() {
@@ -192,9 +199,7 @@ mod tests {
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..50_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            next(&mut seed);
             let len = (seed % 40) as usize;
             let b: Vec<u8> = (0..len)
                 .map(|k| alphabet[((seed >> (k % 16 * 4)) as usize ^ k) % alphabet.len()])
@@ -209,8 +214,9 @@ mod tests {
         assert_eq!(string_end(br#""abcdefgh\\" x"#, 1), Some(12));
     }
 
-    /// The checked end found a word at a time is the one found byte by byte; and it is where serde_json's string ends, when serde_json reads the
-    /// string (which it may also do with `\u`, which this leaves to it).
+    /// The checked end found a word at a time is the one found byte by byte; and it is where
+    /// serde_json's string ends, when serde_json reads the string (which it may also do with
+    /// `\u`, which this leaves to it).
     #[test]
     fn a_checked_string_ends_where_a_byte_loop_and_serde_json_say() {
         let naive = |b: &[u8]| {
@@ -233,9 +239,7 @@ mod tests {
         ];
         let mut seed = 0x853c_49e6_748f_ea9bu64;
         for _ in 0..100_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            next(&mut seed);
             let len = (seed % 30) as usize;
             let mut b = vec![b'"'];
             // Mostly plain bytes, so that strings run over several words.
@@ -303,9 +307,7 @@ mod tests {
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..50_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            next(&mut seed);
             let word: [u8; 8] =
                 std::array::from_fn(|k| alphabet[(seed >> (k * 4)) as usize % alphabet.len()]);
             assert_eq!(special(word), apart(u64::from_le_bytes(word)), "{word:?}");
@@ -345,9 +347,7 @@ mod tests {
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            next(&mut seed);
             let len = (seed % 24) as usize;
             let b: Vec<u8> = (0..len)
                 .map(|k| alphabet[((seed >> (k * 2 % 60)) as usize ^ k) % alphabet.len()])

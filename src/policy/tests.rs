@@ -771,6 +771,16 @@ fn a_known_statement_keeps_its_place_in_each_document() {
     assert_eq!(ba.statements()[1].label(), "statement 1 (Sid \"A\")");
 }
 
+/// The tokens of the property tests that compare readers on policy-like texts.
+#[rustfmt::skip]
+const POLICY_TOKENS: &[&str] = &[
+    "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
+    "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
+    "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"", "\"AWS\"", " ", "\n",
+    "\t", "\r", "\"Id\"", "\"2008-10-17\"", "\"a\\\"}b\"", "\"\\u0041\"", "\"a\tb\"", "\"a/b\"",
+    "\"Vers\\u0069on\"", "\"NotPrincipal\"", "true",
+];
+
 proptest::proptest! {
     #[test]
     fn parse_never_panics(text in "\\PC{0,200}") {
@@ -780,13 +790,7 @@ proptest::proptest! {
     #[test]
     fn the_short_way_agrees_with_the_long_way(
         parts in proptest::collection::vec(
-            proptest::sample::select(vec![
-                "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
-                "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
-                "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"",
-                " ", "\n", "\"Id\"", "\"2008-10-17\"", "\"a\\\"}b\"", "\"\\u0041\"", "\"a\tb\"",
-                "\"Vers\\u0069on\"",
-            ]),
+            proptest::sample::select(POLICY_TOKENS),
             0..60,
         )
     ) {
@@ -883,6 +887,20 @@ fn escaped_and_plain_strings_read_the_same() {
     assert!(messages[3].ends_with("Action item 2 must be a string, found null"));
 }
 
+/// Calls `check` with every insertion of one of `inserts` into `seed` at a character boundary,
+/// and with every deletion of one of its characters.
+fn each_mutant(seed: &str, inserts: &[&str], check: &mut impl FnMut(&str)) {
+    for i in (0..=seed.len()).filter(|&i| seed.is_char_boundary(i)) {
+        for insert in inserts {
+            check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
+        }
+        if i < seed.len() {
+            let next = seed[i..].chars().next().map_or(1, char::len_utf8);
+            check(&format!("{}{}", &seed[..i], &seed[i + next..]));
+        }
+    }
+}
+
 /// The hand-written reader of common statements takes only what it reads as serde_json does:
 /// every statement it accepts, serde_json reads to the same raw statement. Checked on
 /// statements of the common shape and on every one-character insertion and deletion of them.
@@ -908,26 +926,33 @@ fn the_plain_statement_reader_reads_as_serde_json_does() {
     };
     for seed in seeds {
         assert!(plain::statement(seed).is_some(), "{seed}");
-        let cuts: Vec<usize> = (0..=seed.len())
-            .filter(|&i| seed.is_char_boundary(i))
-            .collect();
-        for &i in &cuts {
-            for insert in [
+        each_mutant(
+            seed,
+            &[
                 " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
                 "é", "n", "\"\"", "{}", "[]",
-            ] {
-                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
-            }
-            if i < seed.len() {
-                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
-                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
-            }
-        }
+            ],
+            &mut check,
+        );
     }
     // The mutants it took are many (whitespace, extra characters inside strings, ...): the
     // comparison above is not vacuous.
     assert!(accepted > 2000, "{accepted}");
 }
+
+/// Valid statements of every element the one-pass reader takes, for the tests that compare
+/// readers on them and on their mutants.
+const STATEMENTS: [&str; 8] = [
+    r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
+    r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+    r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ci","Service":["a.amazonaws.com"]},"NotAction":["ecr:Get*","s3:GetObject"],"NotResource":"*","Condition":{"Bool":{"AWS:SecureTransport":[true,false]},"StringLike":{"a":"b","C":["d"]}}}"#,
+    " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ \"ecr:BatchGetImage\", \"ecr:batchgetimagex\" ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
+    r#"{"Action":"BatchGetImage","Condition":{"NumericLessThan":{"n":"5"},"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","x"]},"ForAnyValue:StringEqualsIfExists":{"k":"v"}},"Principal":{"Federated":"cognito-identity.amazonaws.com","CanonicalUser":"abc"},"Effect":"Allow","Sid":""}"#,
+    r#"{"Effect":"Allow","Principal":{"AWS":"AIDAJQABLZS4A3QDU576Q"},"Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:111122223333:repository/x"}"#,
+    // Nine strings in lists and more: past the spans a statement keeps in itself.
+    r#"{"Effect":"Allow","Principal":{"AWS":["111122223333","222233334444","333344445555","444455556666","555566667777"]},"Action":["ecr:*","ecr:Get*"],"Resource":["*","arn:aws:ecr:*"]}"#,
+    r#"{"Action":"ecr:BatchGetImage","Condition":{"ForAnyValue:StringEqualsIfExists":{"Aws:PrincipalOrgID":"o-1","k":"v"}},"Principal":"*","Effect":"Allow"}"#,
+];
 
 /// The one-pass reader of common statements gives exactly what reading them into a raw
 /// statement and validating it gives, and nothing where that finds a problem: checked on valid
@@ -935,16 +960,7 @@ fn the_plain_statement_reader_reads_as_serde_json_does() {
 /// them (most of which are invalid JSON, invalid policies, or valid and read the long way).
 #[test]
 fn the_one_pass_statement_reader_agrees_with_the_long_way() {
-    let seeds = [
-        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
-        r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
-        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ci","Service":["a.amazonaws.com"]},"NotAction":["ecr:Get*","s3:GetObject"],"NotResource":"*","Condition":{"Bool":{"AWS:SecureTransport":[true,false]},"StringLike":{"a":"b","C":["d"]}}}"#,
-        " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ \"ecr:BatchGetImage\", \"ecr:batchgetimagex\" ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
-        r#"{"Action":"BatchGetImage","Condition":{"NumericLessThan":{"n":"5"},"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","x"]},"ForAnyValue:StringEqualsIfExists":{"k":"v"}},"Principal":{"Federated":"cognito-identity.amazonaws.com","CanonicalUser":"abc"},"Effect":"Allow","Sid":""}"#,
-        r#"{"Effect":"Allow","Principal":{"AWS":"AIDAJQABLZS4A3QDU576Q"},"Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:111122223333:repository/x"}"#,
-        // Nine strings in lists and more: past the spans a statement keeps in itself.
-        r#"{"Effect":"Allow","Principal":{"AWS":["111122223333","222233334444","333344445555","444455556666","555566667777"]},"Action":["ecr:*","ecr:Get*"],"Resource":["*","arn:aws:ecr:*"]}"#,
-    ];
+    let seeds = STATEMENTS;
     let mut accepted = 0;
     let mut check = |text: &str| {
         if let Some(one) = plain::body(text) {
@@ -956,21 +972,14 @@ fn the_one_pass_statement_reader_agrees_with_the_long_way() {
     };
     for seed in seeds {
         assert!(plain::body(seed).is_some(), "{seed}");
-        let cuts: Vec<usize> = (0..=seed.len())
-            .filter(|&i| seed.is_char_boundary(i))
-            .collect();
-        for &i in &cuts {
-            for insert in [
+        each_mutant(
+            seed,
+            &[
                 " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
                 "é", "n", "\"\"", "{}", "[]", "*", "A", "?",
-            ] {
-                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
-            }
-            if i < seed.len() {
-                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
-                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
-            }
-        }
+            ],
+            &mut check,
+        );
     }
     assert!(accepted > 2000, "{accepted}");
 }
@@ -1036,13 +1045,7 @@ fn literal_contents(text: &str) -> String {
 /// compact and spread layouts. Where the in-place reader declines, the text is decoded.
 #[test]
 fn a_document_read_inside_its_literal_is_the_document_decoded() {
-    let seeds = [
-        r#"{"Sid":"Gitpod0","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","111122223333"]},"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage"]}"#,
-        r#"{"Sid":"Tls","Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
-        r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/ci","Service":["a.amazonaws.com"]},"NotAction":["ecr:Get*","s3:GetObject"],"NotResource":"*","Condition":{"Bool":{"AWS:SecureTransport":[true,false]},"StringLike":{"a":"b","C":["d"]}}}"#,
-        " {\n\t\"Effect\" : \"Allow\" ,\r\n \"Principal\" : { \"AWS\" : [ \"*\" ] } , \"Action\" : [ \"ecr:BatchGetImage\", \"ecr:batchgetimagex\" ] , \"Resource\" : [ \"*\" , \"arn:aws:ecr:*\" ] } ",
-        r#"{"Action":"BatchGetImage","Condition":{"NumericLessThan":{"n":"5"},"IpAddress":{"aws:SourceIp":["10.0.0.0/8","x"]},"ForAnyValue:StringEqualsIfExists":{"Aws:PrincipalOrgID":"o-1","k":"v"}},"Principal":{"Federated":"cognito-identity.amazonaws.com"},"Effect":"Allow","Sid":""}"#,
-    ];
+    let seeds = STATEMENTS;
     let docs = |s: &str| {
         [
             format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#),
@@ -1060,7 +1063,8 @@ fn a_document_read_inside_its_literal_is_the_document_decoded() {
             match validate::parse_escaped(&contents) {
                 Some(policy) => {
                     read += 1;
-                    assert_eq!(Ok(policy), super::parse_whole(&doc), "{doc:?}");
+                    // `parse` of the decoded text (held to `parse_whole` by the tests above).
+                    assert_eq!(Ok(policy), parse(&doc), "{doc:?}");
                 }
                 None => declined += 1,
             }
@@ -1075,21 +1079,14 @@ fn a_document_read_inside_its_literal_is_the_document_decoded() {
             let text = PolicyText::encoded(&literal);
             assert_eq!(parse_text(&text), super::parse_whole(&doc), "{doc:?}");
         }
-        let cuts: Vec<usize> = (0..=seed.len())
-            .filter(|&i| seed.is_char_boundary(i))
-            .collect();
-        for &i in &cuts {
-            for insert in [
-                " ", "\"", "\\", ",", "{", "}", "[", "]", ":", "x", "\u{1}", "1", "true", "\n",
-                "\t", "é", "n", "\"\"", "{}", "[]", "*", "A", "/", "\\n",
-            ] {
-                check(&format!("{}{insert}{}", &seed[..i], &seed[i..]));
-            }
-            if i < seed.len() {
-                let next = seed[i..].chars().next().map_or(1, char::len_utf8);
-                check(&format!("{}{}", &seed[..i], &seed[i + next..]));
-            }
-        }
+        each_mutant(
+            seed,
+            &[
+                // What the literal writes as an escape, and what breaks the document's shape.
+                " ", "\"", "\\", "\n", "\t", "\u{1}", "/", "\\n", "{", "}", ":", ",", "é",
+            ],
+            &mut check,
+        );
     }
     // Both ways were taken often: the comparison is not vacuous.
     assert!(read > 3000 && declined > 3000, "{read} {declined}");
@@ -1125,13 +1122,7 @@ proptest::proptest! {
     #[test]
     fn a_policy_like_text_read_inside_its_literal_is_the_text_decoded(
         parts in proptest::collection::vec(
-            proptest::sample::select(vec![
-                "{", "}", "[", "]", ",", ":", "\"Statement\"", "\"Effect\"", "\"Allow\"", "\"Deny\"",
-                "\"Principal\"", "\"*\"", "\"Action\"", "\"ecr:*\"", "\"Version\"", "\"2012-10-17\"",
-                "\"Condition\"", "\"StringEquals\"", "1", "null", "\"k\"", "\"Sid\"", "\"AWS\"",
-                " ", "\n", "\t", "\r", "\"Id\"", "\"2008-10-17\"", "\"a\\\"}b\"", "\"a/b\"",
-                "\"a\tb\"", "\"NotPrincipal\"", "true",
-            ]),
+            proptest::sample::select(POLICY_TOKENS),
             0..60,
         )
     ) {

@@ -1017,7 +1017,7 @@ mod known {
                 // Each statement found by a split, then looked up among those this worker
                 // validated before.
                 split::read::<true, _>(text, |i| {
-                    let end = split::object_end_escaped(text.as_bytes(), i)?;
+                    let end = split::object_end::<true>(text.as_bytes(), i)?;
                     let statement = Statement {
                         index,
                         registry: false,
@@ -1143,7 +1143,11 @@ mod known {
         /// serde_json, or is one it read before). Between strings a statement holds a few
         /// bytes of punctuation, looked at one by one; a string is skipped eight bytes at a
         /// time (a `memchr` call per string and per brace cost more than the bytes between).
-        fn object_end(b: &[u8], i: usize) -> Option<usize> {
+        ///
+        /// With `E`, inside a JSON string literal (see [`crate::jsonscan::escaped`]): strings
+        /// start and end with `\"` and hold no escape of their own (else `None`), whitespace
+        /// may be `\n`, `\t`, `\r`, and a bare quote (the literal's end) is `None`.
+        pub(super) fn object_end<const E: bool>(b: &[u8], i: usize) -> Option<usize> {
             if b.get(i) != Some(&b'{') {
                 return None;
             }
@@ -1155,7 +1159,7 @@ mod known {
                 match c {
                     // A control character in a string is serde_json's to reject, not the
                     // split's.
-                    b'"' => {
+                    b'"' if !E => {
                         j = string_end(b, j)?;
                         // The usual separators, `":"` and `","`, taken at once.
                         if let Some([b':' | b',', b'"']) = b.get(j..).and_then(<[u8]>::first_chunk)
@@ -1163,35 +1167,11 @@ mod known {
                             j = string_end(b, j + 2)?;
                         }
                     }
-                    b'{' => depth += 1,
-                    b'}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-
-        /// [`object_end`] of a document written inside a JSON string literal (see
-        /// [`crate::jsonscan::escaped`]): strings start and end with `\"` and hold no escape
-        /// of their own (else `None`), and whitespace may be `\n`, `\t`, `\r`.
-        pub(super) fn object_end_escaped(b: &[u8], i: usize) -> Option<usize> {
-            if b.get(i) != Some(&b'{') {
-                return None;
-            }
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                let c = *b.get(j)?;
-                j += 1;
-                match c {
-                    b'\\' => match *b.get(j)? {
+                    b'"' => return None,
+                    b'\\' if E => match *b.get(j)? {
                         b'"' => {
                             j = escaped::string_end(b, j + 1)?;
-                            // The usual separators, `\":\"` and `\",\"`, taken at once.
+                            // The same separators, `\":\"` and `\",\"`.
                             if let Some([b':' | b',', b'\\', b'"']) =
                                 b.get(j..).and_then(<[u8]>::first_chunk)
                             {
@@ -1249,7 +1229,7 @@ mod known {
         /// The document's statement texts, each found by [`object_end`].
         pub(super) fn document(text: &str) -> Option<Doc<'_, &str>> {
             read::<false, _>(text, |i| {
-                let end = object_end(text.as_bytes(), i)?;
+                let end = object_end::<false>(text.as_bytes(), i)?;
                 Some((&text[i..end], end))
             })
         }
