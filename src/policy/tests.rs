@@ -1096,6 +1096,21 @@ fn a_document_read_inside_its_literal_is_the_document_decoded() {
 fn a_document_with_an_escape_in_a_string_is_decoded_before_it_is_read() {
     let plain = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
     assert!(validate::parse_escaped(&literal_contents(plain)).is_some());
+    // As ECR gives a policy back (`get-repository-policy`, the AWS CLI): spread over lines,
+    // a space before each colon; read in place.
+    let file =
+        include_str!("../../testdata/export/get-repository-policy/platform-build-images.json");
+    let literal = serde_json::from_str::<serde_json::Value>(file).expect("JSON")["policyText"]
+        .as_str()
+        .map(|text| serde_json::to_string(text).expect("a string"))
+        .expect("a policy text");
+    assert!(
+        literal.contains(r#"\n  \"Version\" : \"2012-10-17\",\n"#),
+        "{literal}"
+    );
+    let read = validate::parse_escaped(&literal[1..literal.len() - 1]).expect("read in place");
+    let text: String = serde_json::from_str(&literal).expect("decoded");
+    assert_eq!(Ok(read), super::parse_whole(&text));
     for doc in [
         r#"{"Version":"2012-10-17","Statement":[{"Sid":"a\"b","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
         r#"{"Version":"2012-10-17","Statement":[{"Sid":"a\\b","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
