@@ -1,7 +1,7 @@
 //! `ecr-audit explain`: why one record got its verdict, for a person — each statement in turn
 //! (principal, actions, resource, each condition with the key's known value), then each required
 //! action's state and the findings. The trace comes from [`eval::explain`], which shares the
-//! judgement's code path, and the verdict from the same [`Audit`] a scan uses.
+//! judgement's code path, and the verdict from the same [`Audit`](crate::audit::Audit) a scan uses.
 
 use std::io::{self, Write};
 

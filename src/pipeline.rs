@@ -307,7 +307,7 @@ struct Rare {
 /// Discovers, reads and judges everything under `paths` for `pullers`, and returns the rows
 /// sorted as the reports list them, without writing anything but skip notes (standard error).
 /// `scan` and `gitpod` (which cross-checks images against these verdicts) share it; the work is
-/// done on `pool` (see [`pool`]).
+/// done on `pool` (see [`pool`](crate::run::pool)).
 pub fn run(req: &Request<'_>, pool: &rayon::ThreadPool) -> Result<Judged, RunError> {
     let Request {
         paths,

@@ -92,7 +92,7 @@ impl TermLike for LogLines {
     }
 }
 
-/// Standard error as a log (see [`LogLines`]).
+/// Standard error as a log (see `LogLines`).
 pub fn log_lines() -> ProgressDrawTarget {
     ProgressDrawTarget::term_like_with_hz(
         Box::new(LogLines {

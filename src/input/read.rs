@@ -18,7 +18,7 @@ use super::{Folders, Source};
 /// The default of [`max_whole`].
 pub(crate) const MAX_WHOLE: u64 = 24 << 20;
 
-/// The environment variable that sets [`max_whole`] in MiB, for a larger document of a shape not
+/// The environment variable that sets `max_whole` in MiB, for a larger document of a shape not
 /// read in parts (a big Terraform state) on a machine with the memory for it.
 pub const MAX_DOCUMENT_VAR: &str = "ECR_AUDIT_MAX_DOCUMENT_MIB";
 

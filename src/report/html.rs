@@ -7,7 +7,7 @@
 //! use SVG presentation attributes, which CSP does not govern). Without script every row is
 //! shown and the filter controls stay hidden.
 //!
-//! Every piece of text that comes from the input goes through [`esc`], which drops control and
+//! Every piece of text that comes from the input goes through `esc`, which drops control and
 //! bidirectional-override characters and escapes the five characters HTML gives a meaning
 //! (`& < > " '`), in text and in attribute values alike: a repository named `<script>` is text.
 

@@ -257,7 +257,7 @@ pub(crate) fn document(s: &crate::finding::StatementRef) -> &'static str {
 /// Rows formatted together by one worker.
 const SLICE: usize = 2048;
 
-/// Writes the report exactly as `serde_json::to_writer_pretty` writes the whole [`Document`],
+/// Writes the report exactly as `serde_json::to_writer_pretty` writes the whole `Document`,
 /// but with the results formatted on every worker, a wave of slices at a time: each result is
 /// pretty-printed on its own and indented to its place (a newline is the only thing indentation
 /// follows, and JSON strings hold none), so a report of a million rows is neither held whole nor

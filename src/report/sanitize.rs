@@ -2,7 +2,7 @@
 //! used by every report that shows it to a person: `scan`'s and `gitpod`'s table and Markdown,
 //! `explain` and `fix`.
 //!
-//! - [`clean`] (terminal): control characters (ESC and the C1 controls among them) and the
+//! - `clean` (terminal): control characters (ESC and the C1 controls among them) and the
 //!   bidirectional controls that reorder what a reader sees ("Trojan Source") are dropped, so a
 //!   crafted name can neither move the cursor, recolour the terminal, nor hide text.
 //! - [`markdown`] (a Markdown table cell or list item): the same, line breaks and tabs become
