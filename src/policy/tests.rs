@@ -1182,3 +1182,30 @@ fn statements_that_repeat_inside_literals_are_remembered_and_read_the_same() {
     }
     assert!(validate::remembered_statements() >= 2);
 }
+
+/// Where the in-place reader declines most documents (here: every `/` written `\/`), only one
+/// in eight is tried in place; the rest are decoded at once. Either way the policy is the same.
+#[test]
+fn where_most_literals_are_declined_few_are_tried_in_place() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/ci"},"Action":"ecr:BatchGetImage"}]}"#;
+    let expected = super::parse_whole(doc);
+    let slashed = serde_json::to_string(doc)
+        .expect("a string")
+        .replace('/', "\\/");
+    let before = super::tried_in_place();
+    for _ in 0..64 {
+        assert_eq!(parse_text(&PolicyText::encoded(&slashed)), expected);
+    }
+    let tried = super::tried_in_place() - before;
+    assert!((8..=20).contains(&tried), "{tried}");
+    // Documents it reads bring the trying back.
+    let plain = serde_json::to_string(doc).expect("a string");
+    for _ in 0..200 {
+        assert_eq!(parse_text(&PolicyText::encoded(&plain)), expected);
+    }
+    let before = super::tried_in_place();
+    for _ in 0..16 {
+        assert_eq!(parse_text(&PolicyText::encoded(&plain)), expected);
+    }
+    assert_eq!(super::tried_in_place() - before, 16);
+}
