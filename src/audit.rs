@@ -394,8 +394,13 @@ impl<'a> Audit<'a> {
                     verdicts.push((Status::Fail, Some([ActionState::Missing; 3]), f));
                 }
             }
-            Body::Policy(text) if registry.is_none() => self.policy(&text, &repo, &mut verdicts),
-            Body::Policy(text) => match policy::parse_text(&text) {
+            Body::Policy(mut text) if registry.is_none() => {
+                self.policy(&mut text, &repo, &mut verdicts)
+            }
+            Body::Policy(mut text) => match text
+                .take_read()
+                .map_or_else(|| policy::parse_text(&text), Ok)
+            {
                 Err(findings) => self.invalid(findings, &mut verdicts),
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
@@ -438,6 +443,75 @@ impl<'a> Audit<'a> {
                 findings,
             });
         }
+    }
+}
+
+/// Whether a policy found inside a JSON string literal is read while its record is read
+/// (`input::quick`, through `policy::read_in_literal`), instead of when it is judged: that
+/// spares the scan that finds the literal's end first, where policies are seldom found in the
+/// verdict cache (an estate whose texts differ); where they are, reading them early would be
+/// wasted. Set from how the cache's look-ups went lately.
+pub(crate) mod read_while_reading {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    thread_local! {
+        /// This worker's look-ups lately, and how many found the text.
+        static LOOKUPS: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
+    }
+
+    #[cfg(test)]
+    thread_local! {
+        /// A test's own setting, on its thread only (tests run side by side).
+        static FORCED: Cell<Option<bool>> = const { Cell::new(None) };
+    }
+
+    /// Whether to read policies early now.
+    pub(crate) fn on() -> bool {
+        #[cfg(test)]
+        if let Some(on) = FORCED.get() {
+            return on;
+        }
+        ON.load(Ordering::Relaxed)
+    }
+
+    /// Sets it on this thread, for tests of the readers (`None`: as the scan has it).
+    #[cfg(test)]
+    pub(crate) fn force(on: Option<bool>) {
+        FORCED.set(on);
+    }
+
+    /// Whether `hits` found of `n` look-ups call for reading early: fewer than a quarter.
+    fn early(n: u32, hits: u32) -> bool {
+        hits < n / 4
+    }
+
+    #[test]
+    fn policies_are_read_early_where_fewer_than_a_quarter_are_found() {
+        assert!(early(256, 0));
+        assert!(early(256, 63));
+        assert!(!early(256, 64));
+        assert!(!early(256, 256));
+    }
+
+    /// Counts a look-up of the verdict cache; every 256 of a worker's, sets whether policies
+    /// are read early: when fewer than a quarter were found.
+    pub(crate) fn counted(found: bool) {
+        LOOKUPS.with(|l| {
+            let (n, hits) = l.get();
+            let (n, hits) = (n + 1, hits + u32::from(found));
+            if n == 256 {
+                let on = early(n, hits);
+                if ON.load(Ordering::Relaxed) != on {
+                    ON.store(on, Ordering::Relaxed);
+                }
+                l.set((0, 0));
+            } else {
+                l.set((n, hits));
+            }
+        });
     }
 }
 
@@ -536,11 +610,16 @@ impl Audit<'_> {
     /// Judges a repository's own policy text, through the verdict cache: estates
     /// apply the same few templated policies to thousands of repositories, and a verdict depends
     /// on the text and the accounts alone unless a statement names resources.
-    fn policy(&self, text: &PolicyText, repo: &RepoId, verdicts: &mut Vec<Verdict>) {
+    fn policy(&self, text: &mut PolicyText, repo: &RepoId, verdicts: &mut Vec<Verdict>) {
         let start = verdicts.len();
+        // Read with its record (see `read_while_reading`), it is not read again; a verdict
+        // found in the cache makes that read wasted.
+        let read = text.take_read();
         let key = text.key();
         let hash = TextCache::<Cached>::hash(key);
-        let keep = match self.verdicts.get(hash, key) {
+        let found = self.verdicts.get(hash, key);
+        read_while_reading::counted(matches!(found, Lookup::Hit(_)));
+        let keep = match found {
             Lookup::Hit(Cached::Verdicts(known)) => {
                 return verdicts.extend(known.iter().cloned());
             }
@@ -558,7 +637,11 @@ impl Audit<'_> {
             Lookup::Keep => true,
             Lookup::Skip => false,
         };
-        match policy::parse_text(text) {
+        let parsed = match read {
+            Some(policy) => Ok(policy),
+            None => policy::parse_text(text),
+        };
+        match parsed {
             Err(findings) => {
                 self.invalid(findings, verdicts);
                 if keep {

@@ -118,6 +118,9 @@ pub enum ScopeV {
 pub struct PolicyText {
     /// `P` + the text, or `E` + the JSON string literal (quotes included).
     tagged: String,
+    /// The policy, when it was read while the literal was found (see
+    /// [`PolicyText::read_with`]): what `policy::parse_text` would give.
+    parsed: Option<Box<crate::policy::Policy>>,
 }
 
 impl PolicyText {
@@ -126,7 +129,10 @@ impl PolicyText {
         let mut tagged = String::with_capacity(text.len() + 1);
         tagged.push('P');
         tagged.push_str(text);
-        PolicyText { tagged }
+        PolicyText {
+            tagged,
+            parsed: None,
+        }
     }
 
     /// A JSON string literal, quotes included, that the JSON parser has already accepted and
@@ -140,14 +146,20 @@ impl PolicyText {
         let mut tagged = String::with_capacity(literal.len() + 1);
         tagged.push('E');
         tagged.push_str(literal);
-        PolicyText { tagged }
+        PolicyText {
+            tagged,
+            parsed: None,
+        }
     }
 
     /// A text decoded by [`decode_literal`] with the tag `P` (what [`PolicyText::plain`] would
     /// hold, without copying it again).
     pub(crate) fn decoded(tagged: String) -> PolicyText {
         debug_assert!(tagged.starts_with('P'));
-        PolicyText { tagged }
+        PolicyText {
+            tagged,
+            parsed: None,
+        }
     }
 
     /// The policy document's text.
@@ -166,6 +178,19 @@ impl PolicyText {
         } else {
             Cow::Borrowed(rest)
         }
+    }
+
+    /// [`PolicyText::encoded`], with its policy read already (by `policy::parse_text`'s
+    /// in-place reader, while the literal's end was found).
+    pub(crate) fn read_with(literal: &str, policy: crate::policy::Policy) -> PolicyText {
+        let mut text = PolicyText::encoded(literal);
+        text.parsed = Some(Box::new(policy));
+        text
+    }
+
+    /// The policy read with the text, if it was (see [`PolicyText::read_with`]), taken out.
+    pub(crate) fn take_read(&mut self) -> Option<crate::policy::Policy> {
+        self.parsed.take().map(|p| *p)
     }
 
     /// The contents of the JSON string literal the text was found in (between its quotes), when

@@ -842,6 +842,18 @@ pub fn parse_text(text: &PolicyText) -> Result<Policy, Vec<Finding>> {
     parse(&text.text())
 }
 
+/// The policy document inside the JSON string literal whose contents start at `start` of `text`
+/// (after its opening quote; `text` runs on past the literal, the rest of a line), read in place
+/// as [`parse_text`] reads it, and the index after the literal's closing quote. `None` when the
+/// in-place reader declines it, or the literal does not end right after the document: the
+/// caller then finds the literal's end as usual. A document read so lies inside a valid
+/// literal (the reader takes no bare quote, no control byte, and no escape but `\"`, `\n`,
+/// `\t`, `\r`), so the literal is one the caller would have kept.
+pub(crate) fn read_in_literal(text: &str, start: usize) -> Option<(Policy, usize)> {
+    let (policy, len) = validate::parse_escaped_prefix(text.get(start..)?)?;
+    (text.as_bytes().get(start + len) == Some(&b'"')).then_some((policy, start + len + 1))
+}
+
 /// Of the documents found inside literals on one thread: how many, and of those lately tried
 /// in place, how many were, and how many the in-place reader declined (see [`parse_text`]).
 #[derive(Clone, Copy, Default)]

@@ -31,7 +31,8 @@ struct Reader<'a, const E: bool> {
 impl<'a, const E: bool> Reader<'a, E> {
     /// The next byte after JSON whitespace (RFC 8259: space, tab, line feed, carriage return).
     /// With `E`, a quote `\"` is `"`, and `i` is left at its second byte, which is where a
-    /// string starts for [`Reader::end`]; another escape is a backslash, which nothing takes.
+    /// string starts for [`Reader::end`]; another escape, or a bare quote (the literal's end), is a
+    /// backslash, which nothing takes.
     fn peek(&mut self) -> Option<u8> {
         let b = self.text.as_bytes();
         if E {
@@ -52,7 +53,12 @@ impl<'a, const E: bool> Reader<'a, E> {
                 }
             }
             self.i = i;
-            return b.get(i).copied();
+            // A bare quote ends the literal: it is no token of the document. (The quote of a
+            // `\"`, where an earlier look left `i`, is the one a backslash comes before.)
+            return b.get(i).map(|&c| match c {
+                b'"' if i == 0 || b[i - 1] != b'\\' => b'\\',
+                c => c,
+            });
         }
         self.i = skip_ws(b, self.i);
         b.get(self.i).copied()
@@ -64,6 +70,10 @@ impl<'a, const E: bool> Reader<'a, E> {
     fn end(&self, i: usize) -> Option<(usize, usize)> {
         let b = self.text.as_bytes();
         if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        // With `E`, the quote of a `\"` (where `peek` leaves `i`), never a bare one.
+        if E && (i == 0 || b[i - 1] != b'\\') {
             return None;
         }
         let k = next_special(b, i + 1);

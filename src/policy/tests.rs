@@ -1209,3 +1209,46 @@ fn where_most_literals_are_declined_few_are_tried_in_place() {
     }
     assert_eq!(super::tried_in_place() - before, 16);
 }
+
+/// A policy read while its line is read (`read_in_literal`) lies inside a valid literal that
+/// ends where the usual scan says, and is the policy `parse_text` reads from that literal:
+/// checked on lines holding each statement in two layouts and on every one-character insertion
+/// (the bytes an escape, a bare quote or a control byte would break) and deletion of them.
+#[test]
+fn a_policy_read_with_its_line_ends_its_literal_where_the_scan_does() {
+    let (mut read, mut declined) = (0, 0);
+    let mut check = |line: &str| {
+        let start = "{\"policyText\":\"".len();
+        let Some((policy, end)) = read_in_literal(line, start) else {
+            declined += 1;
+            return;
+        };
+        read += 1;
+        let b = line.as_bytes();
+        assert_eq!(
+            crate::jsonscan::checked_string_end(b, start - 1),
+            Some(end),
+            "{line}"
+        );
+        let text = PolicyText::encoded(&line[start - 1..end]);
+        assert_eq!(Ok(policy), parse_text(&text), "{line}");
+    };
+    for seed in STATEMENTS {
+        for doc in [
+            format!(r#"{{"Version":"2012-10-17","Statement":[{seed}]}}"#),
+            format!("{{\n  \"Statement\" : [ {seed} ]\n}}\n"),
+        ] {
+            let line = format!(
+                r#"{{"policyText":{},"repositoryName":"app"}}"#,
+                serde_json::to_string(&doc).expect("a string")
+            );
+            check(&line);
+            each_mutant(
+                &line,
+                &["\"", "\\", "\\\"", "\u{1}", "\\/", "\\n", " ", "}", "x"],
+                &mut check,
+            );
+        }
+    }
+    assert!(read > 2000 && declined > 2000, "{read} {declined}");
+}

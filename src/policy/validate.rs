@@ -36,6 +36,13 @@ pub(super) fn parse_escaped(text: &str) -> Option<Policy> {
     known::parse_escaped(text)
 }
 
+/// [`parse_escaped`] of the document at the start of `text`, which runs on past it: the policy
+/// and the index after the document and the whitespace after it (see
+/// `known::parse_escaped_prefix`).
+pub(super) fn parse_escaped_prefix(text: &str) -> Option<(Policy, usize)> {
+    known::parse_escaped_prefix(text)
+}
+
 /// Reads and validates the whole document, collecting every problem.
 pub(super) fn parse_whole(text: &str) -> Result<Policy, Vec<Finding>> {
     // serde_json stops at 128 levels of nesting with an error, so deep input cannot overflow the
@@ -1009,14 +1016,28 @@ mod known {
     /// [`parse`] gives for the decoded text, or `None` when the document is not of the common
     /// shape in this form (an escape in one of its strings, say), and the caller decodes it.
     pub(in crate::policy) fn parse_escaped(text: &str) -> Option<Policy> {
+        read_escaped(text, false).map(|(policy, _)| policy)
+    }
+
+    /// [`parse_escaped`] of the document at the start of `text`, which runs on past it (the
+    /// rest of a line whose JSON string literal holds the document): the policy and the index
+    /// after the document and the whitespace after it, where the literal's closing quote must
+    /// be. A document read so lies inside a valid literal: the reader takes no bare quote, no
+    /// control byte, and no escape but `\"`, `\n`, `\t`, `\r`.
+    pub(in crate::policy) fn parse_escaped_prefix(text: &str) -> Option<(Policy, usize)> {
+        read_escaped(text, true)
+    }
+
+    fn read_escaped(text: &str, prefix: bool) -> Option<(Policy, usize)> {
         // A byte-order mark, which `parse` strips from the decoded text, is a character here.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let text = &text[bom..];
         let mut index = 0;
-        let doc = KNOWN.with_borrow_mut(|r| {
+        let (doc, end) = KNOWN.with_borrow_mut(|r| {
             if r.looks_up() {
                 // Each statement found by a split, then looked up among those this worker
                 // validated before.
-                split::read::<true, _>(text, |i| {
+                split::read::<true, _>(text, prefix, |i| {
                     let end = split::object_end::<true>(text.as_bytes(), i)?;
                     let statement = Statement {
                         index,
@@ -1028,7 +1049,7 @@ mod known {
                 })
             } else {
                 // Each statement read as it comes, in one pass over the document.
-                split::read::<true, _>(text, |i| {
+                split::read::<true, _>(text, prefix, |i| {
                     let (body, len) = plain::body_escaped(&text[i..])?;
                     let statement = Statement {
                         index,
@@ -1046,11 +1067,14 @@ mod known {
             Some("2008-10-17") => Version::V2008_10_17,
             Some(_) => return None,
         };
-        Some(Policy {
-            version,
-            id: doc.id.map(str::to_owned),
-            statements: doc.statements,
-        })
+        Some((
+            Policy {
+                version,
+                id: doc.id.map(str::to_owned),
+                statements: doc.statements,
+            },
+            bom + end,
+        ))
     }
 
     pub(in crate::policy) fn parse(text: &str) -> Option<Policy> {
@@ -1228,18 +1252,24 @@ mod known {
 
         /// The document's statement texts, each found by [`object_end`].
         pub(super) fn document(text: &str) -> Option<Doc<'_, &str>> {
-            read::<false, _>(text, |i| {
+            read::<false, _>(text, false, |i| {
                 let end = object_end::<false>(text.as_bytes(), i)?;
                 Some((&text[i..end], end))
             })
+            .map(|(doc, _)| doc)
         }
 
         /// The document, each statement (whose `{` is at the index given) read by `statement`,
         /// which says where it ends.
+        ///
+        /// The document must end the text (JSON whitespace after it allowed), unless `prefix`:
+        /// then what follows is the caller's. Also the index after the document and the
+        /// whitespace after it.
         pub(super) fn read<const E: bool, S>(
             text: &str,
+            prefix: bool,
             mut statement: impl FnMut(usize) -> Option<(S, usize)>,
-        ) -> Option<Doc<'_, S>> {
+        ) -> Option<(Doc<'_, S>, usize)> {
             let b = text.as_bytes();
             let ws = ws::<E>;
             let string = string::<E>;
@@ -1319,12 +1349,16 @@ mod known {
                     _ => return None,
                 }
             }
-            (ws(b, i + 1) == b.len()).then_some(())?;
-            Some(Doc {
-                version,
-                id,
-                statements: statements?,
-            })
+            let end = ws(b, i + 1);
+            (end == b.len() || prefix).then_some(())?;
+            Some((
+                Doc {
+                    version,
+                    id,
+                    statements: statements?,
+                },
+                end,
+            ))
         }
     }
 
