@@ -188,6 +188,14 @@ impl PolicyText {
         text
     }
 
+    /// [`PolicyText::plain`], with its policy read already (a bare document read whole while its
+    /// file was read).
+    pub(crate) fn plain_read_with(text: &str, policy: crate::policy::Policy) -> PolicyText {
+        let mut text = PolicyText::plain(text);
+        text.parsed = Some(Box::new(policy));
+        text
+    }
+
     /// The policy read with the text, if it was (see [`PolicyText::read_with`]), taken out.
     pub(crate) fn take_read(&mut self) -> Option<crate::policy::Policy> {
         self.parsed.take().map(|p| *p)

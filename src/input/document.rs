@@ -31,6 +31,24 @@ pub(crate) fn read_bare(raw: &str, at: At, ctx: &Ctx, emit: &mut Emit) -> Result
     emit_item(bare_policy(raw, at, ctx), at, emit)
 }
 
+/// [`read_bare`] of a document whose policy was read with it (`policy::read_document`).
+pub(crate) fn read_bare_with(
+    raw: &str,
+    policy: crate::policy::Policy,
+    ctx: &Ctx,
+    emit: &mut Emit,
+) -> Result<(), Rejected> {
+    let item = match bare_policy(raw, At::File, ctx) {
+        Item::Record(shape, repo, _) => Item::Record(
+            shape,
+            repo,
+            Body::Policy(PolicyText::plain_read_with(raw, policy)),
+        ),
+        other => other,
+    };
+    emit_item(item, At::File, emit)
+}
+
 /// A JSON string holding a policy document (`--query policyText` with the default JSON output)
 /// is that document; any other string is no known shape.
 pub(crate) fn from_string(s: &str, at: At, ctx: &Ctx) -> Item {

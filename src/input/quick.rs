@@ -548,6 +548,51 @@ mod tests {
         assert!(taken > 1000, "{taken}");
     }
 
+    /// With policies read while their file is read, a bare document gives the records it gave
+    /// before (the same result, the same records), on every small change of valid documents;
+    /// and the valid ones come with their policy read.
+    #[test]
+    fn a_bare_document_read_with_its_policy_gives_the_same_records() {
+        let ctx = Ctx {
+            label: Some("team/app"),
+            json_lines: false,
+        };
+        let records = |text: &str, early: bool| {
+            crate::audit::read_while_reading::force(Some(early));
+            let mut made = Vec::new();
+            let result = shape::parse(text, &ctx, &mut |n, s, r, b| made.push((n, s, r, b)));
+            crate::audit::read_while_reading::force(None);
+            (result, made)
+        };
+        let docs = [
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Sid\": \"Pull\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"111122223333\"}, \"Action\": [\"ecr:BatchGetImage\", \"ecr:GetDownloadUrlForLayer\"]}\n  ]\n}\n",
+            r#"{"Id":"x","Statement":{"Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}},"Version":"2008-10-17"}"#,
+        ];
+        let (mut read, mut taken) = (0, 0);
+        for doc in docs {
+            for i in 0..=doc.len() {
+                let mut variants = Vec::new();
+                if i < doc.len() {
+                    variants.push(format!("{}{}", &doc[..i], &doc[i + 1..]));
+                }
+                for c in ["\"", "\\", "{", "}", ",", " ", "1", "\u{1}", "\u{feff}"] {
+                    variants.push(format!("{}{c}{}", &doc[..i], &doc[i..]));
+                }
+                for text in &variants {
+                    let (result, mut made) = records(text, true);
+                    for (_, _, _, b) in &mut made {
+                        if let Body::Policy(p) = b {
+                            read += usize::from(p.take_read().is_some());
+                        }
+                    }
+                    taken += made.len();
+                    assert_eq!((result, made), records(text, false), "{text:?}");
+                }
+            }
+        }
+        assert!(read > 100 && taken > read, "{read} {taken}");
+    }
+
     /// Where the one-pass reader reads an array, serde_json reads it and the general route
     /// makes the same records of its elements.
     fn agrees_on_array(text: &str) -> bool {

@@ -854,6 +854,14 @@ pub(crate) fn read_in_literal(text: &str, start: usize) -> Option<(Policy, usize
     (text.as_bytes().get(start + len) == Some(&b'"')).then_some((policy, start + len + 1))
 }
 
+/// The policy of a bare document `text` (a file of one policy document, JSON whitespace around
+/// it), when it is valid and of the common shape: then `text` is also a document the input's
+/// reader takes as one (an object of `Version`, `Id` and `Statement` only, each once, valid JSON
+/// throughout, shallow). `None` otherwise, and the reader looks at it as usual.
+pub(crate) fn read_document(text: &str) -> Option<Policy> {
+    validate::parse_short(text)
+}
+
 /// Of the documents found inside literals on one thread: how many, and of those lately tried
 /// in place, how many were, and how many the in-place reader declined (see [`parse_text`]).
 #[derive(Clone, Copy, Default)]
