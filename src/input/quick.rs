@@ -230,9 +230,9 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
                 }
                 // A document is kept as its literal, read in place when judged
                 // (`policy::parse_text`); anything else (a blank string, a `\u` escape) is
-                // decoded here, as `common::policy_body` does.
-                // What `common::lazy_literal` asks, but for the `\u` escape, which
-                // `string_end` refuses.
+                // decoded here, as `common::policy_body` does. `document` is what
+                // `common::lazy_literal` asks, but for the `\u` escape, which `string_end`
+                // refuses.
                 let document = b.get(i) == Some(&b'"') && b.get(skip_ws(b, i + 1)) == Some(&b'{');
                 // Where policies are seldom found in the verdict cache, the policy of a file
                 // is read now, which finds the literal's end too (see

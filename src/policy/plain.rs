@@ -31,8 +31,8 @@ struct Reader<'a, const E: bool> {
 impl<'a, const E: bool> Reader<'a, E> {
     /// The next byte after JSON whitespace (RFC 8259: space, tab, line feed, carriage return).
     /// With `E`, a quote `\"` is `"`, and `i` is left at its second byte, which is where a
-    /// string starts for [`Reader::end`]; another escape, or a bare quote (the literal's end), is a
-    /// backslash, which nothing takes.
+    /// string starts for [`Reader::end`]; another escape, or a bare quote (the literal's end),
+    /// is a backslash, which nothing takes.
     fn peek(&mut self) -> Option<u8> {
         let b = self.text.as_bytes();
         if E {
