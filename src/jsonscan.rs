@@ -116,8 +116,19 @@ pub(crate) fn plain_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let end = next_special(b, i + 1);
-    (b.get(end) == Some(&b'"')).then_some(end + 1)
+    plain_close::<false>(b, i + 1)
+}
+
+/// The index after the closing quote of a string whose contents start at `j`, when they have
+/// no escape and no control character: the quote is `"`, or with `E` (a document inside a JSON
+/// string literal, see [`escaped`]) `\"`.
+pub(crate) fn plain_close<const E: bool>(b: &[u8], j: usize) -> Option<usize> {
+    let k = next_special(b, j);
+    if E {
+        (b.get(k) == Some(&b'\\') && b.get(k + 1) == Some(&b'"')).then_some(k + 2)
+    } else {
+        (b.get(k) == Some(&b'"')).then_some(k + 1)
+    }
 }
 
 /// The index after the closing quote of the JSON string literal at `i` (its opening quote),
@@ -163,13 +174,6 @@ pub(crate) mod escaped {
                 _ => return i,
             }
         }
-    }
-
-    /// The index after the closing `\"` of the document's string whose contents start at `j`,
-    /// when those contents have no escape (their first backslash is the closing quote's).
-    pub(crate) fn string_end(b: &[u8], j: usize) -> Option<usize> {
-        let k = super::next_special(b, j);
-        (b.get(k) == Some(&b'\\') && b.get(k + 1) == Some(&b'"')).then_some(k + 2)
     }
 }
 

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use crate::jsonscan::{next_special, skip_ws};
+use crate::jsonscan::{plain_close, skip_ws};
 
 use super::operator::{Family, Operator};
 use super::raw::{
@@ -76,12 +76,8 @@ impl<'a, const E: bool> Reader<'a, E> {
         if E && (i == 0 || b[i - 1] != b'\\') {
             return None;
         }
-        let k = next_special(b, i + 1);
-        if E {
-            (b.get(k) == Some(&b'\\') && b.get(k + 1) == Some(&b'"')).then_some((k, k + 2))
-        } else {
-            (b.get(k) == Some(&b'"')).then_some((k, k + 1))
-        }
+        let next = plain_close::<E>(b, i + 1)?;
+        Some((next - if E { 2 } else { 1 }, next))
     }
 
     /// Whether the string `"name"` (quotes as the mode writes them) comes next, which is then

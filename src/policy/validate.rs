@@ -1161,7 +1161,7 @@ mod known {
     /// With `E`, the document is read inside a JSON string literal ([`crate::jsonscan::escaped`]):
     /// quotes are `\"`, and a string with an escape of its own is `None` (the caller decodes).
     mod split {
-        use crate::jsonscan::{escaped, next_special, skip_ws, string_end};
+        use crate::jsonscan::{escaped, plain_close, skip_ws, string_end};
 
         pub(super) struct Doc<'a, S> {
             pub version: Option<&'a str>,
@@ -1201,12 +1201,12 @@ mod known {
                     b'"' => return None,
                     b'\\' if E => match *b.get(j)? {
                         b'"' => {
-                            j = escaped::string_end(b, j + 1)?;
+                            j = plain_close::<true>(b, j + 1)?;
                             // The same separators, `\":\"` and `\",\"`.
                             if let Some([b':' | b',', b'\\', b'"']) =
                                 b.get(j..).and_then(<[u8]>::first_chunk)
                             {
-                                j = escaped::string_end(b, j + 3)?;
+                                j = plain_close::<true>(b, j + 3)?;
                             }
                         }
                         b'n' | b't' | b'r' => j += 1,
@@ -1246,15 +1246,9 @@ mod known {
         /// The string at `i` when it has no escape and no control character: its contents
         /// and the index after its closing quote.
         fn string<const E: bool>(text: &str, i: usize) -> Option<(&str, usize)> {
-            let b = text.as_bytes();
-            let start = open::<E>(b, i)?;
-            let k = next_special(b, start);
-            let next = if E {
-                (b.get(k + 1) == Some(&b'"') && b[k] == b'\\').then_some(k + 2)?
-            } else {
-                (b.get(k) == Some(&b'"')).then_some(k + 1)?
-            };
-            Some((&text[start..k], next))
+            let start = open::<E>(text.as_bytes(), i)?;
+            let next = plain_close::<E>(text.as_bytes(), start)?;
+            Some((&text[start..next - if E { 2 } else { 1 }], next))
         }
 
         /// The document's statement texts, each found by [`object_end`].
