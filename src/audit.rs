@@ -397,10 +397,7 @@ impl<'a> Audit<'a> {
             Body::Policy(mut text) if registry.is_none() => {
                 self.policy(&mut text, &repo, &mut verdicts)
             }
-            Body::Policy(mut text) => match text
-                .take_read()
-                .map_or_else(|| policy::parse_text(&text), Ok)
-            {
+            Body::Policy(mut text) => match policy_of(&mut text) {
                 Err(findings) => self.invalid(findings, &mut verdicts),
                 Ok(policy) => self.judge(&policy, registry, &repo, &mut verdicts),
             },
@@ -515,6 +512,15 @@ pub(crate) mod read_while_reading {
     }
 }
 
+/// The policy of `text`: the one read with its record (see [`read_while_reading`]), else read
+/// now. (A verdict found in the cache leaves a policy read with its record unused.)
+fn policy_of(text: &mut PolicyText) -> Result<Policy, Vec<Finding>> {
+    match text.take_read() {
+        Some(policy) => Ok(policy),
+        None => policy::parse_text(text),
+    }
+}
+
 thread_local! {
     /// This worker's own copies of the audited accounts (see [`Audit::local_accounts`]).
     static ACCOUNTS: std::cell::RefCell<Rc<[Arc<str>]>> = std::cell::RefCell::new(Rc::new([]));
@@ -612,12 +618,8 @@ impl Audit<'_> {
     /// on the text and the accounts alone unless a statement names resources.
     fn policy(&self, text: &mut PolicyText, repo: &RepoId, verdicts: &mut Vec<Verdict>) {
         let start = verdicts.len();
-        // Read with its record (see `read_while_reading`), it is not read again; a verdict
-        // found in the cache makes that read wasted.
-        let read = text.take_read();
-        let key = text.key();
-        let hash = TextCache::<Cached>::hash(key);
-        let found = self.verdicts.get(hash, key);
+        let hash = TextCache::<Cached>::hash(text.key());
+        let found = self.verdicts.get(hash, text.key());
         read_while_reading::counted(matches!(found, Lookup::Hit(_)));
         let keep = match found {
             Lookup::Hit(Cached::Verdicts(known)) => {
@@ -637,16 +639,13 @@ impl Audit<'_> {
             Lookup::Keep => true,
             Lookup::Skip => false,
         };
-        let parsed = match read {
-            Some(policy) => Ok(policy),
-            None => policy::parse_text(text),
-        };
-        match parsed {
+        match policy_of(text) {
             Err(findings) => {
                 self.invalid(findings, verdicts);
                 if keep {
                     let v = &verdicts[start..];
-                    self.verdicts.keep(hash, key, Cached::Verdicts(v.into()));
+                    self.verdicts
+                        .keep(hash, text.key(), Cached::Verdicts(v.into()));
                 }
             }
             Ok(policy) => {
@@ -663,7 +662,7 @@ impl Audit<'_> {
                     } else {
                         Cached::Verdicts(v.into())
                     };
-                    self.verdicts.keep(hash, key, cached);
+                    self.verdicts.keep(hash, text.key(), cached);
                 }
             }
         }

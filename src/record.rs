@@ -118,8 +118,7 @@ pub enum ScopeV {
 pub struct PolicyText {
     /// `P` + the text, or `E` + the JSON string literal (quotes included).
     tagged: String,
-    /// The policy, when it was read while the literal was found (see
-    /// [`PolicyText::read_with`]): what `policy::parse_text` would give.
+    /// The policy, when it was read while the text was found (see [`PolicyText::with_read`]).
     parsed: Option<Box<crate::policy::Policy>>,
 }
 
@@ -180,23 +179,15 @@ impl PolicyText {
         }
     }
 
-    /// [`PolicyText::encoded`], with its policy read already (by `policy::parse_text`'s
-    /// in-place reader, while the literal's end was found).
-    pub(crate) fn read_with(literal: &str, policy: crate::policy::Policy) -> PolicyText {
-        let mut text = PolicyText::encoded(literal);
-        text.parsed = Some(Box::new(policy));
-        text
+    /// The text with its policy read already, while its file was read (a literal's by
+    /// `policy::read_in_literal`, a bare document's by `policy::read_document`): what
+    /// `policy::parse_text` would give.
+    pub(crate) fn with_read(mut self, policy: crate::policy::Policy) -> PolicyText {
+        self.parsed = Some(Box::new(policy));
+        self
     }
 
-    /// [`PolicyText::plain`], with its policy read already (a bare document read whole while its
-    /// file was read).
-    pub(crate) fn plain_read_with(text: &str, policy: crate::policy::Policy) -> PolicyText {
-        let mut text = PolicyText::plain(text);
-        text.parsed = Some(Box::new(policy));
-        text
-    }
-
-    /// The policy read with the text, if it was (see [`PolicyText::read_with`]), taken out.
+    /// The policy read with the text, if it was (see [`PolicyText::with_read`]), taken out.
     pub(crate) fn take_read(&mut self) -> Option<crate::policy::Policy> {
         self.parsed.take().map(|p| *p)
     }

@@ -38,15 +38,8 @@ pub(crate) fn read_bare_with(
     ctx: &Ctx,
     emit: &mut Emit,
 ) -> Result<(), Rejected> {
-    let item = match bare_policy(raw, At::File, ctx) {
-        Item::Record(shape, repo, _) => Item::Record(
-            shape,
-            repo,
-            Body::Policy(PolicyText::plain_read_with(raw, policy)),
-        ),
-        other => other,
-    };
-    emit_item(item, At::File, emit)
+    let text = PolicyText::plain(raw).with_read(policy);
+    emit_item(bare_policy_of(text, At::File, ctx), At::File, emit)
 }
 
 /// A JSON string holding a policy document (`--query policyText` with the default JSON output)
@@ -65,6 +58,11 @@ pub(crate) fn from_string(s: &str, at: At, ctx: &Ctx) -> Item {
 }
 
 fn bare_policy(raw: &str, at: At, ctx: &Ctx) -> Item {
+    bare_policy_of(PolicyText::plain(raw), at, ctx)
+}
+
+/// The record of a bare policy document whose text is `text`.
+fn bare_policy_of(text: PolicyText, at: At, ctx: &Ctx) -> Item {
     let shape = match at {
         At::File => Shape::PolicyDocument,
         At::Part { .. } => Shape::Bulk,
@@ -76,6 +74,6 @@ fn bare_policy(raw: &str, at: At, ctx: &Ctx) -> Item {
             name_from_path: true,
             ..RepoId::default()
         },
-        Body::Policy(PolicyText::plain(raw)),
+        Body::Policy(text),
     )
 }

@@ -246,7 +246,9 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
                     .flatten()
                 {
                     Some((read, end)) => {
-                        policy = Some(Body::Policy(PolicyText::read_with(&text[i..end], read)));
+                        policy = Some(Body::Policy(
+                            PolicyText::encoded(&text[i..end]).with_read(read),
+                        ));
                         i = end;
                     }
                     None => {
