@@ -821,22 +821,17 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Finding>> {
 /// one in eight is tried, to notice when that changes.
 pub fn parse_text(text: &PolicyText) -> Result<Policy, Vec<Finding>> {
     if let Some(contents) = text.literal_contents() {
-        let mut s = IN_PLACE.get();
-        s.seen = s.seen.wrapping_add(1);
-        if 2 * s.declined <= s.tried || s.seen % 8 == 0 {
+        let mut lately = IN_PLACE.get();
+        let read = if lately.take() {
             let read = validate::parse_escaped(contents);
-            s.tried += 1;
-            s.declined += u32::from(read.is_none());
-            if s.tried >= 256 {
-                s.tried /= 2;
-                s.declined /= 2;
-            }
-            IN_PLACE.set(s);
-            if let Some(policy) = read {
-                return Ok(policy);
-            }
+            lately.count(read.is_some());
+            read
         } else {
-            IN_PLACE.set(s);
+            None
+        };
+        IN_PLACE.set(lately);
+        if let Some(policy) = read {
+            return Ok(policy);
         }
     }
     parse(&text.text())
@@ -862,25 +857,55 @@ pub(crate) fn read_document(text: &str) -> Option<Policy> {
     validate::parse_short(text)
 }
 
-/// Of the documents found inside literals on one thread: how many, and of those lately tried
-/// in place, how many were, and how many the in-place reader declined (see [`parse_text`]).
-#[derive(Clone, Copy, Default)]
-struct InPlace {
-    seen: u32,
-    tried: u32,
-    declined: u32,
+/// How a way of reading that may not pay fared lately, on one thread: it is taken while at
+/// least half of its recent tries paid, and on one call in eight otherwise, to notice when that
+/// changes. The counts halve past `window` tries, so that they follow what the estate's texts
+/// are like lately.
+#[derive(Clone, Copy)]
+struct Lately {
+    calls: u32,
+    tries: u32,
+    paid: u32,
+    window: u32,
+}
+
+impl Lately {
+    const fn new(window: u32) -> Lately {
+        Lately {
+            calls: 0,
+            tries: 0,
+            paid: 0,
+            window,
+        }
+    }
+
+    /// Whether to take the way this time.
+    fn take(&mut self) -> bool {
+        self.calls = self.calls.wrapping_add(1);
+        2 * self.paid >= self.tries || self.calls % 8 == 0
+    }
+
+    /// Counts a try, and whether it paid.
+    fn count(&mut self, paid: bool) {
+        self.tries += 1;
+        self.paid += u32::from(paid);
+        if self.tries >= self.window {
+            self.tries /= 2;
+            self.paid /= 2;
+        }
+    }
 }
 
 thread_local! {
-    static IN_PLACE: std::cell::Cell<InPlace> = const {
-        std::cell::Cell::new(InPlace { seen: 0, tried: 0, declined: 0 })
-    };
+    /// How the in-place reader fared lately (see [`parse_text`]): a try pays when it reads the
+    /// document.
+    static IN_PLACE: std::cell::Cell<Lately> = const { std::cell::Cell::new(Lately::new(256)) };
 }
 
 /// This thread's documents tried in place so far (see [`parse_text`]).
 #[cfg(test)]
 fn tried_in_place() -> u32 {
-    IN_PLACE.get().tried
+    IN_PLACE.get().tries
 }
 
 /// [`parse`] the long way every time: the whole document read and validated, no statement taken

@@ -951,12 +951,10 @@ mod known {
         /// takes the slot, so a statement that comes back after many others may need a third
         /// sight to be kept.
         seen: Box<[u64; SEEN]>,
-        /// Of the statements of documents read inside their literal and looked up here
-        /// lately: how many were, and how many were found (see [`Remembered::looks_up`]).
-        looked: u32,
-        found: u32,
-        /// Documents read inside their literal.
-        documents: u32,
+        /// How looking up the statements of documents read inside their literal fared lately
+        /// (see [`Remembered::looks_up`]): a try is a statement looked up, and pays when it is
+        /// found.
+        lately: super::super::Lately,
     }
 
     impl Default for Remembered {
@@ -965,9 +963,7 @@ mod known {
                 known: hashbrown::HashTable::new(),
                 bytes: 0,
                 seen: Box::new([0; SEEN]),
-                looked: 0,
-                found: 0,
-                documents: 0,
+                lately: super::super::Lately::new(1024),
             }
         }
     }
@@ -1403,24 +1399,11 @@ mod known {
         /// Whether the next document read inside its literal should have its statements looked
         /// up here (found by a split first, then each read unless found), rather than read in
         /// one pass. The split and the look-up cost about half of what reading a statement
-        /// does, so they pay where more than half of the statements are found: texts that
-        /// differ while their statements repeat (a templated policy whose `Sid` or `Resource`
-        /// names the repository). Measured on every eighth document, and on all while more
-        /// than half are found.
+        /// does, so they pay where half of the statements or more are found: texts that differ
+        /// while their statements repeat (a templated policy whose `Sid` or `Resource` names
+        /// the repository). Measured on every eighth document, and on all while they pay.
         fn looks_up(&mut self) -> bool {
-            self.documents = self.documents.wrapping_add(1);
-            2 * self.found > self.looked || self.documents % 8 == 0
-        }
-
-        /// Counts a statement looked up, and whether it was found; the counts halve now and
-        /// then, so that they follow what the estate's documents are like lately.
-        fn counted(&mut self, found: bool) {
-            self.looked += 1;
-            self.found += u32::from(found);
-            if self.looked >= 1024 {
-                self.looked /= 2;
-                self.found /= 2;
-            }
+            self.lately.take()
         }
 
         /// [`Remembered::body`] of a statement written inside a JSON string literal, `text`
@@ -1430,10 +1413,10 @@ mod known {
             let h = hash(text) ^ ESCAPED;
             if let Some(k) = self.known.find(h, |k| k.2 && k.text() == text) {
                 let body = Arc::clone(&k.0);
-                self.counted(true);
+                self.lately.count(true);
                 return Some(body);
             }
-            self.counted(false);
+            self.lately.count(false);
             let (body, end) = plain::body_escaped(text)?;
             (end == text.len()).then_some(())?;
             let body = Arc::new(body);
