@@ -218,9 +218,9 @@ mod tests {
         assert_eq!(string_end(br#""abcdefgh\\" x"#, 1), Some(12));
     }
 
-    /// The checked end found a word at a time is the one found byte by byte; and it is where
-    /// serde_json's string ends, when serde_json reads the string (which it may also do with
-    /// `\u`, which this leaves to it).
+    /// The checked end, found by the eight-bytes-at-a-time scan, is the one found byte by byte;
+    /// and it is where serde_json's string ends, when serde_json reads the string (which it may
+    /// also do with `\u`, which this leaves to it).
     #[test]
     fn a_checked_string_ends_where_a_byte_loop_and_serde_json_say() {
         let naive = |b: &[u8]| {
@@ -263,7 +263,7 @@ mod tests {
                 }
             }
         }
-        // A backslash ending the first word escapes the next word's first byte.
+        // An escape across the border of the first eight bytes.
         assert_eq!(checked_string_end(br#""abcdefg\\"x"#, 0), Some(11));
         assert_eq!(checked_string_end(br#""abcdefg\"x"#, 0), None);
         assert_eq!(checked_string_end(br#""abcdefg\"xyzabcdef" "#, 0), Some(20));

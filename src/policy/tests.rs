@@ -781,6 +781,13 @@ const POLICY_TOKENS: &[&str] = &[
     "\"Vers\\u0069on\"", "\"NotPrincipal\"", "true",
 ];
 
+/// Up to 60 of [`POLICY_TOKENS`], one after the other.
+fn policy_like_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::strategy::Strategy;
+    proptest::collection::vec(proptest::sample::select(POLICY_TOKENS), 0..60)
+        .prop_map(|parts| parts.concat())
+}
+
 proptest::proptest! {
     #[test]
     fn parse_never_panics(text in "\\PC{0,200}") {
@@ -788,14 +795,17 @@ proptest::proptest! {
     }
 
     #[test]
-    fn the_short_way_agrees_with_the_long_way(
-        parts in proptest::collection::vec(
-            proptest::sample::select(POLICY_TOKENS),
-            0..60,
-        )
-    ) {
-        let text = parts.concat();
+    fn the_short_way_agrees_with_the_long_way(text in policy_like_text()) {
         proptest::prop_assert_eq!(parse(&text), validate::parse_whole(&text));
+    }
+
+    /// Any text of policy-like tokens: read inside its literal when the reader takes it, the
+    /// same policy as read decoded.
+    #[test]
+    fn a_policy_like_text_read_inside_its_literal_is_the_text_decoded(text in policy_like_text()) {
+        if let Some(policy) = validate::parse_escaped(&literal_contents(&text)) {
+            proptest::prop_assert_eq!(Ok(policy), validate::parse_whole(&text));
+        }
     }
 
     #[test]
@@ -1127,23 +1137,6 @@ fn a_document_with_an_escape_in_a_string_is_decoded_before_it_is_read() {
                 validate::parse_whole(doc),
                 "{doc}"
             );
-        }
-    }
-}
-
-proptest::proptest! {
-    /// Any text of policy-like tokens: read inside its literal when the reader takes it, the
-    /// same policy as read decoded.
-    #[test]
-    fn a_policy_like_text_read_inside_its_literal_is_the_text_decoded(
-        parts in proptest::collection::vec(
-            proptest::sample::select(POLICY_TOKENS),
-            0..60,
-        )
-    ) {
-        let text = parts.concat();
-        if let Some(policy) = validate::parse_escaped(&literal_contents(&text)) {
-            proptest::prop_assert_eq!(Ok(policy), validate::parse_whole(&text));
         }
     }
 }
