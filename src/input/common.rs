@@ -23,6 +23,10 @@ pub(crate) struct Ctx<'a> {
     pub label: Option<&'a str>,
     /// The name says JSON Lines (`.jsonl`, `.ndjson`): read line by line even if one line.
     pub json_lines: bool,
+    /// The records are judged on the thread that makes them (a block of JSON Lines, see
+    /// `stream::Lines`): a policy may then be read with its record (see
+    /// `audit::read_while_reading`).
+    pub judged_here: bool,
 }
 
 /// Receives each record: its 1-based number, shape, identity and body.

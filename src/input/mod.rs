@@ -260,7 +260,21 @@ pub fn read_source_in(
     reader: &mut Reader,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
-    read_source_with(source, &Caps::default(), reader, sink)
+    read_source_giving(source, &Caps::default(), reader, sink, None)
+}
+
+/// [`read_source_in`], with a JSON Lines file's lines handed to `give` in blocks (see
+/// [`Lines`]) instead of as records (`give` may give back a block it is done with, whose
+/// buffers the next reuses): whoever takes a block makes its records
+/// ([`Lines::records`]) and caps its anonymous error records in file order (see [`ErrorCap`]).
+/// Any other source gives records as [`read_source_in`] does.
+pub fn read_source_in_blocks(
+    source: &Source,
+    reader: &mut Reader,
+    sink: &mut dyn FnMut(Record),
+    give: &mut dyn FnMut(Lines) -> Option<Lines>,
+) -> Outcome {
+    read_source_giving(source, &Caps::default(), reader, sink, Some(give))
 }
 
 /// [`read_source`] with the size cap (of a document held whole, and of what a stream may give)
@@ -276,29 +290,44 @@ pub(crate) fn read_source_capped(
     } else {
         Caps::scaled(limit)
     };
-    read_source_with(source, &caps, &mut Reader::default(), sink)
+    read_source_giving(source, &caps, &mut Reader::default(), sink, None)
 }
 
 /// [`read_source`] with its limits as a parameter.
+#[cfg(test)]
 pub(crate) fn read_source_with(
     source: &Source,
     caps: &Caps,
     reader: &mut Reader,
     sink: &mut dyn FnMut(Record),
 ) -> Outcome {
+    read_source_giving(source, caps, reader, sink, None)
+}
+
+/// [`read_source`] with its limits as a parameter, and JSON Lines blocks handed to `give` where
+/// given (see [`read_source_in_blocks`]).
+pub(crate) fn read_source_giving(
+    source: &Source,
+    caps: &Caps,
+    reader: &mut Reader,
+    sink: &mut dyn FnMut(Record),
+    give: Option<&mut stream::Give>,
+) -> Outcome {
     let display = &source.display;
     let mut cap = ErrorCap::default();
-    // A file of many records (JSON Lines, an array) is judged in batches on several workers,
-    // and each row keeps its source: records past the first few share a copy of the name made
-    // for their run of them, so that workers do not count references to one `Arc` from
-    // different cores for every record.
+    // A file of many records (an array) is judged in batches on several workers, and each row
+    // keeps its source: records past the first few share a copy of the name made for their run
+    // of them, so that workers do not count references to one `Arc` from different cores for
+    // every record.
     const RUN: u64 = 512;
     let mut local = Arc::clone(display);
     let mut emitted = 0u64;
     let outcome = {
         let mut emit = |record: u64, shape: Shape, repo: RepoId, body: Body| {
-            if cap.takes(record, &repo, &body) {
-                return;
+            if let Some(code) = ErrorCap::anonymous(&repo, &body) {
+                if cap.takes(record, code) {
+                    return;
+                }
             }
             emitted += 1;
             if emitted % RUN == 0 {
@@ -312,18 +341,38 @@ pub(crate) fn read_source_with(
                 body,
             });
         };
-        read_into(source, caps, reader, &mut emit)
+        read_into(source, caps, reader, &mut emit, give)
     };
-    if let Some((record, body)) = cap.summary() {
-        sink(Record {
-            source: Arc::clone(display),
-            record,
-            shape: Shape::Unrecognised,
-            repo: RepoId::default(),
-            body,
-        });
+    if let Some(summary) = cap.summary(source) {
+        sink(summary);
     }
     outcome
+}
+
+pub use stream::Lines;
+
+impl Lines {
+    /// Makes the block's records, in line order, and hands them to `sink` (error records that
+    /// name no repository included: the taker caps them, see [`ErrorCap`]).
+    pub fn records(&self, source: &Source, sink: &mut dyn FnMut(Record)) {
+        // The block's rows share a copy of the source's name of their own (see
+        // `read_source_giving`).
+        let name: Arc<str> = Arc::from(&*source.display);
+        let ctx = common::Ctx {
+            label: source.label(),
+            json_lines: true,
+            judged_here: true,
+        };
+        self.read(&ctx, &mut |record, shape, repo, body| {
+            sink(Record {
+                source: Arc::clone(&name),
+                record,
+                shape,
+                repo,
+                body,
+            });
+        });
+    }
 }
 
 /// How many error records that name no repository one file gives before the rest are counted
@@ -333,9 +382,10 @@ pub(crate) fn read_source_with(
 /// of its own: the inventory join needs it.
 const ANONYMOUS_ERRORS: u64 = 10_000;
 
-/// Counts a file's error records without identity past [`ANONYMOUS_ERRORS`].
+/// Counts a file's error records without identity past the first 10,000 (`ANONYMOUS_ERRORS`), in
+/// record order.
 #[derive(Default)]
-struct ErrorCap {
+pub struct ErrorCap {
     shown: u64,
     more: u64,
     first: u64,
@@ -344,40 +394,46 @@ struct ErrorCap {
 }
 
 impl ErrorCap {
-    /// Whether the record is taken into the count instead of being a row.
-    fn takes(&mut self, record: u64, repo: &RepoId, body: &Body) -> bool {
-        let Body::Error { code, .. } = body else {
-            return false;
-        };
-        if *repo != RepoId::default() {
-            return false;
+    /// The code of an error record that names no repository: the kind this cap counts.
+    pub fn anonymous(repo: &RepoId, body: &Body) -> Option<Code> {
+        match body {
+            Body::Error { code, .. } if *repo == RepoId::default() => Some(*code),
+            _ => None,
         }
+    }
+
+    /// Whether an error record that names no repository (numbered `record`, of `code`) is
+    /// taken into the count instead of being a row. Asked of each in the file's order.
+    pub fn takes(&mut self, record: u64, code: Code) -> bool {
         if self.shown < ANONYMOUS_ERRORS {
             self.shown += 1;
             return false;
         }
         if self.more == 0 {
             self.first = record;
-            self.code = Some(*code);
+            self.code = Some(code);
         }
         self.more += 1;
         self.last = record;
         true
     }
 
-    /// The closing error record, numbered as the first record it counts.
-    fn summary(&self) -> Option<(u64, Body)> {
+    /// The closing error record of `source`, numbered as the first record it counts.
+    pub fn summary(&self, source: &Source) -> Option<Record> {
         let code = self.code.filter(|_| self.more > 0)?;
-        Some((
-            self.first,
-            Body::Error {
+        Some(Record {
+            source: Arc::clone(&source.display),
+            record: self.first,
+            shape: Shape::Unrecognised,
+            repo: RepoId::default(),
+            body: Body::Error {
                 code,
                 message: format!(
                     "{} more records of this file, records {} to {}, could not be read either (the first as {code}); after {ANONYMOUS_ERRORS} such records they are counted here, not listed one by one, so that a file of garbage cannot fill the memory: fix or remove the file",
                     self.more, self.first, self.last
                 ),
             },
-        ))
+        })
     }
 }
 
@@ -387,6 +443,7 @@ fn read_into(
     caps: &Caps,
     reader: &mut Reader,
     emit: &mut common::Emit,
+    give: Option<&mut stream::Give>,
 ) -> Outcome {
     let display = &source.display;
     let unreadable = |message: String| Body::Error {
@@ -414,7 +471,7 @@ fn read_into(
     };
 
     if matches!(ext, Some("jsonl" | "ndjson")) {
-        if let Some(outcome) = stream::lines(source, caps, emit) {
+        if let Some(outcome) = stream::lines(source, caps, emit, give) {
             return outcome;
         }
     }
@@ -477,6 +534,7 @@ fn read_into(
     let ctx = common::Ctx {
         label: source.label(),
         json_lines: matches!(ext, Some("jsonl" | "ndjson")),
+        judged_here: false,
     };
     let parsed = shape::parse(text.body(), &ctx, emit);
     reader.keep(text.text.into_bytes());

@@ -20,9 +20,10 @@ use crate::record::{Body, PolicyText, RepoId, decode_literal};
 pub(crate) type Made = (Shape, RepoId, Body);
 
 /// The record of `text` (one JSON object, JSON whitespace around it allowed), or `None` when it
-/// is not of the common kind.
-pub(crate) fn record(text: &str, at: At) -> Option<Made> {
-    let (made, end) = object(text, skip_ws(text.as_bytes(), 0), at)?;
+/// is not of the common kind. `here`: the record is judged on this thread (a file's, or a line's
+/// of a block of JSON Lines), so its policy may be read now (see `object`).
+pub(crate) fn record(text: &str, at: At, here: bool) -> Option<Made> {
+    let (made, end) = object(text, skip_ws(text.as_bytes(), 0), at, here)?;
     (skip_ws(text.as_bytes(), end) == text.len()).then_some(made)
 }
 
@@ -39,7 +40,12 @@ pub(crate) fn array(text: &str) -> Option<Vec<Made>> {
     }
     let mut made = Vec::new();
     loop {
-        let (one, end) = object(text, skip_ws(b, i + 1), At::part("record", made.len()))?;
+        let (one, end) = object(
+            text,
+            skip_ws(b, i + 1),
+            At::part("record", made.len()),
+            false,
+        )?;
         made.push(one);
         i = skip_ws(b, end);
         match b.get(i)? {
@@ -206,7 +212,7 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The object that starts at `i` (its `{`): what it makes and the index after its `}`.
-fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
+fn object(text: &str, mut i: usize, at: At, here: bool) -> Option<(Made, usize)> {
     let b = text.as_bytes();
     if b.get(i) != Some(&b'{') {
         return None;
@@ -234,13 +240,13 @@ fn object(text: &str, mut i: usize, at: At) -> Option<(Made, usize)> {
                 // `common::lazy_literal` asks, but for the `\u` escape, which `string_end`
                 // refuses.
                 let document = b.get(i) == Some(&b'"') && b.get(skip_ws(b, i + 1)) == Some(&b'{');
-                // Where policies are seldom found in the verdict cache, the policy of a file
-                // is read now, which finds the literal's end too (see
-                // `audit::read_while_reading`). Not a record of a file of many: its records
-                // are judged on other workers, which then free what this one made (slower in
-                // the allocator, and cold in their caches: the distinct JSON Lines scan took
-                // 30 % longer so, though it ran 7 % fewer instructions).
-                let early = document && matches!(at, At::File) && read_while_reading::on();
+                // Where policies are seldom found in the verdict cache, the policy of a record
+                // judged on this thread is read now, which finds the literal's end too (see
+                // `audit::read_while_reading`). Not one judged on another worker (an array's
+                // element), which would then free what this one made (slower in the allocator,
+                // and cold in its caches: the distinct JSON Lines scan took 30 % longer so when
+                // its lines were read on one thread, though it ran 7 % fewer instructions).
+                let early = document && here && read_while_reading::on();
                 match early
                     .then(|| crate::policy::read_in_literal(text, i + 1))
                     .flatten()
@@ -332,6 +338,7 @@ mod tests {
         let ctx = Ctx {
             label: None,
             json_lines: false,
+            judged_here: false,
         };
         let mut records = Vec::new();
         shape::object(&probe, text, at, &ctx, &mut |n, s, r, b| {
@@ -345,7 +352,7 @@ mod tests {
     fn agrees(text: &str) -> bool {
         let mut taken = false;
         for at in [At::File, At::part("line", 6)] {
-            if let Some((s, r, b)) = record(text, at) {
+            if let Some((s, r, b)) = record(text, at, matches!(at, At::File)) {
                 taken = true;
                 let expected = general(text, at);
                 assert_eq!(
@@ -442,7 +449,7 @@ mod tests {
                     variants.push(format!("{}{c}{}", &base[..i], &base[i..]));
                 }
                 for text in variants {
-                    let Some((s, r, mut b)) = record(&text, At::File) else {
+                    let Some((s, r, mut b)) = record(&text, At::File, true) else {
                         continue;
                     };
                     taken += 1;
@@ -471,6 +478,7 @@ mod tests {
         let ctx = Ctx {
             label: None,
             json_lines: false,
+            judged_here: false,
         };
         for at in [At::File, At::part("line", 6)] {
             let mut quick = Vec::new();
@@ -558,6 +566,7 @@ mod tests {
         let ctx = Ctx {
             label: Some("team/app"),
             json_lines: false,
+            judged_here: false,
         };
         let records = |text: &str, early: bool| {
             crate::audit::read_while_reading::force(Some(early));

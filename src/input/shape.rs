@@ -83,7 +83,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
         lines(text, ctx, emit);
         return Ok(());
     }
-    if let Some((shape, repo, body)) = quick::record(trimmed, At::File) {
+    if let Some((shape, repo, body)) = quick::record(trimmed, At::File, true) {
         emit(At::File.number(), shape, repo, body);
         return Ok(());
     }
@@ -139,7 +139,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx, emit: &mut Emit) -> Result<(), Reject
 /// error record under its number.
 pub(crate) fn part(text: &str, at: At, ctx: &Ctx, emit: &mut Emit) {
     let text = trim_json_ws(text);
-    if let Some((shape, repo, body)) = quick::record(text, at) {
+    if let Some((shape, repo, body)) = quick::record(text, at, ctx.judged_here) {
         emit(at.number(), shape, repo, body);
         return;
     }

@@ -57,11 +57,18 @@ impl Caps {
 }
 
 /// Streams `source` as JSON Lines. `None` when it should be read whole instead (a UTF-16 byte
-/// order mark: PowerShell's `>`; such files are small).
-pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Outcome> {
+/// order mark: PowerShell's `>`; such files are small). Blocks of lines go to `give` where
+/// given (see [`Lines`]); their records are made here otherwise.
+pub(crate) fn lines(
+    source: &Source,
+    caps: &Caps,
+    emit: &mut Emit,
+    give: Option<&mut Give>,
+) -> Option<Outcome> {
     let ctx = Ctx {
         label: source.label(),
         json_lines: true,
+        judged_here: true,
     };
     let (mut inner, gz) = match read::open_stream(source) {
         Ok(opened) => opened,
@@ -90,48 +97,104 @@ pub(crate) fn lines(source: &Source, caps: &Caps, emit: &mut Emit) -> Option<Out
         &ctx,
         caps,
         emit,
+        give,
     );
     Some(Outcome::Read)
 }
 
-/// Reads JSON Lines from `input`, one record a line (see [`lines`]).
-fn read_lines(input: impl BufRead, gz: bool, ctx: &Ctx, caps: &Caps, emit: &mut Emit) {
-    let mut reader = LineReader::new(input, caps.line);
-    let mut any = false;
-    let mut i = 0usize;
-    loop {
-        let n = i as u64 + 1;
-        match reader.next_line() {
-            Ok(None) => break,
-            Ok(Some(Line::TooLong { len })) => {
-                any = true;
-                emit(
-                    n,
-                    Shape::Unrecognised,
-                    RepoId::default(),
-                    error(
-                        Code::InvalidJson,
-                        format!(
-                            "line {n} is {len} bytes long, over the {} one record may have; skipped",
-                            human(caps.line as u64)
-                        ),
-                    ),
-                );
-            }
-            Ok(Some(Line::Bytes(bytes))) => {
-                let bytes = if i == 0 {
-                    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
-                } else {
-                    bytes
-                };
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => {
-                        any |= !text.trim().is_empty();
-                        shape::line(i, text, ctx, emit);
-                    }
-                    Err(e) => {
-                        any = true;
-                        emit(
+/// How many lines a block of a JSON Lines file holds at most (see [`Lines`]).
+const BLOCK_LINES: usize = 512;
+/// A block is handed on once it holds this many bytes, whatever its count of lines.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// What a line of a block holds.
+enum Held {
+    /// The line's bytes end here in the block's buffer (they start where the line before ends).
+    Bytes(usize),
+    /// Longer than the cap (its length): read and dropped.
+    TooLong(u64),
+    /// The file could not be read further: the message of the error, and what it was reading.
+    Failed(String),
+}
+
+/// A run of consecutive lines of a JSON Lines file, as read: the reader hands each block to a
+/// worker that makes its records and judges them on the same thread, so that a record is made,
+/// judged and freed where it was read (see `pipeline`), and the reader's thread does little but
+/// read.
+pub struct Lines {
+    /// The 0-based index of the block's first line in the file.
+    first: usize,
+    /// The block's place among the file's blocks (0-based).
+    seq: usize,
+    /// Whether no line of the file comes after the block's.
+    last: bool,
+    bytes: Vec<u8>,
+    held: Vec<Held>,
+    gz: bool,
+    /// The longest line kept (`Caps::line`), for the message of a longer one.
+    max_line: usize,
+}
+
+impl Lines {
+    fn new(first: usize, seq: usize, gz: bool, max_line: usize) -> Lines {
+        Lines {
+            first,
+            seq,
+            last: false,
+            bytes: Vec::new(),
+            held: Vec::new(),
+            gz,
+            max_line,
+        }
+    }
+
+    /// The block's place among the file's blocks (0-based).
+    pub fn seq(&self) -> usize {
+        self.seq
+    }
+
+    /// Whether no line of the file comes after the block's.
+    pub fn last(&self) -> bool {
+        self.last
+    }
+
+    /// How many lines the block holds.
+    pub fn lines(&self) -> usize {
+        self.held.len()
+    }
+
+    /// This block's buffers, emptied, for the block of lines from `first` on, `seq`-th of its
+    /// file (buffers of a megabyte, allocated for each block, were a tenth of a templated
+    /// scan's system time).
+    fn reused(mut self, first: usize, seq: usize) -> Lines {
+        self.bytes.clear();
+        self.held.clear();
+        Lines {
+            first,
+            seq,
+            last: false,
+            ..self
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.held.len() >= BLOCK_LINES || self.bytes.len() >= BLOCK_BYTES
+    }
+
+    /// Makes the block's records, in line order, and hands them to `emit`: a line is one
+    /// record (or none when blank), numbered by its line.
+    pub(crate) fn read(&self, ctx: &Ctx, emit: &mut Emit) {
+        let mut start = 0;
+        for (k, held) in self.held.iter().enumerate() {
+            let i = self.first + k;
+            let n = i as u64 + 1;
+            match held {
+                Held::Bytes(end) => {
+                    let bytes = &self.bytes[start..*end];
+                    start = *end;
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => shape::line(i, text, ctx, emit),
+                        Err(e) => emit(
                             n,
                             Shape::Unrecognised,
                             RepoId::default(),
@@ -142,35 +205,118 @@ fn read_lines(input: impl BufRead, gz: bool, ctx: &Ctx, caps: &Caps, emit: &mut 
                                     e.valid_up_to()
                                 ),
                             ),
-                        );
+                        ),
                     }
                 }
-            }
-            Err(e) => {
-                any = true;
-                let what = if gz {
-                    "damaged gzip data"
-                } else {
-                    "cannot read the file"
-                };
-                emit(
+                Held::TooLong(len) => emit(
                     n,
                     Shape::Unrecognised,
                     RepoId::default(),
                     error(
-                        Code::Unreadable,
-                        if n == 1 {
-                            format!("{what}: {e}")
-                        } else {
-                            format!("{what} at line {n}: {e}; the lines before it were read")
-                        },
+                        Code::InvalidJson,
+                        format!(
+                            "line {n} is {len} bytes long, over the {} one record may have; skipped",
+                            human(self.max_line as u64)
+                        ),
                     ),
-                );
+                ),
+                Held::Failed(e) => {
+                    let what = if self.gz {
+                        "damaged gzip data"
+                    } else {
+                        "cannot read the file"
+                    };
+                    emit(
+                        n,
+                        Shape::Unrecognised,
+                        RepoId::default(),
+                        error(
+                            Code::Unreadable,
+                            if n == 1 {
+                                format!("{what}: {e}")
+                            } else {
+                                format!("{what} at line {n}: {e}; the lines before it were read")
+                            },
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether a line (its bytes as read, a UTF-8 byte order mark removed) is blank: nothing but
+/// whitespace as `str::trim` sees it. A line that is not UTF-8 is not blank. Most lines start
+/// with `{`: one byte tells.
+fn blank(bytes: &[u8]) -> bool {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => true,
+        // `str::trim` also trims the vertical tab, and Unicode's spaces.
+        Some(b) if b.is_ascii() && *b != 0x0B => false,
+        Some(_) => std::str::from_utf8(bytes).is_ok_and(|t| t.trim().is_empty()),
+    }
+}
+
+/// Takes a block of lines; may give back a block it is done with, whose buffers the next block
+/// reuses.
+pub(crate) type Give<'g> = dyn FnMut(Lines) -> Option<Lines> + 'g;
+
+/// Reads JSON Lines from `input`, one record a line (see [`lines`]), in blocks of lines (see
+/// [`Lines`]): each block goes to `give` where given, else its records are made here.
+fn read_lines(
+    input: impl BufRead,
+    gz: bool,
+    ctx: &Ctx,
+    caps: &Caps,
+    emit: &mut Emit,
+    give: Option<&mut Give>,
+) {
+    let mut here = |block: Lines| {
+        block.read(ctx, emit);
+        Some(block)
+    };
+    let give: &mut Give = match give {
+        Some(give) => give,
+        None => &mut here,
+    };
+    let mut reader = LineReader::new(input, caps.line);
+    let mut any = false;
+    let mut i = 0usize;
+    let mut block = Lines::new(0, 0, gz, caps.line);
+    loop {
+        if block.full() {
+            let seq = block.seq + 1;
+            block = match give(block) {
+                Some(done) => done.reused(i, seq),
+                None => Lines::new(i, seq, gz, caps.line),
+            };
+        }
+        match reader.next_line() {
+            Ok(None) => break,
+            Ok(Some(Line::TooLong { len })) => {
+                any = true;
+                block.held.push(Held::TooLong(len));
+            }
+            Ok(Some(Line::Bytes(bytes))) => {
+                let bytes = if i == 0 {
+                    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+                } else {
+                    bytes
+                };
+                any = any || !blank(bytes);
+                block.bytes.extend_from_slice(bytes);
+                block.held.push(Held::Bytes(block.bytes.len()));
+            }
+            Err(e) => {
+                any = true;
+                block.held.push(Held::Failed(e.to_string()));
                 break;
             }
         }
         i += 1;
     }
+    block.last = true;
+    give(block);
     if !any {
         emit(
             1,
@@ -246,6 +392,7 @@ pub(crate) fn document(
     let ctx = Ctx {
         label: source.label(),
         json_lines: false,
+        judged_here: false,
     };
     let unreadable = |message: String, emit: &mut Emit| {
         emit(
@@ -292,7 +439,7 @@ pub(crate) fn document(
     let buffer = (64usize << 10).min(caps.line.max(64));
     let input = io::BufReader::with_capacity(buffer, read::Prefixed::new(head, metered));
     if oriented {
-        read_lines(input, gz, &ctx, caps, emit);
+        read_lines(input, gz, &ctx, caps, emit, None);
         return Some(Outcome::Read);
     }
     if csv {
