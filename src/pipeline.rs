@@ -288,12 +288,16 @@ impl<'a> Handoff<'a> {
     }
 
     /// Makes and judges a block of lines on another worker; here when it is the file's last
-    /// (the reader has nothing else to do) or when enough blocks already wait. Gives back a
-    /// block done with, if any, for the reader to read the next into.
+    /// (the reader has nothing else to do), when there is no other worker, or when enough
+    /// blocks already wait. Gives back a block done with, if any, for the reader to read the
+    /// next into.
     fn lines<'s>(&'s self, block: input::Lines, scope: &rayon::Scope<'s>) -> Option<input::Lines> {
         use std::sync::atomic::Ordering;
         self.used.store(true, Ordering::Release);
-        if block.last() || self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+        if block.last()
+            || rayon::current_num_threads() == 1
+            || self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT
+        {
             let judged = self.judge_lines(&block, false);
             self.take(judged);
             return Some(block);

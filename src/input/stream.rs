@@ -141,8 +141,9 @@ impl Lines {
             first,
             seq,
             last: false,
-            bytes: Vec::new(),
-            held: Vec::new(),
+            // A block grows to about `BLOCK_BYTES`; most files of a folder are small.
+            bytes: Vec::with_capacity(64 << 10),
+            held: Vec::with_capacity(BLOCK_LINES.min(64)),
             gz,
             max_line,
         }
