@@ -187,6 +187,9 @@ const BATCH: usize = 512;
 /// At most this many batches of one file wait for a worker; past it the reader judges the batch
 /// itself, so memory stays bounded when judging is slower than reading.
 const MAX_IN_FLIGHT: usize = 8;
+/// A block of lines larger than this (one that holds a line of megabytes) is judged by its
+/// reader: the blocks that wait then hold at most [`MAX_IN_FLIGHT`] times this.
+const MAX_BLOCK_AWAY: usize = 2 << 20;
 
 /// Spreads the judging of a large file's records over the pool while its reader goes on: a
 /// single JSON Lines file would otherwise be judged on one core. Files of fewer than [`BATCH`]
@@ -288,14 +291,15 @@ impl<'a> Handoff<'a> {
     }
 
     /// Makes and judges a block of lines on another worker; here when it is the file's last
-    /// (the reader has nothing else to do), when there is no other worker, or when enough
-    /// blocks already wait. Gives back a block done with, if any, for the reader to read the
-    /// next into.
+    /// (the reader has nothing else to do), when there is no other worker, when enough blocks
+    /// already wait, or when it is large (see [`MAX_BLOCK_AWAY`]). Gives back a block done
+    /// with, if any, for the reader to read the next into.
     fn lines<'s>(&'s self, block: input::Lines, scope: &rayon::Scope<'s>) -> Option<input::Lines> {
         use std::sync::atomic::Ordering;
         self.used.store(true, Ordering::Release);
         if block.last()
             || rayon::current_num_threads() == 1
+            || block.bytes() > MAX_BLOCK_AWAY
             || self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT
         {
             let judged = self.judge_lines(&block, false);

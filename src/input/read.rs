@@ -356,7 +356,8 @@ pub(crate) const MAX_LINE: usize = 16 << 20;
 /// not depend on it (lines are read one at a time); it bounds the time a gzip bomb can take.
 pub(crate) const MAX_STREAM: u64 = 16 << 30;
 
-/// One line of a streamed file.
+/// One line of a streamed file, as [`LineReader::next_line`] lends it.
+#[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Line<'a> {
     /// The line's bytes, without the line ending (`\n` or `\r\n`).
@@ -366,23 +367,34 @@ pub(crate) enum Line<'a> {
     TooLong { len: u64 },
 }
 
-/// Reads lines through one reused, bounded buffer: memory is the buffer (at most `max_line`
-/// plus the underlying reader's own buffer), whatever the size of the file.
+/// What [`LineReader::next_line_into`] appended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Appended {
+    /// The line's bytes, without the line ending (`\n` or `\r\n`), at the end of the buffer.
+    Line,
+    /// Longer than the cap: its bytes were read and dropped (memory stays bounded), nothing was
+    /// appended; `len` is how long it was.
+    TooLong { len: u64 },
+}
+
+/// Reads lines into a buffer of the caller's, through the underlying reader's buffer: memory
+/// is what the caller keeps (at most `max_line` a line) and that buffer, whatever the size of
+/// the file.
 pub(crate) struct LineReader<R> {
     inner: R,
+    /// The line [`LineReader::next_line`] lends (tests).
+    #[cfg(test)]
     buf: Vec<u8>,
     max_line: usize,
-    /// Bytes of the reader's buffer that the last line, lent from it, still holds.
-    lent: usize,
 }
 
 impl<R: io::BufRead> LineReader<R> {
     pub fn new(inner: R, max_line: usize) -> Self {
         LineReader {
             inner,
+            #[cfg(test)]
             buf: Vec::new(),
             max_line,
-            lent: 0,
         }
     }
 
@@ -394,9 +406,22 @@ impl<R: io::BufRead> LineReader<R> {
     }
 
     /// The next line, or `None` at the end.
+    #[cfg(test)]
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        self.inner.consume(std::mem::take(&mut self.lent));
-        // A line that lies whole in the reader's buffer is lent from it, not copied.
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let read = self.next_line_into(&mut buf);
+        self.buf = buf;
+        Ok(match read? {
+            None => None,
+            Some(Appended::Line) => Some(Line::Bytes(&self.buf)),
+            Some(Appended::TooLong { len }) => Some(Line::TooLong { len }),
+        })
+    }
+
+    /// Appends the next line to `out`, or gives `None` at the end. A line longer than the cap
+    /// appends nothing, and `out` gives back the room it took.
+    pub fn next_line_into(&mut self, out: &mut Vec<u8>) -> io::Result<Option<Appended>> {
         loop {
             match self.inner.fill_buf() {
                 Ok(_) => break,
@@ -404,15 +429,16 @@ impl<R: io::BufRead> LineReader<R> {
                 Err(e) => return Err(e),
             }
         }
+        let start = out.len();
         let max_line = self.max_line;
-        let whole = memchr::memchr(b'\n', self.inner.fill_buf()?).filter(|end| *end <= max_line);
-        if let Some(end) = whole {
-            self.lent = end + 1;
-            // The buffer holds data: this returns it again without reading.
-            let line = &self.inner.fill_buf()?[..end];
-            return Ok(Some(Line::Bytes(line.strip_suffix(b"\r").unwrap_or(line))));
+        // A line that lies whole in the reader's buffer is copied at once.
+        let chunk = self.inner.fill_buf()?;
+        if let Some(end) = memchr::memchr(b'\n', chunk).filter(|end| *end <= max_line) {
+            let line = &chunk[..end];
+            out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            self.inner.consume(end + 1);
+            return Ok(Some(Appended::Line));
         }
-        self.buf.clear();
         let mut len: u64 = 0;
         let mut started = false;
         let mut too_long = false;
@@ -434,12 +460,13 @@ impl<R: io::BufRead> LineReader<R> {
                 None => (chunk, None),
             };
             len += part.len() as u64;
-            if !too_long && self.buf.len() + part.len() <= self.max_line {
-                self.buf.extend_from_slice(part);
+            if !too_long && out.len() - start + part.len() <= max_line {
+                out.extend_from_slice(part);
             } else if !too_long {
                 too_long = true;
                 // Give the memory back: the rest of the line is counted, not kept.
-                self.buf = Vec::new();
+                out.truncate(start);
+                out.shrink_to(start);
             }
             let used = done.unwrap_or(chunk.len());
             self.inner.consume(used);
@@ -448,12 +475,12 @@ impl<R: io::BufRead> LineReader<R> {
             }
         }
         if too_long {
-            return Ok(Some(Line::TooLong { len }));
+            return Ok(Some(Appended::TooLong { len }));
         }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
+        if out.len() > start && out.last() == Some(&b'\r') {
+            out.pop();
         }
-        Ok(Some(Line::Bytes(&self.buf)))
+        Ok(Some(Appended::Line))
     }
 }
 

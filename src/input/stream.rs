@@ -15,7 +15,7 @@ use super::common::{At, Ctx, Each, Emit, Input, Kind, Probe, bare, error, kind_o
 use super::csvexport;
 use super::kind::Shape;
 use super::marker::CLI_ERROR;
-use super::read::{self, Line, LineReader, MAX_LINE, MAX_STREAM, human};
+use super::read::{self, Appended, LineReader, MAX_LINE, MAX_STREAM, human};
 use super::shape;
 use super::{Outcome, Source};
 use crate::finding::Code;
@@ -164,10 +164,19 @@ impl Lines {
         self.held.len()
     }
 
+    /// How many bytes its lines hold.
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// This block's buffers, emptied, for the block of lines from `first` on, `seq`-th of its
     /// file (buffers of a megabyte, allocated for each block, were a tenth of a templated
     /// scan's system time).
     fn reused(mut self, first: usize, seq: usize) -> Lines {
+        // A block that held a long line (up to `Caps::line`) does not keep its room.
+        if self.bytes.capacity() > 2 * BLOCK_BYTES {
+            self.bytes = Vec::with_capacity(64 << 10);
+        }
         self.bytes.clear();
         self.held.clear();
         Lines {
@@ -292,20 +301,20 @@ fn read_lines(
                 None => Lines::new(i, seq, gz, caps.line),
             };
         }
-        match reader.next_line() {
+        // The line is read into the block: a long one is held once, not once by the reader and
+        // again by the block.
+        let start = block.bytes.len();
+        match reader.next_line_into(&mut block.bytes) {
             Ok(None) => break,
-            Ok(Some(Line::TooLong { len })) => {
+            Ok(Some(Appended::TooLong { len })) => {
                 any = true;
                 block.held.push(Held::TooLong(len));
             }
-            Ok(Some(Line::Bytes(bytes))) => {
-                let bytes = if i == 0 {
-                    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
-                } else {
-                    bytes
-                };
-                any = any || !blank(bytes);
-                block.bytes.extend_from_slice(bytes);
+            Ok(Some(Appended::Line)) => {
+                if i == 0 && block.bytes[start..].starts_with(UTF8_BOM) {
+                    block.bytes.drain(start..start + UTF8_BOM.len());
+                }
+                any = any || !blank(&block.bytes[start..]);
                 block.held.push(Held::Bytes(block.bytes.len()));
             }
             Err(e) => {

@@ -3,7 +3,7 @@
 
 use std::io::{BufReader, Read};
 
-use super::read::{Line, LineReader};
+use super::read::{Appended, Line, LineReader};
 use super::*;
 
 /// Reads `bytes` named `name`, returning the records and the outcome.
@@ -91,6 +91,50 @@ fn an_over_long_line_is_dropped_without_being_held_and_reading_goes_on() {
     assert!(reader.held() <= 1000, "{}", reader.held());
     assert!(matches!(reader.next_line(), Ok(Some(Line::Bytes(_)))));
     assert_eq!(reader.next_line().expect("read"), None);
+}
+
+/// A JSON Lines block reads its lines into one buffer (`stream::Lines`): each line is appended
+/// after the ones before, without its line ending; an over-long one appends nothing and leaves
+/// the buffer as it was, its room given back.
+#[test]
+fn lines_are_appended_to_the_callers_buffer_and_an_over_long_one_leaves_it_as_it_was() {
+    let text = format!(
+        "{}\r\n{}\n\n{}",
+        line_of("a"),
+        "x".repeat(100_000),
+        line_of("c")
+    );
+    for capacity in [16, 8192] {
+        let mut reader = LineReader::new(BufReader::with_capacity(capacity, text.as_bytes()), 1000);
+        let mut out = b"before|".to_vec();
+        assert_eq!(
+            reader.next_line_into(&mut out).expect("read"),
+            Some(Appended::Line)
+        );
+        let first = format!("before|{}", line_of("a"));
+        assert_eq!(out, first.as_bytes());
+        assert_eq!(
+            reader.next_line_into(&mut out).expect("read"),
+            Some(Appended::TooLong { len: 100_000 })
+        );
+        assert_eq!(out, first.as_bytes());
+        assert!(
+            out.capacity() <= 2 * first.len().max(1000),
+            "{}",
+            out.capacity()
+        );
+        assert_eq!(
+            reader.next_line_into(&mut out).expect("read"),
+            Some(Appended::Line)
+        );
+        assert_eq!(out, first.as_bytes(), "a blank line appends nothing");
+        assert_eq!(
+            reader.next_line_into(&mut out).expect("read"),
+            Some(Appended::Line)
+        );
+        assert_eq!(out, format!("{first}{}", line_of("c")).as_bytes());
+        assert_eq!(reader.next_line_into(&mut out).expect("read"), None);
+    }
 }
 
 #[test]
