@@ -208,17 +208,24 @@ struct Handoff<'a> {
     read: &'a [AtomicU64; SHAPES],
     done: std::sync::Mutex<Vec<Vec<Row>>>,
     blocks: std::sync::Mutex<InOrder>,
-    /// Blocks judged by other workers, for the reader to read the next ones into.
+    /// Signalled when a block is taken in order (the reader may be waiting for room).
+    taken: std::sync::Condvar,
+    /// Blocks of lines given and not started yet, oldest first: whoever comes first, a worker
+    /// or the reader making room, judges the oldest.
+    queue: std::sync::Mutex<std::collections::VecDeque<input::Lines>>,
+    /// Blocks judged, for the reader to read the next ones into.
     spare: std::sync::Mutex<Vec<input::Lines>>,
+    /// Batches of records handed to other workers and not judged yet.
     in_flight: std::sync::atomic::AtomicUsize,
     used: std::sync::atomic::AtomicBool,
+    /// The file's cap on anonymous error records is full: every such record of a block judged
+    /// from now on comes after the ones that filled it, so it is counted, not judged.
+    capped: std::sync::atomic::AtomicBool,
 }
 
 /// A block of lines judged: its rows, and what the file's order decides about them.
 struct Block {
     seq: usize,
-    /// Handed to another worker (counted in flight until taken in order).
-    away: bool,
     rows: Vec<Row>,
     /// The error records that name no repository, in record order: number, code, shape and
     /// their rows' span in `rows` (the file's cap on them is applied in its order, see
@@ -234,6 +241,15 @@ struct Block {
 #[derive(Default)]
 struct InOrder {
     next: usize,
+    /// Blocks given (to the queue, or judged by the reader) and not taken yet: at most
+    /// [`MAX_IN_FLIGHT`], and one more for a block the reader judges alone.
+    given: usize,
+    /// The most blocks that ever waited to be taken, and that were ever given and not taken
+    /// (tests of the bound).
+    #[cfg(test)]
+    most_waiting: usize,
+    #[cfg(test)]
+    most_given: usize,
     waiting: std::collections::BTreeMap<usize, Block>,
     groups: Vec<Vec<Row>>,
     cap: input::ErrorCap,
@@ -255,9 +271,12 @@ impl<'a> Handoff<'a> {
             read,
             done: std::sync::Mutex::new(Vec::new()),
             blocks: std::sync::Mutex::new(InOrder::default()),
+            taken: std::sync::Condvar::new(),
+            queue: std::sync::Mutex::new(std::collections::VecDeque::new()),
             spare: std::sync::Mutex::new(Vec::new()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             used: std::sync::atomic::AtomicBool::new(false),
+            capped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -291,29 +310,39 @@ impl<'a> Handoff<'a> {
     }
 
     /// Makes and judges a block of lines on another worker; here when it is the file's last
-    /// (the reader has nothing else to do), when there is no other worker, when enough blocks
-    /// already wait, or when it is large (see [`MAX_BLOCK_AWAY`]). Gives back a block done
-    /// with, if any, for the reader to read the next into.
+    /// (the reader has nothing else to do), when there is no other worker, or when it is large
+    /// (see [`MAX_BLOCK_AWAY`]). Gives back a block done with, if any, for the reader to read
+    /// the next into.
+    ///
+    /// At most [`MAX_IN_FLIGHT`] blocks are given and not taken: past it the reader judges the
+    /// oldest block no worker has started, or waits for one being judged elsewhere to be taken.
+    /// Blocks are taken in order, so a block nobody starts (every worker busy with a file of its
+    /// own) would otherwise hold every block after it, with its rows, until the file's end.
     fn lines<'s>(&'s self, block: input::Lines, scope: &rayon::Scope<'s>) -> Option<input::Lines> {
-        use std::sync::atomic::Ordering;
         self.used.store(true, Ordering::Release);
-        if block.last()
-            || rayon::current_num_threads() == 1
-            || block.bytes() > MAX_BLOCK_AWAY
-            || self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT
-        {
-            let judged = self.judge_lines(&block, false);
-            self.take(judged);
+        if block.last() || rayon::current_num_threads() == 1 || block.bytes() > MAX_BLOCK_AWAY {
+            // The blocks before it that nobody has started are judged first, so that it is
+            // taken as soon as the ones being judged elsewhere are.
+            while let Some(oldest) = self.oldest() {
+                self.judge_and_take(&oldest);
+                self.keep(oldest);
+            }
+            self.give_one();
+            self.judge_and_take(&block);
             return Some(block);
         }
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.make_room();
+        self.give_one();
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(block);
         scope.spawn(move |_| {
-            let judged = self.judge_lines(&block, true);
-            self.spare
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(block);
-            self.take(judged);
+            // The reader may have judged it already, making room: then there is nothing to do.
+            if let Some(oldest) = self.oldest() {
+                self.judge_and_take(&oldest);
+                self.keep(oldest);
+            }
         });
         self.spare
             .lock()
@@ -321,11 +350,78 @@ impl<'a> Handoff<'a> {
             .pop()
     }
 
+    /// Returns once fewer than [`MAX_IN_FLIGHT`] blocks are given and not taken: judges the
+    /// oldest block not started meanwhile, or waits for a block judged elsewhere to be taken.
+    fn make_room(&self) {
+        loop {
+            {
+                let order = self.lock_order();
+                if order.given < MAX_IN_FLIGHT {
+                    return;
+                }
+                // Only the reader adds to the queue: empty now, it stays empty while it waits.
+                let idle = self
+                    .queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .is_empty();
+                if idle {
+                    drop(
+                        self.taken
+                            .wait(order)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    );
+                    continue;
+                }
+            }
+            if let Some(oldest) = self.oldest() {
+                self.judge_and_take(&oldest);
+                self.keep(oldest);
+            }
+        }
+    }
+
+    /// The oldest block given and not started, taken off the queue.
+    fn oldest(&self) -> Option<input::Lines> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+    }
+
+    /// Keeps a judged block's buffers for the reader.
+    fn keep(&self, block: input::Lines) {
+        self.spare
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(block);
+    }
+
+    /// Counts a block given.
+    fn give_one(&self) {
+        let mut order = self.lock_order();
+        order.given += 1;
+        #[cfg(test)]
+        {
+            order.most_given = order.most_given.max(order.given);
+        }
+    }
+
+    fn lock_order(&self) -> std::sync::MutexGuard<'_, InOrder> {
+        self.blocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn judge_and_take(&self, lines: &input::Lines) {
+        let judged = self.judge_lines(lines);
+        self.take(judged);
+    }
+
     /// A block's records made and judged on this worker.
-    fn judge_lines(&self, lines: &input::Lines, away: bool) -> Block {
+    fn judge_lines(&self, lines: &input::Lines) -> Block {
         let mut block = Block {
             seq: lines.seq(),
-            away,
             rows: Vec::with_capacity(lines.lines() * self.width),
             anonymous: Vec::new(),
             aside: join::Aside::default(),
@@ -341,7 +437,10 @@ impl<'a> Handoff<'a> {
             let start = block.rows.len();
             let anonymous = input::ErrorCap::anonymous(&rec.repo, &rec.body);
             let (number, shape) = (rec.record, rec.shape);
-            self.audit.rows(rec, &mut block.rows);
+            // Past the cap such a record is only counted (`take`): no rows to make.
+            if anonymous.is_none() || !self.capped.load(Ordering::Acquire) {
+                self.audit.rows(rec, &mut block.rows);
+            }
             if let Some(code) = anonymous {
                 block
                     .anonymous
@@ -357,14 +456,17 @@ impl<'a> Handoff<'a> {
     }
 
     /// Takes a judged block in the file's order: those before it first, it and the ones after
-    /// it that wait once they are taken. A block that waits holds its rows only (its lines are
-    /// freed), and counts as in flight, so at most [`MAX_IN_FLIGHT`] blocks ever wait.
+    /// it that wait once they are taken. A block that waits holds its rows only, and counts as
+    /// given until taken, so at most [`MAX_IN_FLIGHT`] blocks (and one the reader judges alone)
+    /// ever wait.
     fn take(&self, block: Block) {
-        let mut order = self
-            .blocks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut order = self.lock_order();
         order.waiting.insert(block.seq, block);
+        #[cfg(test)]
+        {
+            order.most_waiting = order.most_waiting.max(order.waiting.len());
+        }
+        let before = order.next;
         loop {
             let next = order.next;
             let Some(mut block) = order.waiting.remove(&next) else {
@@ -396,9 +498,13 @@ impl<'a> Handoff<'a> {
             if !block.rows.is_empty() {
                 order.groups.push(block.rows);
             }
-            if block.away {
-                self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            }
+            order.given -= 1;
+        }
+        if order.cap.full() {
+            self.capped.store(true, Ordering::Release);
+        }
+        if order.next != before {
+            self.taken.notify_all();
         }
     }
 
@@ -827,8 +933,8 @@ mod tests {
 
     /// A JSON Lines file of every kind of line: policies that differ, garbage (past the file's
     /// cap on anonymous errors), blank lines and lines blank only to `str::trim`, a line that is
-    /// not UTF-8, an export script's marker, registry policies and a scope setting (set aside for
-    /// the joins), a byte order mark on the first line.
+    /// not UTF-8, an export script's marker, registry policies, a scope setting and inventories
+    /// (set aside for the joins), a byte order mark on the first line.
     fn mixed_lines(n: usize) -> Vec<u8> {
         let mut out = b"\xEF\xBB\xBF".to_vec();
         for k in 0..n {
@@ -851,8 +957,14 @@ mod tests {
                     27 => b"{\"repositoryName\": \"caf\xE9\"}".to_vec(),
                     _ => b"{\"Version\": ".to_vec(),
                 },
-                8 => format!(
+                8 if k % 20 == 8 => format!(
                     r#"{{"__type":"RepositoryPolicyNotFoundException","registryId":"444455556666","repositoryName":"none-{k}","message":"no"}}"#
+                )
+                .into_bytes(),
+                8 => format!(
+                    r#"{{"repositories":[{{"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/inv-{k}","registryId":"444455556666","repositoryName":"inv-{k}"}},{{"repositoryArn":"arn:aws:ecr:us-east-1:444455556666:repository/repo-{}","registryId":"444455556666","repositoryName":"repo-{}"}}]}}"#,
+                    k - 8,
+                    k - 8
                 )
                 .into_bytes(),
                 _ => match k % 30 {
@@ -885,11 +997,22 @@ mod tests {
             }
         });
         rows.sort_by_key(|r| r.record);
-        (rows, records, format!("{aside:?}"), read)
+        (rows, records, set_aside(aside), read)
     }
 
-    /// `source` read in blocks of lines made and judged on `pool`'s workers, as `run` does.
-    fn in_blocks(source: &Source, audit: &Audit, pool: &rayon::ThreadPool) -> (Read, usize) {
+    /// What was set aside, as the joins see it (an inventory's chunks flattened).
+    fn set_aside(aside: join::Aside) -> String {
+        let inventory: Vec<_> = aside.inventory.iter().flatten().collect();
+        format!(
+            "{:?} {:?} {inventory:?}",
+            aside.registry_policies, aside.scopes
+        )
+    }
+
+    /// `source` read in blocks of lines made and judged on `pool`'s workers, as `run` does: what
+    /// it gave, how many blocks it was read in, and the most blocks that were ever given and not
+    /// taken, or waited to be taken.
+    fn in_blocks(source: &Source, audit: &Audit, pool: &rayon::ThreadPool) -> (Read, usize, usize) {
         let read: [AtomicU64; SHAPES] = std::array::from_fn(|_| AtomicU64::new(0));
         let handoff = Handoff::new(audit, 1, source, &read);
         let mut lone = Vec::new();
@@ -910,6 +1033,10 @@ mod tests {
             });
         });
         assert!(given_back > 0, "no block was given back to read into");
+        let most_waiting = {
+            let order = handoff.lock_order();
+            order.most_waiting.max(order.most_given)
+        };
         let (groups, records, aside, summary) = handoff.into_groups();
         let mut rows: Vec<Row> = groups.into_iter().flatten().collect();
         let mut counted = read.map(AtomicU64::into_inner);
@@ -920,7 +1047,11 @@ mod tests {
             audit.rows(rec, &mut rows);
         }
         rows.sort_by_key(|r| r.record);
-        ((rows, records, format!("{aside:?}"), counted), blocks)
+        (
+            (rows, records, set_aside(aside), counted),
+            blocks,
+            most_waiting,
+        )
     }
 
     /// A JSON Lines file handed to the workers in blocks gives what one reader reading it from
@@ -956,7 +1087,7 @@ mod tests {
             let source = Source::file(path, Arc::from(name), None, true, None);
             // A fresh audit for each route: its caches start empty either way.
             let expected = as_records(&source, &Audit::new(&pullers));
-            let (got, blocks) = in_blocks(&source, &Audit::new(&pullers), &pool);
+            let (got, blocks, _) = in_blocks(&source, &Audit::new(&pullers), &pool);
             assert_eq!(got.1, expected.1, "{name}: records");
             assert_eq!(got.2, expected.2, "{name}: set aside");
             assert_eq!(got.3, expected.3, "{name}: counted by shape");
@@ -985,5 +1116,44 @@ mod tests {
                 _ => assert_eq!(blocks, 1, "{name}"),
             }
         }
+    }
+
+    /// With every other worker busy (reading files of its own), nobody starts the blocks the
+    /// reader hands over: it judges the oldest itself, so the blocks that wait to be taken in
+    /// order stay a handful, not the whole file with its rows (a file of garbage held
+    /// 195,904 rows so before the cap counted them away).
+    #[test]
+    fn blocks_wait_for_their_turn_in_a_bounded_number_when_no_worker_is_free() {
+        let pullers = [Puller {
+            account: ACCOUNT.into(),
+            ..Puller::default()
+        }];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("garbage.jsonl");
+        std::fs::write(&path, "garbage\n".repeat(60_000)).expect("write");
+        let source = Source::file(path, Arc::from("garbage.jsonl"), None, true, None);
+        let expected = as_records(&source, &Audit::new(&pullers));
+        // One worker is held until the reading is done.
+        let (hold, release) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        pool.spawn(move || {
+            started.send(()).expect("send");
+            let _ = release.recv();
+        });
+        running.recv().expect("held");
+        let (got, blocks, most_waiting) = in_blocks(&source, &Audit::new(&pullers), &pool);
+        drop(hold);
+        assert!(blocks > 100, "{blocks} blocks");
+        assert!(
+            most_waiting <= MAX_IN_FLIGHT + 1,
+            "{most_waiting} blocks waited"
+        );
+        assert_eq!(got.0, expected.0);
+        assert_eq!((got.1, &got.3), (expected.1, &expected.3));
+        assert_eq!(got.0.len(), 10_001);
     }
 }

@@ -418,6 +418,11 @@ impl ErrorCap {
         true
     }
 
+    /// Whether every such record from now on is taken into the count.
+    pub fn full(&self) -> bool {
+        self.shown >= ANONYMOUS_ERRORS
+    }
+
     /// The closing error record of `source`, numbered as the first record it counts.
     pub fn summary(&self, source: &Source) -> Option<Record> {
         let code = self.code.filter(|_| self.more > 0)?;
