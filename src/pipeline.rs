@@ -924,7 +924,7 @@ fn progress_bar(mode: Progress, len: u64) -> ProgressBar {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
     use std::sync::Arc;
@@ -935,7 +935,7 @@ mod tests {
     /// cap on anonymous errors), blank lines and lines blank only to `str::trim`, a line that is
     /// not UTF-8, an export script's marker, registry policies, a scope setting and inventories
     /// (set aside for the joins), a byte order mark on the first line.
-    fn mixed_lines(n: usize) -> Vec<u8> {
+    pub(crate) fn mixed_lines(n: usize) -> Vec<u8> {
         let mut out = b"\xEF\xBB\xBF".to_vec();
         for k in 0..n {
             let line = match k % 10 {

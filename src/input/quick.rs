@@ -430,10 +430,11 @@ mod tests {
         assert!(taken > 1000, "{taken}");
     }
 
-    /// With policies read while their file is read (`audit::read_while_reading`), the reader
-    /// still gives exactly the general route's records, on every small change of a line and of
-    /// a get-repository-policy file as ECR writes it; and the common ones come with their
-    /// policy read.
+    /// With policies read while their file or line is read (`audit::read_while_reading`; a line
+    /// of a block of JSON Lines is judged where it is read), the reader still gives exactly the
+    /// general route's records, numbered as a file's and as a line's, on every small change of a
+    /// line and of a get-repository-policy file as ECR writes it; and the common ones come with
+    /// their policy read.
     #[test]
     fn a_policy_read_with_its_file_leaves_the_record_as_it_was() {
         crate::audit::read_while_reading::force(Some(true));
@@ -448,21 +449,25 @@ mod tests {
                 for c in ["\"", "\\", "}", " ", "\u{1}"] {
                     variants.push(format!("{}{c}{}", &base[..i], &base[i..]));
                 }
-                for text in variants {
-                    let Some((s, r, mut b)) = record(&text, At::File, true) else {
+                // A file's record, and a line's of a block of JSON Lines (judged where read).
+                for (text, at) in variants
+                    .iter()
+                    .flat_map(|t| [(t, At::File), (t, At::part("line", 6))])
+                {
+                    let Some((s, r, mut b)) = record(text, at, true) else {
                         continue;
                     };
                     taken += 1;
                     if let Body::Policy(p) = &mut b {
                         read += usize::from(p.take_read().is_some());
                     }
-                    let expected = general(&text, At::File);
-                    assert_eq!(expected, Some(vec![(1, s, r, b)]), "{text:?}");
+                    let expected = general(text, at);
+                    assert_eq!(expected, Some(vec![(at.number(), s, r, b)]), "{text:?}");
                 }
             }
         }
         crate::audit::read_while_reading::force(None);
-        assert!(taken > 500 && read > 200, "{taken} {read}");
+        assert!(taken > 1000 && read > 400, "{taken} {read}");
     }
 
     /// Where the one-pass check takes a bare policy document, serde_json reads it as valid JSON

@@ -554,3 +554,110 @@ mod framing {
         }
     }
 }
+
+/// The blocks a JSON Lines file is read in (`stream::Lines`, `LineReader::next_line_into`) give
+/// the records of its lines taken one by one from the whole file: split at each `\n`, a `\r`
+/// before it dropped, a UTF-8 byte order mark dropped from the first, each line read alone
+/// (`shape::line`), a line that is not UTF-8 an error record, "file is empty" when every line is
+/// blank, the file's cap on anonymous error records counted in its order. The reference here
+/// shares none of the streaming code.
+#[test]
+fn json_lines_read_in_blocks_give_the_records_of_each_line_read_alone() {
+    let by_hand = |bytes: &[u8], source: &Source| -> Vec<Record> {
+        let ctx = common::Ctx {
+            label: source.label(),
+            json_lines: true,
+            judged_here: false,
+        };
+        let mut made = Vec::new();
+        let mut any = false;
+        let mut emit = |n: u64, shape: Shape, repo: RepoId, body: Body| {
+            made.push((n, shape, repo, body));
+        };
+        for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+            let n = i as u64 + 1;
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let raw = if i == 0 {
+                raw.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(raw)
+            } else {
+                raw
+            };
+            match std::str::from_utf8(raw) {
+                Ok(text) => {
+                    any |= !text.trim().is_empty();
+                    shape::line(i, text, &ctx, &mut emit);
+                }
+                Err(e) => {
+                    any = true;
+                    emit(
+                        n,
+                        Shape::Unrecognised,
+                        RepoId::default(),
+                        common::error(
+                            Code::Unreadable,
+                            format!(
+                                "line {n} is not UTF-8 at byte {} of the line; JSON exports must be UTF-8 text",
+                                e.valid_up_to()
+                            ),
+                        ),
+                    );
+                }
+            }
+        }
+        if !any {
+            emit(
+                1,
+                Shape::Unrecognised,
+                RepoId::default(),
+                common::error(Code::InvalidJson, "file is empty".to_owned()),
+            );
+        }
+        let mut cap = ErrorCap::default();
+        let mut records: Vec<Record> = made
+            .into_iter()
+            .filter(|(n, _, repo, body)| {
+                ErrorCap::anonymous(repo, body).is_none_or(|code| !cap.takes(*n, code))
+            })
+            .map(|(record, shape, repo, body)| Record {
+                source: Arc::clone(&source.display),
+                record,
+                shape,
+                repo,
+                body,
+            })
+            .collect();
+        records.extend(cap.summary(source));
+        records
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("mixed.jsonl", crate::pipeline::tests::mixed_lines(24_000)),
+        ("few.ndjson", crate::pipeline::tests::mixed_lines(45)),
+        ("blank.jsonl", b"\xEF\xBB\xBF \r\n\t\n\x0B".to_vec()),
+        ("no-end.jsonl", b"{\"a\":1}\r\n\r\n[1]".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        fs::write(&path, &bytes).expect("write");
+        let source = named_source(&path);
+        let expected = by_hand(&bytes, &source);
+        let mut got = Vec::new();
+        read_source(&source, &mut |r| got.push(r));
+        assert_eq!(got.len(), expected.len(), "{name}");
+        for (g, e) in got.iter().zip(&expected) {
+            assert_eq!(g, e, "{name}");
+        }
+        // And gzip'd: the same records.
+        let gz_path = dir.path().join(format!("{name}.gz"));
+        fs::write(&gz_path, gzip(&bytes)).expect("write");
+        let mut gz = Vec::new();
+        read_source(&named_source(&gz_path), &mut |r| gz.push(r));
+        let lines = |records: &[Record]| -> Vec<String> {
+            records
+                .iter()
+                .map(|r| format!("{} {:?} {:?} {:?}", r.record, r.shape, r.repo, r.body))
+                .collect()
+        };
+        assert_eq!(lines(&gz), lines(&got), "{name}.gz");
+    }
+}
