@@ -323,10 +323,7 @@ impl<'a> Handoff<'a> {
         if block.last() || rayon::current_num_threads() == 1 || block.bytes() > MAX_BLOCK_AWAY {
             // The blocks before it that nobody has started are judged first, so that it is
             // taken as soon as the ones being judged elsewhere are.
-            while let Some(oldest) = self.oldest() {
-                self.judge_and_take(&oldest);
-                self.keep(oldest);
-            }
+            while self.judge_oldest() {}
             self.give_one();
             self.judge_and_take(&block);
             return Some(block);
@@ -339,10 +336,7 @@ impl<'a> Handoff<'a> {
             .push_back(block);
         scope.spawn(move |_| {
             // The reader may have judged it already, making room: then there is nothing to do.
-            if let Some(oldest) = self.oldest() {
-                self.judge_and_take(&oldest);
-                self.keep(oldest);
-            }
+            self.judge_oldest();
         });
         self.spare
             .lock()
@@ -374,27 +368,27 @@ impl<'a> Handoff<'a> {
                     continue;
                 }
             }
-            if let Some(oldest) = self.oldest() {
-                self.judge_and_take(&oldest);
-                self.keep(oldest);
-            }
+            self.judge_oldest();
         }
     }
 
-    /// The oldest block given and not started, taken off the queue.
-    fn oldest(&self) -> Option<input::Lines> {
-        self.queue
+    /// Judges the oldest block given and not started, if any (`false` when none waits), and
+    /// keeps its buffers for the reader.
+    fn judge_oldest(&self) -> bool {
+        let oldest = self
+            .queue
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop_front()
-    }
-
-    /// Keeps a judged block's buffers for the reader.
-    fn keep(&self, block: input::Lines) {
+            .pop_front();
+        let Some(oldest) = oldest else {
+            return false;
+        };
+        self.judge_and_take(&oldest);
         self.spare
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(block);
+            .push(oldest);
+        true
     }
 
     /// Counts a block given.
@@ -1054,20 +1048,26 @@ pub(crate) mod tests {
         )
     }
 
+    /// One audited account, and a pool of `threads` workers.
+    fn setup(threads: usize) -> ([Puller; 1], rayon::ThreadPool) {
+        let pullers = [Puller {
+            account: ACCOUNT.into(),
+            ..Puller::default()
+        }];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        (pullers, pool)
+    }
+
     /// A JSON Lines file handed to the workers in blocks gives what one reader reading it from
     /// start to end gives: the same rows in the same order, the same records counted and set
     /// aside, and the cap on anonymous errors counted in the file's order (the blocks finish in
     /// any order), whole or gzip'd, cut short or not.
     #[test]
     fn lines_judged_in_blocks_give_what_one_reader_gives() {
-        let pullers = [Puller {
-            account: ACCOUNT.into(),
-            ..Puller::default()
-        }];
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .expect("pool");
+        let (pullers, pool) = setup(3);
         let dir = tempfile::tempdir().expect("dir");
         let lines = mixed_lines(24_000);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -1124,14 +1124,7 @@ pub(crate) mod tests {
     /// 195,904 rows so before the cap counted them away).
     #[test]
     fn blocks_wait_for_their_turn_in_a_bounded_number_when_no_worker_is_free() {
-        let pullers = [Puller {
-            account: ACCOUNT.into(),
-            ..Puller::default()
-        }];
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("pool");
+        let (pullers, pool) = setup(2);
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("garbage.jsonl");
         std::fs::write(&path, "garbage\n".repeat(60_000)).expect("write");

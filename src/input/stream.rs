@@ -106,6 +106,9 @@ pub(crate) fn lines(
 const BLOCK_LINES: usize = 512;
 /// A block is handed on once it holds this many bytes, whatever its count of lines.
 const BLOCK_BYTES: usize = 1 << 20;
+/// The room a block's buffer starts with (it grows to about [`BLOCK_BYTES`]; most files of a
+/// folder are small).
+const BLOCK_START: usize = 64 << 10;
 
 /// What a line of a block holds.
 enum Held {
@@ -113,7 +116,7 @@ enum Held {
     Bytes(usize),
     /// Longer than the cap (its length): read and dropped.
     TooLong(u64),
-    /// The file could not be read further: the message of the error, and what it was reading.
+    /// The file could not be read further: the error's message.
     Failed(String),
 }
 
@@ -141,8 +144,7 @@ impl Lines {
             first,
             seq,
             last: false,
-            // A block grows to about `BLOCK_BYTES`; most files of a folder are small.
-            bytes: Vec::with_capacity(64 << 10),
+            bytes: Vec::with_capacity(BLOCK_START),
             held: Vec::with_capacity(BLOCK_LINES.min(64)),
             gz,
             max_line,
@@ -175,7 +177,7 @@ impl Lines {
     fn reused(mut self, first: usize, seq: usize) -> Lines {
         // A block that held a long line (up to `Caps::line`) does not keep its room.
         if self.bytes.capacity() > 2 * BLOCK_BYTES {
-            self.bytes = Vec::with_capacity(64 << 10);
+            self.bytes = Vec::with_capacity(BLOCK_START);
         }
         self.bytes.clear();
         self.held.clear();
